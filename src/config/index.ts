@@ -1,0 +1,336 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import Joi from 'joi';
+
+/**
+ * The only module that reads process.env. Everything else imports `config`.
+ * Values are validated once at start; a bad variable stops the process before it listens.
+ */
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly variable?: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const MIN_SECRET_LENGTH = 32;
+const duration = Joi.string().pattern(/^\d+(ms|s|m|h|d)?$/, 'a duration such as 15m, 7d or 3600');
+const money = Joi.alternatives(Joi.number().min(0).max(99_999_999.99), Joi.string().pattern(/^\d+(\.\d{1,2})?$/));
+const commaList = Joi.string().allow('');
+
+const envSchema = Joi.object({
+  NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
+  PORT: Joi.number().port().default(5000),
+  HOST: Joi.string().default('0.0.0.0'),
+  LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
+  DATA_DIR: Joi.string().default('./.data'),
+
+  DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
+  DB_HOST: Joi.string().hostname(),
+  DB_PORT: Joi.number().port().default(5432),
+  DB_NAME: Joi.string(),
+  DB_USER: Joi.string(),
+  DB_PASSWORD: Joi.string().allow(''),
+  DB_POOL_MAX: Joi.number().integer().min(1).max(200).default(10),
+  EMBEDDED_PG_PORT: Joi.number().port(),
+
+  REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }),
+  REDIS_PREFIX: Joi.string().pattern(/^[A-Za-z0-9_-]{1,40}$/).default('mp'),
+
+  JWT_SECRET: Joi.string(),
+  JWT_REFRESH_SECRET: Joi.string(),
+  JWT_EXPIRES_IN: duration.default('15m'),
+  JWT_REFRESH_EXPIRES_IN: duration.default('7d'),
+  BCRYPT_ROUNDS: Joi.number().integer().min(4).max(15).default(12),
+
+  STRIPE_SECRET_KEY: Joi.string(),
+  STRIPE_WEBHOOK_SECRET: Joi.string(),
+  STRIPE_API_HOST: Joi.string(),
+  STRIPE_API_PORT: Joi.number().port(),
+  STRIPE_API_PROTOCOL: Joi.string().valid('http', 'https'),
+
+  SMTP_HOST: Joi.string(),
+  SMTP_PORT: Joi.number().port().default(587),
+  SMTP_USER: Joi.string(),
+  SMTP_PASS: Joi.string(),
+  SMTP_SECURE: Joi.boolean().truthy('1').falsy('0'),
+  MAIL_FROM: Joi.string().default('Marketplace <no-reply@localhost>'),
+
+  CLOUDINARY_CLOUD_NAME: Joi.string(),
+  CLOUDINARY_API_KEY: Joi.string(),
+  CLOUDINARY_API_SECRET: Joi.string(),
+  CLOUDINARY_UPLOAD_PREFIX: Joi.string().uri({ scheme: ['http', 'https'] }),
+  UPLOAD_MAX_BYTES: Joi.number().integer().min(1024).default(5 * 1024 * 1024),
+
+  FRONTEND_URL: Joi.string().uri({ scheme: ['http', 'https'] }).default('http://localhost:3000'),
+  APP_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+  ALLOWED_ORIGINS: commaList.default(''),
+  COMPANY_NAME: Joi.string().default('Marketplace'),
+  SUPPORT_EMAIL: Joi.string().email({ tlds: false }).default('support@localhost'),
+
+  RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(1000).default(900_000),
+  RATE_LIMIT_MAX: Joi.number().integer().min(1).default(1000),
+  AUTH_RATE_LIMIT_MAX: Joi.number().integer().min(1).default(20),
+  TRUST_PROXY: Joi.alternatives(Joi.boolean(), Joi.number().integer().min(0), Joi.string()).default(false),
+  JSON_BODY_LIMIT: Joi.string().default('100kb'),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
+
+  CURRENCY: Joi.string().lowercase().length(3).default('usd'),
+  TAX_RATE: Joi.number().min(0).max(1).default(0),
+  SHIPPING_FLAT_RATE: money.default(0),
+  FREE_SHIPPING_THRESHOLD: money,
+  PLATFORM_COMMISSION_RATE: Joi.number().min(0).max(1).default(0.1),
+  PAYOUT_HOLD_DAYS: Joi.number().integer().min(0).default(7),
+  ORDER_PAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).default(30),
+
+  JOBS_IN_API: Joi.boolean().truthy('1').falsy('0'),
+  SEED_DEMO_DATA: Joi.boolean().truthy('1').falsy('0').default(true),
+})
+  .unknown(true)
+  .prefs({ convert: true, abortEarly: true });
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface DatabaseConfig {
+  /** A connection string, or undefined to start the embedded PostgreSQL under dataDir. */
+  url?: string;
+  poolMax: number;
+  embeddedPort?: number;
+}
+
+export interface AppConfig {
+  env: NodeEnv;
+  isProduction: boolean;
+  isTest: boolean;
+  port: number;
+  host: string;
+  logLevel: string;
+  dataDir: string;
+  appUrl: string;
+  db: DatabaseConfig;
+  redisUrl?: string;
+  /** Namespace of every key this app writes to Redis (queues, rate limits, counters). */
+  redisPrefix: string;
+  jwt: { secret: string; refreshSecret: string; expiresIn: string; refreshExpiresIn: string; issuer: string; audience: string };
+  bcryptRounds: number;
+  stripe?: {
+    secretKey: string;
+    webhookSecret?: string;
+    host?: string;
+    port?: number;
+    protocol?: 'http' | 'https';
+  };
+  mail: {
+    from: string;
+    smtp?: { host: string; port: number; secure: boolean; user?: string; pass?: string };
+  };
+  cloudinary?: { cloudName: string; apiKey: string; apiSecret: string; uploadPrefix?: string };
+  uploadMaxBytes: number;
+  frontendUrl: string;
+  allowedOrigins: string[];
+  companyName: string;
+  supportEmail: string;
+  rateLimit: { windowMs: number; max: number; authMax: number };
+  trustProxy: boolean | number | string;
+  jsonBodyLimit: string;
+  shutdownTimeoutMs: number;
+  commerce: {
+    currency: string;
+    taxRate: number;
+    shippingFlatRate: string;
+    freeShippingThreshold?: string;
+    commissionRate: number;
+    payoutHoldDays: number;
+    paymentTimeoutMinutes: number;
+  };
+  jobsInApi: boolean;
+  seedDemoData: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+function databaseUrlFromParts(env: Record<string, unknown>): string | undefined {
+  if (env.DATABASE_URL) return String(env.DATABASE_URL);
+  if (!env.DB_HOST) return undefined;
+  for (const name of ['DB_NAME', 'DB_USER']) {
+    if (!env[name]) throw new ConfigError(`${name} is required when DB_HOST is set`, name);
+  }
+  const user = encodeURIComponent(String(env.DB_USER));
+  const password = env.DB_PASSWORD ? `:${encodeURIComponent(String(env.DB_PASSWORD))}` : '';
+  return `postgres://${user}${password}@${env.DB_HOST}:${env.DB_PORT}/${encodeURIComponent(String(env.DB_NAME))}`;
+}
+
+/**
+ * In development and test a missing JWT secret is generated once and kept in DATA_DIR,
+ * so tokens survive restarts without anyone having to invent a secret.
+ */
+function developmentSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, 'secrets.json');
+  let secrets: Record<string, string> = {};
+  try {
+    secrets = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch {
+    secrets = {};
+  }
+  if (!secrets[name]) {
+    secrets[name] = crypto.randomBytes(48).toString('base64url');
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  return secrets[name];
+}
+
+function requireSecret(value: unknown, name: string, env: NodeEnv, dataDir: string): string {
+  if (typeof value === 'string' && value.length > 0) {
+    if (env === 'production' && value.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError(`${name} must be at least ${MIN_SECRET_LENGTH} characters in production`, name);
+    }
+    return value;
+  }
+  if (env === 'production') throw new ConfigError(`${name} is required in production`, name);
+  return developmentSecret(dataDir, name);
+}
+
+function groupIfAny<T>(names: string[], env: Record<string, unknown>, build: () => T): T | undefined {
+  const present = names.filter((name) => env[name] !== undefined);
+  if (present.length === 0) return undefined;
+  const missing = names.find((name) => env[name] === undefined);
+  if (missing) throw new ConfigError(`${missing} is required when ${present.join(', ')} is set`, missing);
+  return build();
+}
+
+/** Builds the configuration from an environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(rawEnv: Env = process.env): AppConfig {
+  // `NAME=` in a .env file means "not set", as it does for most tools.
+  const present = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== undefined && value !== ''));
+  const { value, error } = envSchema.validate(present);
+  if (error) {
+    const variable = String(error.details[0]?.path[0] ?? '');
+    throw new ConfigError(`Invalid environment variable ${variable}: ${error.details[0]?.message ?? error.message}`, variable);
+  }
+  const env = value as Record<string, any>;
+  const nodeEnv = env.NODE_ENV as NodeEnv;
+  const dataDir = path.resolve(String(env.DATA_DIR));
+  const port = Number(env.PORT);
+
+  const jwtSecret = requireSecret(env.JWT_SECRET, 'JWT_SECRET', nodeEnv, dataDir);
+  const jwtRefreshSecret = requireSecret(env.JWT_REFRESH_SECRET, 'JWT_REFRESH_SECRET', nodeEnv, dataDir);
+  if (jwtSecret === jwtRefreshSecret) {
+    throw new ConfigError('JWT_REFRESH_SECRET must differ from JWT_SECRET', 'JWT_REFRESH_SECRET');
+  }
+
+  const stripe = env.STRIPE_SECRET_KEY
+    ? {
+        secretKey: String(env.STRIPE_SECRET_KEY),
+        webhookSecret: env.STRIPE_WEBHOOK_SECRET as string | undefined,
+        host: env.STRIPE_API_HOST as string | undefined,
+        port: env.STRIPE_API_PORT as number | undefined,
+        protocol: env.STRIPE_API_PROTOCOL as 'http' | 'https' | undefined,
+      }
+    : undefined;
+  if (nodeEnv === 'production' && stripe && !stripe.webhookSecret) {
+    throw new ConfigError('STRIPE_WEBHOOK_SECRET is required in production when STRIPE_SECRET_KEY is set', 'STRIPE_WEBHOOK_SECRET');
+  }
+
+  const cloudinary = groupIfAny(['CLOUDINARY_CLOUD_NAME', 'CLOUDINARY_API_KEY', 'CLOUDINARY_API_SECRET'], env, () => ({
+    cloudName: String(env.CLOUDINARY_CLOUD_NAME),
+    apiKey: String(env.CLOUDINARY_API_KEY),
+    apiSecret: String(env.CLOUDINARY_API_SECRET),
+    uploadPrefix: env.CLOUDINARY_UPLOAD_PREFIX as string | undefined,
+  }));
+
+  const smtp = env.SMTP_HOST
+    ? {
+        host: String(env.SMTP_HOST),
+        port: Number(env.SMTP_PORT),
+        secure: env.SMTP_SECURE ?? Number(env.SMTP_PORT) === 465,
+        user: env.SMTP_USER as string | undefined,
+        pass: env.SMTP_PASS as string | undefined,
+      }
+    : undefined;
+
+  const config: AppConfig = {
+    env: nodeEnv,
+    isProduction: nodeEnv === 'production',
+    isTest: nodeEnv === 'test',
+    port,
+    host: String(env.HOST),
+    logLevel: String(env.LOG_LEVEL),
+    dataDir,
+    appUrl: String(env.APP_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    db: {
+      url: databaseUrlFromParts(env),
+      poolMax: Number(env.DB_POOL_MAX),
+      embeddedPort: env.EMBEDDED_PG_PORT as number | undefined,
+    },
+    redisUrl: env.REDIS_URL as string | undefined,
+    redisPrefix: String(env.REDIS_PREFIX),
+    jwt: {
+      secret: jwtSecret,
+      refreshSecret: jwtRefreshSecret,
+      expiresIn: String(env.JWT_EXPIRES_IN),
+      refreshExpiresIn: String(env.JWT_REFRESH_EXPIRES_IN),
+      issuer: 'marketplace-api',
+      audience: 'marketplace-clients',
+    },
+    bcryptRounds: Number(env.BCRYPT_ROUNDS),
+    stripe,
+    mail: { from: String(env.MAIL_FROM), smtp },
+    cloudinary,
+    uploadMaxBytes: Number(env.UPLOAD_MAX_BYTES),
+    frontendUrl: String(env.FRONTEND_URL).replace(/\/$/, ''),
+    allowedOrigins: String(env.ALLOWED_ORIGINS)
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    companyName: String(env.COMPANY_NAME),
+    supportEmail: String(env.SUPPORT_EMAIL),
+    rateLimit: {
+      windowMs: Number(env.RATE_LIMIT_WINDOW_MS),
+      max: Number(env.RATE_LIMIT_MAX),
+      authMax: Number(env.AUTH_RATE_LIMIT_MAX),
+    },
+    trustProxy: env.TRUST_PROXY as boolean | number | string,
+    jsonBodyLimit: String(env.JSON_BODY_LIMIT),
+    shutdownTimeoutMs: Number(env.SHUTDOWN_TIMEOUT_MS),
+    commerce: {
+      currency: String(env.CURRENCY),
+      taxRate: Number(env.TAX_RATE),
+      shippingFlatRate: String(env.SHIPPING_FLAT_RATE),
+      freeShippingThreshold: env.FREE_SHIPPING_THRESHOLD === undefined ? undefined : String(env.FREE_SHIPPING_THRESHOLD),
+      commissionRate: Number(env.PLATFORM_COMMISSION_RATE),
+      payoutHoldDays: Number(env.PAYOUT_HOLD_DAYS),
+      paymentTimeoutMinutes: Number(env.ORDER_PAYMENT_TIMEOUT_MINUTES),
+    },
+    jobsInApi: env.JOBS_IN_API ?? true,
+    seedDemoData: Boolean(env.SEED_DEMO_DATA),
+  };
+  return Object.freeze(config);
+}
+
+let loaded: AppConfig | undefined;
+
+function readEnvironment(): AppConfig {
+  dotenv.config({ quiet: true } as dotenv.DotenvConfigOptions);
+  return loadConfig(process.env);
+}
+
+/** The process-wide configuration, read from the environment (and .env) on first use. */
+export const config: AppConfig = new Proxy({} as AppConfig, {
+  get(_target, property) {
+    loaded ??= readEnvironment();
+    return loaded[property as keyof AppConfig];
+  },
+});
+
+/** Reads and validates the environment now, so a bad variable fails before anything starts. */
+export function ensureConfig(): AppConfig {
+  loaded ??= readEnvironment();
+  return loaded;
+}
