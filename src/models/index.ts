@@ -1,0 +1,61 @@
+import { Cart } from './cart.model';
+import { CartItem } from './cart-item.model';
+import { Category } from './category.model';
+import { IdempotencyKey } from './idempotency-key.model';
+import { Order } from './order.model';
+import { OrderItem } from './order-item.model';
+import { OrderStatusHistory } from './order-status-history.model';
+import { Product } from './product.model';
+import { Refund } from './refund.model';
+import { Review } from './review.model';
+import { SellerPayout } from './seller-payout.model';
+import { SellerProfile } from './seller-profile.model';
+import { Transaction } from './transaction.model';
+import { Upload } from './upload.model';
+import { User } from './user.model';
+import { UserSession } from './user-session.model';
+import { WebhookEvent } from './webhook-event.model';
+
+export * from './app-model';
+export * from './enums';
+export * from './cart.model';
+export * from './cart-item.model';
+export * from './category.model';
+export * from './idempotency-key.model';
+export * from './order.model';
+export * from './order-item.model';
+export * from './order-status-history.model';
+export * from './product.model';
+export * from './refund.model';
+export * from './review.model';
+export * from './seller-payout.model';
+export * from './seller-profile.model';
+export * from './transaction.model';
+export * from './upload.model';
+export * from './user.model';
+export * from './user-session.model';
+export * from './webhook-event.model';
+
+/** The payment Transaction model under a name that does not clash with Sequelize's Transaction. */
+export { Transaction as PaymentTransaction } from './transaction.model';
+
+/** Every model, bound to the Sequelize instance by src/db/index.ts. */
+export const models = [
+  User,
+  SellerProfile,
+  Category,
+  Product,
+  Cart,
+  CartItem,
+  SellerPayout,
+  Order,
+  OrderItem,
+  OrderStatusHistory,
+  Transaction,
+  Refund,
+  Review,
+  UserSession,
+  WebhookEvent,
+  IdempotencyKey,
+  Upload,
+];

@@ -1,0 +1,122 @@
+import type { Optional } from 'sequelize';
+import { BelongsTo, Column, DataType, ForeignKey, Table } from 'sequelize-typescript';
+import { AppModel } from './app-model';
+import { FULFILLMENT_STATUSES, type FulfillmentStatus } from './enums';
+import { Order } from './order.model';
+import { Product } from './product.model';
+import { SellerPayout } from './seller-payout.model';
+import { User } from './user.model';
+
+/** A line of an order: a snapshot of the product at checkout, owned by one seller. */
+export interface OrderItemAttributes {
+  id: string;
+  orderId: string;
+  /** Null once the product row is gone; the snapshot columns below keep what was sold. */
+  productId: string | null;
+  sellerId: string;
+  productName: string;
+  productSku: string;
+  productImage: string | null;
+  /** Money: decimal strings; lineTotal = unitPrice × quantity (CHECK). */
+  unitPrice: string;
+  quantity: number;
+  lineTotal: string;
+  refundedAmount: string;
+  fulfillmentStatus: FulfillmentStatus;
+  trackingNumber: string | null;
+  trackingUrl: string | null;
+  shippedAt: Date | null;
+  deliveredAt: Date | null;
+  /** The seller payout that included this line, once paid out. */
+  payoutId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type OrderItemCreationAttributes = Optional<
+  OrderItemAttributes,
+  'id' | 'refundedAmount' | 'fulfillmentStatus' | 'createdAt' | 'updatedAt'
+>;
+
+@Table({
+  tableName: 'order_items',
+  underscored: true,
+  timestamps: true,
+  indexes: [
+    { name: 'order_items_order_id_idx', fields: ['order_id'] },
+    { name: 'order_items_seller_id_created_at_idx', fields: ['seller_id', 'created_at'] },
+    { name: 'order_items_product_id_idx', fields: ['product_id'] },
+    { name: 'order_items_payout_id_idx', fields: ['payout_id'] },
+  ],
+})
+export class OrderItem extends AppModel<OrderItemAttributes, OrderItemCreationAttributes> implements OrderItemAttributes {
+  @Column({ type: DataType.UUID, primaryKey: true, defaultValue: DataType.UUIDV4 })
+  override id!: string;
+
+  @ForeignKey(() => Order)
+  @Column({ type: DataType.UUID, allowNull: false })
+  orderId!: string;
+
+  @ForeignKey(() => Product)
+  @Column({ type: DataType.UUID, allowNull: true })
+  productId!: string | null;
+
+  @ForeignKey(() => User)
+  @Column({ type: DataType.UUID, allowNull: false })
+  sellerId!: string;
+
+  @Column({ type: DataType.STRING(255), allowNull: false })
+  productName!: string;
+
+  @Column({ type: DataType.STRING(100), allowNull: false })
+  productSku!: string;
+
+  @Column({ type: DataType.STRING(500), allowNull: true })
+  productImage!: string | null;
+
+  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  unitPrice!: string;
+
+  @Column({ type: DataType.INTEGER, allowNull: false })
+  quantity!: number;
+
+  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  lineTotal!: string;
+
+  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  refundedAmount!: string;
+
+  @Column({ type: DataType.ENUM(...FULFILLMENT_STATUSES), allowNull: false, defaultValue: 'unfulfilled' })
+  fulfillmentStatus!: FulfillmentStatus;
+
+  @Column({ type: DataType.STRING(100), allowNull: true })
+  trackingNumber!: string | null;
+
+  @Column({ type: DataType.STRING(500), allowNull: true })
+  trackingUrl!: string | null;
+
+  @Column({ type: DataType.DATE, allowNull: true })
+  shippedAt!: Date | null;
+
+  @Column({ type: DataType.DATE, allowNull: true })
+  deliveredAt!: Date | null;
+
+  @ForeignKey(() => SellerPayout)
+  @Column({ type: DataType.UUID, allowNull: true })
+  payoutId!: string | null;
+
+  override createdAt!: Date;
+  override updatedAt!: Date;
+
+  @BelongsTo(() => Order, { foreignKey: 'orderId', as: 'order', onDelete: 'CASCADE' })
+  order?: Order;
+
+  @BelongsTo(() => Product, { foreignKey: 'productId', as: 'product', onDelete: 'SET NULL' })
+  product?: Product | null;
+
+  @BelongsTo(() => User, { foreignKey: 'sellerId', as: 'seller', onDelete: 'RESTRICT' })
+  seller?: User;
+
+  @BelongsTo(() => SellerPayout, { foreignKey: 'payoutId', as: 'payout', onDelete: 'SET NULL' })
+  payout?: SellerPayout | null;
+}

@@ -1,0 +1,236 @@
+import type { Optional } from 'sequelize';
+import { BelongsTo, Column, DataType, ForeignKey, HasMany, Table } from 'sequelize-typescript';
+import { AppModel, isUuid } from './app-model';
+import {
+  ORDER_STATUSES,
+  type OrderStatus,
+  PAYMENT_PROVIDERS,
+  PAYMENT_STATUSES,
+  type PaymentProvider,
+  type PaymentStatus,
+} from './enums';
+import { OrderItem } from './order-item.model';
+import { OrderStatusHistory } from './order-status-history.model';
+import { Refund } from './refund.model';
+import { Transaction } from './transaction.model';
+import { User } from './user.model';
+
+export interface Address {
+  firstName: string;
+  lastName: string;
+  address1: string;
+  address2?: string;
+  city: string;
+  state?: string;
+  postalCode: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  phone?: string;
+}
+
+export interface OrderAttributes {
+  id: string;
+  /** ORD-YYYYMMDD-XXXXXX, made by the order service. */
+  orderNumber: string;
+  userId: string;
+  status: OrderStatus;
+  paymentStatus: PaymentStatus;
+  paymentProvider: PaymentProvider | null;
+  paymentIntentId: string | null;
+  /** Lowercase ISO 4217 code, as Stripe writes it. */
+  currency: string;
+  /** Money: decimal strings such as "19.99"; total = subtotal + tax + shipping - discount (CHECK). */
+  subtotal: string;
+  taxAmount: string;
+  shippingAmount: string;
+  discountAmount: string;
+  totalAmount: string;
+  amountPaid: string;
+  amountRefunded: string;
+  shippingAddress: Address;
+  billingAddress: Address | null;
+  notes: string | null;
+  internalNotes: string | null;
+  trackingNumber: string | null;
+  trackingUrl: string | null;
+  disputed: boolean;
+  /** Payment deadline of a pending order; the expiry job cancels it after this. */
+  expiresAt: Date | null;
+  paidAt: Date | null;
+  shippedAt: Date | null;
+  deliveredAt: Date | null;
+  cancelledAt: Date | null;
+  cancellationReason: string | null;
+  refundedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type OrderCreationAttributes = Optional<
+  OrderAttributes,
+  | 'id'
+  | 'status'
+  | 'paymentStatus'
+  | 'currency'
+  | 'taxAmount'
+  | 'shippingAmount'
+  | 'discountAmount'
+  | 'amountPaid'
+  | 'amountRefunded'
+  | 'disputed'
+  | 'createdAt'
+  | 'updatedAt'
+>;
+
+@Table({
+  tableName: 'orders',
+  underscored: true,
+  timestamps: true,
+  indexes: [
+    { name: 'orders_order_number_key', unique: true, fields: ['order_number'] },
+    { name: 'orders_payment_intent_id_key', unique: true, fields: ['payment_intent_id'] },
+    { name: 'orders_user_id_created_at_idx', fields: ['user_id', { name: 'created_at', order: 'DESC' }] },
+    { name: 'orders_status_created_at_idx', fields: ['status', 'created_at'] },
+    { name: 'orders_created_at_idx', fields: ['created_at'] },
+    { name: 'orders_pending_expires_at_idx', fields: ['expires_at'], where: { status: 'pending' } },
+  ],
+})
+export class Order extends AppModel<OrderAttributes, OrderCreationAttributes> implements OrderAttributes {
+  @Column({ type: DataType.UUID, primaryKey: true, defaultValue: DataType.UUIDV4 })
+  override id!: string;
+
+  @Column({ type: DataType.STRING(32), allowNull: false })
+  orderNumber!: string;
+
+  /** Users with orders cannot be deleted (RESTRICT): orders are accounting records. */
+  @ForeignKey(() => User)
+  @Column({ type: DataType.UUID, allowNull: false })
+  userId!: string;
+
+  @Column({ type: DataType.ENUM(...ORDER_STATUSES), allowNull: false, defaultValue: 'pending' })
+  status!: OrderStatus;
+
+  @Column({ type: DataType.ENUM(...PAYMENT_STATUSES), allowNull: false, defaultValue: 'unpaid' })
+  paymentStatus!: PaymentStatus;
+
+  @Column({ type: DataType.ENUM(...PAYMENT_PROVIDERS), allowNull: true })
+  paymentProvider!: PaymentProvider | null;
+
+  @Column({ type: DataType.STRING(255), allowNull: true })
+  paymentIntentId!: string | null;
+
+  @Column({ type: DataType.CHAR(3), allowNull: false, defaultValue: 'usd' })
+  currency!: string;
+
+  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  subtotal!: string;
+
+  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  taxAmount!: string;
+
+  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  shippingAmount!: string;
+
+  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  discountAmount!: string;
+
+  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  totalAmount!: string;
+
+  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  amountPaid!: string;
+
+  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  amountRefunded!: string;
+
+  @Column({ type: DataType.JSONB, allowNull: false })
+  shippingAddress!: Address;
+
+  @Column({ type: DataType.JSONB, allowNull: true })
+  billingAddress!: Address | null;
+
+  @Column({ type: DataType.TEXT, allowNull: true })
+  notes!: string | null;
+
+  @Column({ type: DataType.TEXT, allowNull: true })
+  internalNotes!: string | null;
+
+  @Column({ type: DataType.STRING(100), allowNull: true })
+  trackingNumber!: string | null;
+
+  @Column({ type: DataType.STRING(500), allowNull: true })
+  trackingUrl!: string | null;
+
+  @Column({ type: DataType.BOOLEAN, allowNull: false, defaultValue: false })
+  disputed!: boolean;
+
+  @Column({ type: DataType.DATE, allowNull: true })
+  expiresAt!: Date | null;
+
+  @Column({ type: DataType.DATE, allowNull: true })
+  paidAt!: Date | null;
+
+  @Column({ type: DataType.DATE, allowNull: true })
+  shippedAt!: Date | null;
+
+  @Column({ type: DataType.DATE, allowNull: true })
+  deliveredAt!: Date | null;
+
+  @Column({ type: DataType.DATE, allowNull: true })
+  cancelledAt!: Date | null;
+
+  @Column({ type: DataType.TEXT, allowNull: true })
+  cancellationReason!: string | null;
+
+  @Column({ type: DataType.DATE, allowNull: true })
+  refundedAt!: Date | null;
+
+  override createdAt!: Date;
+  override updatedAt!: Date;
+
+  @BelongsTo(() => User, { foreignKey: 'userId', as: 'user', onDelete: 'RESTRICT' })
+  user?: User;
+
+  @HasMany(() => OrderItem, { foreignKey: 'orderId', as: 'items', onDelete: 'CASCADE' })
+  items?: OrderItem[];
+
+  @HasMany(() => OrderStatusHistory, { foreignKey: 'orderId', as: 'history', onDelete: 'CASCADE' })
+  history?: OrderStatusHistory[];
+
+  @HasMany(() => Transaction, { foreignKey: 'orderId', as: 'transactions', onDelete: 'RESTRICT' })
+  transactions?: Transaction[];
+
+  @HasMany(() => Refund, { foreignKey: 'orderId', as: 'refunds', onDelete: 'RESTRICT' })
+  refunds?: Refund[];
+
+  static findByOrderNumber(orderNumber: string): Promise<Order | null> {
+    return Order.findOne({ where: { orderNumber } });
+  }
+
+  static findByPaymentIntentId(paymentIntentId: string): Promise<Order | null> {
+    return Order.findOne({ where: { paymentIntentId } });
+  }
+
+  /** The order with this id if it belongs to this user (else null, as if it did not exist). */
+  static async findOwnedBy(id: string, userId: string): Promise<Order | null> {
+    if (!isUuid(id)) return null;
+    return Order.findOne({ where: { id, userId } });
+  }
+
+  canBeCancelled(): boolean {
+    return this.status === 'pending' || this.status === 'confirmed';
+  }
+
+  canBeShipped(): boolean {
+    return this.status === 'confirmed' || this.status === 'processing';
+  }
+
+  isDelivered(): boolean {
+    return this.status === 'delivered';
+  }
+
+  /** True once a payment was recorded, even if it was refunded since. */
+  hasBeenPaid(): boolean {
+    return this.paymentStatus !== 'unpaid';
+  }
+}
