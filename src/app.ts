@@ -1,0 +1,72 @@
+import path from 'node:path';
+import cors from 'cors';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import swaggerUi from 'swagger-ui-express';
+import { config } from './config';
+import { errorHandler, notFoundHandler } from './middleware/error-handler.middleware';
+import { configureRateLimits } from './middleware/rate-limit.middleware';
+import { requestId, requestLog } from './middleware/request-context.middleware';
+import { buildApiRouter } from './routes';
+import { buildOpenApiDocument, registeredRoutes } from './utils/openapi';
+import { AppError } from './utils/errors';
+import packageJson from '../package.json';
+
+
+function corsOptions(): cors.CorsOptions {
+  const allowed = new Set(config.allowedOrigins.length > 0 ? config.allowedOrigins : [config.frontendUrl]);
+  return {
+    // An origin that is not allowed gets no CORS headers (the browser blocks it), never an error.
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    credentials: true,
+    exposedHeaders: ['X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After'],
+    maxAge: 600,
+  };
+}
+
+/** Answers 405 for a known path with another method, before the 404 fallback. */
+function methodNotAllowed(): express.RequestHandler {
+  return (req, _res, next) => {
+    const known = registeredRoutes().filter((route) => {
+      const pattern = new RegExp(`^${route.path.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`);
+      return pattern.test(req.path);
+    });
+    if (known.length > 0 && req.method !== 'OPTIONS') {
+      const allow = [...new Set(known.map((route) => route.method.toUpperCase()))].join(', ');
+      next(new AppError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allow}`, { headers: { Allow: allow } }));
+      return;
+    }
+    next();
+  };
+}
+
+/** The Express application: middleware in the order a request meets it. */
+export function createApp(): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+
+  app.use(requestId);
+  app.use(requestLog);
+  app.use(helmet());
+  app.use(cors(corsOptions()));
+  // Stripe signs the exact bytes it sends: that route gets the raw body, every other one JSON.
+  app.use('/api/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }));
+  app.use(express.json({ limit: config.jsonBodyLimit }));
+
+  app.use('/api', configureRateLimits());
+  const router = buildApiRouter();
+
+  const openApiDocument = buildOpenApiDocument({ title: `${config.companyName} API`, version: packageJson.version, serverUrl: config.appUrl });
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(openApiDocument, { customSiteTitle: `${config.companyName} API` }));
+  app.use('/uploads', express.static(path.join(config.dataDir, 'uploads'), { index: false, dotfiles: 'deny', fallthrough: true, maxAge: '7d' }));
+
+  app.use(router);
+  app.use(methodNotAllowed());
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

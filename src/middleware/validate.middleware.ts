@@ -1,0 +1,53 @@
+import type { RequestHandler } from 'express';
+import type Joi from 'joi';
+import { NotFoundError, ValidationError, type ErrorDetail } from '../utils/errors';
+import { OPENAPI_META, type RouteInputSchemas } from '../utils/openapi';
+
+const options: Joi.ValidationOptions = {
+  abortEarly: false,
+  allowUnknown: false,
+  stripUnknown: false,
+  convert: true,
+  errors: { wrap: { label: false } },
+};
+
+export function joiDetails(error: Joi.ValidationError, source?: string): ErrorDetail[] {
+  return error.details.map((detail) => ({
+    field: detail.path.length > 0 ? detail.path.join('.') : (source ?? 'body'),
+    message: detail.message,
+  }));
+}
+
+/**
+ * Validates params, query and body against joi schemas (unknown keys rejected) and puts the
+ * converted values on req.validated. A malformed path id is a 404 of `schemas.notFound`,
+ * as the contract says, not a 400.
+ */
+export function validate(schemas: RouteInputSchemas): RequestHandler {
+  const handler: RequestHandler = (req, _res, next) => {
+    const validated: Express.Request['validated'] = {};
+    if (schemas.params) {
+      const { value, error } = schemas.params.validate(req.params, options);
+      if (error) throw new NotFoundError(schemas.notFound ?? 'Resource');
+      validated.params = value;
+    }
+    const details: ErrorDetail[] = [];
+    if (schemas.query) {
+      const { value, error } = schemas.query.validate({ ...req.query }, options);
+      if (error) details.push(...joiDetails(error, 'query'));
+      validated.query = value;
+    } else if (Object.keys(req.query).length > 0) {
+      details.push(...Object.keys(req.query).map((field) => ({ field, message: `${field} is not allowed` })));
+    }
+    if (schemas.body) {
+      const { value, error } = schemas.body.validate(req.body ?? {}, options);
+      if (error) details.push(...joiDetails(error, 'body'));
+      validated.body = value;
+    }
+    if (details.length > 0) throw new ValidationError(details);
+    req.validated = validated;
+    next();
+  };
+  Object.assign(handler, { [OPENAPI_META]: { schemas } });
+  return handler;
+}

@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import { createApp } from './app';
+import { ConfigError, config, ensureConfig } from './config';
+import { closeDatabase } from './db';
+import { connectDatabase, runPending } from './db/bootstrap';
+import { seedDemoDataOnFirstStart } from './db/demo-seed';
+import { closeRedis } from './integrations/redis';
+import { closeJobs, getJobs, initJobs } from './jobs';
+import { exitOnSignals, shutdown, type Closer } from './lifecycle';
+import { getMailService } from './services/mail.service';
+import { logger } from './utils/logger';
+
+let stopEmbedded: (() => Promise<void>) | undefined;
+
+async function main(): Promise<void> {
+  ensureConfig();
+  const closers: Closer[] = [];
+  let server: Server | undefined;
+  exitOnSignals(() => shutdown(server, closers, config.shutdownTimeoutMs));
+  const { sequelize, embedded } = await connectDatabase();
+  closers.push({ name: 'database', close: closeDatabase });
+  if (embedded?.owned) {
+    closers.push({ name: 'embedded PostgreSQL', close: () => embedded.stop() });
+    stopEmbedded = () => embedded.stop();
+  }
+
+  const applied = await runPending(sequelize);
+  if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+  if (embedded && config.seedDemoData) await seedDemoDataOnFirstStart();
+
+  // Templates compile now, so a missing one stops the start instead of a mail later.
+  getMailService();
+  initJobs();
+  const runsWorkers = !config.redisUrl || config.jobsInApi;
+  if (runsWorkers) await getJobs().startWorkers();
+
+  const app = createApp();
+  server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server?.once('listening', resolve);
+    server?.once('error', reject);
+  });
+  // Keep-alive a little longer than common load balancers, so they never reuse a socket we closed.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  closers.unshift({ name: 'jobs', close: closeJobs }, { name: 'redis', close: closeRedis });
+
+  logger.info(`API ready at ${config.appUrl}/api, docs at ${config.appUrl}/api/docs`, {
+    port: config.port,
+    env: config.env,
+    database: embedded ? `embedded (${embedded.dataDir})` : 'DATABASE_URL',
+    jobs: `${getJobs().kind}${runsWorkers ? ', workers in this process' : ''}`,
+  });
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+  } else {
+    logger.error('failed to start', { error: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) });
+  }
+  // Do not leave a PostgreSQL behind that this failed start launched.
+  void (stopEmbedded?.() ?? Promise.resolve()).finally(() => process.exit(1));
+});

@@ -1,0 +1,19 @@
+import type { AuthContext } from '../middleware/auth.middleware';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Echoed from the X-Request-Id header when it is sane, else generated. */
+      requestId: string;
+      /** Parsed, converted and whitelisted input; controllers read this, never req.body or req.query. */
+      validated: { body?: any; query?: any; params?: any };
+      /** Set by `authenticate` (and by `optionalAuth` when a valid token is sent). */
+      auth?: AuthContext;
+      /** Kept for the Stripe webhook route only, whose signature covers the exact bytes. */
+      rawBody?: Buffer;
+    }
+  }
+}
+
+export {};

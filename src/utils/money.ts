@@ -1,0 +1,43 @@
+/**
+ * Money is integer minor units (cents) in code and DECIMAL(10,2) strings at the edges
+ * (database and JSON). No binary float ever holds an amount.
+ */
+const AMOUNT = /^(-)?(\d+)(?:\.(\d{1,2}))?$/;
+
+/** "19.99" or 19.99 → 1999. Numbers are read through their shortest decimal string, so 0.1 + 0.2 style drift cannot enter. */
+export function toMinor(amount: string | number): number {
+  const text = typeof amount === 'number' ? String(amount) : amount.trim();
+  const match = AMOUNT.exec(text);
+  if (!match) throw new TypeError(`Not an amount with at most two decimals: ${text}`);
+  const minor = Number(match[2]) * 100 + Number((match[3] ?? '').padEnd(2, '0'));
+  if (!Number.isSafeInteger(minor)) throw new RangeError(`Amount out of range: ${text}`);
+  return match[1] ? -minor : minor;
+}
+
+/** 1999 → "19.99"; -5 → "-0.05". */
+export function fromMinor(minor: number): string {
+  if (!Number.isSafeInteger(minor)) throw new TypeError(`Not an integer amount of minor units: ${minor}`);
+  const sign = minor < 0 ? '-' : '';
+  const absolute = Math.abs(minor);
+  return `${sign}${Math.trunc(absolute / 100)}.${String(absolute % 100).padStart(2, '0')}`;
+}
+
+/**
+ * minor × rate, rounded half away from zero to a whole minor unit. The rate is applied in
+ * integer millionths (rates have at most six decimals here: tax, commission).
+ */
+export function applyRate(minor: number, rate: number): number {
+  const millionths = Math.round(rate * 1_000_000);
+  const product = BigInt(minor) * BigInt(millionths);
+  const quotient = product / 1_000_000n;
+  const remainder = product % 1_000_000n;
+  const absRemainder = remainder < 0n ? -remainder : remainder;
+  const rounded = absRemainder * 2n >= 1_000_000n ? quotient + (product < 0n ? -1n : 1n) : quotient;
+  return Number(rounded);
+}
+
+/** The whole-percent discount of price against compare-at price: 0 when there is none. */
+export function discountPercentage(priceMinor: number, compareMinor: number | null | undefined): number {
+  if (!compareMinor || compareMinor <= priceMinor) return 0;
+  return Math.round(((compareMinor - priceMinor) * 100) / compareMinor);
+}

@@ -1,0 +1,38 @@
+import type { Express } from 'express';
+import { createApp } from '../../src/app';
+import { closeJobs, getJobs, initJobs } from '../../src/jobs';
+import { useTestDatabase, type TestDatabase } from './database';
+
+export interface TestApp {
+  app: Express;
+  db: TestDatabase;
+  /** Waits until every queued job (mails…) has run. */
+  jobsIdle(): Promise<void>;
+}
+
+/**
+ * The whole application on the test file's own database, with the in-process job driver
+ * (or BullMQ when REDIS_URL is set) and its workers running. Call at the top level of a file.
+ */
+export function useTestApp(): TestApp {
+  const database = useTestDatabase();
+  let app: Express | undefined;
+  beforeAll(async () => {
+    initJobs();
+    await getJobs().startWorkers();
+    app = createApp();
+  });
+  afterAll(async () => {
+    await closeJobs();
+  });
+  return {
+    get app(): Express {
+      if (!app) throw new Error('the app exists only inside tests (after beforeAll)');
+      return app;
+    },
+    get db(): TestDatabase {
+      return database.current;
+    },
+    jobsIdle: () => getJobs().whenIdle(),
+  };
+}

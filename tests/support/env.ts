@@ -1,0 +1,6 @@
+import path from 'node:path';
+import { TEST_ENV, testDataRoot } from './test-env';
+
+// Runs in every test file before any import of src/: config reads this environment.
+for (const [key, value] of Object.entries(TEST_ENV)) process.env[key] ??= value;
+process.env.DATA_DIR = path.join(testDataRoot(), `worker-${process.env.JEST_WORKER_ID ?? '0'}`);
