@@ -1,0 +1,84 @@
+import type { Request, Response } from 'express';
+import { currentAuth } from '../middleware/auth.middleware';
+import { authService } from '../services/auth.service';
+import type { ClientInfo } from '../services/session.service';
+import { BadRequestError } from '../utils/errors';
+import { passwordWeakness } from '../utils/password';
+import { ValidationError } from '../utils/errors';
+
+function clientOf(req: Request): ClientInfo {
+  return { ip: req.ip, userAgent: req.get('user-agent') };
+}
+
+function requireStrong(password: string, field: string): void {
+  const weakness = passwordWeakness(password);
+  if (weakness) throw new ValidationError([{ field, message: `${field} ${weakness}` }]);
+}
+
+export const authController = {
+  async register(req: Request, res: Response) {
+    const body = req.validated.body;
+    requireStrong(body.password, 'password');
+    const result = await authService.register(body, clientOf(req));
+    const message =
+      result.user.role === 'seller' ? 'Registered; the seller account is waiting for approval' : 'Registered';
+    res.status(201).json({ success: true, data: result, message });
+  },
+
+  async login(req: Request, res: Response) {
+    const { email, password } = req.validated.body;
+    const result = await authService.login(email, password, clientOf(req));
+    res.json({ success: true, data: result, message: 'Signed in' });
+  },
+
+  async refreshToken(req: Request, res: Response) {
+    const { refreshToken } = req.validated.body;
+    if (!refreshToken) throw new BadRequestError('REFRESH_TOKEN_REQUIRED', 'A refresh token is required');
+    const tokens = await authService.refresh(refreshToken, clientOf(req));
+    res.json({ success: true, data: tokens });
+  },
+
+  async logout(req: Request, res: Response) {
+    const auth = currentAuth(req);
+    await authService.logout(auth.user.id, auth.sessionId, req.validated.body.refreshToken);
+    res.json({ success: true, data: {}, message: 'Signed out' });
+  },
+
+  async me(req: Request, res: Response) {
+    res.json({ success: true, data: await authService.me(currentAuth(req).user.id) });
+  },
+
+  async updateMe(req: Request, res: Response) {
+    res.json({ success: true, data: await authService.updateMe(currentAuth(req).user.id, req.validated.body), message: 'Profile updated' });
+  },
+
+  async changePassword(req: Request, res: Response) {
+    const auth = currentAuth(req);
+    const { currentPassword, newPassword } = req.validated.body;
+    requireStrong(newPassword, 'newPassword');
+    await authService.changePassword(auth.user.id, auth.sessionId, currentPassword, newPassword);
+    res.json({ success: true, data: {}, message: 'Password changed; other sessions were signed out' });
+  },
+
+  async forgotPassword(req: Request, res: Response) {
+    await authService.forgotPassword(req.validated.body.email);
+    res.json({ success: true, data: {}, message: 'If an account exists for this email, a reset link has been sent' });
+  },
+
+  async resetPassword(req: Request, res: Response) {
+    const { token, password } = req.validated.body;
+    requireStrong(password, 'password');
+    await authService.resetPassword(token, password);
+    res.json({ success: true, data: {}, message: 'Password reset; please sign in' });
+  },
+
+  async verifyEmail(req: Request, res: Response) {
+    await authService.verifyEmail(req.validated.body.token);
+    res.json({ success: true, data: {}, message: 'Email verified' });
+  },
+
+  async resendVerification(req: Request, res: Response) {
+    const { alreadyVerified } = await authService.resendVerification(currentAuth(req).user.id);
+    res.json({ success: true, data: { alreadyVerified }, message: alreadyVerified ? 'Email already verified' : 'Verification email sent' });
+  },
+};

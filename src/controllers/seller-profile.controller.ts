@@ -1,0 +1,14 @@
+import type { Request, Response } from 'express';
+import { currentAuth } from '../middleware/auth.middleware';
+import { userService } from '../services/user.service';
+
+export const sellerProfileController = {
+  async get(req: Request, res: Response) {
+    res.json({ success: true, data: await userService.getSellerProfile(currentAuth(req).user.id) });
+  },
+
+  async update(req: Request, res: Response) {
+    const profile = await userService.updateSellerProfile(currentAuth(req).user.id, req.validated.body);
+    res.json({ success: true, data: profile, message: 'Store profile updated' });
+  },
+};

@@ -1,0 +1,34 @@
+import { adminUserController as controller } from '../controllers/admin-user.controller';
+import { authenticate, authorize } from '../middleware/auth.middleware';
+import { validate } from '../middleware/validate.middleware';
+import { ApiRouter } from '../utils/openapi';
+import * as schemas from './admin-user.schemas';
+
+export const adminUserRoutes = new ApiRouter('/api/admin', 'Admin: users and sellers')
+  .get('/users', { summary: 'List users (filter by role, status; search name or email)', returns: 'users, pagination' }, authenticate, authorize('admin'), validate(schemas.listUsers), controller.list)
+  .get('/users/:id', { summary: 'One user, with the seller profile', returns: 'the user' }, authenticate, authorize('admin'), validate(schemas.getUser), controller.get)
+  .patch(
+    '/users/:id/status',
+    { summary: 'Approve or suspend a user; suspension revokes all their sessions', errors: ['400 CANNOT_SUSPEND_SELF'] },
+    authenticate,
+    authorize('admin'),
+    validate(schemas.setStatus),
+    controller.setStatus,
+  )
+  .get('/sellers', { summary: 'List sellers by status (default pending)', returns: 'sellers, pagination' }, authenticate, authorize('admin'), validate(schemas.listSellers), controller.listSellers)
+  .post(
+    '/sellers/:id/approve',
+    { summary: 'Approve a pending or rejected seller; mails them', errors: ['409 SELLER_NOT_PENDING'] },
+    authenticate,
+    authorize('admin'),
+    validate(schemas.approveSeller),
+    controller.approveSeller,
+  )
+  .post(
+    '/sellers/:id/reject',
+    { summary: 'Reject a pending seller with a reason; mails them the reason', errors: ['409 SELLER_NOT_PENDING'] },
+    authenticate,
+    authorize('admin'),
+    validate(schemas.rejectSeller),
+    controller.rejectSeller,
+  );

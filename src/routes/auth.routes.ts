@@ -1,0 +1,68 @@
+import { authController as controller } from '../controllers/auth.controller';
+import { authenticate } from '../middleware/auth.middleware';
+import { authRateLimit } from '../middleware/rate-limit.middleware';
+import { validate } from '../middleware/validate.middleware';
+import { ApiRouter } from '../utils/openapi';
+import * as schemas from './auth.schemas';
+
+export const authRoutes = new ApiRouter('/api/auth', 'Auth')
+  .post(
+    '/register',
+    {
+      summary: 'Register a customer (signed in at once) or a seller (pending approval, no tokens)',
+      status: 201,
+      returns: 'user, accessToken?, refreshToken?',
+      errors: ['409 USER_EXISTS', '429 RATE_LIMIT_EXCEEDED'],
+    },
+    authRateLimit,
+    validate(schemas.register),
+    controller.register,
+  )
+  .post(
+    '/login',
+    {
+      summary: 'Sign in with email and password',
+      returns: 'user, accessToken, refreshToken',
+      errors: ['401 INVALID_CREDENTIALS', '403 ACCOUNT_SUSPENDED', '403 ACCOUNT_PENDING', '403 ACCOUNT_REJECTED', '429 RATE_LIMIT_EXCEEDED'],
+    },
+    authRateLimit,
+    validate(schemas.login),
+    controller.login,
+  )
+  .post(
+    '/refresh-token',
+    {
+      summary: 'Trade a refresh token for a new pair (the old refresh token stops working)',
+      description: 'Presenting a refresh token that was already rotated revokes the whole session.',
+      returns: 'accessToken, refreshToken',
+      errors: ['400 REFRESH_TOKEN_REQUIRED', '401 INVALID_REFRESH_TOKEN', '401 REFRESH_TOKEN_EXPIRED', '401 TOKEN_REVOKED'],
+    },
+    validate(schemas.refreshToken),
+    controller.refreshToken,
+  )
+  .post('/logout', { summary: 'End this session (and the one of refreshToken, when given)' }, authenticate, validate(schemas.logout), controller.logout)
+  .get('/me', { summary: 'The signed-in user', returns: 'the user' }, authenticate, validate({}), controller.me)
+  .patch('/me', { summary: 'Change your name or avatar', returns: 'the user' }, authenticate, validate(schemas.updateMe), controller.updateMe)
+  .post(
+    '/change-password',
+    { summary: 'Change your password; your other sessions are signed out', errors: ['400 INVALID_CURRENT_PASSWORD'] },
+    authenticate,
+    validate(schemas.changePassword),
+    controller.changePassword,
+  )
+  .post(
+    '/forgot-password',
+    { summary: 'Mail a password reset link (same answer whether the account exists or not)', errors: ['429 RATE_LIMIT_EXCEEDED'] },
+    authRateLimit,
+    validate(schemas.forgotPassword),
+    controller.forgotPassword,
+  )
+  .post(
+    '/reset-password',
+    { summary: 'Set a new password with a reset token (single use, 10 minutes); all sessions are signed out', errors: ['400 INVALID_OR_EXPIRED_TOKEN', '429 RATE_LIMIT_EXCEEDED'] },
+    authRateLimit,
+    validate(schemas.resetPassword),
+    controller.resetPassword,
+  )
+  .post('/verify-email', { summary: 'Confirm an email address with the mailed token', errors: ['400 INVALID_OR_EXPIRED_TOKEN'] }, validate(schemas.verifyEmail), controller.verifyEmail)
+  .post('/resend-verification', { summary: 'Mail a new verification link' }, authenticate, validate(schemas.empty), controller.resendVerification);

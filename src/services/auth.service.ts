@@ -1,0 +1,200 @@
+import { Op, UniqueConstraintError } from 'sequelize';
+import { config } from '../config';
+import { getSequelize } from '../db';
+import { sendEmail } from '../jobs/email.job';
+import { SellerProfile, User } from '../models';
+import { BadRequestError, ConflictError, ForbiddenError, UnauthorizedError } from '../utils/errors';
+import { logger } from '../utils/logger';
+import { burnPasswordCheck, hashPassword, verifyPassword } from '../utils/password';
+import { withUniqueSlug } from '../utils/slug';
+import { hashToken, randomToken } from '../utils/tokens';
+import { sessionService, type ClientInfo, type TokenPair } from './session.service';
+import { serializeUser, type UserView } from './user.serializer';
+
+const PASSWORD_RESET_TTL_MS = 10 * 60 * 1000;
+const EMAIL_VERIFICATION_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface RegisterInput {
+  email: string;
+  password: string;
+  name: string;
+  role: 'customer' | 'seller';
+  storeName?: string;
+  storeDescription?: string;
+}
+
+export interface AuthResult extends Partial<TokenPair> {
+  user: UserView;
+}
+
+function verificationUrl(token: string): string {
+  return `${config.frontendUrl}/verify-email?token=${encodeURIComponent(token)}`;
+}
+
+function resetUrl(token: string): string {
+  return `${config.frontendUrl}/reset-password?token=${encodeURIComponent(token)}`;
+}
+
+const LOGIN_REFUSALS: Record<string, () => Error> = {
+  suspended: () => new ForbiddenError('ACCOUNT_SUSPENDED', 'This account has been suspended'),
+  pending: () => new ForbiddenError('ACCOUNT_PENDING', 'This seller account is waiting for approval'),
+  rejected: () => new ForbiddenError('ACCOUNT_REJECTED', 'This seller account was not approved'),
+};
+
+export class AuthService {
+  /**
+   * Creates a customer (approved, signed in at once) or a seller (pending, with a store profile,
+   * no tokens until an admin approves). One transaction; mails are queued after it commits.
+   */
+  async register(input: RegisterInput, client: ClientInfo): Promise<AuthResult> {
+    const passwordHash = await hashPassword(input.password, config.bcryptRounds);
+    const verification = randomToken(32);
+    try {
+      return await getSequelize().transaction(async (transaction) => {
+        const user = await User.create(
+          {
+            email: input.email,
+            password: passwordHash,
+            name: input.name,
+            role: input.role,
+            status: input.role === 'seller' ? 'pending' : 'approved',
+            emailVerificationToken: hashToken(verification),
+            emailVerificationExpires: new Date(Date.now() + EMAIL_VERIFICATION_TTL_MS),
+          },
+          { transaction },
+        );
+        if (input.role === 'seller') {
+          user.sellerProfile = await withUniqueSlug(
+            input.storeName ?? input.name,
+            'seller_profiles_store_slug_key',
+            (storeSlug) =>
+              SellerProfile.create(
+                { userId: user.id, storeName: input.storeName ?? input.name, storeSlug, storeDescription: input.storeDescription ?? null },
+                { transaction },
+              ),
+            { transaction, maxLength: 120 },
+          );
+        }
+        sendEmail(user.email, 'welcome', { name: user.name, isSeller: input.role === 'seller' }, transaction);
+        sendEmail(user.email, 'email-verification', { name: user.name, verifyUrl: verificationUrl(verification) }, transaction);
+        logger.info('user registered', { userId: user.id, role: user.role });
+        if (input.role === 'seller') return { user: serializeUser(user) };
+        const tokens = await sessionService.open(user, client, { transaction });
+        return { user: serializeUser(user), ...tokens };
+      });
+    } catch (error) {
+      if (error instanceof UniqueConstraintError && (error.original as { constraint?: string }).constraint === 'users_email_key') {
+        throw new ConflictError('USER_EXISTS', 'An account with this email already exists');
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Checks the password before saying anything about the account, and spends the same bcrypt
+   * time when the email is unknown, so answers and timing do not reveal which emails exist.
+   */
+  async login(email: string, password: string, client: ClientInfo): Promise<AuthResult & TokenPair> {
+    const user = await User.findByEmail(email);
+    const valid = user ? await verifyPassword(password, user.password) : await burnPasswordCheck(password, config.bcryptRounds);
+    if (!user || !valid) {
+      logger.info('login failed', { event: 'login_failed', ip: client.ip });
+      throw new UnauthorizedError('INVALID_CREDENTIALS', 'Invalid email or password');
+    }
+    const refusal = LOGIN_REFUSALS[user.status];
+    if (refusal) throw refusal();
+    const tokens = await getSequelize().transaction(async (transaction) => {
+      await user.update({ lastLoginAt: new Date() }, { transaction });
+      return sessionService.open(user, client, { transaction });
+    });
+    logger.info('user logged in', { userId: user.id });
+    return { user: serializeUser(user), ...tokens };
+  }
+
+  refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
+    return sessionService.refresh(refreshToken, client);
+  }
+
+  /** Ends the caller's session; a refresh token of another of the caller's sessions ends that one too. */
+  async logout(userId: string, sessionId: string, refreshToken?: string): Promise<void> {
+    await sessionService.revoke(sessionId, 'logout');
+    if (refreshToken) {
+      const other = await sessionService.sessionOfRefreshToken(refreshToken, userId);
+      if (other && other !== sessionId) await sessionService.revoke(other, 'logout');
+    }
+  }
+
+  async me(userId: string): Promise<UserView> {
+    const user = await User.findByPk(userId, { include: [{ model: SellerProfile, as: 'sellerProfile' }] });
+    if (!user) throw new UnauthorizedError('INVALID_TOKEN', 'The access token is invalid');
+    return serializeUser(user);
+  }
+
+  async updateMe(userId: string, changes: { name?: string; avatarUrl?: string | null }): Promise<UserView> {
+    const user = await User.findByPk(userId, { include: [{ model: SellerProfile, as: 'sellerProfile' }] });
+    if (!user) throw new UnauthorizedError('INVALID_TOKEN', 'The access token is invalid');
+    await user.update(changes);
+    return serializeUser(user);
+  }
+
+  /** Changes the password and revokes every other session of the user, atomically. */
+  async changePassword(userId: string, sessionId: string, currentPassword: string, newPassword: string): Promise<void> {
+    const user = await User.findByPk(userId);
+    if (!user) throw new UnauthorizedError('INVALID_TOKEN', 'The access token is invalid');
+    if (!(await verifyPassword(currentPassword, user.password))) {
+      throw new BadRequestError('INVALID_CURRENT_PASSWORD', 'The current password is incorrect');
+    }
+    const password = await hashPassword(newPassword, config.bcryptRounds);
+    await getSequelize().transaction(async (transaction) => {
+      await user.update({ password, passwordChangedAt: new Date() }, { transaction });
+      await sessionService.revokeAllForUser(user.id, 'password_change', { except: sessionId, transaction });
+    });
+    logger.info('password changed', { userId });
+  }
+
+  /** Mails a single-use reset link valid 10 minutes; answers the same whether the email exists or not. */
+  async forgotPassword(email: string): Promise<void> {
+    const user = await User.findByEmail(email);
+    if (!user || user.status === 'suspended') return;
+    const token = randomToken(32);
+    await user.update({ passwordResetToken: hashToken(token), passwordResetExpires: new Date(Date.now() + PASSWORD_RESET_TTL_MS) });
+    sendEmail(user.email, 'password-reset', { name: user.name, resetUrl: resetUrl(token), expiresInMinutes: PASSWORD_RESET_TTL_MS / 60_000 });
+  }
+
+  /** Consumes the token (one conditional update: it cannot be used twice), sets the password, revokes all sessions. */
+  async resetPassword(token: string, password: string): Promise<void> {
+    const passwordHash = await hashPassword(password, config.bcryptRounds);
+    await getSequelize().transaction(async (transaction) => {
+      const [count, rows] = await User.update(
+        { password: passwordHash, passwordResetToken: null, passwordResetExpires: null, passwordChangedAt: new Date() },
+        {
+          where: { passwordResetToken: hashToken(token), passwordResetExpires: { [Op.gt]: new Date() } },
+          returning: true,
+          transaction,
+        },
+      );
+      if (count === 0) throw new BadRequestError('INVALID_OR_EXPIRED_TOKEN', 'This link is invalid or has expired');
+      await sessionService.revokeAllForUser(rows[0].id, 'password_reset', { transaction });
+      logger.info('password reset', { userId: rows[0].id });
+    });
+  }
+
+  async verifyEmail(token: string): Promise<void> {
+    const user = await User.findByValidEmailVerificationToken(hashToken(token));
+    if (!user) throw new BadRequestError('INVALID_OR_EXPIRED_TOKEN', 'This link is invalid or has expired');
+    await user.update({ emailVerified: true, emailVerificationToken: null, emailVerificationExpires: null });
+  }
+
+  /** Mails a fresh verification link (the previous one stops working); nothing to do when already verified. */
+  async resendVerification(userId: string): Promise<{ alreadyVerified: boolean }> {
+    const user = await User.findByPk(userId);
+    if (!user) throw new UnauthorizedError('INVALID_TOKEN', 'The access token is invalid');
+    if (user.emailVerified) return { alreadyVerified: true };
+    const token = randomToken(32);
+    await user.update({ emailVerificationToken: hashToken(token), emailVerificationExpires: new Date(Date.now() + EMAIL_VERIFICATION_TTL_MS) });
+    sendEmail(user.email, 'email-verification', { name: user.name, verifyUrl: verificationUrl(token) });
+    return { alreadyVerified: false };
+  }
+}
+
+export const authService = new AuthService();
