@@ -28,7 +28,10 @@ void runCommand('seed', async (sequelize) => {
   if (!Number.isInteger(products) || products < 1 || products > 1_000_000) throw new UsageError('--products must be a whole number from 1 to 1000000');
   if (!Number.isInteger(sellers) || sellers < 1 || sellers > 1000) throw new UsageError('--sellers must be a whole number from 1 to 1000');
 
-  const bar = new SingleBar({ format: 'products [{bar}] {value}/{total} {percentage}% | {duration}s', hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: 'products [{bar}] {value}/{total} {percentage}% | {duration}s', hideCursor: true, noTTYOutput: true, notTTYSchedule: 1000 },
+    Presets.shades_classic,
+  );
   const started = Date.now();
   bar.start(products, 0);
   await generateCatalog(sequelize, {
