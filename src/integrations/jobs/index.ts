@@ -1,0 +1,35 @@
+import { config } from '../../config';
+import type { DeadLetter, EnqueueOptions, JobHandlers, JobPayloads, JobType } from '../../jobs/types';
+import { createBullmqDriver } from './bullmq.driver';
+import { createInlineDriver } from './inline.driver';
+
+export type { DeadLetter, EnqueueOptions, JobHandlers } from '../../jobs/types';
+
+/**
+ * Runs typed jobs with retries and dead letters. Two implementations with the same rules:
+ * BullMQ on Redis (several processes, survives restarts) and inline (in this process, in memory).
+ */
+export interface JobDriver {
+  readonly kind: 'bullmq' | 'inline';
+  enqueue<T extends JobType>(type: T, payload: JobPayloads[T], options?: EnqueueOptions): Promise<void>;
+  /** A repeating job with an empty payload, first run now; idempotent across processes. */
+  schedule(type: JobType, everyMs: number): Promise<void>;
+  /** Starts processing; until then enqueued jobs wait. */
+  startWorkers(): Promise<void>;
+  /** Job counts per queue and state (for /metrics). */
+  depths(): Promise<Record<string, Record<string, number>>>;
+  /**
+   * For tests: resolves when nothing is waiting, running or waiting for a retry. Jobs delayed
+   * on purpose (`delayMs`) and the next run of a schedule do not count.
+   */
+  whenIdle(): Promise<void>;
+  deadLetters(): Promise<DeadLetter[]>;
+  /** Stops taking jobs, waits for the running ones, releases timers and connections. */
+  close(): Promise<void>;
+}
+
+/** BullMQ when REDIS_URL is set, else in-process. */
+export function createJobDriver(handlers: JobHandlers): JobDriver {
+  return config.redisUrl ? createBullmqDriver(handlers) : createInlineDriver(handlers);
+}
+

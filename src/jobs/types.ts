@@ -1,0 +1,71 @@
+import type { EmailTemplate } from '../services/mail.service';
+
+/** Every job type and its payload. Payloads are JSON: they cross Redis. */
+export interface JobPayloads {
+  'email.send': { template: EmailTemplate; to: string; data: Record<string, unknown> };
+  'catalog.flush-views': Record<string, never>;
+}
+
+export type JobType = keyof JobPayloads;
+
+export const QUEUE_NAMES = ['email', 'payouts', 'inventory', 'maintenance'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** Where failed-for-good jobs are kept for a person to look at. */
+export const DEAD_LETTER_QUEUE = 'dead-letter';
+
+export interface JobOptions {
+  queue: QueueName;
+  /** Total tries, the first included. */
+  attempts: number;
+  /** Delay before the first retry; each next retry waits twice as long (BullMQ's exponential backoff). */
+  backoffMs: number;
+}
+
+/** Per-type queue, attempts and backoff, like PeerTube's job-queue table: a new type without options does not compile. */
+export const jobOptions: { readonly [T in JobType]: JobOptions } = {
+  'email.send': { queue: 'email', attempts: 5, backoffMs: 2000 },
+  'catalog.flush-views': { queue: 'maintenance', attempts: 1, backoffMs: 1000 },
+};
+
+/** Jobs run at once per queue in one process. */
+export const queueConcurrency: { readonly [Q in QueueName]: number } = {
+  email: 5,
+  payouts: 1,
+  inventory: 2,
+  maintenance: 1,
+};
+
+/**
+ * How many finished jobs are kept. A job id stays taken while its job is kept, so this is
+ * also how long `jobId` deduplicates (a day, or the last 1000 jobs of a queue).
+ */
+export const KEEP_COMPLETED = { age: 24 * 3600, count: 1000 } as const;
+export const KEEP_FAILED = { age: 7 * 24 * 3600, count: 5000 } as const;
+
+export type JobHandlers = { [T in JobType]: (payload: JobPayloads[T]) => Promise<void> };
+
+export interface EnqueueOptions {
+  /** A stable id: a job with the same id is not queued again while the first is kept. */
+  jobId?: string;
+  delayMs?: number;
+}
+
+export interface DeadLetter {
+  type: string;
+  payload: unknown;
+  error: string;
+  attempts: number;
+}
+
+/** Delay before retry number `retry` (1 for the first retry), as BullMQ computes it. */
+export function retryDelay(options: JobOptions, retry: number): number {
+  return Math.round(2 ** (retry - 1) * options.backoffMs);
+}
+
+/** BullMQ refuses ids with ':' and integer ids; both drivers refuse them, so tests catch it without Redis. */
+export function assertValidJobId(jobId: string): void {
+  if (jobId.length === 0 || jobId.includes(':') || `${Number.parseInt(jobId, 10)}` === jobId) {
+    throw new Error(`Invalid job id "${jobId}": it must be non-empty, contain no ':' and not be an integer`);
+  }
+}
