@@ -16,8 +16,8 @@ let stopEmbedded: (() => Promise<void>) | undefined;
 async function main(): Promise<void> {
   ensureConfig();
   const closers: Closer[] = [];
-  let server: Server | undefined;
-  exitOnSignals(() => shutdown(server, closers, config.shutdownTimeoutMs));
+  const http: { server?: Server } = {};
+  exitOnSignals(() => shutdown(http.server, closers, config.shutdownTimeoutMs));
   const { sequelize, embedded } = await connectDatabase();
   closers.push({ name: 'database', close: closeDatabase });
   if (embedded?.owned) {
@@ -36,10 +36,11 @@ async function main(): Promise<void> {
   if (runsWorkers) await getJobs().startWorkers();
 
   const app = createApp();
-  server = app.listen(config.port, config.host);
+  const server = app.listen(config.port, config.host);
+  http.server = server;
   await new Promise<void>((resolve, reject) => {
-    server?.once('listening', resolve);
-    server?.once('error', reject);
+    server.once('listening', resolve);
+    server.once('error', reject);
   });
   // Keep-alive a little longer than common load balancers, so they never reuse a socket we closed.
   server.keepAliveTimeout = 65_000;

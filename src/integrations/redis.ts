@@ -24,6 +24,8 @@ export function getRedis(): Redis | undefined {
 
 export async function closeRedis(): Promise<void> {
   shared = undefined;
-  await Promise.all([...clients].map((client) => client.quit().catch(() => client.disconnect())));
+  // A connection already ending would make quit() wait for a reconnect that never comes.
+  const open = [...clients].filter((client) => client.status !== 'end' && client.status !== 'close');
+  await Promise.all(open.map((client) => client.quit().catch(() => client.disconnect())));
   clients.clear();
 }

@@ -1,7 +1,6 @@
 import type { AuthContext } from '../middleware/auth.middleware';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** Echoed from the X-Request-Id header when it is sane, else generated. */

@@ -5,7 +5,7 @@ import { User, UserSession } from '../../src/models';
 import { createUser, DEFAULT_PASSWORD, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login, signedInUser } from '../support/auth';
-import { outboxFor, tokenFromMail } from '../support/outbox';
+import { decodedBody, outboxFor, tokenFromMail } from '../support/outbox';
 
 const FORBIDDEN_USER_KEYS = ['password', 'emailVerificationToken', 'passwordResetToken', 'passwordResetExpires', 'refreshTokenHash'];
 
@@ -431,7 +431,7 @@ describe('auth', () => {
       expect(reject.status).toBe(200);
       await ctx.jobsIdle();
       const mails = outboxFor(email);
-      expect(mails.some((mail) => mail.raw.includes('Counterfeit goods'))).toBe(true);
+      expect(mails.some((mail) => decodedBody(mail).includes('Counterfeit goods'))).toBe(true);
       const refused = await request(ctx.app).post('/api/auth/login').send({ email, password: 'Sturdy-pass-42' });
       expect(refused.status).toBe(403);
       expect(refused.body.error.code).toBe('ACCOUNT_REJECTED');

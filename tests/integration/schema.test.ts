@@ -85,7 +85,7 @@ describe('database schema', () => {
     for (const model of models as ModelCtor<Model>[]) {
       const table = model.getTableName() as string;
       for (const attribute of Object.values(model.getAttributes())) {
-        const column = attribute.field ?? String(attribute.fieldName);
+        const column = attribute.field ?? String((attribute as { fieldName?: string }).fieldName);
         const nullable = attribute.allowNull === false || attribute.primaryKey ? 'not null' : 'null';
         expected.set(`${table}.${column}`, `${expectedType(attribute.type, table, column)} ${nullable}`);
       }

@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import { createApp } from '../../src/app';
+import { closeRedis } from '../../src/integrations/redis';
 import { closeJobs, getJobs, initJobs } from '../../src/jobs';
 import { useTestDatabase, type TestDatabase } from './database';
 
@@ -24,6 +25,7 @@ export function useTestApp(): TestApp {
   });
   afterAll(async () => {
     await closeJobs();
+    await closeRedis();
   });
   return {
     get app(): Express {
