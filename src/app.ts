@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './middleware/error-handler.middle
 import { configureRateLimits } from './middleware/rate-limit.middleware';
 import { requestId, requestLog } from './middleware/request-context.middleware';
 import { buildApiRouter } from './routes';
+import { publishOpenApiDocument } from './routes/health.routes';
 import { buildOpenApiDocument, registeredRoutes } from './utils/openapi';
 import { AppError } from './utils/errors';
 import packageJson from '../package.json';
@@ -58,9 +59,7 @@ export function createApp(): Express {
   const router = buildApiRouter();
 
   const openApiDocument = buildOpenApiDocument({ title: `${config.companyName} API`, version: packageJson.version, serverUrl: config.appUrl });
-  app.get('/api/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
-  });
+  publishOpenApiDocument(openApiDocument);
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(openApiDocument, { customSiteTitle: `${config.companyName} API` }));
   app.use('/uploads', express.static(path.join(config.dataDir, 'uploads'), { index: false, dotfiles: 'deny', fallthrough: true, maxAge: '7d' }));
 

@@ -9,6 +9,7 @@ import { closeRedis } from './integrations/redis';
 import { closeJobs, getJobs, initJobs } from './jobs';
 import { exitOnSignals, shutdown, type Closer } from './lifecycle';
 import { getMailService } from './services/mail.service';
+import { flushViews, scheduleCatalogJobs } from './services/view-counter.service';
 import { logger } from './utils/logger';
 
 let stopEmbedded: (() => Promise<void>) | undefined;
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
   initJobs();
   const runsWorkers = !config.redisUrl || config.jobsInApi;
   if (runsWorkers) await getJobs().startWorkers();
+  await scheduleCatalogJobs();
 
   const app = createApp();
   const server = app.listen(config.port, config.host);
@@ -46,7 +48,8 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
-  closers.unshift({ name: 'jobs', close: closeJobs }, { name: 'redis', close: closeRedis });
+  // View counts held in memory are written before the pool closes.
+  closers.unshift({ name: 'view counts', close: flushViews }, { name: 'jobs', close: closeJobs }, { name: 'redis', close: closeRedis });
 
   logger.info(`API ready at ${config.appUrl}/api, docs at ${config.appUrl}/api/docs`, {
     port: config.port,

@@ -7,6 +7,7 @@ import { closeJobs, getJobs, initJobs } from '../jobs';
 import { jobOptions } from '../jobs/types';
 import { exitOnSignals, shutdown, type Closer } from '../lifecycle';
 import { getMailService } from '../services/mail.service';
+import { scheduleCatalogJobs } from '../services/view-counter.service';
 import { logger } from '../utils/logger';
 
 // npm run worker: processes the queues on Redis, beside (or instead of) the API's own workers.
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   initJobs();
   if (stopping) return;
   await getJobs().startWorkers();
+  await scheduleCatalogJobs();
 
   const queues = [...new Set(Object.values(jobOptions).map((options) => options.queue))];
   logger.info(`worker ready on queues ${queues.join(', ')}`, { queues, prefix: config.redisPrefix });

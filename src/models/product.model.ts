@@ -76,8 +76,8 @@ export type ProductCreationAttributes = Optional<
   | 'updatedAt'
 >;
 
-/** The rows the public catalog lists; the partial indexes below cover exactly these. */
-const LISTED: WhereOptions = { status: 'active', deleted_at: null };
+/** The rows the public catalog lists; the partial indexes below cover exactly these (migration 0002). */
+const LISTED: WhereOptions = { status: [...PUBLIC_PRODUCT_STATUSES], deleted_at: null };
 
 @DefaultScope(() => ({ attributes: { exclude: ['searchVector'] } }))
 @Table({
@@ -95,12 +95,12 @@ const LISTED: WhereOptions = { status: 'active', deleted_at: null };
     { name: 'products_price_idx', fields: ['price'] },
     { name: 'products_stock_quantity_idx', fields: ['stock_quantity'] },
     { name: 'products_status_created_at_idx', fields: ['status', 'created_at'] },
-    { name: 'products_listed_created_at_idx', fields: [{ name: 'created_at', order: 'DESC' }], where: LISTED },
-    { name: 'products_listed_price_idx', fields: ['price'], where: LISTED },
-    { name: 'products_listed_average_rating_idx', fields: [{ name: 'average_rating', order: 'DESC' }], where: LISTED },
-    { name: 'products_listed_view_count_idx', fields: [{ name: 'view_count', order: 'DESC' }], where: LISTED },
-    { name: 'products_listed_name_idx', fields: ['name'], where: LISTED },
-    { name: 'products_listed_category_id_price_idx', fields: ['category_id', 'price'], where: LISTED },
+    { name: 'products_listed_created_at_idx', fields: [{ name: 'created_at', order: 'DESC' }, { name: 'id', order: 'DESC' }], where: LISTED },
+    { name: 'products_listed_price_idx', fields: ['price', 'id'], where: LISTED },
+    { name: 'products_listed_average_rating_idx', fields: [{ name: 'average_rating', order: 'DESC' }, { name: 'id', order: 'DESC' }], where: LISTED },
+    { name: 'products_listed_view_count_idx', fields: [{ name: 'view_count', order: 'DESC' }, { name: 'id', order: 'DESC' }], where: LISTED },
+    { name: 'products_listed_name_idx', fields: ['name', 'id'], where: LISTED },
+    { name: 'products_listed_category_id_price_idx', fields: ['category_id', 'price', 'id'], where: LISTED },
   ],
 })
 export class Product extends AppModel<ProductAttributes, ProductCreationAttributes> implements ProductAttributes {

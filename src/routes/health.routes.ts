@@ -31,7 +31,18 @@ async function check(run: () => Promise<unknown>): Promise<'up' | 'down'> {
   }
 }
 
+let openApiDocument: Record<string, unknown> = {};
+
+/** The document served at /api/openapi.json, built once the routes are registered. */
+export function publishOpenApiDocument(document: Record<string, unknown>): void {
+  openApiDocument = document;
+}
+
 export const healthRoutes = new ApiRouter('', 'Operations')
+  .get('/api/openapi.json', { summary: 'This OpenAPI 3 document' }, (_req: Request, res: Response) => {
+    res.json(openApiDocument);
+  })
+  .documentOnly('get', '/api/docs', { summary: 'Swagger UI over the OpenAPI document (HTML)' })
   .get('/health', { summary: 'Liveness: the process answers', returns: 'success, message, timestamp, uptime' }, (_req: Request, res: Response) => {
     res.json({ success: true, message: 'OK', timestamp: new Date().toISOString(), uptime: process.uptime() });
   })

@@ -84,6 +84,12 @@ export class ApiRouter {
     return this;
   }
 
+  /** Records a route that is mounted elsewhere (e.g. a static UI under app.use). */
+  documentOnly(method: Method, path: string, doc: RouteDoc): this {
+    routes.push({ method, path: `${this.basePath}${path}`, tag: this.tag, doc, meta: {} });
+    return this;
+  }
+
   get(path: string, doc: RouteDoc, ...handlers: RequestHandler[]): this {
     return this.add('get', path, doc, handlers);
   }

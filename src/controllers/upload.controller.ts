@@ -1,0 +1,21 @@
+import type { Request, Response } from 'express';
+import { currentAuth } from '../middleware/auth.middleware';
+import { uploadedFiles } from '../middleware/upload.middleware';
+import { uploadService } from '../services/upload.service';
+
+export const uploadController = {
+  async uploadImage(req: Request, res: Response) {
+    const [image] = await uploadService.store(currentAuth(req).user.id, uploadedFiles(req));
+    res.status(201).json({ success: true, data: image, message: 'Image uploaded' });
+  },
+
+  async uploadImages(req: Request, res: Response) {
+    const images = await uploadService.store(currentAuth(req).user.id, uploadedFiles(req));
+    res.status(201).json({ success: true, data: { images }, message: `${images.length} image(s) uploaded` });
+  },
+
+  async deleteImage(req: Request, res: Response) {
+    await uploadService.remove(currentAuth(req).user, req.validated.params.publicId);
+    res.json({ success: true, data: {}, message: 'Image deleted' });
+  },
+};

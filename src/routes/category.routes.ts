@@ -1,0 +1,31 @@
+import { categoryController as controller } from '../controllers/category.controller';
+import { authenticate, authorize } from '../middleware/auth.middleware';
+import { validate } from '../middleware/validate.middleware';
+import { ApiRouter } from '../utils/openapi';
+import * as schemas from './category.schemas';
+
+export const categoryRoutes = new ApiRouter('/api/categories', 'Catalog: categories')
+  .get('/', { summary: 'Every category, as a tree of children', returns: 'categories' }, validate({}), controller.tree)
+  .get(
+    '/:idOrSlug',
+    { summary: 'A category by id or slug, with its sub-categories and its number of listed products (sub-categories included)', returns: 'the category with children, productCount', errors: ['404 CATEGORY_NOT_FOUND'] },
+    validate(schemas.show),
+    controller.get,
+  )
+  .post('/', { summary: 'Create a category', status: 201, returns: 'the category', errors: ['409 CATEGORY_EXISTS'] }, authenticate, authorize('admin'), validate(schemas.create), controller.create)
+  .patch(
+    '/:id',
+    { summary: 'Change or move a category', returns: 'the category', errors: ['400 CATEGORY_CYCLE', '404 CATEGORY_NOT_FOUND', '409 CATEGORY_EXISTS'] },
+    authenticate,
+    authorize('admin'),
+    validate(schemas.update),
+    controller.update,
+  )
+  .delete(
+    '/:id',
+    { summary: 'Delete an empty category', returns: 'id', errors: ['404 CATEGORY_NOT_FOUND', '409 CATEGORY_NOT_EMPTY'] },
+    authenticate,
+    authorize('admin'),
+    validate(schemas.byId),
+    controller.remove,
+  );

@@ -1,0 +1,44 @@
+import Joi from 'joi';
+import { httpUrl, uuid } from './common.schemas';
+
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const categoryFields = {
+  name: Joi.string().trim().min(2).max(100),
+  // A slug shaped like a UUID would be read as an id by GET /api/categories/:idOrSlug.
+  slug: Joi.string()
+    .trim()
+    .lowercase()
+    .min(2)
+    .max(120)
+    .pattern(SLUG)
+    .messages({ 'string.pattern.base': '{{#label}} must be lowercase letters and digits separated by single hyphens' })
+    .custom((value: string, helpers) => (UUID_SHAPE.test(value) ? helpers.message({ custom: '{{#label}} must not look like an id' }) : value)),
+  description: Joi.string().trim().max(2000).allow('', null),
+  parentId: uuid.allow(null),
+  imageUrl: httpUrl.allow(null),
+  sortOrder: Joi.number().integer().min(-100_000).max(100_000),
+};
+
+export const create = {
+  body: Joi.object({ ...categoryFields, name: categoryFields.name.required() }),
+};
+
+export const update = {
+  params: Joi.object({ id: uuid.required() }),
+  notFound: 'Category',
+  body: Joi.object(categoryFields).min(1),
+};
+
+export const byId = {
+  params: Joi.object({ id: uuid.required() }),
+  notFound: 'Category',
+};
+
+export const show = {
+  params: Joi.object({
+    idOrSlug: Joi.alternatives().try(uuid, Joi.string().lowercase().max(120).pattern(SLUG)).required(),
+  }),
+  notFound: 'Category',
+};

@@ -1,0 +1,14 @@
+import { productController as controller } from '../controllers/product.controller';
+import { authenticate, authorize } from '../middleware/auth.middleware';
+import { validate } from '../middleware/validate.middleware';
+import { ApiRouter } from '../utils/openapi';
+import * as schemas from './product.schemas';
+
+export const sellerProductRoutes = new ApiRouter('/api/seller/products', 'Seller dashboard').get(
+  '/',
+  { summary: 'Your products in every state (deleted ones excepted), newest first, with cost prices', returns: 'products, pagination' },
+  authenticate,
+  authorize('seller'),
+  validate(schemas.sellerList),
+  controller.listOwn,
+);

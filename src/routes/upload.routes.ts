@@ -1,0 +1,54 @@
+import { uploadController as controller } from '../controllers/upload.controller';
+import { authenticate, authorize } from '../middleware/auth.middleware';
+import { acceptImages } from '../middleware/upload.middleware';
+import { validate } from '../middleware/validate.middleware';
+import { ApiRouter } from '../utils/openapi';
+import * as schemas from './upload.schemas';
+
+/** Files per request on /images, as the contract says. */
+const MAX_IMAGES = 10;
+
+const fileErrors = ['400 NO_FILE', '400 INVALID_FILE_TYPE', '400 TOO_MANY_FILES', '400 UNEXPECTED_FIELD', '400 INVALID_MULTIPART', '413 FILE_TOO_LARGE', '502 STORAGE_PROVIDER_ERROR'];
+
+// Authentication runs before the body is read: nobody else's bytes are buffered.
+export const uploadRoutes = new ApiRouter('/api/upload', 'Uploads')
+  .post(
+    '/image',
+    {
+      summary: 'Upload one image (JPEG, PNG, WebP or GIF, checked by content)',
+      description: 'multipart/form-data with the file in the field `image`; any other part is refused.',
+      status: 201,
+      returns: 'url, publicId, width, height, format, bytes',
+      errors: fileErrors,
+    },
+    authenticate,
+    validate(schemas.uploadImage),
+    acceptImages('image', 1),
+    controller.uploadImage,
+  )
+  .post(
+    '/images',
+    {
+      summary: `Upload up to ${MAX_IMAGES} images at once (sellers and admins)`,
+      description: 'multipart/form-data with the files in the field `images`. If one file is refused, none is stored.',
+      status: 201,
+      returns: 'images: [{url, publicId, width, height, format, bytes}]',
+      errors: fileErrors,
+    },
+    authenticate,
+    authorize('seller', 'admin'),
+    validate(schemas.uploadImages),
+    acceptImages('images', MAX_IMAGES),
+    controller.uploadImages,
+  )
+  .delete(
+    '/:publicId',
+    {
+      summary: 'Delete an image you uploaded (admins: any image)',
+      description: "Someone else's upload is answered as not found.",
+      errors: ['404 UPLOAD_NOT_FOUND', '502 STORAGE_PROVIDER_ERROR'],
+    },
+    authenticate,
+    validate(schemas.deleteImage),
+    controller.deleteImage,
+  );

@@ -1,0 +1,119 @@
+import { QueryTypes } from 'sequelize';
+import { generateCatalog } from '../../src/db/seed/catalog';
+import { Category } from '../../src/models';
+import { buildListStatement, buildSearchStatement, type CatalogStatement } from '../../src/services/product.service';
+import { useTestDatabase } from '../support/database';
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+  [key: string]: unknown;
+}
+
+function nodesOf(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodesOf)];
+}
+
+/** The scans of the products table anywhere in the plan. */
+function productScans(plan: PlanNode): PlanNode[] {
+  return nodesOf(plan).filter((node) => node['Relation Name'] === 'products');
+}
+
+/** The sub-plan that reads the page: the one under the Limit node. */
+function pagePlan(plan: PlanNode): PlanNode {
+  const limit = nodesOf(plan).find((node) => node['Node Type'] === 'Limit');
+  if (!limit) throw new Error('no Limit node in the plan');
+  return limit;
+}
+
+function describePlan(plan: PlanNode, depth = 0): string {
+  const label = [plan['Node Type'], plan['Relation Name'] && `on ${plan['Relation Name']}`, plan['Index Name'] && `using ${plan['Index Name']}`]
+    .filter(Boolean)
+    .join(' ');
+  return [`${'  '.repeat(depth)}${label}`, ...(plan.Plans ?? []).map((child) => describePlan(child, depth + 1))].join('\n');
+}
+
+describe('the catalog hot paths use indexes on a 10,000 product catalog', () => {
+  const db = useTestDatabase();
+  let categoryId: string;
+
+  beforeAll(async () => {
+    await generateCatalog(db.current.sequelize, { products: 10_000, sellers: 20, bcryptRounds: 4, seed: 7 });
+    // VACUUM sets the visibility map (as autovacuum does on a live table), so counts can be index-only.
+    await db.current.sequelize.query('VACUUM ANALYZE products');
+    await db.current.sequelize.query('ANALYZE categories');
+    const parent = await Category.findOne({ where: { slug: 'electronics' } });
+    categoryId = parent!.id;
+  }, 120_000);
+
+  async function explain(statement: CatalogStatement): Promise<PlanNode> {
+    const [row] = await db.current.sequelize.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${statement.sql}`, {
+      bind: statement.bind,
+      type: QueryTypes.SELECT,
+    });
+    return row['QUERY PLAN'][0].Plan;
+  }
+
+  function expectNoSeqScanOnProducts(plan: PlanNode): void {
+    const scans = productScans(plan);
+    expect(scans.length).toBeGreaterThan(0);
+    expect(scans.filter((node) => node['Node Type'] === 'Seq Scan').map(() => describePlan(plan))).toEqual([]);
+  }
+
+  /** The page is read from an index in the order asked for: no (incremental) sort of the matching rows before LIMIT. */
+  function expectPageInIndexOrder(plan: PlanNode, indexName: string): void {
+    const page = pagePlan(plan);
+    const below = nodesOf(page).slice(1);
+    expect({ plan: describePlan(plan), sorts: below.filter((node) => node['Node Type'].endsWith('Sort')).length }).toEqual({ plan: describePlan(plan), sorts: 0 });
+    expect(below.map((node) => node['Index Name'])).toContain(indexName);
+  }
+
+  it('reads the first page of the default listing in index order, and counts from an index', async () => {
+    const plan = await explain(buildListStatement({ page: 1, limit: 20, sortBy: 'createdAt' }));
+    expectNoSeqScanOnProducts(plan);
+    expectPageInIndexOrder(plan, 'products_listed_created_at_idx');
+  });
+
+  it.each([
+    ['price', 'asc', 'products_listed_price_idx'],
+    ['price', 'desc', 'products_listed_price_idx'],
+    ['name', 'asc', 'products_listed_name_idx'],
+    ['averageRating', 'desc', 'products_listed_average_rating_idx'],
+    ['viewCount', 'desc', 'products_listed_view_count_idx'],
+    ['createdAt', 'asc', 'products_listed_created_at_idx'],
+  ] as const)('reads a page sorted by %s %s in the order of %s', async (sortBy, sortOrder, indexName) => {
+    const plan = await explain(buildListStatement({ page: 1, limit: 20, sortBy, sortOrder }));
+    expectNoSeqScanOnProducts(plan);
+    expectPageInIndexOrder(plan, indexName);
+  });
+
+  it('reads a category (with its sub-categories) within a price range, sorted by price, through indexes', async () => {
+    const plan = await explain(
+      buildListStatement({ page: 1, limit: 20, sortBy: 'price', sortOrder: 'asc', category: categoryId, minPrice: '10.00', maxPrice: '500.00' }),
+    );
+    expectNoSeqScanOnProducts(plan);
+    const indexes = productScans(plan).map((node) => node['Index Name']);
+    expect(indexes.every((name) => name?.startsWith('products_listed_'))).toBe(true);
+  });
+
+  it('searches a common word through the GIN index, for the page and for the count', async () => {
+    const [{ ndoc }] = await db.current.sequelize.query<{ ndoc: number }>(
+      `SELECT ndoc FROM ts_stat('SELECT search_vector FROM products') WHERE word = 'chair'`,
+      { type: QueryTypes.SELECT },
+    );
+    // A common word indeed: in about a tenth of the catalog.
+    expect(ndoc).toBeGreaterThan(500);
+    const plan = await explain(buildSearchStatement({ q: 'chair', page: 1, limit: 20, sortBy: 'relevance' }));
+    expectNoSeqScanOnProducts(plan);
+    const gin = nodesOf(plan).filter((node) => node['Index Name'] === 'products_search_vector_idx');
+    expect(gin.length).toBe(2);
+  });
+
+  it('searches with the list filter through the GIN index too', async () => {
+    const plan = await explain(buildListStatement({ page: 1, limit: 20, sortBy: 'createdAt', search: 'wireless keyboard' }));
+    expectNoSeqScanOnProducts(plan);
+    expect(nodesOf(plan).some((node) => node['Index Name'] === 'products_search_vector_idx')).toBe(true);
+  });
+});
