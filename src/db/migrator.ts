@@ -24,6 +24,18 @@ export function createMigrator(sequelize: Sequelize, kind: MigrationKind = 'migr
   return new Umzug<MigrationContext>({
     migrations: {
       glob: [`*${sourceExtension}`, { cwd: path.join(projectRoot, kind), ignore: ['*.d.ts'] }],
+      // Recorded without the extension: a database migrated from source (tsx) and then served
+      // from the build (dist, .js) must see the same names, or it would apply them again.
+      resolve: ({ name, path: file, context }) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const migration = require(file!) as { up: MigrationFn; down?: MigrationFn };
+        const bare = name.replace(/\.(ts|js)$/, '');
+        return {
+          name: bare,
+          up: () => migration.up({ name: bare, context }),
+          down: () => (migration.down ? migration.down({ name: bare, context }) : Promise.resolve()),
+        };
+      },
     },
     context: { queryInterface: sequelize.getQueryInterface(), sequelize },
     storage: new SequelizeStorage({ sequelize, tableName: storageTable[kind] }),

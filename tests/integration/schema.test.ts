@@ -130,6 +130,8 @@ describe('database schema', () => {
     const migrator = createMigrator(db.current.sequelize);
     const applied = (await migrator.executed()).map((migration) => migration.name);
     expect(applied.length).toBeGreaterThan(0);
+    // Source and build must record the same names, or `npm start` would re-run what `npm run migrate` applied.
+    expect(applied.filter((name) => /\.(ts|js)$/.test(name))).toEqual([]);
 
     await migrator.down({ to: 0 });
     const left = await db.current.sequelize.query<{ tablename: string }>(
