@@ -226,16 +226,22 @@ function pageStatement(
   bind.limit = page.limit;
   bind.offset = offsetOf(page);
   const where = parts.conditions.join('\n  AND ');
+  // Deferred join: the page is chosen from the index alone (ids and sort keys), and only its rows
+  // are read from the table. A deep OFFSET then skips index entries, not whole rows.
   const extra = options.rank ? `, ${options.rank} AS rank` : '';
   const joined = summaryJoins('r');
   const sql = `${parts.ctes.length > 0 ? `WITH RECURSIVE ${parts.ctes.join(',\n')}\n` : ''}SELECT t.total, r.*, ${joined.columns}
 FROM (SELECT count(*)::int AS total FROM products p WHERE ${where}) t
 LEFT JOIN (
-  SELECT ${summaryColumns({ private: options.private })}${extra}
-  FROM products p
-  WHERE ${where}
-  ORDER BY ${sort.map((key) => `${key.expression} ${key.direction}`).join(', ')}
-  LIMIT $limit::int OFFSET $offset::int
+  SELECT ${summaryColumns({ private: options.private })}${options.rank ? ', k.rank' : ''}
+  FROM (
+    SELECT p.id${extra}
+    FROM products p
+    WHERE ${where}
+    ORDER BY ${sort.map((key) => `${key.expression} ${key.direction}`).join(', ')}
+    LIMIT $limit::int OFFSET $offset::int
+  ) k
+  JOIN products p ON p.id = k.id
 ) r ON true
 ${joined.joins}
 ORDER BY ${sort.map((key) => `r.${key.column} ${key.direction}`).join(', ')}`;
@@ -262,6 +268,19 @@ export function buildSearchStatement(query: ProductSearchQuery): CatalogStatemen
     newest: [sortKey('created_at', 'DESC'), sortKey('id', 'DESC')],
   };
   return pageStatement(parts, sorts[query.sortBy], query, bind, { rank: query.sortBy === 'relevance' ? rank : undefined });
+}
+
+/** The statement GET /api/products/:idOrSlug runs (exported for the benchmark's bare server). */
+export function buildDetailStatement(where: { id?: string; slug?: string }): CatalogStatement {
+  const joined = summaryJoins('p');
+  const condition = where.id ? 'p.id = $key::uuid' : 'p.slug = $key::text';
+  return {
+    sql: `SELECT ${DETAIL_COLUMNS}, ${joined.columns}
+       FROM products p
+       ${joined.joins}
+       WHERE ${condition} AND p.deleted_at IS NULL`,
+    bind: { key: where.id ?? where.slug },
+  };
 }
 
 async function runPage(statement: CatalogStatement, page: PageQuery): Promise<ProductPage> {
@@ -324,15 +343,8 @@ export class ProductService {
   }
 
   private async findDetail(where: { id?: string; slug?: string }, transaction?: Transaction): Promise<ProductDetailRow | undefined> {
-    const joined = summaryJoins('p');
-    const condition = where.id ? 'p.id = $key::uuid' : 'p.slug = $key::text';
-    const [row] = await getSequelize().query<ProductDetailRow>(
-      `SELECT ${DETAIL_COLUMNS}, ${joined.columns}
-       FROM products p
-       ${joined.joins}
-       WHERE ${condition} AND p.deleted_at IS NULL`,
-      { bind: { key: where.id ?? where.slug }, type: QueryTypes.SELECT, transaction },
-    );
+    const statement = buildDetailStatement(where);
+    const [row] = await getSequelize().query<ProductDetailRow>(statement.sql, { bind: statement.bind, type: QueryTypes.SELECT, transaction });
     return row;
   }
 
