@@ -18,7 +18,7 @@ interface HttpParserError extends Error {
 }
 
 /** SQLSTATEs that only bad input can cause: the client gets a 400, never a 500. */
-const INPUT_SQLSTATES = new Set(['22P02', '22003', '22001', '22007', '22008', '23514']);
+const INPUT_SQLSTATES = new Set(['22P02', '22003', '22001', '22007', '22008', '22021', '23514']);
 
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;

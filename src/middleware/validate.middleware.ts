@@ -18,6 +18,16 @@ export function joiDetails(error: Joi.ValidationError, source?: string): ErrorDe
   }));
 }
 
+/** PostgreSQL text cannot hold NUL, and no field of this API has a use for it. */
+function nulPaths(value: unknown, path: string, found: string[], depth = 0): string[] {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) found.push(path);
+  } else if (value && typeof value === 'object' && depth < 8) {
+    for (const [key, inner] of Object.entries(value)) nulPaths(inner, path ? `${path}.${key}` : key, found, depth + 1);
+  }
+  return found;
+}
+
 /**
  * Validates params, query and body against joi schemas (unknown keys rejected) and puts the
  * converted values on req.validated. A malformed path id is a 404 of `schemas.notFound`,
@@ -31,7 +41,11 @@ export function validate(schemas: RouteInputSchemas): RequestHandler {
       if (error) throw new NotFoundError(schemas.notFound ?? 'Resource');
       validated.params = value;
     }
-    const details: ErrorDetail[] = [];
+    const details: ErrorDetail[] = [...nulPaths(req.query, '', []), ...nulPaths(req.body, '', [])].map((field) => ({
+      field: field || 'body',
+      message: `${field || 'body'} must not contain NUL characters`,
+    }));
+    if (details.length > 0) throw new ValidationError(details);
     if (schemas.query) {
       const { value, error } = schemas.query.validate({ ...req.query }, options);
       if (error) details.push(...joiDetails(error, 'query'));

@@ -1,5 +1,6 @@
 import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import { getSequelize } from '../db';
+import { selectRows } from '../db/hot-query';
 import { isUuid, Product, SellerProfile, User, type ProductDimensions, type ProductStatus, type UserRole } from '../models';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../utils/errors';
 import { logger } from '../utils/logger';
@@ -284,10 +285,7 @@ export function buildDetailStatement(where: { id?: string; slug?: string }): Cat
 }
 
 async function runPage(statement: CatalogStatement, page: PageQuery): Promise<ProductPage> {
-  const rows = await getSequelize().query<ProductSummaryRow & { total: number }>(statement.sql, {
-    bind: statement.bind,
-    type: QueryTypes.SELECT,
-  });
+  const rows = await selectRows<ProductSummaryRow & { total: number }>(statement);
   const total = rows[0]?.total ?? 0;
   return {
     products: rows.filter((row) => row.id !== null).map(serializeProductSummary),
@@ -344,7 +342,9 @@ export class ProductService {
 
   private async findDetail(where: { id?: string; slug?: string }, transaction?: Transaction): Promise<ProductDetailRow | undefined> {
     const statement = buildDetailStatement(where);
-    const [row] = await getSequelize().query<ProductDetailRow>(statement.sql, { bind: statement.bind, type: QueryTypes.SELECT, transaction });
+    const [row] = transaction
+      ? await getSequelize().query<ProductDetailRow>(statement.sql, { bind: statement.bind, type: QueryTypes.SELECT, transaction })
+      : await selectRows<ProductDetailRow>(statement);
     return row;
   }
 

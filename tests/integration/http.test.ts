@@ -60,6 +60,12 @@ describe('HTTP layer', () => {
     );
   });
 
+  it('refuses NUL characters in any field with 400, before they reach the database', async () => {
+    const res = await request(ctx.app).post('/api/auth/login').send({ email: 'a@b.co', password: 'pass\u0000word' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'password' })]);
+  });
+
   it('rejects unknown body fields and unknown query parameters', async () => {
     const body = await request(ctx.app).post('/api/auth/forgot-password').send({ email: 'a@b.co', admin: true });
     expect(body.status).toBe(400);
