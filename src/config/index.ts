@@ -89,6 +89,7 @@ const envSchema = Joi.object({
   PAYOUT_HOLD_DAYS: Joi.number().integer().min(0).default(7),
   ORDER_PAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).default(30),
 
+  LISTING_TOTALS_TTL_MS: Joi.number().integer().min(0).max(600_000).default(10_000),
   JOBS_IN_API: Joi.boolean().truthy('1').falsy('0'),
   SEED_DEMO_DATA: Joi.boolean().truthy('1').falsy('0').default(true),
 })
@@ -149,6 +150,8 @@ export interface AppConfig {
     payoutHoldDays: number;
     paymentTimeoutMinutes: number;
   };
+  /** How long a catalog listing's total is reused for the same filters (0: count every time). */
+  listingTotalsTtlMs: number;
   jobsInApi: boolean;
   seedDemoData: boolean;
 }
@@ -308,6 +311,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       payoutHoldDays: Number(env.PAYOUT_HOLD_DAYS),
       paymentTimeoutMinutes: Number(env.ORDER_PAYMENT_TIMEOUT_MINUTES),
     },
+    listingTotalsTtlMs: Number(env.LISTING_TOTALS_TTL_MS),
     jobsInApi: env.JOBS_IN_API ?? true,
     seedDemoData: Boolean(env.SEED_DEMO_DATA),
   };

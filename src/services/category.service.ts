@@ -2,6 +2,7 @@ import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError } from 'se
 import { getSequelize } from '../db';
 import { Category, isUuid } from '../models';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../utils/errors';
+import { forgetListingTotals } from './listing-totals';
 import { logger } from '../utils/logger';
 import { withUniqueSlug } from '../utils/slug';
 import { LISTED_PRODUCTS } from './product.service';
@@ -159,6 +160,7 @@ export class CategoryService {
   async update(id: string, changes: CategoryChanges): Promise<CategoryView> {
     try {
       return await getSequelize().transaction(async (transaction) => {
+        transaction.afterCommit(forgetListingTotals);
         const moving = typeof changes.parentId === 'string';
         if (moving) await getSequelize().query(TREE_LOCK, { transaction });
         const category = await Category.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
@@ -194,6 +196,7 @@ export class CategoryService {
    */
   async remove(id: string): Promise<void> {
     await getSequelize().transaction(async (transaction) => {
+      transaction.afterCommit(forgetListingTotals);
       const category = await Category.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
       if (!category) throw new NotFoundError('Category');
       const [usage] = await getSequelize().query<{ children: boolean; products: boolean }>(

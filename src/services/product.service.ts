@@ -1,6 +1,7 @@
 import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import { getSequelize } from '../db';
 import { selectRows } from '../db/hot-query';
+import { cachedTotal, forgetListingTotals, rememberTotal } from './listing-totals';
 import { isUuid, Product, SellerProfile, User, type ProductDimensions, type ProductStatus, type UserRole } from '../models';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../utils/errors';
 import { logger } from '../utils/logger';
@@ -97,6 +98,8 @@ export interface ProductPage {
 export interface CatalogStatement {
   sql: string;
   bind: Record<string, unknown>;
+  /** The same page without counting, for when the total is known; and what identifies that total. */
+  pageOnly?: { sql: string; totalKey: string };
 }
 
 interface SortKey {
@@ -231,8 +234,9 @@ function pageStatement(
   // are read from the table. A deep OFFSET then skips index entries, not whole rows.
   const extra = options.rank ? `, ${options.rank} AS rank` : '';
   const joined = summaryJoins('r');
-  const sql = `${parts.ctes.length > 0 ? `WITH RECURSIVE ${parts.ctes.join(',\n')}\n` : ''}SELECT t.total, r.*, ${joined.columns}
-FROM (SELECT count(*)::int AS total FROM products p WHERE ${where}) t
+  const ctes = parts.ctes.length > 0 ? `WITH RECURSIVE ${parts.ctes.join(',\n')}\n` : '';
+  const counted = (count: string) => `${ctes}SELECT t.total, r.*, ${joined.columns}
+FROM (${count}) t
 LEFT JOIN (
   SELECT ${summaryColumns({ private: options.private })}${options.rank ? ', k.rank' : ''}
   FROM (
@@ -246,7 +250,13 @@ LEFT JOIN (
 ) r ON true
 ${joined.joins}
 ORDER BY ${sort.map((key) => `r.${key.column} ${key.direction}`).join(', ')}`;
-  return { sql, bind };
+  const countSql = `SELECT count(*)::int AS total FROM products p WHERE ${where}`;
+  const { limit: _limit, offset: _offset, ...filterValues } = bind;
+  return {
+    sql: counted(countSql),
+    bind,
+    pageOnly: { sql: counted('SELECT NULL::int AS total'), totalKey: `${ctes}${countSql}\n${JSON.stringify(filterValues)}` },
+  };
 }
 
 /** The statement GET /api/products runs (exported so that its plan can be checked). */
@@ -285,8 +295,14 @@ export function buildDetailStatement(where: { id?: string; slug?: string }): Cat
 }
 
 async function runPage(statement: CatalogStatement, page: PageQuery): Promise<ProductPage> {
+  const known = statement.pageOnly ? cachedTotal(statement.pageOnly.totalKey) : undefined;
+  if (known !== undefined && statement.pageOnly) {
+    const rows = await selectRows<ProductSummaryRow>({ sql: statement.pageOnly.sql, bind: statement.bind });
+    return { products: rows.filter((row) => row.id !== null).map(serializeProductSummary), pagination: paginationOf(page, known) };
+  }
   const rows = await selectRows<ProductSummaryRow & { total: number }>(statement);
   const total = rows[0]?.total ?? 0;
+  if (statement.pageOnly) rememberTotal(statement.pageOnly.totalKey, total);
   return {
     products: rows.filter((row) => row.id !== null).map(serializeProductSummary),
     pagination: paginationOf(page, total),
@@ -432,6 +448,7 @@ export class ProductService {
     } catch (error) {
       throw productWriteError(error);
     }
+    forgetListingTotals();
     logger.info('product created', { productId: product.id, sellerId: ownerId });
     return this.detailFor(product.id, true);
   }
@@ -464,6 +481,7 @@ export class ProductService {
   async update(id: string, viewer: Viewer, changes: ProductChanges): Promise<ProductDetailView> {
     try {
       return await getSequelize().transaction(async (transaction) => {
+        transaction.afterCommit(forgetListingTotals);
         const product = await this.lockForChange(id, viewer, transaction);
         const price = changes.price ?? product.price;
         const comparePrice = changes.comparePrice === undefined ? product.comparePrice : changes.comparePrice;
@@ -484,6 +502,7 @@ export class ProductService {
   /** Soft-deletes (order lines keep pointing at it; its SKU becomes free again). */
   async remove(id: string, viewer: Viewer): Promise<void> {
     await getSequelize().transaction(async (transaction) => {
+      transaction.afterCommit(forgetListingTotals);
       const product = await this.lockForChange(id, viewer, transaction);
       await product.destroy({ transaction });
     });

@@ -12,6 +12,9 @@ export const TEST_ENV: Record<string, string> = {
   ALLOWED_ORIGINS: 'http://shop.test,http://admin.shop.test',
   RATE_LIMIT_MAX: '100000',
   AUTH_RATE_LIMIT_MAX: '100000',
+  // Tests make rows with factories, around the services; each listing counts afresh
+  // (tests/integration/listing-totals.test.ts covers the reuse).
+  LISTING_TOTALS_TTL_MS: '0',
 };
 
 export function testDataRoot(): string {

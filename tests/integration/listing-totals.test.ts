@@ -1,0 +1,45 @@
+import '../support/listing-totals-env';
+import request from 'supertest';
+import { createCategory, createProduct } from '../fixtures';
+import { useTestApp } from '../support/app';
+import { productBody, signedInSeller } from '../support/catalog';
+
+describe('listing totals', () => {
+  const ctx = useTestApp();
+
+  it('reuses the total of a filter, and counts again after a catalog write through the API', async () => {
+    const seller = await signedInSeller(ctx.app);
+    const category = await createCategory();
+    const list = () => request(ctx.app).get('/api/products').query({ category: category.id, limit: 1 });
+    for (let i = 0; i < 2; i += 1) {
+      const res = await request(ctx.app).post('/api/products').set('Authorization', seller.bearer).send(productBody({ categoryId: category.id }));
+      expect(res.status).toBe(201);
+    }
+    expect((await list()).body.data.pagination.total).toBe(2);
+
+    // A row written behind the API's back: the total is reused until it expires or the API writes.
+    await createProduct({ sellerId: seller.user.id, categoryId: category.id });
+    const reused = await list();
+    expect(reused.body.data.pagination.total).toBe(2);
+    expect(reused.body.data.products).toHaveLength(1);
+
+    const created = await request(ctx.app).post('/api/products').set('Authorization', seller.bearer).send(productBody({ categoryId: category.id }));
+    expect(created.status).toBe(201);
+    expect((await list()).body.data.pagination.total).toBe(4);
+
+    await request(ctx.app).delete(`/api/products/${created.body.data.id}`).set('Authorization', seller.bearer);
+    expect((await list()).body.data.pagination.total).toBe(3);
+  });
+
+  it('keeps a total per filter', async () => {
+    const seller = await signedInSeller(ctx.app);
+    const [a, b] = [await createCategory(), await createCategory()];
+    await request(ctx.app).post('/api/products').set('Authorization', seller.bearer).send(productBody({ categoryId: a.id }));
+    const inA = await request(ctx.app).get('/api/products').query({ category: a.id });
+    const inB = await request(ctx.app).get('/api/products').query({ category: b.id });
+    expect(inA.body.data.pagination.total).toBe(1);
+    expect(inB.body.data.pagination.total).toBe(0);
+    const pastTheEnd = await request(ctx.app).get('/api/products').query({ category: a.id, page: 5 });
+    expect(pastTheEnd.body.data).toEqual({ products: [], pagination: { page: 5, limit: 20, total: 1, totalPages: 1 } });
+  });
+});
