@@ -158,7 +158,7 @@ export class AuthService {
     if (!user || user.status === 'suspended') return;
     const token = randomToken(32);
     await user.update({ passwordResetToken: hashToken(token), passwordResetExpires: new Date(Date.now() + PASSWORD_RESET_TTL_MS) });
-    sendEmail(user.email, 'password-reset', { name: user.name, resetUrl: resetUrl(token), expiresInMinutes: PASSWORD_RESET_TTL_MS / 60_000 });
+    await sendEmail(user.email, 'password-reset', { name: user.name, resetUrl: resetUrl(token), expiresInMinutes: PASSWORD_RESET_TTL_MS / 60_000 });
   }
 
   /** Consumes the token (one conditional update: it cannot be used twice), sets the password, revokes all sessions. */
@@ -192,7 +192,7 @@ export class AuthService {
     if (user.emailVerified) return { alreadyVerified: true };
     const token = randomToken(32);
     await user.update({ emailVerificationToken: hashToken(token), emailVerificationExpires: new Date(Date.now() + EMAIL_VERIFICATION_TTL_MS) });
-    sendEmail(user.email, 'email-verification', { name: user.name, verifyUrl: verificationUrl(token) });
+    await sendEmail(user.email, 'email-verification', { name: user.name, verifyUrl: verificationUrl(token) });
     return { alreadyVerified: false };
   }
 }

@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import { createApp } from '../../src/app';
-import { closeRedis } from '../../src/integrations/redis';
+import { config } from '../../src/config';
+import { closeRedis, getRedis } from '../../src/integrations/redis';
 import { closeJobs, getJobs, initJobs } from '../../src/jobs';
 import { useTestDatabase, type TestDatabase } from './database';
 
@@ -25,6 +26,11 @@ export function useTestApp(): TestApp {
   });
   afterAll(async () => {
     await closeJobs();
+    const redis = getRedis();
+    if (redis) {
+      const keys = await redis.keys(`${config.redisPrefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
     await closeRedis();
   });
   return {
