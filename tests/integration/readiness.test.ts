@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { closeDatabase, initDatabase } from '../../src/db';
+import { closeRedis } from '../../src/integrations/redis';
 import { createDatabaseFromTemplate, databaseUrl, dropDatabase } from '../support/database';
 import { TcpProxy } from '../support/tcp-proxy';
 
@@ -18,6 +19,7 @@ describe('/ready when the database stops', () => {
   });
 
   afterAll(async () => {
+    await closeRedis();
     await proxy.stop();
     await closeDatabase();
     await dropDatabase(name);

@@ -40,7 +40,11 @@ beforeAll(async () => {
   const jobs = await import('../../src/jobs');
   jobs.initJobs();
   await jobs.getJobs().startWorkers();
-  stopJobs = jobs.closeJobs;
+  const redis = await import('../../src/integrations/redis');
+  stopJobs = async () => {
+    await jobs.closeJobs();
+    await redis.closeRedis();
+  };
   const { createApp } = await import('../../src/app');
   app = createApp();
 });
