@@ -110,6 +110,14 @@ function clusterDir(dataDir: string, log: (message: string) => void): string {
   if (!isRoot() || traversableByOthers(preferred)) return preferred;
   const hash = crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
   const fallback = path.join('/var/tmp', `marketplace-pg-${hash}`);
+  // The marker ties the outside cluster to this DATA_DIR: a DATA_DIR made anew at the same path
+  // (rm -rf .data) must get a new database, not the old one with a password it no longer has.
+  const marker = path.join(path.resolve(dataDir), 'pg-cluster-location');
+  if (!fs.existsSync(marker)) {
+    fs.rmSync(fallback, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(marker), { recursive: true });
+    fs.writeFileSync(marker, `${fallback}\n`);
+  }
   log(`${preferred} cannot be reached by the postgres user (a parent directory is private); using ${fallback}`);
   return fallback;
 }
