@@ -89,6 +89,7 @@ const envSchema = Joi.object({
   PAYOUT_HOLD_DAYS: Joi.number().integer().min(0).default(7),
   ORDER_PAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).default(30),
 
+  PUBLIC_CACHE_TTL_MS: Joi.number().integer().min(0).max(60_000).default(1000),
   LISTING_TOTALS_TTL_MS: Joi.number().integer().min(0).max(600_000).default(10_000),
   JOBS_IN_API: Joi.boolean().truthy('1').falsy('0'),
   SEED_DEMO_DATA: Joi.boolean().truthy('1').falsy('0').default(true),
@@ -152,6 +153,8 @@ export interface AppConfig {
   };
   /** How long a catalog listing's total is reused for the same filters (0: count every time). */
   listingTotalsTtlMs: number;
+  /** How long an anonymous catalog answer is served again (0: never). */
+  publicCacheTtlMs: number;
   jobsInApi: boolean;
   seedDemoData: boolean;
 }
@@ -312,6 +315,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       paymentTimeoutMinutes: Number(env.ORDER_PAYMENT_TIMEOUT_MINUTES),
     },
     listingTotalsTtlMs: Number(env.LISTING_TOTALS_TTL_MS),
+    publicCacheTtlMs: Number(env.PUBLIC_CACHE_TTL_MS),
     jobsInApi: env.JOBS_IN_API ?? true,
     seedDemoData: Boolean(env.SEED_DEMO_DATA),
   };

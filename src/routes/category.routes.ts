@@ -1,14 +1,16 @@
 import { categoryController as controller } from '../controllers/category.controller';
 import { authenticate, authorize } from '../middleware/auth.middleware';
+import { publicCache } from '../middleware/public-cache.middleware';
 import { validate } from '../middleware/validate.middleware';
 import { ApiRouter } from '../utils/openapi';
 import * as schemas from './category.schemas';
 
 export const categoryRoutes = new ApiRouter('/api/categories', 'Catalog: categories')
-  .get('/', { summary: 'Every category, as a tree of children', returns: 'categories' }, validate({}), controller.tree)
+  .get('/', { summary: 'Every category, as a tree of children', returns: 'categories' }, publicCache, validate({}), controller.tree)
   .get(
     '/:idOrSlug',
     { summary: 'A category by id or slug, with its sub-categories and its number of listed products (sub-categories included)', returns: 'the category with children, productCount', errors: ['404 CATEGORY_NOT_FOUND'] },
+    publicCache,
     validate(schemas.show),
     controller.get,
   )

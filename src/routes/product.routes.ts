@@ -1,5 +1,6 @@
 import { productController as controller } from '../controllers/product.controller';
 import { authenticate, authorize, optionalAuth } from '../middleware/auth.middleware';
+import { publicCache } from '../middleware/public-cache.middleware';
 import { validate } from '../middleware/validate.middleware';
 import { ApiRouter } from '../utils/openapi';
 import * as schemas from './product.schemas';
@@ -14,6 +15,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
         'Ties are broken by id, so pages are stable.',
       returns: 'products, pagination',
     },
+    publicCache,
     validate(schemas.list),
     controller.list,
   )
@@ -24,6 +26,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
       description: 'The last word also matches as a prefix ("head" finds "headphones"). A query of only stop words or symbols finds nothing.',
       returns: 'products, query, pagination',
     },
+    publicCache,
     validate(schemas.search),
     controller.search,
   )
@@ -42,6 +45,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
   .get(
     '/:id/related',
     { summary: 'Other active products of the same category, best rated first', returns: 'products', errors: ['404 PRODUCT_NOT_FOUND'] },
+    publicCache,
     validate(schemas.related),
     controller.related,
   )

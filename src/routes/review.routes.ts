@@ -1,5 +1,6 @@
 import { reviewController as controller } from '../controllers/review.controller';
 import { authenticate, authorize } from '../middleware/auth.middleware';
+import { publicCache } from '../middleware/public-cache.middleware';
 import { validate } from '../middleware/validate.middleware';
 import { ApiRouter } from '../utils/openapi';
 import * as schemas from './review.schemas';
@@ -9,6 +10,7 @@ export const reviewRoutes = new ApiRouter('', 'Catalog: reviews')
   .get(
     '/api/products/:id/reviews',
     { summary: 'Reviews of a product, newest first or best rated first', returns: 'reviews (each with user {id, name}), pagination', errors: ['404 PRODUCT_NOT_FOUND'] },
+    publicCache,
     validate(schemas.listForProduct),
     controller.listForProduct,
   )

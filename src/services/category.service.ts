@@ -2,7 +2,7 @@ import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError } from 'se
 import { getSequelize } from '../db';
 import { Category, isUuid } from '../models';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../utils/errors';
-import { forgetListingTotals } from './listing-totals';
+import { forgetCatalogCaches } from './catalog-cache';
 import { logger } from '../utils/logger';
 import { withUniqueSlug } from '../utils/slug';
 import { LISTED_PRODUCTS } from './product.service';
@@ -145,6 +145,7 @@ export class CategoryService {
       const category = input.slug
         ? await Category.create({ ...attributes, slug: input.slug })
         : await withUniqueSlug(input.name, 'categories_slug_key', (slug) => Category.create({ ...attributes, slug }), { maxLength: 120 });
+      forgetCatalogCaches();
       logger.info('category created', { categoryId: category.id });
       return viewOf(category);
     } catch (error) {
@@ -160,7 +161,7 @@ export class CategoryService {
   async update(id: string, changes: CategoryChanges): Promise<CategoryView> {
     try {
       return await getSequelize().transaction(async (transaction) => {
-        transaction.afterCommit(forgetListingTotals);
+        transaction.afterCommit(forgetCatalogCaches);
         const moving = typeof changes.parentId === 'string';
         if (moving) await getSequelize().query(TREE_LOCK, { transaction });
         const category = await Category.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
@@ -196,7 +197,7 @@ export class CategoryService {
    */
   async remove(id: string): Promise<void> {
     await getSequelize().transaction(async (transaction) => {
-      transaction.afterCommit(forgetListingTotals);
+      transaction.afterCommit(forgetCatalogCaches);
       const category = await Category.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
       if (!category) throw new NotFoundError('Category');
       const [usage] = await getSequelize().query<{ children: boolean; products: boolean }>(

@@ -1,7 +1,8 @@
 import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import { getSequelize } from '../db';
 import { selectRows } from '../db/hot-query';
-import { cachedTotal, forgetListingTotals, rememberTotal } from './listing-totals';
+import { forgetCatalogCaches } from './catalog-cache';
+import { cachedTotal, rememberTotal } from './listing-totals';
 import { isUuid, Product, SellerProfile, User, type ProductDimensions, type ProductStatus, type UserRole } from '../models';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../utils/errors';
 import { logger } from '../utils/logger';
@@ -448,7 +449,7 @@ export class ProductService {
     } catch (error) {
       throw productWriteError(error);
     }
-    forgetListingTotals();
+    forgetCatalogCaches();
     logger.info('product created', { productId: product.id, sellerId: ownerId });
     return this.detailFor(product.id, true);
   }
@@ -481,7 +482,7 @@ export class ProductService {
   async update(id: string, viewer: Viewer, changes: ProductChanges): Promise<ProductDetailView> {
     try {
       return await getSequelize().transaction(async (transaction) => {
-        transaction.afterCommit(forgetListingTotals);
+        transaction.afterCommit(forgetCatalogCaches);
         const product = await this.lockForChange(id, viewer, transaction);
         const price = changes.price ?? product.price;
         const comparePrice = changes.comparePrice === undefined ? product.comparePrice : changes.comparePrice;
@@ -502,7 +503,7 @@ export class ProductService {
   /** Soft-deletes (order lines keep pointing at it; its SKU becomes free again). */
   async remove(id: string, viewer: Viewer): Promise<void> {
     await getSequelize().transaction(async (transaction) => {
-      transaction.afterCommit(forgetListingTotals);
+      transaction.afterCommit(forgetCatalogCaches);
       const product = await this.lockForChange(id, viewer, transaction);
       await product.destroy({ transaction });
     });

@@ -4,6 +4,7 @@ import { Product, Review, User } from '../models';
 import type { UserRole } from '../models/enums';
 import { ConflictError, ForbiddenError, NotFoundError } from '../utils/errors';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
+import { forgetCatalogCaches } from './catalog-cache';
 
 export type ReviewSort = 'newest' | 'rating';
 
@@ -96,6 +97,7 @@ export class ReviewService {
    */
   async create(actor: ReviewActor, productId: string, input: ReviewInput): Promise<{ review: ReviewView; product: ProductRatingView }> {
     return getSequelize().transaction(async (transaction) => {
+      transaction.afterCommit(forgetCatalogCaches);
       const product = await Product.findByPk(productId, { attributes: ['id', 'status', 'deletedAt'], transaction, lock: transaction.LOCK.NO_KEY_UPDATE });
       if (!product?.isPublic()) throw new NotFoundError('Product');
 
@@ -125,6 +127,7 @@ export class ReviewService {
    */
   async update(actor: ReviewActor, reviewId: string, changes: ReviewChanges): Promise<{ review: ReviewView; product: ProductRatingView }> {
     return getSequelize().transaction(async (transaction) => {
+      transaction.afterCommit(forgetCatalogCaches);
       const review = await this.lockForWrite(actor, reviewId, transaction);
       const values: Partial<Pick<Review, 'rating' | 'title' | 'comment'>> = {};
       if (changes.rating !== undefined) values.rating = changes.rating;
@@ -139,6 +142,7 @@ export class ReviewService {
   /** Deletes a review (author or admin) and recomputes the product's rating in the same transaction. */
   async remove(actor: ReviewActor, reviewId: string): Promise<{ product: ProductRatingView }> {
     return getSequelize().transaction(async (transaction) => {
+      transaction.afterCommit(forgetCatalogCaches);
       const review = await this.lockForWrite(actor, reviewId, transaction);
       await review.destroy({ transaction });
       return { product: await this.refreshRating(review.productId, transaction) };

@@ -15,6 +15,7 @@ export const TEST_ENV: Record<string, string> = {
   // Tests make rows with factories, around the services; each listing counts afresh
   // (tests/integration/listing-totals.test.ts covers the reuse).
   LISTING_TOTALS_TTL_MS: '0',
+  PUBLIC_CACHE_TTL_MS: '0',
 };
 
 export function testDataRoot(): string {

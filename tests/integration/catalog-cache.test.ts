@@ -1,10 +1,11 @@
-import '../support/listing-totals-env';
+import '../support/catalog-cache-env';
 import request from 'supertest';
 import { createCategory, createProduct } from '../fixtures';
+import { signedInUser } from '../support/auth';
 import { useTestApp } from '../support/app';
 import { productBody, signedInSeller } from '../support/catalog';
 
-describe('listing totals', () => {
+describe('catalog caches', () => {
   const ctx = useTestApp();
 
   it('reuses the total of a filter, and counts again after a catalog write through the API', async () => {
@@ -41,5 +42,35 @@ describe('listing totals', () => {
     expect(inB.body.data.pagination.total).toBe(0);
     const pastTheEnd = await request(ctx.app).get('/api/products').query({ category: a.id, page: 5 });
     expect(pastTheEnd.body.data).toEqual({ products: [], pagination: { page: 5, limit: 20, total: 1, totalPages: 1 } });
+  });
+
+  it('answers anonymous catalog reads from the cache until a catalog write, and never signed-in ones', async () => {
+    const seller = await signedInSeller(ctx.app);
+    const category = await createCategory();
+    const url = `/api/products?category=${category.id}&sortBy=price`;
+    const first = await request(ctx.app).get(url);
+    expect(first.headers['x-cache']).toBe('MISS');
+    const second = await request(ctx.app).get(url);
+    expect(second.headers['x-cache']).toBe('HIT');
+    expect(second.body).toEqual(first.body);
+    expect(second.headers['x-request-id']).not.toBe(first.headers['x-request-id']);
+
+    const signedIn = await signedInUser(ctx.app);
+    const personal = await request(ctx.app).get(url).set('Authorization', signedIn.bearer);
+    expect(personal.headers['x-cache']).toBeUndefined();
+
+    const created = await request(ctx.app).post('/api/products').set('Authorization', seller.bearer).send(productBody({ categoryId: category.id }));
+    expect(created.status).toBe(201);
+    const after = await request(ctx.app).get(url);
+    expect(after.headers['x-cache']).toBe('MISS');
+    expect(after.body.data.products.map((p: { id: string }) => p.id)).toEqual([created.body.data.id]);
+  });
+
+  it('never caches failures, and validates every request that is not a hit', async () => {
+    const bad = '/api/products?sortBy=nonsense';
+    expect((await request(ctx.app).get(bad)).status).toBe(400);
+    const again = await request(ctx.app).get(bad);
+    expect(again.status).toBe(400);
+    expect(again.headers['x-cache']).toBeUndefined();
   });
 });
