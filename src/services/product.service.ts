@@ -369,6 +369,11 @@ export class ProductService {
    * A product by id (a UUID) or slug. Drafts and inactive products exist only for their seller
    * and admins; others get 404. A public read counts a view, without writing to the database.
    */
+  /** Counts a public view of a product (no database write: see view-counter.service). */
+  countView(productId: string): void {
+    recordView(productId);
+  }
+
   async get(idOrSlug: string, viewer: Viewer | undefined): Promise<ProductDetailView> {
     const row = await this.findDetail(isUuid(idOrSlug) ? { id: idOrSlug } : { slug: idOrSlug });
     if (!row) throw new NotFoundError('Product');

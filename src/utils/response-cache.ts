@@ -5,22 +5,28 @@
  */
 const MAX_ENTRIES = 2000;
 const MAX_BODY_BYTES = 256 * 1024;
-const entries = new Map<string, { body: string; expiresAt: number }>();
+export interface CachedResponse {
+  body: string;
+  /** What a hit needs to know without parsing the body (the id of a product, to count its view). */
+  data: { id?: string };
+}
 
-export function cachedResponse(key: string): string | undefined {
+const entries = new Map<string, CachedResponse & { expiresAt: number }>();
+
+export function cachedResponse(key: string): CachedResponse | undefined {
   const entry = entries.get(key);
   if (!entry) return undefined;
   if (entry.expiresAt <= Date.now()) {
     entries.delete(key);
     return undefined;
   }
-  return entry.body;
+  return entry;
 }
 
-export function rememberResponse(key: string, body: string, ttlMs: number): void {
+export function rememberResponse(key: string, body: string, ttlMs: number, data: CachedResponse['data'] = {}): void {
   if (ttlMs <= 0 || body.length > MAX_BODY_BYTES) return;
   if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
-  entries.set(key, { body, expiresAt: Date.now() + ttlMs });
+  entries.set(key, { body, data, expiresAt: Date.now() + ttlMs });
 }
 
 export function forgetResponses(): void {

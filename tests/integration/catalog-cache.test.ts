@@ -2,6 +2,8 @@ import '../support/catalog-cache-env';
 import request from 'supertest';
 import { createCategory, createProduct } from '../fixtures';
 import { signedInUser } from '../support/auth';
+import { Product } from '../../src/models';
+import { flushViews } from '../../src/services/view-counter.service';
 import { useTestApp } from '../support/app';
 import { productBody, signedInSeller } from '../support/catalog';
 
@@ -72,5 +74,19 @@ describe('catalog caches', () => {
     const again = await request(ctx.app).get(bad);
     expect(again.status).toBe(400);
     expect(again.headers['x-cache']).toBeUndefined();
+  });
+
+  it('counts a view for every anonymous product read, from the cache or not', async () => {
+    const seller = await signedInSeller(ctx.app);
+    const created = await request(ctx.app).post('/api/products').set('Authorization', seller.bearer).send(productBody());
+    const url = `/api/products/${created.body.data.slug}`;
+    const statuses = [];
+    for (let i = 0; i < 3; i += 1) statuses.push((await request(ctx.app).get(url)).headers['x-cache']);
+    expect(statuses).toEqual(['MISS', 'HIT', 'HIT']);
+    await flushViews();
+    expect((await Product.findByPk(created.body.data.id))?.viewCount).toBe(3);
+
+    await request(ctx.app).patch(`/api/products/${created.body.data.id}`).set('Authorization', seller.bearer).send({ status: 'draft' });
+    expect((await request(ctx.app).get(url)).status).toBe(404);
   });
 });
