@@ -2,6 +2,7 @@ import { config } from '../config';
 import { getSequelize } from '../db';
 import { runPending } from '../db/bootstrap';
 import { User } from '../models';
+import { sessionService } from '../services/session.service';
 import { hashPassword, passwordWeakness } from '../utils/password';
 import { parseArgs, runCommand, UsageError } from './cli';
 
@@ -26,6 +27,8 @@ void runCommand('admin:create', async (sequelize) => {
     const existing = await User.findOne({ where: { email }, transaction, lock: transaction.LOCK.UPDATE });
     if (existing) {
       await existing.update({ role: 'admin', status: 'approved', name, password: passwordHash, passwordChangedAt: new Date() }, { transaction });
+      // The password changed: sessions opened with the old one end, as with any password change.
+      await sessionService.revokeAllForUser(existing.id, 'password_change', { transaction });
       return false;
     }
     await User.create({ email, name, password: passwordHash, role: 'admin', status: 'approved', emailVerified: true }, { transaction });
