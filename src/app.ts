@@ -27,13 +27,14 @@ function corsOptions(): cors.CorsOptions {
 
 /** Answers 405 for a known path with another method, before the 404 fallback. */
 function methodNotAllowed(): express.RequestHandler {
+  const patterns = registeredRoutes().map((route) => ({
+    method: route.method.toUpperCase(),
+    pattern: new RegExp(`^${route.path.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`),
+  }));
   return (req, _res, next) => {
-    const known = registeredRoutes().filter((route) => {
-      const pattern = new RegExp(`^${route.path.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`);
-      return pattern.test(req.path);
-    });
+    const known = patterns.filter(({ pattern }) => pattern.test(req.path));
     if (known.length > 0 && req.method !== 'OPTIONS') {
-      const allow = [...new Set(known.map((route) => route.method.toUpperCase()))].join(', ');
+      const allow = [...new Set(known.map((route) => route.method))].join(', ');
       next(new AppError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allow}`, { headers: { Allow: allow } }));
       return;
     }
@@ -49,7 +50,8 @@ export function createApp(): Express {
 
   app.use(requestId);
   app.use(requestLog);
-  app.use(helmet());
+  // Over plain http (development), upgrading subresources to https would break /api/docs.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.isProduction ? [] : null } } }));
   app.use(cors(corsOptions()));
   // Stripe signs the exact bytes it sends: that route gets the raw body, every other one JSON.
   app.use('/api/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }));
