@@ -239,6 +239,18 @@ function operationOf(route: RegisteredRoute): Record<string, unknown> {
   return operation;
 }
 
+/** The order a reader meets the API in: signing in, the catalog, then the dashboards. */
+const TAG_ORDER = [
+  'Auth',
+  'Catalog: categories',
+  'Catalog: products',
+  'Catalog: reviews',
+  'Uploads',
+  'Seller dashboard',
+  'Admin: users and sellers',
+  'Operations',
+];
+
 export interface OpenApiInfo {
   title: string;
   version: string;
@@ -247,8 +259,10 @@ export interface OpenApiInfo {
 
 /** The OpenAPI 3 document of every route registered through ApiRouter (plus the operational ones). */
 export function buildOpenApiDocument(info: OpenApiInfo): Record<string, unknown> {
+  const tagOrder = [...new Set([...TAG_ORDER, ...routes.map((route) => route.tag)])];
+  const ordered = [...routes].sort((a, b) => tagOrder.indexOf(a.tag) - tagOrder.indexOf(b.tag));
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of routes) {
+  for (const route of ordered) {
     const path = toOpenApiPath(route.path);
     paths[path] ??= {};
     paths[path][route.method] = operationOf(route);
@@ -262,6 +276,7 @@ export function buildOpenApiDocument(info: OpenApiInfo): Record<string, unknown>
         'Multi-seller marketplace API. Every body is the envelope `{success, data, message}` or `{success: false, error: {code, message, details}}`. Money is a string with two decimals.',
     },
     servers: [{ url: info.serverUrl }],
+    tags: tagOrder.filter((tag) => routes.some((route) => route.tag === tag)).map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {
