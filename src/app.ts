@@ -53,7 +53,7 @@ export function createApp(): Express {
   // Over plain http (development), upgrading subresources to https would break /api/docs.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.isProduction ? [] : null } } }));
   app.use(cors(corsOptions()));
-  // Stripe signs the exact bytes it sends: that route gets the raw body, every other one JSON.
+  // Stripe signs the exact bytes it sends: that route gets them as a Buffer in req.body, every other one JSON.
   app.use('/api/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }));
   app.use(express.json({ limit: config.jsonBodyLimit }));
 

@@ -9,8 +9,6 @@ declare global {
       validated: { body?: any; query?: any; params?: any };
       /** Set by `authenticate` (and by `optionalAuth` when a valid token is sent). */
       auth?: AuthContext;
-      /** Kept for the Stripe webhook route only, whose signature covers the exact bytes. */
-      rawBody?: Buffer;
     }
   }
 }
