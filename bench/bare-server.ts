@@ -1,27 +1,17 @@
 import http from 'node:http';
 import { Pool } from 'pg';
-import { buildDetailStatement, buildListStatement, type CatalogStatement } from '../src/services/product.service';
+import { toPositional } from '../src/db/hot-query';
+import { buildDetailStatement, buildListStatement } from '../src/services/product.service';
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page
  * and the product, with no framework, validation, logging or serialization beyond JSON.stringify.
  */
 
-/** Sequelize's named `$name` binds, as pg's positional `$1…`, in the same SQL text. */
-function positional(statement: CatalogStatement): { text: string; names: string[] } {
-  const names: string[] = [];
-  const text = statement.sql.replace(/\$([A-Za-z_][A-Za-z0-9_]*)/g, (_match, name: string) => {
-    let index = names.indexOf(name);
-    if (index === -1) index = names.push(name) - 1;
-    return `$${index + 1}`;
-  });
-  return { text, names };
-}
-
 const LIMIT = 20;
 const listShape = buildListStatement({ page: 1, limit: LIMIT, sortBy: 'createdAt', sortOrder: 'desc' });
-const list = positional(listShape);
-const detail = positional(buildDetailStatement({ slug: 'placeholder' }));
+const list = toPositional(listShape.sql);
+const detail = toPositional(buildDetailStatement({ slug: 'placeholder' }).sql);
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -12,6 +11,7 @@ import { closeDatabase, initDatabase } from '../src/db';
 import { runPending } from '../src/db/bootstrap';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { generateCatalog } from '../src/db/seed/catalog';
+import { freePort } from '../src/utils/net';
 
 /**
  * npm run bench: seeds 10,000 products into a fresh embedded PostgreSQL, starts the API in
@@ -44,15 +44,6 @@ interface Measurement {
 
 function log(message: string): void {
   process.stdout.write(`${message}\n`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {

