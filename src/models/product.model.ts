@@ -10,7 +10,7 @@ import {
   HasMany,
   Table,
 } from 'sequelize-typescript';
-import { toMinor } from '../utils/money';
+import { discountPercentage, toMinor } from '../utils/money';
 import { AppModel } from './app-model';
 import { Category } from './category.model';
 import { PRODUCT_STATUSES, type ProductStatus } from './enums';
@@ -254,13 +254,7 @@ export class Product extends AppModel<ProductAttributes, ProductCreationAttribut
 
   /** Whole percent off the compare price, rounded half up, computed on integer cents. */
   discountPercentage(): number {
-    if (this.comparePrice === null || this.comparePrice === undefined) return 0;
-    const price = toMinor(this.price);
-    const compare = toMinor(this.comparePrice);
-    if (compare <= price) return 0;
-    const numerator = 200 * (compare - price) + compare; // (x + 1/2) in units of 1/(2·compare)
-    const denominator = 2 * compare;
-    return (numerator - (numerator % denominator)) / denominator;
+    return discountPercentage(toMinor(this.price), this.comparePrice ? toMinor(this.comparePrice) : null);
   }
 
   override toJSON<T extends ProductAttributes = ProductAttributes>(): T {

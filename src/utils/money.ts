@@ -36,8 +36,11 @@ export function applyRate(minor: number, rate: number): number {
   return Number(rounded);
 }
 
-/** The whole-percent discount of price against compare-at price: 0 when there is none. */
+/** The whole-percent discount of price against compare-at price, rounded half up in integers: 0 when there is none. */
 export function discountPercentage(priceMinor: number, compareMinor: number | null | undefined): number {
   if (!compareMinor || compareMinor <= priceMinor) return 0;
-  return Math.round(((compareMinor - priceMinor) * 100) / compareMinor);
+  // round(100 · (compare − price) / compare) as (x + ½) floored, in units of 1/(2·compare).
+  const numerator = 200 * (compareMinor - priceMinor) + compareMinor;
+  const denominator = 2 * compareMinor;
+  return (numerator - (numerator % denominator)) / denominator;
 }
