@@ -3,22 +3,14 @@ import { currentAuth } from '../middleware/auth.middleware';
 import { authService } from '../services/auth.service';
 import type { ClientInfo } from '../services/session.service';
 import { BadRequestError } from '../utils/errors';
-import { passwordWeakness } from '../utils/password';
-import { ValidationError } from '../utils/errors';
 
 function clientOf(req: Request): ClientInfo {
   return { ip: req.ip, userAgent: req.get('user-agent') };
 }
 
-function requireStrong(password: string, field: string): void {
-  const weakness = passwordWeakness(password);
-  if (weakness) throw new ValidationError([{ field, message: `${field} ${weakness}` }]);
-}
-
 export const authController = {
   async register(req: Request, res: Response) {
     const body = req.validated.body;
-    requireStrong(body.password, 'password');
     const result = await authService.register(body, clientOf(req));
     const message =
       result.user.role === 'seller' ? 'Registered; the seller account is waiting for approval' : 'Registered';
@@ -55,7 +47,6 @@ export const authController = {
   async changePassword(req: Request, res: Response) {
     const auth = currentAuth(req);
     const { currentPassword, newPassword } = req.validated.body;
-    requireStrong(newPassword, 'newPassword');
     await authService.changePassword(auth.user.id, auth.sessionId, currentPassword, newPassword);
     res.json({ success: true, data: {}, message: 'Password changed; other sessions were signed out' });
   },
@@ -67,7 +58,6 @@ export const authController = {
 
   async resetPassword(req: Request, res: Response) {
     const { token, password } = req.validated.body;
-    requireStrong(password, 'password');
     await authService.resetPassword(token, password);
     res.json({ success: true, data: {}, message: 'Password reset; please sign in' });
   },

@@ -3,9 +3,9 @@ import { config } from '../config';
 import { getSequelize } from '../db';
 import { sendEmail } from '../jobs/email.job';
 import { SellerProfile, User } from '../models';
-import { BadRequestError, ConflictError, ForbiddenError, UnauthorizedError } from '../utils/errors';
+import { BadRequestError, ConflictError, ForbiddenError, UnauthorizedError, ValidationError } from '../utils/errors';
 import { logger } from '../utils/logger';
-import { burnPasswordCheck, hashPassword, verifyPassword } from '../utils/password';
+import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from '../utils/password';
 import { withUniqueSlug } from '../utils/slug';
 import { hashToken, randomToken } from '../utils/tokens';
 import { sessionService, type ClientInfo, type TokenPair } from './session.service';
@@ -41,12 +41,19 @@ const LOGIN_REFUSALS: Record<string, () => Error> = {
   rejected: () => new ForbiddenError('ACCOUNT_REJECTED', 'This seller account was not approved'),
 };
 
+/** Length alone lets "password1" through; the common ones are refused before anything is written. */
+function requireStrong(password: string, field: string): void {
+  const weakness = passwordWeakness(password);
+  if (weakness) throw new ValidationError([{ field, message: `${field} ${weakness}` }]);
+}
+
 export class AuthService {
   /**
    * Creates a customer (approved, signed in at once) or a seller (pending, with a store profile,
    * no tokens until an admin approves). One transaction; mails are queued after it commits.
    */
   async register(input: RegisterInput, client: ClientInfo): Promise<AuthResult> {
+    requireStrong(input.password, 'password');
     const passwordHash = await hashPassword(input.password, config.bcryptRounds);
     const verification = randomToken(32);
     try {
@@ -139,6 +146,7 @@ export class AuthService {
 
   /** Changes the password and revokes every other session of the user, atomically. */
   async changePassword(userId: string, sessionId: string, currentPassword: string, newPassword: string): Promise<void> {
+    requireStrong(newPassword, 'newPassword');
     const user = await User.findByPk(userId);
     if (!user) throw new UnauthorizedError('INVALID_TOKEN', 'The access token is invalid');
     if (!(await verifyPassword(currentPassword, user.password))) {
@@ -163,6 +171,7 @@ export class AuthService {
 
   /** Consumes the token (one conditional update: it cannot be used twice), sets the password, revokes all sessions. */
   async resetPassword(token: string, password: string): Promise<void> {
+    requireStrong(password, 'password');
     const passwordHash = await hashPassword(password, config.bcryptRounds);
     await getSequelize().transaction(async (transaction) => {
       const [count, rows] = await User.update(
