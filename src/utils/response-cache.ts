@@ -1,34 +1,29 @@
+import { TtlCache } from './ttl-cache';
+
 /**
  * Serialized answers of public, anonymous catalog reads, kept for a second or so. Catalog
  * writes in this process clear it at once (services/catalog-cache.ts); other processes serve
  * an answer at most PUBLIC_CACHE_TTL_MS old.
  */
-const MAX_ENTRIES = 2000;
 const MAX_BODY_BYTES = 256 * 1024;
+
 export interface CachedResponse {
   body: string;
   /** What a hit needs to know without parsing the body (the id of a product, to count its view). */
   data: { id?: string };
 }
 
-const entries = new Map<string, CachedResponse & { expiresAt: number }>();
+const responses = new TtlCache<CachedResponse>(2000);
 
 export function cachedResponse(key: string): CachedResponse | undefined {
-  const entry = entries.get(key);
-  if (!entry) return undefined;
-  if (entry.expiresAt <= Date.now()) {
-    entries.delete(key);
-    return undefined;
-  }
-  return entry;
+  return responses.get(key);
 }
 
 export function rememberResponse(key: string, body: string, ttlMs: number, data: CachedResponse['data'] = {}): void {
-  if (ttlMs <= 0 || body.length > MAX_BODY_BYTES) return;
-  if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
-  entries.set(key, { body, data, expiresAt: Date.now() + ttlMs });
+  if (body.length > MAX_BODY_BYTES) return;
+  responses.set(key, { body, data }, ttlMs);
 }
 
 export function forgetResponses(): void {
-  entries.clear();
+  responses.clear();
 }
