@@ -6,7 +6,7 @@ import { closeDatabase } from './db';
 import { connectDatabase, runPending } from './db/bootstrap';
 import { seedDemoDataOnFirstStart } from './db/demo-seed';
 import { closeRedis } from './integrations/redis';
-import { closeJobs, getJobs, initJobs } from './jobs';
+import { closeJobs, getJobs, initJobs, startJobProcessing } from './jobs';
 import { exitOnSignals, shutdown, type Closer } from './lifecycle';
 import { getMailService } from './services/mail.service';
 import { flushViews, scheduleCatalogJobs } from './services/view-counter.service';
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   getMailService();
   initJobs();
   const runsWorkers = !config.redisUrl || config.jobsInApi;
-  if (runsWorkers) await getJobs().startWorkers();
+  if (runsWorkers) await startJobProcessing();
   await scheduleCatalogJobs();
 
   const app = createApp();

@@ -3,7 +3,7 @@ import { ConfigError, config, ensureConfig } from '../config';
 import { closeDatabase } from '../db';
 import { connectDatabase } from '../db/bootstrap';
 import { closeRedis } from '../integrations/redis';
-import { closeJobs, getJobs, initJobs } from '../jobs';
+import { closeJobs, initJobs, startJobProcessing } from '../jobs';
 import { jobOptions } from '../jobs/types';
 import { exitOnSignals, shutdown, type Closer } from '../lifecycle';
 import { getMailService } from '../services/mail.service';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   getMailService();
   initJobs();
   if (stopping) return;
-  await getJobs().startWorkers();
+  await startJobProcessing();
   await scheduleCatalogJobs();
 
   const queues = [...new Set(Object.values(jobOptions).map((options) => options.queue))];

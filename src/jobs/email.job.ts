@@ -1,21 +1,18 @@
 import type { Transaction } from 'sequelize';
 import type { EmailTemplate, EmailTemplateData } from '../services/mail.service';
-import { logger } from '../utils/logger';
-import { enqueueAfterCommit } from './index';
+import { recordJob } from './outbox';
 
 /**
- * Queues a mail, after the transaction commits when one is given: a rolled-back sign-up
- * sends no welcome mail, and a slow SMTP server never holds a request or a row lock.
- * Never rejects (a failure to queue is logged): callers may fire and forget, and a mail that
- * cannot be queued must not fail the sign-up or the order that asked for it.
+ * Records a mail in the outbox, in the transaction when one is given: a rolled-back sign-up
+ * sends no welcome mail, a committed one always gets it (also when Redis was down at the time),
+ * and a slow SMTP server never holds a request or a row lock. Await it inside the transaction.
  */
 export function sendEmail<T extends EmailTemplate>(
   to: string,
   template: T,
   data: EmailTemplateData[T],
   transaction?: Transaction | null,
+  options: { jobId?: string } = {},
 ): Promise<void> {
-  return enqueueAfterCommit(transaction, 'email.send', { template, to, data: { ...data } }).catch((error: unknown) => {
-    logger.error('could not enqueue a mail', { template, error: (error as Error).message });
-  });
+  return recordJob('email.send', { template, to, data: { ...data } }, { transaction, jobId: options.jobId });
 }

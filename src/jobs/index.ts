@@ -1,13 +1,13 @@
-import type { Transaction } from 'sequelize';
 import { createJobDriver, type JobDriver } from '../integrations/jobs';
 import { closeMail, getMailService } from '../services/mail.service';
 import { flushViews } from '../services/view-counter.service';
-import { logger } from '../utils/logger';
 import { setQueueDepthReader } from '../utils/metrics';
-import type { EnqueueOptions, JobHandlers, JobPayloads, JobType } from './types';
+import { OutboxRelay, unsentDueCount } from './outbox';
+import type { JobHandlers } from './types';
 
 export type { EnqueueOptions, JobHandlers, JobPayloads, JobType } from './types';
 export type { JobDriver } from '../integrations/jobs';
+export { recordJob, type RecordJobOptions } from './outbox';
 
 /** What each job type does: a few lines that call a service (PeerTube's handlers/email.ts). */
 export const handlers: JobHandlers = {
@@ -18,6 +18,7 @@ export const handlers: JobHandlers = {
 };
 
 let driver: JobDriver | undefined;
+let relay: OutboxRelay | undefined;
 
 /**
  * Creates the process-wide job driver (BullMQ with REDIS_URL, else in-process) and feeds its
@@ -39,44 +40,33 @@ export function getJobs(): JobDriver {
   return driver ?? initJobs();
 }
 
-export async function enqueueJob<T extends JobType>(type: T, payload: JobPayloads[T], options?: EnqueueOptions): Promise<void> {
-  await getJobs().enqueue(type, payload, options);
-}
-
-/** Sequelize runs a savepoint's afterCommit when the savepoint is released: only the outermost commit counts. */
-function outermost(transaction: Transaction): Transaction {
-  let current = transaction as Transaction & { parent?: Transaction };
-  while (current.parent) current = current.parent as Transaction & { parent?: Transaction };
-  return current;
+/**
+ * Starts this process's workers and its outbox relay (which feeds the queue from the outbox).
+ * Every process that runs workers relays; several relays share the rows safely.
+ */
+export async function startJobProcessing(): Promise<void> {
+  const jobs = getJobs();
+  await jobs.startWorkers();
+  relay ??= new OutboxRelay(jobs);
+  relay.start();
 }
 
 /**
- * Enqueues once the transaction has committed (nothing if it rolls back), so a worker never
- * sees a job about rows it cannot read yet; without a transaction, enqueues now.
- * Sequelize awaits the hook, so when commit() resolves the job is queued. A failure to enqueue
- * after the commit is logged, not thrown: the caller's work is done and cannot be undone.
+ * For tests and tools: resolves once nothing due waits in the outbox and every queued job
+ * (and what it recorded in turn) has run.
  */
-export async function enqueueAfterCommit<T extends JobType>(
-  transaction: Transaction | null | undefined,
-  type: T,
-  payload: JobPayloads[T],
-  options?: EnqueueOptions,
-): Promise<void> {
-  if (!transaction) {
-    await enqueueJob(type, payload, options);
-    return;
+export async function whenJobsIdle(): Promise<void> {
+  for (;;) {
+    await relay?.drain();
+    await getJobs().whenIdle();
+    if (!relay || (await unsentDueCount()) === 0) return;
   }
-  outermost(transaction).afterCommit(async () => {
-    try {
-      await enqueueJob(type, payload, options);
-    } catch (error) {
-      logger.error('could not enqueue a job after commit', { type, jobId: options?.jobId, error: (error as Error).message });
-    }
-  });
 }
 
 /** Stops the workers (running jobs finish), then the mail transport their handlers send through. */
 export async function closeJobs(): Promise<void> {
+  await relay?.stop();
+  relay = undefined;
   const current = driver;
   driver = undefined;
   setQueueDepthReader(undefined);

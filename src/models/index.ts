@@ -3,6 +3,7 @@ import { CartItem } from './cart-item.model';
 import { Category } from './category.model';
 import { IdempotencyKey } from './idempotency-key.model';
 import { Order } from './order.model';
+import { OutboxMessage } from './outbox-message.model';
 import { OrderItem } from './order-item.model';
 import { OrderStatusHistory } from './order-status-history.model';
 import { Product } from './product.model';
@@ -23,6 +24,7 @@ export * from './cart-item.model';
 export * from './category.model';
 export * from './idempotency-key.model';
 export * from './order.model';
+export * from './outbox-message.model';
 export * from './order-item.model';
 export * from './order-status-history.model';
 export * from './product.model';
@@ -58,4 +60,5 @@ export const models = [
   WebhookEvent,
   IdempotencyKey,
   Upload,
+  OutboxMessage,
 ];

@@ -22,6 +22,8 @@ export interface OrderItemAttributes {
   quantity: number;
   lineTotal: string;
   refundedAmount: string;
+  /** The seller's commission rate when the order was placed (0..1, four decimals). */
+  commissionRate: string;
   fulfillmentStatus: FulfillmentStatus;
   trackingNumber: string | null;
   trackingUrl: string | null;
@@ -47,6 +49,7 @@ export type OrderItemCreationAttributes = Optional<
     { name: 'order_items_seller_id_created_at_idx', fields: ['seller_id', 'created_at'] },
     { name: 'order_items_product_id_idx', fields: ['product_id'] },
     { name: 'order_items_payout_id_idx', fields: ['payout_id'] },
+    { name: 'order_items_seller_id_order_id_idx', fields: ['seller_id', 'order_id'] },
   ],
 })
 export class OrderItem extends AppModel<OrderItemAttributes, OrderItemCreationAttributes> implements OrderItemAttributes {
@@ -80,11 +83,14 @@ export class OrderItem extends AppModel<OrderItemAttributes, OrderItemCreationAt
   @Column({ type: DataType.INTEGER, allowNull: false })
   quantity!: number;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
   lineTotal!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
   refundedAmount!: string;
+
+  @Column({ type: DataType.DECIMAL(5, 4), allowNull: false })
+  commissionRate!: string;
 
   @Column({ type: DataType.ENUM(...FULFILLMENT_STATUSES), allowNull: false, defaultValue: 'unfulfilled' })
   fulfillmentStatus!: FulfillmentStatus;

@@ -122,25 +122,25 @@ export class Order extends AppModel<OrderAttributes, OrderCreationAttributes> im
   @Column({ type: DataType.CHAR(3), allowNull: false, defaultValue: 'usd' })
   currency!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
   subtotal!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
   taxAmount!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
   shippingAmount!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
   discountAmount!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
   totalAmount!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
   amountPaid!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false, defaultValue: '0.00' })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
   amountRefunded!: string;
 
   @Column({ type: DataType.JSONB, allowNull: false })

@@ -46,7 +46,7 @@ export class Refund extends AppModel<RefundAttributes, RefundCreationAttributes>
   @Column({ type: DataType.UUID, allowNull: true })
   transactionId!: string | null;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
   amount!: string;
 
   @Column({ type: DataType.TEXT, allowNull: true })

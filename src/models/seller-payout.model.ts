@@ -61,16 +61,16 @@ export class SellerPayout
   @Column({ type: DataType.DATE, allowNull: false })
   periodEnd!: Date;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
   grossAmount!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
   commissionAmount!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
   refundAmount!: string;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
   netAmount!: string;
 
   @Column({ type: DataType.CHAR(3), allowNull: false })

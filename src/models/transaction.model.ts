@@ -73,7 +73,7 @@ export class Transaction
   @Column({ type: DataType.STRING(255), allowNull: true })
   providerReference!: string | null;
 
-  @Column({ type: DataType.DECIMAL(10, 2), allowNull: false })
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
   amount!: string;
 
   @Column({ type: DataType.CHAR(3), allowNull: false })

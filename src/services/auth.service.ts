@@ -82,8 +82,8 @@ export class AuthService {
             { transaction, maxLength: 120 },
           );
         }
-        sendEmail(user.email, 'welcome', { name: user.name, isSeller: input.role === 'seller' }, transaction);
-        sendEmail(user.email, 'email-verification', { name: user.name, verifyUrl: verificationUrl(verification) }, transaction);
+        await sendEmail(user.email, 'welcome', { name: user.name, isSeller: input.role === 'seller' }, transaction);
+        await sendEmail(user.email, 'email-verification', { name: user.name, verifyUrl: verificationUrl(verification) }, transaction);
         logger.info('user registered', { userId: user.id, role: user.role });
         if (input.role === 'seller') return { user: serializeUser(user) };
         const tokens = await sessionService.open(user, client, { transaction });

@@ -82,7 +82,7 @@ export class UserService {
     const seller = await this.decideSeller(sellerId, async (user, profile, transaction) => {
       await user.update({ status: 'approved' }, { transaction });
       await profile.update({ approvedAt: new Date(), approvedBy: actorId, rejectedAt: null, rejectionReason: null }, { transaction });
-      sendEmail(user.email, 'seller-approved', { name: user.name, storeName: profile.storeName }, transaction);
+      await sendEmail(user.email, 'seller-approved', { name: user.name, storeName: profile.storeName }, transaction);
     });
     logger.info('seller approved', { sellerId, actorId });
     return seller;
@@ -95,7 +95,7 @@ export class UserService {
       async (user, profile, transaction) => {
         await user.update({ status: 'rejected' }, { transaction });
         await profile.update({ rejectedAt: new Date(), rejectionReason: reason, approvedAt: null, approvedBy: null }, { transaction });
-        sendEmail(user.email, 'seller-rejected', { name: user.name, storeName: profile.storeName, reason }, transaction);
+        await sendEmail(user.email, 'seller-rejected', { name: user.name, storeName: profile.storeName, reason }, transaction);
       },
       ['pending'],
     );

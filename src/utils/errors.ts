@@ -94,7 +94,7 @@ export class UpstreamError extends AppError {
 }
 
 export class ServiceUnavailableError extends AppError {
-  constructor(code: string, message: string) {
-    super(503, code, message);
+  constructor(code: string, message: string, headers?: Record<string, string>) {
+    super(503, code, message, { headers });
   }
 }

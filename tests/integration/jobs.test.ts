@@ -1,7 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Transaction } from 'sequelize';
 import type { JobDriver } from '../../src/integrations/jobs';
 import type { JobHandlers, JobPayloads } from '../../src/jobs/types';
 
@@ -14,7 +11,6 @@ type Modules = {
   bullmq: typeof import('../../src/integrations/jobs/bullmq.driver');
   types: typeof import('../../src/jobs/types');
   jobs: typeof import('../../src/jobs');
-  emailJob: typeof import('../../src/jobs/email.job');
   config: typeof import('../../src/config');
   redis: typeof import('../../src/integrations/redis');
 };
@@ -26,7 +22,6 @@ beforeAll(async () => {
     bullmq: await import('../../src/integrations/jobs/bullmq.driver'),
     types: await import('../../src/jobs/types'),
     jobs: await import('../../src/jobs'),
-    emailJob: await import('../../src/jobs/email.job'),
     config: await import('../../src/config'),
     redis: await import('../../src/integrations/redis'),
   };
@@ -256,83 +251,9 @@ describe('jobs facade', () => {
     await modules.jobs.closeJobs();
   });
 
-  /** Enough of a Sequelize transaction to hold afterCommit hooks; `commit` runs them as Sequelize does. */
-  function fakeTransaction(parent?: Transaction): Transaction & { commit(): Promise<void> } {
-    const hooks: Array<() => unknown> = [];
-    return {
-      parent,
-      afterCommit(hook: () => unknown) {
-        hooks.push(hook);
-      },
-      async commit() {
-        for (const hook of hooks) await hook();
-      },
-    } as unknown as Transaction & { commit(): Promise<void> };
-  }
-
-  it('enqueues after commit, and not before', async () => {
-    const seen: string[] = [];
-    const jobs = modules.jobs.initJobs({ handlers: { 'email.send': async (job) => void seen.push(job.to) } });
-    await jobs.startWorkers();
-    const transaction = fakeTransaction();
-    await modules.jobs.enqueueAfterCommit(transaction, 'email.send', payload('after-commit'));
-    await jobs.whenIdle();
-    expect(seen).toEqual([]);
-    await transaction.commit();
-    await jobs.whenIdle();
-    expect(seen).toEqual(['after-commit@jobs.test']);
-  });
-
-  it('waits for the outermost transaction when given a savepoint', async () => {
-    const seen: string[] = [];
-    const jobs = modules.jobs.initJobs({ handlers: { 'email.send': async (job) => void seen.push(job.to) } });
-    await jobs.startWorkers();
-    const outer = fakeTransaction();
-    const savepoint = fakeTransaction(outer);
-    await modules.jobs.enqueueAfterCommit(savepoint, 'email.send', payload('nested'));
-    await savepoint.commit();
-    await jobs.whenIdle();
-    expect(seen).toEqual([]);
-    await outer.commit();
-    await jobs.whenIdle();
-    expect(seen).toEqual(['nested@jobs.test']);
-  });
-
-  it('enqueues at once without a transaction', async () => {
-    const seen: string[] = [];
-    const jobs = modules.jobs.initJobs({ handlers: { 'email.send': async (job) => void seen.push(job.to) } });
-    await jobs.startWorkers();
-    await modules.jobs.enqueueAfterCommit(undefined, 'email.send', payload('now'));
-    await jobs.whenIdle();
-    expect(seen).toEqual(['now@jobs.test']);
-  });
-
   it('refuses other handlers once initialised', () => {
     modules.jobs.initJobs();
     expect(() => modules.jobs.initJobs({ handlers: { 'email.send': async () => undefined } })).toThrow(/closeJobs/);
     expect(modules.jobs.getJobs()).toBe(modules.jobs.initJobs());
-  });
-
-  it('sends a mail through the queue with the default handlers (outbox)', async () => {
-    const jobs = modules.jobs.initJobs();
-    expect(jobs.kind).toBe(process.env.REDIS_URL ? 'bullmq' : 'inline');
-    await jobs.startWorkers();
-    const to = `queued-${crypto.randomBytes(4).toString('hex')}@customer.test`;
-    const transaction = fakeTransaction();
-    await modules.emailJob.sendEmail(to, 'seller-rejected', { name: 'Rita', storeName: 'Rita Shop', reason: 'Incomplete documents' }, transaction);
-    await transaction.commit();
-    await jobs.whenIdle();
-    const outbox = path.join(modules.config.config.dataDir, 'outbox');
-    const mails = fs.readdirSync(outbox).map((file) => fs.readFileSync(path.join(outbox, file), 'utf8'));
-    const mine = mails.filter((raw) => raw.includes(to));
-    expect(mine).toHaveLength(1);
-    expect(mine[0]).toContain('Incomplete documents');
-  });
-
-  it('never rejects when a mail cannot be queued', async () => {
-    const jobs = modules.jobs.initJobs();
-    await jobs.close();
-    // The driver is closed: enqueueing fails, sendEmail logs and resolves.
-    await expect(modules.emailJob.sendEmail('closed@customer.test', 'welcome', { name: 'Closed' })).resolves.toBeUndefined();
   });
 });

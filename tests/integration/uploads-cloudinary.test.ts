@@ -39,7 +39,7 @@ beforeAll(async () => {
   dataDir = config.dataDir;
   const jobs = await import('../../src/jobs');
   jobs.initJobs();
-  await jobs.getJobs().startWorkers();
+  await jobs.startJobProcessing();
   const redis = await import('../../src/integrations/redis');
   stopJobs = async () => {
     await jobs.closeJobs();

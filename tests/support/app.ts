@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import { createApp } from '../../src/app';
 import { config } from '../../src/config';
 import { closeRedis, getRedis } from '../../src/integrations/redis';
-import { closeJobs, getJobs, initJobs } from '../../src/jobs';
+import { closeJobs, initJobs, startJobProcessing, whenJobsIdle } from '../../src/jobs';
 import { useTestDatabase, type TestDatabase } from './database';
 
 export interface TestApp {
@@ -21,7 +21,7 @@ export function useTestApp(): TestApp {
   let app: Express | undefined;
   beforeAll(async () => {
     initJobs();
-    await getJobs().startWorkers();
+    await startJobProcessing();
     app = createApp();
   });
   afterAll(async () => {
@@ -41,6 +41,6 @@ export function useTestApp(): TestApp {
     get db(): TestDatabase {
       return database.current;
     },
-    jobsIdle: () => getJobs().whenIdle(),
+    jobsIdle: () => whenJobsIdle(),
   };
 }
