@@ -8,6 +8,7 @@ import { errorHandler, notFoundHandler } from './middleware/error-handler.middle
 import { configureRateLimits } from './middleware/rate-limit.middleware';
 import { requestId, requestLog } from './middleware/request-context.middleware';
 import { buildApiRouter } from './routes';
+import { RESPONSE_SCHEMAS } from './routes/response.schemas';
 import { publishOpenApiDocument } from './routes/health.routes';
 import { buildOpenApiDocument, registeredRoutes } from './utils/openapi';
 import { AppError } from './utils/errors';
@@ -60,7 +61,7 @@ export function createApp(): Express {
   app.use('/api', configureRateLimits());
   const router = buildApiRouter();
 
-  const openApiDocument = buildOpenApiDocument({ title: `${config.companyName} API`, version: packageJson.version, serverUrl: config.appUrl });
+  const openApiDocument = buildOpenApiDocument({ title: `${config.companyName} API`, version: packageJson.version, serverUrl: config.appUrl }, RESPONSE_SCHEMAS);
   publishOpenApiDocument(openApiDocument);
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(openApiDocument, { customSiteTitle: `${config.companyName} API` }));
   app.use('/uploads', express.static(path.join(config.dataDir, 'uploads'), { index: false, dotfiles: 'deny', fallthrough: true, maxAge: '7d' }));

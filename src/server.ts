@@ -6,10 +6,10 @@ import { closeDatabase } from './db';
 import { connectDatabase, runPending } from './db/bootstrap';
 import { seedDemoDataOnFirstStart } from './db/demo-seed';
 import { closeRedis } from './integrations/redis';
-import { closeJobs, getJobs, initJobs, startJobProcessing } from './jobs';
+import { closeJobs, getJobs, initJobs, scheduleRepeatingJobs, startJobProcessing } from './jobs';
 import { exitOnSignals, shutdown, type Closer } from './lifecycle';
 import { getMailService } from './services/mail.service';
-import { flushViews, scheduleCatalogJobs } from './services/view-counter.service';
+import { flushViews } from './services/view-counter.service';
 import { logger } from './utils/logger';
 
 let stopEmbedded: (() => Promise<void>) | undefined;
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   initJobs();
   const runsWorkers = !config.redisUrl || config.jobsInApi;
   if (runsWorkers) await startJobProcessing();
-  await scheduleCatalogJobs();
+  await scheduleRepeatingJobs();
 
   const app = createApp();
   const server = app.listen(config.port, config.host);

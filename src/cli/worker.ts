@@ -3,11 +3,10 @@ import { ConfigError, config, ensureConfig } from '../config';
 import { closeDatabase } from '../db';
 import { connectDatabase } from '../db/bootstrap';
 import { closeRedis } from '../integrations/redis';
-import { closeJobs, initJobs, startJobProcessing } from '../jobs';
+import { closeJobs, initJobs, scheduleRepeatingJobs, startJobProcessing } from '../jobs';
 import { jobOptions } from '../jobs/types';
 import { exitOnSignals, shutdown, type Closer } from '../lifecycle';
 import { getMailService } from '../services/mail.service';
-import { scheduleCatalogJobs } from '../services/view-counter.service';
 import { logger } from '../utils/logger';
 
 // npm run worker: processes the queues on Redis, beside (or instead of) the API's own workers.
@@ -36,7 +35,7 @@ async function main(): Promise<void> {
   initJobs();
   if (stopping) return;
   await startJobProcessing();
-  await scheduleCatalogJobs();
+  await scheduleRepeatingJobs();
 
   const queues = [...new Set(Object.values(jobOptions).map((options) => options.queue))];
   logger.info(`worker ready on queues ${queues.join(', ')}`, { queues, prefix: config.redisPrefix });

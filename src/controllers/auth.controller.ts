@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { currentAuth } from '../middleware/auth.middleware';
 import { authService } from '../services/auth.service';
+import { cartService } from '../services/cart.service';
 import type { ClientInfo } from '../services/session.service';
 import { BadRequestError } from '../utils/errors';
 
@@ -12,6 +13,8 @@ export const authController = {
   async register(req: Request, res: Response) {
     const body = req.validated.body;
     const result = await authService.register(body, clientOf(req));
+    // A guest cart follows its owner into the new account (sellers wait for approval: not theirs yet).
+    if (result.accessToken) await cartService.mergeGuestCart(req.get('x-cart-token'), result.user.id);
     const message =
       result.user.role === 'seller' ? 'Registered; the seller account is waiting for approval' : 'Registered';
     res.status(201).json({ success: true, data: result, message });
@@ -20,6 +23,7 @@ export const authController = {
   async login(req: Request, res: Response) {
     const { email, password } = req.validated.body;
     const result = await authService.login(email, password, clientOf(req));
+    await cartService.mergeGuestCart(req.get('x-cart-token'), result.user.id);
     res.json({ success: true, data: result, message: 'Signed in' });
   },
 

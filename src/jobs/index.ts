@@ -1,6 +1,7 @@
 import { createJobDriver, type JobDriver } from '../integrations/jobs';
 import { closeMail, getMailService } from '../services/mail.service';
-import { flushViews } from '../services/view-counter.service';
+import { orderService } from '../services/order.service';
+import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../services/view-counter.service';
 import { setQueueDepthReader } from '../utils/metrics';
 import { OutboxRelay, unsentDueCount } from './outbox';
 import type { JobHandlers } from './types';
@@ -15,7 +16,19 @@ export const handlers: JobHandlers = {
     await getMailService().send(template, to, data);
   },
   'catalog.flush-views': () => flushViews(),
+  'orders.expire-unpaid': async () => {
+    await orderService.expireDue();
+  },
 };
+
+/** How often unpaid orders past their deadline are looked for. */
+export const EXPIRE_UNPAID_EVERY_MS = 60_000;
+
+/** The repeating jobs (one scheduler each, however many processes call this). */
+export async function scheduleRepeatingJobs(): Promise<void> {
+  await getJobs().schedule('catalog.flush-views', FLUSH_VIEWS_EVERY_MS);
+  await getJobs().schedule('orders.expire-unpaid', EXPIRE_UNPAID_EVERY_MS);
+}
 
 let driver: JobDriver | undefined;
 let relay: OutboxRelay | undefined;

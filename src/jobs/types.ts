@@ -4,6 +4,7 @@ import type { EmailTemplate } from '../services/mail.service';
 export interface JobPayloads {
   'email.send': { template: EmailTemplate; to: string; data: Record<string, unknown> };
   'catalog.flush-views': Record<string, never>;
+  'orders.expire-unpaid': Record<string, never>;
 }
 
 export type JobType = keyof JobPayloads;
@@ -26,6 +27,7 @@ export interface JobOptions {
 export const jobOptions: { readonly [T in JobType]: JobOptions } = {
   'email.send': { queue: 'email', attempts: 5, backoffMs: 2000 },
   'catalog.flush-views': { queue: 'maintenance', attempts: 1, backoffMs: 1000 },
+  'orders.expire-unpaid': { queue: 'inventory', attempts: 1, backoffMs: 1000 },
 };
 
 /** Jobs run at once per queue in one process. */

@@ -76,3 +76,17 @@ export function currentAuth(req: Request): AuthContext {
   if (!req.auth) throw new UnauthorizedError('NO_TOKEN', 'An access token is required');
   return req.auth;
 }
+
+/**
+ * Cart routes: a signed-in user (Bearer, which wins when both are sent), or a guest holding a
+ * cart token (X-Cart-Token); neither is 401 NO_TOKEN.
+ */
+export const cartAccess: RequestHandler = describeMiddleware(
+  async (req, _res, next) => {
+    const token = bearerToken(req);
+    if (token) req.auth = await resolve(token);
+    else if (!req.get('x-cart-token')) throw new UnauthorizedError('NO_TOKEN', 'An access token or a cart token (X-Cart-Token) is required');
+    next();
+  },
+  { security: ['bearer', 'cartToken'] },
+);

@@ -1,8 +1,10 @@
 import { Router } from 'express';
 import { adminUserRoutes } from './admin-user.routes';
 import { authRoutes } from './auth.routes';
+import { cartRoutes } from './cart.routes';
 import { categoryRoutes } from './category.routes';
 import { healthRoutes } from './health.routes';
+import { adminOrderRoutes, orderRoutes, paymentRoutes, sellerOrderRoutes } from './order.routes';
 import { productRoutes } from './product.routes';
 import { reviewRoutes } from './review.routes';
 import { sellerProductRoutes } from './seller-product.routes';
@@ -18,10 +20,15 @@ export function buildApiRouter(): Router {
     adminUserRoutes,
     sellerProfileRoutes,
     sellerProductRoutes,
+    sellerOrderRoutes,
+    adminOrderRoutes,
     categoryRoutes,
     productRoutes,
     reviewRoutes,
     uploadRoutes,
+    cartRoutes,
+    orderRoutes,
+    paymentRoutes,
   ];
   for (const routes of all) router.use(routes.router);
   return router;

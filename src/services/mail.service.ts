@@ -13,6 +13,7 @@ export const EMAIL_TEMPLATES = [
   'order-shipped',
   'seller-approved',
   'seller-rejected',
+  'low-stock',
 ] as const;
 
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
@@ -53,9 +54,12 @@ export interface EmailTemplateData {
     carrier?: string;
     estimatedDelivery?: string;
     orderUrl?: string;
+    /** One entry per tracking number of a multi-seller order; `items` names what is in that parcel. */
+    shipments?: Array<{ trackingNumber: string | null; trackingUrl: string | null; items: string }>;
   };
   'seller-approved': { name?: string; storeName?: string; dashboardUrl?: string };
   'seller-rejected': { name?: string; storeName?: string; reason: string };
+  'low-stock': { name?: string; productName: string; productId: string; stockQuantity: number; lowStockThreshold: number; dashboardUrl?: string };
 }
 
 export type RenderedMail = Omit<MailMessage, 'to'>;

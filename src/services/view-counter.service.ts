@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import { config } from '../config';
 import { getSequelize } from '../db';
 import { getRedis } from '../integrations/redis';
-import { getJobs } from '../jobs';
 import { logger } from '../utils/logger';
 
 /**
@@ -87,9 +86,4 @@ export async function flushViews(): Promise<void> {
     for (const [productId, n] of counts) addTo(pending, productId, n);
     throw error;
   }
-}
-
-/** Schedules the repeating flush (every 30 s, one scheduler whatever the number of processes). */
-export async function scheduleCatalogJobs(): Promise<void> {
-  await getJobs().schedule('catalog.flush-views', FLUSH_VIEWS_EVERY_MS);
 }

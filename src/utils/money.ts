@@ -44,3 +44,14 @@ export function discountPercentage(priceMinor: number, compareMinor: number | nu
   const denominator = 2 * compareMinor;
   return (numerator - (numerator % denominator)) / denominator;
 }
+
+const CURRENCY_SYMBOLS: Record<string, string> = { usd: '$', eur: '€', gbp: '£' };
+
+/** "1234.5" in usd → "$1,234.50"; other currencies by code ("CHF 12.00"). For people (mails), never for arithmetic. */
+export function formatMoney(amount: string | number, currency: string): string {
+  const minor = toMinor(amount);
+  const [whole, cents] = fromMinor(Math.abs(minor)).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const symbol = CURRENCY_SYMBOLS[currency.toLowerCase()] ?? `${currency.toUpperCase()} `;
+  return `${minor < 0 ? '-' : ''}${symbol}${grouped}.${cents}`;
+}

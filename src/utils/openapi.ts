@@ -34,6 +34,11 @@ export interface RouteDoc {
   errors?: string[];
   /** Names of the keys of `data` in the success envelope, for readers of the docs. */
   returns?: string;
+  /**
+   * The schema of `data`: either properties (`{ cart: {...} }`) or one schema (`{ $ref: … }`);
+   * refs point into the component schemas given to buildOpenApiDocument.
+   */
+  response?: Record<string, unknown>;
 }
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -182,10 +187,12 @@ const statusText: Record<number, string> = {
 function operationOf(route: RegisteredRoute): Record<string, unknown> {
   const { doc, meta } = route;
   const successStatus = doc.status ?? 200;
+  const envelope = { $ref: '#/components/schemas/SuccessEnvelope' };
+  const data = doc.response && ('$ref' in doc.response ? doc.response : { type: 'object', properties: doc.response });
   const responses: Record<string, unknown> = {
     [successStatus]: {
       description: doc.returns ? `${statusText[successStatus] ?? 'OK'}: data holds ${doc.returns}` : (statusText[successStatus] ?? 'OK'),
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/SuccessEnvelope' } } },
+      content: { 'application/json': { schema: data ? { allOf: [envelope, { type: 'object', properties: { data } }] } : envelope } },
     },
   };
   const errorStatuses = new Set<number>();
@@ -246,8 +253,12 @@ const TAG_ORDER = [
   'Catalog: products',
   'Catalog: reviews',
   'Uploads',
+  'Cart',
+  'Orders',
+  'Payments',
   'Seller dashboard',
   'Admin: users and sellers',
+  'Admin: orders',
   'Operations',
 ];
 
@@ -258,7 +269,7 @@ export interface OpenApiInfo {
 }
 
 /** The OpenAPI 3 document of every route registered through ApiRouter (plus the operational ones). */
-export function buildOpenApiDocument(info: OpenApiInfo): Record<string, unknown> {
+export function buildOpenApiDocument(info: OpenApiInfo, schemas: Record<string, unknown> = {}): Record<string, unknown> {
   const tagOrder = [...new Set([...TAG_ORDER, ...routes.map((route) => route.tag)])];
   const ordered = [...routes].sort((a, b) => tagOrder.indexOf(a.tag) - tagOrder.indexOf(b.tag));
   const paths: Record<string, Record<string, unknown>> = {};
@@ -284,7 +295,7 @@ export function buildOpenApiDocument(info: OpenApiInfo): Record<string, unknown>
         cartToken: { type: 'apiKey', in: 'header', name: 'X-Cart-Token' },
         stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature' },
       },
-      schemas: { SuccessEnvelope: successEnvelope, ErrorEnvelope: errorEnvelope },
+      schemas: { SuccessEnvelope: successEnvelope, ErrorEnvelope: errorEnvelope, ...schemas },
     },
   };
 }

@@ -106,6 +106,11 @@ const samples: { [T in EmailTemplate]: { data: EmailTemplateData[T]; subject: Re
     subject: /^Order ORD-20250101-XYZ789 has shipped$/,
     mustContain: ['1Z999AA10123456784', 'https://track.example/1Z999'],
   },
+  'low-stock': {
+    data: { name: HOSTILE, productName: 'Blue Mug', productId: '00000000-0000-4000-8000-000000000001', stockQuantity: 3, lowStockThreshold: 5 },
+    subject: /^Low stock: Blue Mug$/,
+    mustContain: ['Blue Mug', '3 left', 'threshold is 5'],
+  },
   'seller-approved': { data: { name: HOSTILE, storeName: 'Acme Goods' }, subject: /seller account is approved/, mustContain: ['Acme Goods'] },
   'seller-rejected': {
     data: { name: HOSTILE, storeName: 'Acme Goods', reason: `Missing tax id ${HOSTILE}` },
@@ -189,6 +194,19 @@ describe('mail over SMTP', () => {
     expect(rendered.text).toContain(`- Mug ${HOSTILE} x 2: $24.00`);
     expect(rendered.text).toContain('- Tea x 1: $5.50');
     expect(rendered.text).toMatch(/Total: \$33\.50/);
+  });
+
+  it('lists every parcel of a multi-seller order in the shipping mail', () => {
+    const rendered = service.render('order-shipped', {
+      orderNumber: 'ORD-2',
+      shipments: [
+        { trackingNumber: 'TRACK-A', trackingUrl: 'https://track.example/A', items: 'Mug x 2' },
+        { trackingNumber: null, trackingUrl: null, items: 'Tea x 1' },
+      ],
+    });
+    expect(rendered.text).toContain('- Tracking number TRACK-A (https://track.example/A): Mug x 2');
+    expect(rendered.text).toContain('- Untracked parcel: Tea x 1');
+    expect(rendered.html).toContain('href="https://track.example/A"');
   });
 
   it('never puts a non-http link into an href', () => {

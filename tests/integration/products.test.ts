@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { OrderItem, Product } from '../../src/models';
-import { flushViews, scheduleCatalogJobs } from '../../src/services/view-counter.service';
+import { scheduleRepeatingJobs } from '../../src/jobs';
+import { flushViews } from '../../src/services/view-counter.service';
 import { createAdmin, createCategory, createOrderItem, createProduct, createSeller, createUser, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login, signedInUser } from '../support/auth';
@@ -596,7 +597,7 @@ describe('products', () => {
       const created = (await createAs(seller.bearer)).body.data;
       for (let i = 0; i < 3; i += 1) await request(ctx.app).get(`/api/products/${created.slug}`);
       expect((await Product.findByPk(created.id))?.viewCount).toBe(0);
-      await scheduleCatalogJobs();
+      await scheduleRepeatingJobs();
       await ctx.jobsIdle();
       expect((await Product.findByPk(created.id))?.viewCount).toBe(3);
     });

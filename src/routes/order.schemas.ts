@@ -1,0 +1,103 @@
+import Joi from 'joi';
+import { FULFILLMENT_STATUSES, ORDER_STATUSES } from '../models';
+import { httpUrl, idParams, pagination, uuid } from './common.schemas';
+import { ISO_COUNTRY_CODES } from './countries';
+
+const line = (max: number) => Joi.string().trim().pattern(/^[^\p{Cc}]*$/u, 'one line without control characters').max(max);
+
+/** A postal address; `country` is an ISO 3166-1 alpha-2 code. */
+export const address = Joi.object({
+  firstName: line(100).min(1).required(),
+  lastName: line(100).min(1).required(),
+  address1: line(200).min(1).required(),
+  address2: line(200).allow('', null),
+  city: line(100).min(1).required(),
+  state: line(100).allow('', null),
+  postalCode: line(20).min(1).required(),
+  country: Joi.string()
+    .trim()
+    .uppercase()
+    .valid(...ISO_COUNTRY_CODES)
+    .required()
+    .messages({ 'any.only': '{{#label}} must be an ISO 3166-1 alpha-2 country code' }),
+  phone: Joi.string().trim().pattern(/^\+?[0-9 ()./-]{3,30}$/, 'a phone number').allow('', null),
+});
+
+export const trackingNumber = line(100).min(1);
+export const trackingUrl = httpUrl;
+const note = Joi.string().trim().max(1000);
+
+/** Idempotency-Key: 1 to 255 visible ASCII characters (a UUID is a good choice). */
+export const idempotencyKey = Joi.string().pattern(/^[\x21-\x7e]{1,255}$/).label('Idempotency-Key');
+
+export const checkout = {
+  body: Joi.object({
+    shippingAddress: address.required(),
+    billingAddress: address.allow(null),
+    notes: note.allow('', null),
+  }),
+};
+
+export const list = {
+  query: Joi.object({ ...pagination, status: Joi.string().valid(...ORDER_STATUSES) }),
+};
+
+export const byId = { params: idParams, notFound: 'Order' };
+
+export const cancel = {
+  params: idParams,
+  notFound: 'Order',
+  body: Joi.object({ reason: Joi.string().trim().max(500).allow('', null) }),
+};
+
+export const createIntent = { body: Joi.object({ orderId: uuid.required() }) };
+
+const dateRange = {
+  from: Joi.date().iso(),
+  to: Joi.date().iso().when('from', { is: Joi.exist(), then: Joi.date().min(Joi.ref('from')) }),
+};
+
+export const adminList = {
+  query: Joi.object({
+    ...pagination,
+    status: Joi.string().valid(...ORDER_STATUSES),
+    userId: uuid,
+    sellerId: uuid,
+    ...dateRange,
+  }),
+};
+
+export const adminSetStatus = {
+  params: idParams,
+  notFound: 'Order',
+  body: Joi.object({
+    status: Joi.string().valid(...ORDER_STATUSES).required(),
+    trackingNumber,
+    trackingUrl,
+    note,
+  }),
+};
+
+export const markPaid = {
+  params: idParams,
+  notFound: 'Order',
+  body: Joi.object({ reference: line(255).allow('', null).description('The bank transfer or receipt reference') }),
+};
+
+export const sellerList = {
+  query: Joi.object({
+    ...pagination,
+    status: Joi.string().valid(...ORDER_STATUSES),
+    fulfillmentStatus: Joi.string().valid(...FULFILLMENT_STATUSES),
+  }),
+};
+
+export const fulfil = {
+  params: idParams,
+  notFound: 'Order',
+  body: Joi.object({
+    itemIds: Joi.array().items(uuid).min(1).max(100).unique().description('Your lines to ship; all of them when absent'),
+    trackingNumber,
+    trackingUrl,
+  }),
+};

@@ -1,0 +1,287 @@
+import { QueryTypes, type Transaction } from 'sequelize';
+import { getSequelize } from '../db';
+import { inTransaction } from '../db/transaction';
+import { isUuid, MAX_CART_ITEM_QUANTITY } from '../models';
+import { BadRequestError, NotFoundError, ValidationError } from '../utils/errors';
+import { fromMinor, toMinor } from '../utils/money';
+import { hashToken, randomToken } from '../utils/tokens';
+import { insufficientStock } from './stock.service';
+
+/** A cart belongs to a signed-in user, or to whoever holds a guest cart's token. */
+export type CartOwner = { userId: string } | { token: string };
+
+export const GUEST_CART_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** Distinct products in one cart: bounds the size of an order (and of its totals). */
+export const MAX_CART_LINES = 100;
+
+export interface CartProductView {
+  id: string;
+  name: string;
+  slug: string;
+  image: string | null;
+  price: string;
+  stockQuantity: number;
+  status: string;
+  sellerId: string;
+}
+
+export interface CartItemView {
+  id: string;
+  product: CartProductView;
+  quantity: number;
+  unitPrice: string;
+  lineTotal: string;
+  /** False when the product was withdrawn or has less stock than the quantity: checkout refuses it then. */
+  available: boolean;
+}
+
+export interface CartView {
+  /** Null until something was put in the cart. */
+  id: string | null;
+  items: CartItemView[];
+  /** Units of the available items. */
+  itemCount: number;
+  /** Sum of the available items' line totals at current prices. */
+  subtotal: string;
+}
+
+interface CartItemRow {
+  id: string;
+  quantity: number;
+  product_id: string;
+  name: string;
+  slug: string;
+  image: string | null;
+  price: string;
+  stock_quantity: number;
+  status: string;
+  deleted_at: Date | null;
+  seller_id: string;
+}
+
+interface ProductRow {
+  id: string;
+  name: string;
+  status: string;
+  deleted_at: Date | null;
+  stock_quantity: number;
+}
+
+const EMPTY_CART: CartView = { id: null, items: [], itemCount: 0, subtotal: '0.00' };
+
+function isForSale(row: { status: string; deleted_at: Date | null }): boolean {
+  return (row.status === 'active' || row.status === 'out_of_stock') && row.deleted_at === null;
+}
+
+function cartNotFound(): NotFoundError {
+  return new NotFoundError('Cart', 'No cart for this cart token (it may have expired or been merged into an account)');
+}
+
+function quantityLimit(): ValidationError {
+  return new ValidationError([{ field: 'quantity', message: `a cart holds at most ${MAX_CART_ITEM_QUANTITY} of a product` }]);
+}
+
+async function query<T extends object>(sql: string, bind: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
+  return getSequelize().query<T>(sql, { bind, type: QueryTypes.SELECT, transaction });
+}
+
+export class CartService {
+  /** Creates a guest cart; the token is shown once and stored only as its hash. */
+  async createGuestCart(): Promise<{ cartToken: string; cart: CartView }> {
+    const token = randomToken(32);
+    const [row] = await query<{ id: string }>(
+      `INSERT INTO carts (token_hash, expires_at) VALUES ($hash, now() + make_interval(secs => $ttl)) RETURNING id`,
+      { hash: hashToken(token), ttl: GUEST_CART_TTL_MS / 1000 },
+    );
+    return { cartToken: token, cart: { ...EMPTY_CART, id: row.id } };
+  }
+
+  /** The cart with current prices and stock. A user without a cart gets an empty one (id null). */
+  async get(owner: CartOwner): Promise<CartView> {
+    const cartId = await this.findCartId(owner);
+    return cartId ? this.view(cartId) : { ...EMPTY_CART };
+  }
+
+  /**
+   * Adds a product (to the quantity already there). The product must be on sale (else 404) and
+   * have the stock for the new quantity (409 INSUFFICIENT_STOCK).
+   */
+  async addItem(owner: CartOwner, productId: string, quantity: number): Promise<CartView> {
+    const cartId = await inTransaction(async (transaction) => {
+      const id = await this.ensureCartId(owner, transaction);
+      const product = await this.productForSale(productId, transaction);
+      const [existing] = await query<{ quantity: number }>(
+        'SELECT quantity FROM cart_items WHERE cart_id = $cartId AND product_id = $productId FOR UPDATE',
+        { cartId: id, productId },
+        transaction,
+      );
+      const wanted = (existing?.quantity ?? 0) + quantity;
+      if (wanted > product.stock_quantity || product.status !== 'active') {
+        throw insufficientStock([{ productId, name: product.name, requested: wanted, available: product.status === 'active' ? product.stock_quantity : 0 }]);
+      }
+      if (wanted > MAX_CART_ITEM_QUANTITY) throw quantityLimit();
+      if (!existing) {
+        const [{ lines }] = await query<{ lines: number }>('SELECT count(*)::int AS lines FROM cart_items WHERE cart_id = $cartId', { cartId: id }, transaction);
+        if (lines >= MAX_CART_LINES) throw new BadRequestError('CART_FULL', `A cart holds at most ${MAX_CART_LINES} different products`);
+      }
+      await query(
+        `INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($cartId, $productId, $quantity)
+         ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = $quantity, updated_at = now()`,
+        { cartId: id, productId, quantity: wanted },
+        transaction,
+      );
+      await this.touch(id, transaction);
+      return id;
+    });
+    return this.view(cartId);
+  }
+
+  /** Sets a line's quantity; 0 removes it. The product must still be on sale and in stock for it. */
+  async updateItem(owner: CartOwner, itemId: string, quantity: number): Promise<CartView> {
+    const cartId = await inTransaction(async (transaction) => {
+      const id = await this.findCartId(owner, { transaction });
+      const [item] = id && isUuid(itemId)
+        ? await query<{ product_id: string }>('SELECT product_id FROM cart_items WHERE id = $itemId AND cart_id = $cartId FOR UPDATE', { itemId, cartId: id }, transaction)
+        : [];
+      if (!id || !item) throw new NotFoundError('CartItem');
+      if (quantity === 0) {
+        await query('DELETE FROM cart_items WHERE id = $itemId', { itemId }, transaction);
+      } else {
+        const [product] = await query<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $id', { id: item.product_id }, transaction);
+        if (!product || !isForSale(product)) throw new BadRequestError('PRODUCT_UNAVAILABLE', 'This product is no longer for sale; remove it from the cart');
+        if (product.status !== 'active' || product.stock_quantity < quantity) {
+          throw insufficientStock([{ productId: product.id, name: product.name, requested: quantity, available: product.status === 'active' ? product.stock_quantity : 0 }]);
+        }
+        await query('UPDATE cart_items SET quantity = $quantity, updated_at = now() WHERE id = $itemId', { itemId, quantity }, transaction);
+      }
+      await this.touch(id, transaction);
+      return id;
+    });
+    return this.view(cartId);
+  }
+
+  async removeItem(owner: CartOwner, itemId: string): Promise<CartView> {
+    return this.updateItem(owner, itemId, 0);
+  }
+
+  /** Empties the cart (the cart itself, and a guest's token, stay). */
+  async clear(owner: CartOwner): Promise<CartView> {
+    const cartId = await this.findCartId(owner);
+    if (!cartId) return { ...EMPTY_CART };
+    await query('DELETE FROM cart_items WHERE cart_id = $cartId', { cartId });
+    return this.view(cartId);
+  }
+
+  /**
+   * Moves a guest cart into the user's cart at sign-in: quantities add up, capped by stock and by
+   * the per-product limit (products no longer for sale stay behind); the guest cart and its token
+   * are gone afterwards. An unknown or expired token changes nothing (sign-in must not fail on it).
+   */
+  async mergeGuestCart(token: string | undefined, userId: string): Promise<void> {
+    if (!token) return;
+    await inTransaction(async (transaction) => {
+      const [guest] = await query<{ id: string }>(
+        'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now() FOR UPDATE',
+        { hash: hashToken(token) },
+        transaction,
+      );
+      if (!guest) return;
+      const userCartId = await this.ensureCartId({ userId }, transaction);
+      await query(
+        `INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
+         SELECT $userCartId, g.product_id, LEAST(g.quantity, p.stock_quantity, $max)
+           FROM cart_items g JOIN products p ON p.id = g.product_id
+          WHERE g.cart_id = $guestCartId AND p.status = 'active' AND p.deleted_at IS NULL AND p.stock_quantity > 0
+          ORDER BY g.product_id
+         ON CONFLICT (cart_id, product_id) DO UPDATE
+            SET quantity = GREATEST(ci.quantity, LEAST(ci.quantity + EXCLUDED.quantity, $max,
+                  (SELECT stock_quantity FROM products WHERE id = EXCLUDED.product_id))),
+                updated_at = now()`,
+        { userCartId, guestCartId: guest.id, max: MAX_CART_ITEM_QUANTITY },
+        transaction,
+      );
+      await query('DELETE FROM carts WHERE id = $id', { id: guest.id }, transaction);
+    });
+  }
+
+  /** The owner's cart id; a user's cart is made on first need (one per user, by a unique index). */
+  private async findCartId(owner: CartOwner, options: { create?: boolean; transaction?: Transaction } = {}): Promise<string | null> {
+    if ('token' in owner) {
+      const [row] = await query<{ id: string }>(
+        'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now()',
+        { hash: hashToken(owner.token) },
+        options.transaction,
+      );
+      if (!row) throw cartNotFound();
+      return row.id;
+    }
+    if (options.create) {
+      await query('INSERT INTO carts (user_id) VALUES ($userId) ON CONFLICT (user_id) DO NOTHING', { userId: owner.userId }, options.transaction);
+    }
+    const [row] = await query<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId', { userId: owner.userId }, options.transaction);
+    return row?.id ?? null;
+  }
+
+  private async ensureCartId(owner: CartOwner, transaction: Transaction): Promise<string> {
+    const id = await this.findCartId(owner, { create: true, transaction });
+    if (!id) throw new Error('A user cart was not created');
+    return id;
+  }
+
+  private async productForSale(productId: string, transaction: Transaction): Promise<ProductRow> {
+    const [product] = isUuid(productId)
+      ? await query<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $productId', { productId }, transaction)
+      : [];
+    if (!product || !isForSale(product)) throw new NotFoundError('Product');
+    return product;
+  }
+
+  /** A guest cart in use lives on for another 30 days. */
+  private async touch(cartId: string, transaction: Transaction): Promise<void> {
+    await query(
+      `UPDATE carts SET updated_at = now(), expires_at = CASE WHEN user_id IS NULL THEN now() + make_interval(secs => $ttl) ELSE expires_at END WHERE id = $cartId`,
+      { cartId, ttl: GUEST_CART_TTL_MS / 1000 },
+      transaction,
+    );
+  }
+
+  private async view(cartId: string): Promise<CartView> {
+    const rows = await query<CartItemRow>(
+      `SELECT ci.id, ci.quantity, p.id AS product_id, p.name, p.slug, p.images->>0 AS image, p.price, p.stock_quantity, p.status, p.deleted_at, p.seller_id
+         FROM cart_items ci JOIN products p ON p.id = ci.product_id
+        WHERE ci.cart_id = $cartId
+        ORDER BY ci.created_at, ci.id`,
+      { cartId },
+    );
+    let itemCount = 0;
+    let subtotal = 0;
+    const items = rows.map((row): CartItemView => {
+      const lineTotal = toMinor(row.price) * row.quantity;
+      const available = isForSale(row) && row.status === 'active' && row.stock_quantity >= row.quantity;
+      if (available) {
+        itemCount += row.quantity;
+        subtotal += lineTotal;
+      }
+      return {
+        id: row.id,
+        product: {
+          id: row.product_id,
+          name: row.name,
+          slug: row.slug,
+          image: row.image,
+          price: row.price,
+          stockQuantity: row.stock_quantity,
+          status: row.deleted_at ? 'deleted' : row.status,
+          sellerId: row.seller_id,
+        },
+        quantity: row.quantity,
+        unitPrice: row.price,
+        lineTotal: fromMinor(lineTotal),
+        available,
+      };
+    });
+    return { id: cartId, items, itemCount, subtotal: fromMinor(subtotal) };
+  }
+}
+
+export const cartService = new CartService();

@@ -1,0 +1,715 @@
+import crypto from 'node:crypto';
+import { Op, QueryTypes, literal, type Transaction, type WhereOptions } from 'sequelize';
+import { config } from '../config';
+import { getSequelize } from '../db';
+import { inTransaction } from '../db/transaction';
+import { sendEmail } from '../jobs/email.job';
+import {
+  isUuid,
+  Order,
+  OrderItem,
+  OrderStatusHistory,
+  PaymentTransaction,
+  User,
+  type Address,
+  type FulfillmentStatus,
+  type OrderStatus,
+  type UserRole,
+} from '../models';
+import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from '../utils/errors';
+import { logger } from '../utils/logger';
+import { formatMoney, fromMinor, toMinor } from '../utils/money';
+import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
+import { orderTotals } from './money-rules';
+import { moveOrder, recordHistory, SYSTEM_ACTOR, type Actor } from './order-state';
+import { serializeOrder, serializeSellerOrder, type OrderView, type SellerOrderView } from './order.serializer';
+import { insufficientStock, restockOrder, takeStock, type StockShortfall } from './stock.service';
+
+export interface CheckoutInput {
+  shippingAddress: Address;
+  billingAddress?: Address | null;
+  notes?: string | null;
+}
+
+export interface Caller {
+  id: string;
+  role: UserRole;
+}
+
+export interface CheckoutResult {
+  order: OrderView;
+  /** True when an earlier request with the same Idempotency-Key made this order. */
+  replayed: boolean;
+  status: number;
+}
+
+export interface HistoryEntryView {
+  status: OrderStatus;
+  fromStatus: OrderStatus | null;
+  note: string | null;
+  actor: { id: string | null; role: string };
+  createdAt: Date;
+}
+
+export interface OrderListQuery extends PageQuery {
+  status?: OrderStatus;
+}
+
+export interface AdminOrderQuery extends OrderListQuery {
+  userId?: string;
+  sellerId?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export interface SellerOrderQuery extends OrderListQuery {
+  fulfillmentStatus?: FulfillmentStatus;
+}
+
+export interface AdminStatusInput {
+  status: OrderStatus;
+  trackingNumber?: string | null;
+  trackingUrl?: string | null;
+  note?: string | null;
+}
+
+export interface FulfilInput {
+  itemIds?: string[];
+  trackingNumber?: string | null;
+  trackingUrl?: string | null;
+}
+
+const IDEMPOTENCY_TTL_HOURS = 24;
+const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+const EXPIRY_BATCH = 200;
+
+interface CartLineRow {
+  product_id: string;
+  quantity: number;
+  name: string;
+  sku: string;
+  image: string | null;
+  price: string;
+  seller_id: string;
+  status: string;
+  deleted_at: Date | null;
+  stock_quantity: number;
+  commission_rate: string;
+}
+
+interface LockedOrderRow {
+  id: string;
+  user_id: string;
+  status: OrderStatus;
+  payment_status: string;
+  payment_provider: string | null;
+  order_number: string;
+  total_amount: string;
+  amount_paid: string;
+  amount_refunded: string;
+  currency: string;
+}
+
+/** ORD-YYYYMMDD-XXXXXX: the UTC date and six characters of an alphabet without look-alikes (32^6 a day). */
+export function newOrderNumber(now: Date = new Date()): string {
+  const date = now.toISOString().slice(0, 10).replace(/-/g, '');
+  let suffix = '';
+  for (let i = 0; i < 6; i += 1) suffix += ORDER_NUMBER_ALPHABET[crypto.randomInt(ORDER_NUMBER_ALPHABET.length)];
+  return `ORD-${date}-${suffix}`;
+}
+
+/** JSON with sorted keys: the same body always hashes the same, whatever the key order it was sent in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+async function select<T extends object>(sql: string, bind: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
+  return getSequelize().query<T>(sql, { bind, type: QueryTypes.SELECT, transaction });
+}
+
+function actorOf(caller: Caller): Actor {
+  return { id: caller.id, role: caller.role };
+}
+
+/** Lines as the customer's mails show them. */
+function mailItems(items: Array<{ productName: string; quantity: number; lineTotal: string; unitPrice: string }>, currency: string) {
+  return items.map((item) => ({
+    name: item.productName,
+    quantity: item.quantity,
+    unitPrice: formatMoney(item.unitPrice, currency),
+    lineTotal: formatMoney(item.lineTotal, currency),
+  }));
+}
+
+export class OrderService {
+  /**
+   * Places the signed-in user's cart as an order, in one transaction (retried on deadlock or
+   * serialization failure): prices re-read, lines snapshotted (name, SKU, image, price, seller,
+   * commission rate), totals from the configured rules, the cart emptied, the first history row,
+   * and the stock taken last by one conditional UPDATE, so that no two orders ever sell the same
+   * unit and the row locks are held for the shortest time. With an Idempotency-Key the same key
+   * and body give the same order (also when sent many times at once); another body is 422.
+   */
+  async checkout(caller: Caller, input: CheckoutInput, idempotencyKey?: string): Promise<CheckoutResult> {
+    const requestHash = crypto.createHash('sha256').update(canonicalJson(input)).digest('hex');
+    const result = await inTransaction(
+      async (transaction): Promise<CheckoutResult> => {
+        if (idempotencyKey) {
+          const replay = await this.claimIdempotencyKey(caller.id, idempotencyKey, requestHash, transaction);
+          if (replay) return replay;
+        }
+        const lines = await select<CartLineRow>(
+          `SELECT ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
+                  p.stock_quantity, coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate
+             FROM carts c
+             JOIN cart_items ci ON ci.cart_id = c.id
+             JOIN products p ON p.id = ci.product_id
+             LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
+            WHERE c.user_id = $userId
+            ORDER BY ci.product_id`,
+          { userId: caller.id, defaultRate: config.commerce.commissionRate.toFixed(4) },
+          transaction,
+        );
+        if (lines.length === 0) throw new BadRequestError('CART_EMPTY', 'The cart is empty');
+        // Refused before anything is written; the conditional take below is what guarantees it.
+        const short: StockShortfall[] = lines
+          .filter((line) => line.status !== 'active' || line.deleted_at !== null || line.stock_quantity < line.quantity)
+          .map((line) => ({
+            productId: line.product_id,
+            name: line.name,
+            requested: line.quantity,
+            available: line.status === 'active' && line.deleted_at === null ? line.stock_quantity : 0,
+          }));
+        if (short.length > 0) throw insufficientStock(short);
+
+        const subtotal = lines.reduce((sum, line) => sum + toMinor(line.price) * line.quantity, 0);
+        const totals = orderTotals(subtotal);
+        const orderId = await this.insertOrder(caller.id, input, totals, transaction);
+        await getSequelize().query(
+          `INSERT INTO order_items (order_id, product_id, seller_id, product_name, product_sku, product_image, unit_price, quantity, line_total, commission_rate)
+           SELECT $orderId, u.product_id, u.seller_id, u.name, u.sku, u.image, u.price, u.quantity, u.price * u.quantity, u.rate
+             FROM unnest($productIds::uuid[], $sellerIds::uuid[], $names::text[], $skus::text[], $images::text[], $prices::numeric[], $quantities::int[], $rates::numeric[])
+               AS u(product_id, seller_id, name, sku, image, price, quantity, rate)`,
+          {
+            bind: {
+              orderId,
+              productIds: lines.map((line) => line.product_id),
+              sellerIds: lines.map((line) => line.seller_id),
+              names: lines.map((line) => line.name),
+              skus: lines.map((line) => line.sku),
+              images: lines.map((line) => line.image),
+              prices: lines.map((line) => line.price),
+              quantities: lines.map((line) => line.quantity),
+              rates: lines.map((line) => line.commission_rate),
+            },
+            transaction,
+          },
+        );
+        await recordHistory(orderId, null, 'pending', { transaction, actor: actorOf(caller), note: 'Order placed' });
+        await getSequelize().query('DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $userId)', {
+          bind: { userId: caller.id },
+          transaction,
+        });
+        await takeStock(
+          lines.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: line.price })),
+          transaction,
+        );
+        const order = serializeOrder(await this.load(orderId, transaction));
+        if (idempotencyKey) {
+          await getSequelize().query(
+            `UPDATE idempotency_keys SET response_status = 201, response_body = $body::jsonb, resource_id = $orderId, locked_at = NULL, updated_at = now()
+              WHERE user_id = $userId AND key = $key`,
+            { bind: { body: JSON.stringify(order), orderId, userId: caller.id, key: idempotencyKey }, transaction },
+          );
+        }
+        return { order, replayed: false, status: 201 };
+      },
+      { name: 'checkout' },
+    );
+    if (!result.replayed) logger.info('order placed', { orderId: result.order.id, userId: caller.id, total: result.order.totalAmount });
+    return result;
+  }
+
+  /**
+   * Takes the key for this request, or answers with what the first request with it made. The
+   * insert waits on the unique index for a concurrent holder of the key to commit or roll back,
+   * so of many requests at once one places the order and the others replay it. An expired key
+   * (24 h) is taken over.
+   */
+  private async claimIdempotencyKey(userId: string, key: string, requestHash: string, transaction: Transaction): Promise<CheckoutResult | undefined> {
+    const claimed = await select<{ id: string }>(
+      `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, locked_at, expires_at)
+       VALUES ($userId, $key, 'POST', '/api/orders', $requestHash, now(), now() + make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}))
+       ON CONFLICT (user_id, key) DO UPDATE
+          SET request_hash = EXCLUDED.request_hash, method = EXCLUDED.method, path = EXCLUDED.path, response_status = NULL,
+              response_body = NULL, resource_id = NULL, locked_at = now(), expires_at = EXCLUDED.expires_at, created_at = now(), updated_at = now()
+        WHERE idempotency_keys.expires_at <= now()
+       RETURNING id`,
+      { userId, key, requestHash },
+      transaction,
+    );
+    if (claimed.length > 0) return undefined;
+    const [existing] = await select<{ request_hash: string; path: string; response_status: number | null; response_body: OrderView | null; resource_id: string | null }>(
+      'SELECT request_hash, path, response_status, response_body, resource_id FROM idempotency_keys WHERE user_id = $userId AND key = $key',
+      { userId, key },
+      transaction,
+    );
+    if (!existing || existing.path !== '/api/orders' || existing.request_hash !== requestHash) {
+      throw new UnprocessableError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request');
+    }
+    if (!existing.response_body || !existing.response_status) throw new Error('An idempotency key committed without its response');
+    return { order: existing.response_body, replayed: true, status: existing.response_status };
+  }
+
+  private async insertOrder(userId: string, input: CheckoutInput, totals: ReturnType<typeof orderTotals>, transaction: Transaction): Promise<string> {
+    // A number taken by another order leaves this insert without a row: draw again (the unique index decides).
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const [row] = await select<{ id: string }>(
+        `INSERT INTO orders (order_number, user_id, currency, subtotal, tax_amount, shipping_amount, discount_amount, total_amount,
+                             shipping_address, billing_address, notes, expires_at)
+         VALUES ($orderNumber, $userId, $currency, $subtotal, $tax, $shipping, $discount, $total, $shippingAddress::jsonb, $billingAddress::jsonb, $notes,
+                 now() + make_interval(mins => $timeout))
+         ON CONFLICT (order_number) DO NOTHING
+         RETURNING id`,
+        {
+          orderNumber: newOrderNumber(),
+          userId,
+          currency: config.commerce.currency,
+          subtotal: fromMinor(totals.subtotal),
+          tax: fromMinor(totals.tax),
+          shipping: fromMinor(totals.shipping),
+          discount: fromMinor(totals.discount),
+          total: fromMinor(totals.total),
+          shippingAddress: JSON.stringify(input.shippingAddress),
+          billingAddress: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
+          notes: input.notes ?? null,
+          timeout: config.commerce.paymentTimeoutMinutes,
+        },
+        transaction,
+      );
+      if (row) return row.id;
+    }
+    throw new Error('Could not draw a free order number in 10 tries');
+  }
+
+  private async load(orderId: string, transaction?: Transaction, options: { transactions?: boolean } = {}): Promise<Order> {
+    const include: Array<Record<string, unknown>> = [{ model: OrderItem, as: 'items' }];
+    if (options.transactions) include.push({ model: PaymentTransaction, as: 'transactions' });
+    const order = await Order.findByPk(orderId, { include, transaction });
+    if (!order) throw new NotFoundError('Order');
+    return order;
+  }
+
+  /** An order the caller may see: their own, or any for an admin (others get 404, as if it did not exist). */
+  private async findVisible(orderId: string, caller: Caller): Promise<Order> {
+    if (!isUuid(orderId)) throw new NotFoundError('Order');
+    const order = await Order.findByPk(orderId, { attributes: ['id', 'userId'] });
+    if (!order || (caller.role !== 'admin' && order.userId !== caller.id)) throw new NotFoundError('Order');
+    return order;
+  }
+
+  /** The caller's own orders, newest first. */
+  async listOwn(userId: string, query: OrderListQuery): Promise<{ orders: OrderView[]; pagination: Pagination }> {
+    const where: WhereOptions = { userId, ...(query.status ? { status: query.status } : {}) };
+    return this.page(where, query);
+  }
+
+  private async page(where: WhereOptions, query: PageQuery): Promise<{ orders: OrderView[]; pagination: Pagination }> {
+    const { rows, count } = await Order.findAndCountAll({
+      where,
+      attributes: ['id'],
+      order: [['createdAt', 'DESC'], ['id', 'DESC']],
+      limit: query.limit,
+      offset: offsetOf(query),
+    });
+    const ids = rows.map((row) => row.id);
+    const orders = ids.length === 0 ? [] : await Order.findAll({ where: { id: ids }, include: [{ model: OrderItem, as: 'items' }] });
+    const byId = new Map(orders.map((order) => [order.id, order]));
+    return { orders: ids.map((id) => serializeOrder(byId.get(id)!)), pagination: paginationOf(query, count) };
+  }
+
+  async get(orderId: string, caller: Caller): Promise<OrderView> {
+    const visible = await this.findVisible(orderId, caller);
+    return serializeOrder(await this.load(visible.id, undefined, { transactions: true }));
+  }
+
+  async history(orderId: string, caller: Caller): Promise<HistoryEntryView[]> {
+    const visible = await this.findVisible(orderId, caller);
+    const rows = await OrderStatusHistory.findForOrder(visible.id);
+    return rows.map((row) => ({
+      status: row.toStatus,
+      fromStatus: row.fromStatus,
+      note: row.note,
+      actor: { id: row.actorId, role: row.actorRole },
+      createdAt: row.createdAt,
+    }));
+  }
+
+  /**
+   * Cancels a pending or confirmed order (its owner, or an admin): the stock of its lines comes
+   * back exactly once (the move is conditional), a paid order is refunded in full, and the lines
+   * are marked cancelled. 409 ORDER_NOT_CANCELLABLE once it has shipped, been cancelled or refunded.
+   */
+  async cancel(orderId: string, caller: Caller, reason?: string | null): Promise<OrderView> {
+    await this.findVisible(orderId, caller);
+    await inTransaction((transaction) => this.cancelIn(orderId, actorOf(caller), reason ?? null, transaction), { name: 'cancel' });
+    logger.info('order cancelled', { orderId, by: caller.id });
+    return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
+  }
+
+  private async cancelIn(orderId: string, actor: Actor, reason: string | null, transaction: Transaction): Promise<void> {
+    await moveOrder(orderId, 'cancelled', {
+      transaction,
+      actor,
+      note: reason,
+      from: ['pending', 'confirmed'],
+      set: { cancellation_reason: reason },
+      refusal: (current) => new ConflictError('ORDER_NOT_CANCELLABLE', `An order that is ${current} cannot be cancelled`),
+    });
+    await restockOrder(orderId, transaction);
+    await this.refundInFull(orderId, actor, reason ?? 'Order cancelled', transaction);
+    await getSequelize().query(`UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now() WHERE order_id = $orderId`, {
+      bind: { orderId },
+      transaction,
+    });
+  }
+
+  /**
+   * Records the refund of whatever was paid and not yet refunded. Only manual payments exist so
+   * far: their refund is settled outside the platform (bank transfer, cash) and recorded here.
+   */
+  private async refundInFull(orderId: string, actor: Actor, reason: string, transaction: Transaction): Promise<void> {
+    const [order] = await select<LockedOrderRow>(
+      'SELECT id, payment_provider, amount_paid, amount_refunded, currency FROM orders WHERE id = $orderId FOR UPDATE',
+      { orderId },
+      transaction,
+    );
+    const due = toMinor(order.amount_paid) - toMinor(order.amount_refunded);
+    if (due <= 0) return;
+    if (order.payment_provider !== 'manual') throw new ConflictError('REFUND_NOT_SUPPORTED', 'Only manual payments can be refunded here');
+    const [payment] = await select<{ id: string }>(
+      `INSERT INTO transactions (order_id, type, provider, amount, currency, status, recorded_by, metadata)
+       VALUES ($orderId, 'refund', 'manual', $amount, $currency, 'succeeded', $actorId, $metadata::jsonb) RETURNING id`,
+      { orderId, amount: fromMinor(due), currency: order.currency, actorId: actor.id, metadata: JSON.stringify({ reason }) },
+      transaction,
+    );
+    await getSequelize().query(
+      `INSERT INTO refunds (order_id, transaction_id, amount, reason, status, restock, created_by)
+       VALUES ($orderId, $transactionId, $amount, $reason, 'succeeded', true, $actorId)`,
+      { bind: { orderId, transactionId: payment.id, amount: fromMinor(due), reason, actorId: actor.id }, transaction },
+    );
+    await getSequelize().query(
+      `UPDATE orders SET amount_refunded = amount_paid, payment_status = 'refunded', updated_at = now() WHERE id = $orderId`,
+      { bind: { orderId }, transaction },
+    );
+    await getSequelize().query(`UPDATE order_items SET refunded_amount = line_total, updated_at = now() WHERE order_id = $orderId`, {
+      bind: { orderId },
+      transaction,
+    });
+  }
+
+  /**
+   * Cancels unpaid pending orders past their payment deadline and returns their stock. Safe to
+   * run in several workers at once: each order moves (and is restocked) by one of them only.
+   * Also forgets expired idempotency keys and guest carts. Returns how many orders it cancelled.
+   */
+  async expireDue(): Promise<number> {
+    const due = await select<{ id: string }>(
+      `SELECT id FROM orders WHERE status = 'pending' AND expires_at <= now() ORDER BY expires_at LIMIT ${EXPIRY_BATCH}`,
+      {},
+    );
+    let expired = 0;
+    for (const { id } of due) {
+      try {
+        await inTransaction(async (transaction) => {
+          await moveOrder(id, 'cancelled', {
+            transaction,
+            actor: SYSTEM_ACTOR,
+            note: 'Payment not received in time',
+            from: ['pending'],
+            set: { cancellation_reason: 'payment_timeout' },
+          });
+          await restockOrder(id, transaction);
+          await getSequelize().query(`UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now() WHERE order_id = $id`, {
+            bind: { id },
+            transaction,
+          });
+        }, { name: 'expire order' });
+        expired += 1;
+      } catch (error) {
+        // Paid or cancelled meanwhile (or by another worker): nothing to do.
+        if (error instanceof ConflictError) continue;
+        throw error;
+      }
+    }
+    await getSequelize().query('DELETE FROM idempotency_keys WHERE expires_at <= now()');
+    await getSequelize().query('DELETE FROM carts WHERE user_id IS NULL AND expires_at <= now()');
+    if (expired > 0) logger.info('unpaid orders expired', { count: expired });
+    return expired;
+  }
+
+  /** The payment details a client needs for an order it may pay. With the manual provider there is no intent: an admin records the payment. */
+  async createPaymentIntent(orderId: string, caller: Caller): Promise<{ provider: 'manual'; clientSecret: null; paymentIntentId: null; amount: string; currency: string }> {
+    const visible = await this.findVisible(orderId, { id: caller.id, role: 'customer' });
+    const [order] = await select<LockedOrderRow>(
+      `UPDATE orders SET payment_provider = 'manual', updated_at = now()
+        WHERE id = $id AND status = 'pending' AND payment_status = 'unpaid' AND (payment_provider IS NULL OR payment_provider = 'manual')
+        RETURNING id, total_amount, currency`,
+      { id: visible.id },
+    );
+    if (!order) throw new ConflictError('ORDER_NOT_PAYABLE', 'This order is not waiting for a payment');
+    return { provider: 'manual', clientSecret: null, paymentIntentId: null, amount: order.total_amount, currency: order.currency };
+  }
+
+  /**
+   * Records a manual payment of the whole order total (an admin saw the bank transfer or the
+   * cash) and confirms the order, with a confirmation mail to the customer; once only.
+   */
+  async markPaid(orderId: string, admin: Caller, reference?: string | null): Promise<OrderView> {
+    if (!isUuid(orderId)) throw new NotFoundError('Order');
+    await inTransaction(async (transaction) => {
+      const [order] = await select<LockedOrderRow>(
+        'SELECT id, user_id, status, payment_status, payment_provider, order_number, total_amount, currency FROM orders WHERE id = $orderId FOR UPDATE',
+        { orderId },
+        transaction,
+      );
+      if (!order) throw new NotFoundError('Order');
+      if (order.payment_status !== 'unpaid') throw new ConflictError('ORDER_ALREADY_PAID', 'This order is already paid');
+      if (order.status !== 'pending' || (order.payment_provider !== null && order.payment_provider !== 'manual')) {
+        throw new ConflictError('ORDER_NOT_PAYABLE', `An order that is ${order.status} cannot be paid`);
+      }
+      await getSequelize().query(
+        `INSERT INTO transactions (order_id, type, provider, amount, currency, status, recorded_by, metadata)
+         VALUES ($orderId, 'payment', 'manual', $amount, $currency, 'succeeded', $adminId, $metadata::jsonb)`,
+        { bind: { orderId, amount: order.total_amount, currency: order.currency, adminId: admin.id, metadata: JSON.stringify({ reference: reference ?? null }) }, transaction },
+      );
+      await moveOrder(orderId, 'confirmed', {
+        transaction,
+        actor: actorOf(admin),
+        note: reference ? `Paid (manual, reference ${reference})` : 'Paid (manual)',
+        from: ['pending'],
+        set: { payment_status: 'paid', payment_provider: 'manual', amount_paid: order.total_amount, paid_at: new Date() },
+      });
+      await this.mailConfirmation(orderId, transaction);
+    }, { name: 'mark paid' });
+    logger.info('manual payment recorded', { orderId, by: admin.id });
+    return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
+  }
+
+  private async mailConfirmation(orderId: string, transaction: Transaction): Promise<void> {
+    const order = await Order.findByPk(orderId, { include: [{ model: OrderItem, as: 'items' }, { model: User, as: 'user' }], transaction });
+    if (!order?.user) return;
+    const money = (amount: string) => formatMoney(amount, order.currency);
+    await sendEmail(
+      order.user.email,
+      'order-confirmation',
+      {
+        name: order.user.name,
+        orderNumber: order.orderNumber,
+        orderUrl: `${config.frontendUrl}/orders/${order.id}`,
+        items: mailItems(order.items ?? [], order.currency),
+        subtotal: money(order.subtotal),
+        shipping: toMinor(order.shippingAmount) > 0 ? money(order.shippingAmount) : undefined,
+        tax: toMinor(order.taxAmount) > 0 ? money(order.taxAmount) : undefined,
+        discount: toMinor(order.discountAmount) > 0 ? money(order.discountAmount) : undefined,
+        total: money(order.totalAmount),
+      },
+      transaction,
+    );
+  }
+
+  /** One mail when the whole order has shipped, listing every parcel (a tracking number per seller shipment). */
+  private async mailShipped(orderId: string, transaction: Transaction): Promise<void> {
+    const order = await Order.findByPk(orderId, { include: [{ model: OrderItem, as: 'items' }, { model: User, as: 'user' }], transaction });
+    if (!order?.user) return;
+    const parcels = new Map<string, { trackingNumber: string | null; trackingUrl: string | null; items: string[] }>();
+    for (const item of order.items ?? []) {
+      if (item.fulfillmentStatus !== 'shipped' && item.fulfillmentStatus !== 'delivered') continue;
+      const key = `${item.trackingNumber ?? ''}\u0000${item.trackingUrl ?? ''}`;
+      const parcel = parcels.get(key) ?? { trackingNumber: item.trackingNumber, trackingUrl: item.trackingUrl, items: [] };
+      parcel.items.push(`${item.productName} x ${item.quantity}`);
+      parcels.set(key, parcel);
+    }
+    const shipments = [...parcels.values()].map((parcel) => ({ ...parcel, items: parcel.items.join(', ') }));
+    await sendEmail(
+      order.user.email,
+      'order-shipped',
+      {
+        name: order.user.name,
+        orderNumber: order.orderNumber,
+        orderUrl: `${config.frontendUrl}/orders/${order.id}`,
+        ...(shipments.length === 1 ? { trackingNumber: shipments[0].trackingNumber ?? undefined, trackingUrl: shipments[0].trackingUrl ?? undefined } : { shipments }),
+      },
+      transaction,
+    );
+  }
+
+  /** Every order, filtered, newest first. */
+  async adminList(query: AdminOrderQuery): Promise<{ orders: OrderView[]; pagination: Pagination }> {
+    const where: Record<string | symbol, unknown> = {};
+    if (query.status) where.status = query.status;
+    if (query.userId) where.userId = query.userId;
+    if (query.from || query.to) {
+      where.createdAt = { ...(query.from ? { [Op.gte]: query.from } : {}), ...(query.to ? { [Op.lte]: query.to } : {}) };
+    }
+    if (query.sellerId) {
+      where.id = { [Op.in]: literal(`(SELECT order_id FROM order_items WHERE seller_id = ${getSequelize().escape(query.sellerId)})`) };
+    }
+    return this.page(where as WhereOptions, query);
+  }
+
+  /**
+   * An admin moves a whole order. `shipped` ships every unshipped line (with the tracking given)
+   * and mails the customer; `delivered` delivers the shipped lines; `cancelled` is a cancel
+   * (restock, refund); `refunded` refunds what was paid. A move not in the table is 409
+   * INVALID_STATUS_TRANSITION; `confirmed` comes only from a payment (mark-paid).
+   */
+  async adminSetStatus(orderId: string, admin: Caller, input: AdminStatusInput): Promise<OrderView> {
+    if (!isUuid(orderId)) throw new NotFoundError('Order');
+    const actor = actorOf(admin);
+    const note = input.note ?? null;
+    await inTransaction(async (transaction) => {
+      switch (input.status) {
+        case 'cancelled':
+          await this.cancelIn(orderId, actor, note, transaction);
+          return;
+        case 'refunded':
+          await moveOrder(orderId, 'refunded', { transaction, actor, note });
+          await this.refundInFull(orderId, actor, note ?? 'Refunded by an admin', transaction);
+          await getSequelize().query(`UPDATE order_items SET fulfillment_status = 'refunded', updated_at = now() WHERE order_id = $orderId`, {
+            bind: { orderId },
+            transaction,
+          });
+          return;
+        case 'shipped': {
+          const tracking = { tracking_number: input.trackingNumber ?? null, tracking_url: input.trackingUrl ?? null };
+          await moveOrder(orderId, 'shipped', { transaction, actor, note, set: tracking });
+          await getSequelize().query(
+            `UPDATE order_items SET fulfillment_status = 'shipped', tracking_number = coalesce($trackingNumber, tracking_number),
+                    tracking_url = coalesce($trackingUrl, tracking_url), shipped_at = now(), updated_at = now()
+              WHERE order_id = $orderId AND fulfillment_status = 'unfulfilled'`,
+            { bind: { orderId, trackingNumber: tracking.tracking_number, trackingUrl: tracking.tracking_url }, transaction },
+          );
+          await this.mailShipped(orderId, transaction);
+          return;
+        }
+        case 'delivered':
+          await moveOrder(orderId, 'delivered', { transaction, actor, note });
+          await getSequelize().query(
+            `UPDATE order_items SET fulfillment_status = 'delivered', delivered_at = now(), updated_at = now()
+              WHERE order_id = $orderId AND fulfillment_status = 'shipped'`,
+            { bind: { orderId }, transaction },
+          );
+          return;
+        case 'confirmed':
+        case 'pending':
+          await moveOrder(orderId, input.status, {
+            transaction,
+            actor,
+            note,
+            from: [],
+            refusal: (current) =>
+              new ConflictError('INVALID_STATUS_TRANSITION', `An order cannot be moved from ${current} to ${input.status} by hand; a payment confirms it`),
+          });
+          return;
+        default:
+          await moveOrder(orderId, input.status, { transaction, actor, note });
+      }
+    }, { name: 'admin order status' });
+    logger.info('order status set', { orderId, status: input.status, by: admin.id });
+    return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
+  }
+
+  /** Orders holding the seller's lines (those only), newest first. */
+  async sellerList(sellerId: string, query: SellerOrderQuery): Promise<{ orders: SellerOrderView[]; pagination: Pagination }> {
+    const bind: Record<string, unknown> = { sellerId, limit: query.limit, offset: offsetOf(query) };
+    const lineConditions = ['oi.seller_id = $sellerId'];
+    const orderConditions: string[] = [];
+    if (query.fulfillmentStatus) {
+      bind.fulfillmentStatus = query.fulfillmentStatus;
+      lineConditions.push('oi.fulfillment_status = $fulfillmentStatus::enum_order_items_fulfillment_status');
+    }
+    if (query.status) {
+      bind.status = query.status;
+      orderConditions.push('o.status = $status::enum_orders_status');
+    }
+    const where = [`o.id IN (SELECT oi.order_id FROM order_items oi WHERE ${lineConditions.join(' AND ')})`, ...orderConditions].join(' AND ');
+    const [{ total }] = await select<{ total: number }>(`SELECT count(*)::int AS total FROM orders o WHERE ${where}`, bind);
+    const rows = await select<{ id: string }>(`SELECT o.id FROM orders o WHERE ${where} ORDER BY o.created_at DESC, o.id DESC LIMIT $limit OFFSET $offset`, bind);
+    const ids = rows.map((row) => row.id);
+    const orders = ids.length === 0 ? [] : await Order.findAll({ where: { id: ids }, include: [{ model: OrderItem, as: 'items', where: { sellerId } }] });
+    const byId = new Map(orders.map((order) => [order.id, order]));
+    return { orders: ids.map((id) => serializeSellerOrder(byId.get(id)!)), pagination: paginationOf(query, total) };
+  }
+
+  async sellerGet(orderId: string, sellerId: string, transaction?: Transaction): Promise<SellerOrderView> {
+    const order = isUuid(orderId)
+      ? await Order.findByPk(orderId, { include: [{ model: OrderItem, as: 'items', where: { sellerId }, required: true }], transaction })
+      : null;
+    if (!order) throw new NotFoundError('Order');
+    return serializeSellerOrder(order);
+  }
+
+  /**
+   * Marks the seller's unshipped lines of a paid order shipped (those named, or all), with their
+   * tracking. When no line of the order is left unshipped the order moves to shipped and the
+   * customer gets one mail with every tracking number. The order row is locked first, so two
+   * sellers shipping at once cannot both miss that the order is complete.
+   */
+  async sellerFulfil(orderId: string, seller: Caller, input: FulfilInput): Promise<SellerOrderView> {
+    if (!isUuid(orderId)) throw new NotFoundError('Order');
+    return inTransaction(async (transaction) => {
+      const [order] = await select<LockedOrderRow>('SELECT id, status, payment_status FROM orders WHERE id = $orderId FOR UPDATE', { orderId }, transaction);
+      const [{ mine }] = await select<{ mine: number }>(
+        'SELECT count(*)::int AS mine FROM order_items WHERE order_id = $orderId AND seller_id = $sellerId',
+        { orderId, sellerId: seller.id },
+        transaction,
+      );
+      if (!order || mine === 0) throw new NotFoundError('Order');
+      if (input.itemIds) {
+        const [{ named }] = await select<{ named: number }>(
+          'SELECT count(*)::int AS named FROM order_items WHERE order_id = $orderId AND seller_id = $sellerId AND id = ANY($itemIds::uuid[])',
+          { orderId, sellerId: seller.id, itemIds: input.itemIds },
+          transaction,
+        );
+        if (named !== new Set(input.itemIds).size) throw new NotFoundError('OrderItem', 'Some of these items are not yours in this order');
+      }
+      const paid = order.payment_status === 'paid' || order.payment_status === 'partially_refunded';
+      if (!paid || (order.status !== 'confirmed' && order.status !== 'processing')) {
+        throw new ConflictError('ORDER_NOT_FULFILLABLE', `An order that is ${order.status} and ${order.payment_status} cannot be shipped`);
+      }
+      await getSequelize().query(
+        `UPDATE order_items SET fulfillment_status = 'shipped', tracking_number = $trackingNumber, tracking_url = $trackingUrl, shipped_at = now(), updated_at = now()
+          WHERE order_id = $orderId AND seller_id = $sellerId AND fulfillment_status = 'unfulfilled' ${input.itemIds ? 'AND id = ANY($itemIds::uuid[])' : ''}`,
+        {
+          bind: { orderId, sellerId: seller.id, trackingNumber: input.trackingNumber ?? null, trackingUrl: input.trackingUrl ?? null, ...(input.itemIds ? { itemIds: input.itemIds } : {}) },
+          transaction,
+        },
+      );
+      const [{ left, numbers }] = await select<{ left: number; numbers: string[] }>(
+        `SELECT count(*) FILTER (WHERE fulfillment_status = 'unfulfilled')::int AS left,
+                coalesce(array_agg(DISTINCT tracking_number) FILTER (WHERE tracking_number IS NOT NULL), '{}') AS numbers
+           FROM order_items WHERE order_id = $orderId`,
+        { orderId },
+        transaction,
+      );
+      if (left === 0) {
+        // One tracking number for the whole order only when there is one; else each line carries its own.
+        const single: Record<string, string> = numbers.length === 1 ? { tracking_number: numbers[0] } : {};
+        await moveOrder(orderId, 'shipped', { transaction, actor: actorOf(seller), note: 'Every item shipped', set: single });
+        await this.mailShipped(orderId, transaction);
+      }
+      return this.sellerGet(orderId, seller.id, transaction);
+    }, { name: 'fulfil' });
+  }
+}
+
+export const orderService = new OrderService();
