@@ -3,17 +3,10 @@ import { createAdmin, createProduct, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login, signedInUser } from '../support/auth';
 import { signedInSeller } from '../support/catalog';
+import { ADDRESS } from '../support/orders';
 import { outboxFor } from '../support/outbox';
 import { Product } from '../../src/models';
 
-export const ADDRESS = {
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  address1: '12 St James Square',
-  city: 'London',
-  postalCode: 'SW1Y 4JH',
-  country: 'GB',
-};
 
 /**
  * The storefront flow over HTTP: a guest fills a cart, registers (the cart follows), places the

@@ -1,0 +1,157 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { QueryTypes } from 'sequelize';
+import request from 'supertest';
+import { Cart, CartItem, Product } from '../../src/models';
+import { orderService } from '../../src/services/order.service';
+import { createProduct, createUser } from '../fixtures';
+import { useTestApp } from '../support/app';
+import { login } from '../support/auth';
+import { ADDRESS } from '../support/orders';
+
+/**
+ * Races on a real PostgreSQL: many checkouts of the last units, carts locking the same products
+ * in opposite orders, one Idempotency-Key sent many times at once, two expiry runs at once.
+ */
+describe('checkout under concurrency', () => {
+  const ctx = useTestApp();
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    server = ctx.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** Customers with a cart holding these lines (in this order), signed in. */
+  async function customersWithCarts(count: number, lines: Array<{ productId: string; quantity: number }>): Promise<string[]> {
+    const bearers: string[] = [];
+    for (let start = 0; start < count; start += 25) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(25, count - start) }, async () => {
+          const user = await createUser();
+          const cart = await Cart.create({ userId: user.id, tokenHash: null, expiresAt: null });
+          for (const line of lines) await CartItem.create({ cartId: cart.id, ...line });
+          return `Bearer ${(await login(ctx.app, user.email)).accessToken}`;
+        }),
+      );
+      bearers.push(...batch);
+    }
+    return bearers;
+  }
+
+  function checkout(bearer: string, key?: string) {
+    const req = request(base).post('/api/orders').set('Authorization', bearer);
+    if (key) req.set('Idempotency-Key', key);
+    return req.send({ shippingAddress: ADDRESS });
+  }
+
+  async function count(sql: string, bind: Record<string, unknown>): Promise<number> {
+    const [row] = await ctx.db.sequelize.query<{ n: number }>(sql, { bind, type: QueryTypes.SELECT });
+    return Number(row.n);
+  }
+
+  it('sells the last 10 units to exactly 10 of 200 customers checking out at once', async () => {
+    const product = await createProduct({ stockQuantity: 10, price: '20.00' });
+    const bearers = await customersWithCarts(200, [{ productId: product.id, quantity: 1 }]);
+
+    const answers = await Promise.all(bearers.map((bearer) => checkout(bearer)));
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(10);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(190);
+    for (const refused of answers.filter((answer) => answer.status === 409)) {
+      expect(refused.body.error.code).toBe('INSUFFICIENT_STOCK');
+      expect(refused.body.error.details).toEqual([{ productId: product.id, name: product.name, requested: 1, available: 0 }]);
+    }
+    await product.reload();
+    expect(product.stockQuantity).toBe(0);
+    expect(product.status).toBe('out_of_stock');
+    expect(await count('SELECT count(*) AS n FROM order_items WHERE product_id = $id', { id: product.id })).toBe(10);
+    expect(await count('SELECT count(DISTINCT order_id) AS n FROM order_items WHERE product_id = $id', { id: product.id })).toBe(10);
+    // Losers kept their carts; winners' carts are empty.
+    expect(await count('SELECT count(*) AS n FROM cart_items WHERE product_id = $id', { id: product.id })).toBe(190);
+  }, 60_000);
+
+  it('lets carts holding two products in opposite orders check out at once without a deadlock reaching anyone', async () => {
+    const first = await createProduct({ stockQuantity: 1000 });
+    const second = await createProduct({ stockQuantity: 1000 });
+    const forward = await customersWithCarts(50, [
+      { productId: first.id, quantity: 2 },
+      { productId: second.id, quantity: 3 },
+    ]);
+    const backward = await customersWithCarts(50, [
+      { productId: second.id, quantity: 3 },
+      { productId: first.id, quantity: 2 },
+    ]);
+    const answers = await Promise.all(forward.flatMap((bearer, index) => [checkout(bearer), checkout(backward[index])]));
+    expect(answers.map((answer) => answer.status).filter((status) => status !== 201)).toEqual([]);
+    expect((await Product.findByPk(first.id))?.stockQuantity).toBe(1000 - 100 * 2);
+    expect((await Product.findByPk(second.id))?.stockQuantity).toBe(1000 - 100 * 3);
+  }, 60_000);
+
+  it('places one order when the same Idempotency-Key arrives 20 times at once', async () => {
+    const product = await createProduct({ stockQuantity: 50 });
+    const [bearer] = await customersWithCarts(1, [{ productId: product.id, quantity: 4 }]);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => checkout(bearer, 'checkout-7f3a')));
+    expect(answers.map((answer) => answer.status).filter((status) => status !== 201)).toEqual([]);
+    const ids = new Set(answers.map((answer) => answer.body.data.id));
+    expect(ids.size).toBe(1);
+    expect(answers.filter((answer) => answer.headers['idempotent-replayed'] === 'true')).toHaveLength(19);
+    expect((await Product.findByPk(product.id))?.stockQuantity).toBe(46);
+    expect(await count('SELECT count(DISTINCT order_id) AS n FROM order_items WHERE product_id = $id', { id: product.id })).toBe(1);
+
+    // Another body under the same key is refused; nothing changes.
+    const other = await request(base)
+      .post('/api/orders')
+      .set('Authorization', bearer)
+      .set('Idempotency-Key', 'checkout-7f3a')
+      .send({ shippingAddress: { ...ADDRESS, city: 'Paris', country: 'FR' } });
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  }, 30_000);
+
+  it('restocks each expired order once when two workers run the expiry at the same time', async () => {
+    const product = await createProduct({ stockQuantity: 30 });
+    const bearers = await customersWithCarts(10, [{ productId: product.id, quantity: 3 }]);
+    const placed = await Promise.all(bearers.map((bearer) => checkout(bearer)));
+    expect(placed.every((answer) => answer.status === 201)).toBe(true);
+    expect((await Product.findByPk(product.id))?.stockQuantity).toBe(0);
+    const ids = placed.map((answer) => answer.body.data.id as string);
+    await ctx.db.sequelize.query(`UPDATE orders SET expires_at = now() - interval '1 minute' WHERE id = ANY($ids::uuid[])`, { bind: { ids } });
+
+    const [a, b] = await Promise.all([orderService.expireDue(), orderService.expireDue()]);
+    expect(a + b).toBe(10);
+    const product2 = await Product.findByPk(product.id);
+    expect(product2?.stockQuantity).toBe(30);
+    expect(product2?.status).toBe('active');
+    expect(await count(`SELECT count(*) AS n FROM orders WHERE id = ANY($ids::uuid[]) AND status = 'cancelled'`, { ids })).toBe(10);
+    expect(await count(`SELECT count(*) AS n FROM order_status_history WHERE order_id = ANY($ids::uuid[]) AND to_status = 'cancelled'`, { ids })).toBe(10);
+  }, 30_000);
+
+  it('leaves stock, cart and orders as they were when a checkout fails half-way', async () => {
+    const product = await createProduct({ stockQuantity: 5 });
+    const [bearer] = await customersWithCarts(1, [{ productId: product.id, quantity: 2 }]);
+    const ordersBefore = await count('SELECT count(*) AS n FROM orders', {});
+    // The history row is written after the order and its lines: make it fail there.
+    await ctx.db.sequelize.query(`CREATE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'history is down'; END $$`);
+    await ctx.db.sequelize.query('CREATE TRIGGER refuse_history BEFORE INSERT ON order_status_history FOR EACH ROW EXECUTE FUNCTION refuse_history()');
+    try {
+      const answer = await checkout(bearer);
+      expect(answer.status).toBe(500);
+      expect(answer.body.error.code).toBe('INTERNAL_ERROR');
+    } finally {
+      await ctx.db.sequelize.query('DROP TRIGGER refuse_history ON order_status_history');
+      await ctx.db.sequelize.query('DROP FUNCTION refuse_history()');
+    }
+    expect((await Product.findByPk(product.id))?.stockQuantity).toBe(5);
+    expect(await count('SELECT count(*) AS n FROM orders', {})).toBe(ordersBefore);
+    const cart = await request(base).get('/api/cart').set('Authorization', bearer);
+    expect(cart.body.data.cart.items.map((item: { quantity: number }) => item.quantity)).toEqual([2]);
+    await ctx.jobsIdle();
+  });
+});
