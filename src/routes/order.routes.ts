@@ -88,7 +88,7 @@ export const adminOrderRoutes = new ApiRouter('/api/admin/orders', 'Admin: order
       description: 'Moves allowed: pending → confirmed (by a payment only) | cancelled; confirmed → processing | shipped | cancelled | refunded; processing → shipped | refunded; shipped → delivered | refunded; delivered → refunded.',
       returns: 'the order',
       response: ORDER,
-      errors: ['404 ORDER_NOT_FOUND', '409 INVALID_STATUS_TRANSITION', '409 ORDER_NOT_CANCELLABLE'],
+      errors: ['404 ORDER_NOT_FOUND', '409 INVALID_STATUS_TRANSITION'],
     },
     authenticate,
     authorize('admin'),

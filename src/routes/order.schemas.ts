@@ -3,6 +3,8 @@ import { FULFILLMENT_STATUSES, ORDER_STATUSES } from '../models';
 import { httpUrl, idParams, pagination, uuid } from './common.schemas';
 import { ISO_COUNTRY_CODES } from './countries';
 
+const COUNTRIES = new Set(ISO_COUNTRY_CODES);
+
 const line = (max: number) => Joi.string().trim().pattern(/^[^\p{Cc}]*$/u, 'one line without control characters').max(max);
 
 /** A postal address; `country` is an ISO 3166-1 alpha-2 code. */
@@ -17,9 +19,9 @@ export const address = Joi.object({
   country: Joi.string()
     .trim()
     .uppercase()
-    .valid(...ISO_COUNTRY_CODES)
     .required()
-    .messages({ 'any.only': '{{#label}} must be an ISO 3166-1 alpha-2 country code' }),
+    .custom((value: string, helpers) => (COUNTRIES.has(value) ? value : helpers.message({ custom: '{{#label}} must be an ISO 3166-1 alpha-2 country code' })))
+    .description('ISO 3166-1 alpha-2 code, e.g. GB'),
   phone: Joi.string().trim().pattern(/^\+?[0-9 ()./-]{3,30}$/, 'a phone number').allow('', null),
 });
 

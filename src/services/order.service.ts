@@ -365,14 +365,15 @@ export class OrderService {
     return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
   }
 
-  private async cancelIn(orderId: string, actor: Actor, reason: string | null, transaction: Transaction): Promise<void> {
+  /** `asStatusMove`: refused as any move outside the table is (an admin's PATCH status), not as a cancel request. */
+  private async cancelIn(orderId: string, actor: Actor, reason: string | null, transaction: Transaction, asStatusMove = false): Promise<void> {
     await moveOrder(orderId, 'cancelled', {
       transaction,
       actor,
       note: reason,
       from: ['pending', 'confirmed'],
       set: { cancellation_reason: reason },
-      refusal: (current) => new ConflictError('ORDER_NOT_CANCELLABLE', `An order that is ${current} cannot be cancelled`),
+      refusal: asStatusMove ? undefined : (current) => new ConflictError('ORDER_NOT_CANCELLABLE', `An order that is ${current} cannot be cancelled`),
     });
     await restockOrder(orderId, transaction);
     await this.refundInFull(orderId, actor, reason ?? 'Order cancelled', transaction);
@@ -579,7 +580,7 @@ export class OrderService {
     await inTransaction(async (transaction) => {
       switch (input.status) {
         case 'cancelled':
-          await this.cancelIn(orderId, actor, note, transaction);
+          await this.cancelIn(orderId, actor, note, transaction, true);
           return;
         case 'refunded':
           await moveOrder(orderId, 'refunded', { transaction, actor, note });
