@@ -24,6 +24,12 @@ const duration = Joi.string().pattern(/^\d+(ms|s|m|h|d)?$/, 'a duration such as 
 const money = Joi.alternatives(Joi.number().min(0).max(99_999_999.99), Joi.string().pattern(/^\d+(\.\d{1,2})?$/));
 const commaList = Joi.string().allow('');
 
+/** ISO 4217 currencies Stripe charges with zero or three decimals. */
+const NOT_TWO_DECIMAL_CURRENCIES = [
+  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf',
+  'bhd', 'jod', 'kwd', 'omr', 'tnd',
+];
+
 const envSchema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
   PORT: Joi.number().port().default(5000),
@@ -54,6 +60,7 @@ const envSchema = Joi.object({
   STRIPE_API_HOST: Joi.string(),
   STRIPE_API_PORT: Joi.number().port(),
   STRIPE_API_PROTOCOL: Joi.string().valid('http', 'https'),
+  STRIPE_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
 
   SMTP_HOST: Joi.string(),
   SMTP_PORT: Joi.number().port().default(587),
@@ -81,11 +88,17 @@ const envSchema = Joi.object({
   JSON_BODY_LIMIT: Joi.string().default('100kb'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).default(10_000),
 
-  CURRENCY: Joi.string().lowercase().length(3).default('usd'),
+  // Amounts are kept with two decimals: currencies with another minor unit would be charged wrong.
+  CURRENCY: Joi.string()
+    .lowercase()
+    .length(3)
+    .invalid(...NOT_TWO_DECIMAL_CURRENCIES)
+    .messages({ 'any.invalid': '{{#label}} must be a currency with two decimals (cents); zero- and three-decimal currencies are not supported' })
+    .default('usd'),
   TAX_RATE: Joi.number().min(0).max(1).default(0),
   SHIPPING_FLAT_RATE: money.default(0),
   FREE_SHIPPING_THRESHOLD: money,
-  PLATFORM_COMMISSION_RATE: Joi.number().min(0).max(1).default(0.1),
+  PLATFORM_COMMISSION_RATE: Joi.number().min(0).max(1).precision(4).strict(false).default(0.1),
   PAYOUT_HOLD_DAYS: Joi.number().integer().min(0).default(7),
   ORDER_PAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).default(30),
 
@@ -127,6 +140,7 @@ export interface AppConfig {
     host?: string;
     port?: number;
     protocol?: 'http' | 'https';
+    timeoutMs: number;
   };
   mail: {
     from: string;
@@ -238,6 +252,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
         host: env.STRIPE_API_HOST as string | undefined,
         port: env.STRIPE_API_PORT as number | undefined,
         protocol: env.STRIPE_API_PROTOCOL as 'http' | 'https' | undefined,
+        timeoutMs: Number(env.STRIPE_TIMEOUT_MS),
       }
     : undefined;
   if (nodeEnv === 'production' && stripe && !stripe.webhookSecret) {

@@ -4,7 +4,7 @@ import { idempotencyKey } from '../routes/order.schemas';
 import { orderService, type Caller } from '../services/order.service';
 import { ValidationError } from '../utils/errors';
 
-function callerOf(req: Request): Caller {
+export function callerOf(req: Request): Caller {
   const { user } = currentAuth(req);
   return { id: user.id, role: user.role };
 }
@@ -40,10 +40,6 @@ export const orderController = {
   async cancel(req: Request, res: Response) {
     const order = await orderService.cancel(req.validated.params.id, callerOf(req), req.validated.body.reason || null);
     res.json({ success: true, data: order, message: 'Order cancelled' });
-  },
-
-  async createIntent(req: Request, res: Response) {
-    res.json({ success: true, data: await orderService.createPaymentIntent(req.validated.body.orderId, callerOf(req)) });
   },
 
   async adminList(req: Request, res: Response) {

@@ -1,6 +1,7 @@
 import { createJobDriver, type JobDriver } from '../integrations/jobs';
 import { closeMail, getMailService } from '../services/mail.service';
 import { orderService } from '../services/order.service';
+import { paymentService } from '../services/payment.service';
 import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../services/view-counter.service';
 import { setQueueDepthReader } from '../utils/metrics';
 import { OutboxRelay, unsentDueCount } from './outbox';
@@ -19,6 +20,8 @@ export const handlers: JobHandlers = {
   'orders.expire-unpaid': async () => {
     await orderService.expireDue();
   },
+  'payments.apply-event': ({ eventId }) => paymentService.applyEvent(eventId),
+  'payments.settle-refund': ({ refundId }) => paymentService.settleRefundById(refundId),
 };
 
 /** How often unpaid orders past their deadline are looked for. */

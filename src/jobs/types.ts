@@ -5,6 +5,10 @@ export interface JobPayloads {
   'email.send': { template: EmailTemplate; to: string; data: Record<string, unknown> };
   'catalog.flush-views': Record<string, never>;
   'orders.expire-unpaid': Record<string, never>;
+  /** A recorded webhook_events row to apply. */
+  'payments.apply-event': { eventId: string };
+  /** A refund left pending when the provider did not answer: sent again with its own idempotency key. */
+  'payments.settle-refund': { refundId: string };
 }
 
 export type JobType = keyof JobPayloads;
@@ -28,6 +32,8 @@ export const jobOptions: { readonly [T in JobType]: JobOptions } = {
   'email.send': { queue: 'email', attempts: 5, backoffMs: 2000 },
   'catalog.flush-views': { queue: 'maintenance', attempts: 1, backoffMs: 1000 },
   'orders.expire-unpaid': { queue: 'inventory', attempts: 1, backoffMs: 1000 },
+  'payments.apply-event': { queue: 'payouts', attempts: 8, backoffMs: 2000 },
+  'payments.settle-refund': { queue: 'payouts', attempts: 10, backoffMs: 30_000 },
 };
 
 /** Jobs run at once per queue in one process. */

@@ -15,8 +15,9 @@ function storeFor(prefix: string): Options['store'] | undefined {
   });
 }
 
-function limiter(prefix: string, max: number, message: string): RequestHandler {
+function limiter(prefix: string, max: number, message: string, skip?: Options['skip']): RequestHandler {
   return rateLimit({
+    skip,
     windowMs: config.rateLimit.windowMs,
     limit: max,
     standardHeaders: 'draft-6',
@@ -38,7 +39,8 @@ let authLimiter: RequestHandler = passThrough;
  */
 export function configureRateLimits(): RequestHandler {
   authLimiter = limiter('auth', config.rateLimit.authMax, 'Too many attempts, please try again later');
-  return limiter('api', config.rateLimit.max, 'Too many requests, please slow down');
+  // Stripe retries a refused webhook for days and cannot slow down: its route is signed, not limited.
+  return limiter('api', config.rateLimit.max, 'Too many requests, please slow down', (req) => req.path.startsWith('/webhooks/'));
 }
 
 /** The strict limit shared by login, register, forgot-password and reset-password. */

@@ -4,7 +4,8 @@ import { authRoutes } from './auth.routes';
 import { cartRoutes } from './cart.routes';
 import { categoryRoutes } from './category.routes';
 import { healthRoutes } from './health.routes';
-import { adminOrderRoutes, orderRoutes, paymentRoutes, sellerOrderRoutes } from './order.routes';
+import { adminOrderRoutes, orderRoutes, sellerOrderRoutes } from './order.routes';
+import { adminPaymentRoutes, paymentRoutes, webhookRoutes } from './payment.routes';
 import { productRoutes } from './product.routes';
 import { reviewRoutes } from './review.routes';
 import { sellerProductRoutes } from './seller-product.routes';
@@ -22,6 +23,7 @@ export function buildApiRouter(): Router {
     sellerProductRoutes,
     sellerOrderRoutes,
     adminOrderRoutes,
+    adminPaymentRoutes,
     categoryRoutes,
     productRoutes,
     reviewRoutes,
@@ -29,6 +31,7 @@ export function buildApiRouter(): Router {
     cartRoutes,
     orderRoutes,
     paymentRoutes,
+    webhookRoutes,
   ];
   for (const routes of all) router.use(routes.router);
   return router;

@@ -58,20 +58,6 @@ export const orderRoutes = new ApiRouter('/api/orders', 'Orders')
     controller.cancel,
   );
 
-export const paymentRoutes = new ApiRouter('/api/payments', 'Payments').post(
-  '/create-intent',
-  {
-    summary: 'How to pay a pending order',
-    description: 'With the manual provider (no Stripe key configured) the answer says provider "manual": the customer pays by bank transfer or on delivery, and an admin records it (POST /api/admin/orders/{id}/mark-paid).',
-    returns: 'provider, clientSecret, paymentIntentId, amount, currency',
-    response: { $ref: '#/components/schemas/PaymentIntent' },
-    errors: ['404 ORDER_NOT_FOUND', '409 ORDER_NOT_PAYABLE'],
-  },
-  authenticate,
-  validate(schemas.createIntent),
-  controller.createIntent,
-);
-
 export const adminOrderRoutes = new ApiRouter('/api/admin/orders', 'Admin: orders')
   .get(
     '/',
@@ -88,7 +74,7 @@ export const adminOrderRoutes = new ApiRouter('/api/admin/orders', 'Admin: order
       description: 'Moves allowed: pending → confirmed (by a payment only) | cancelled; confirmed → processing | shipped | cancelled | refunded; processing → shipped | refunded; shipped → delivered | refunded; delivered → refunded.',
       returns: 'the order',
       response: ORDER,
-      errors: ['404 ORDER_NOT_FOUND', '409 INVALID_STATUS_TRANSITION'],
+      errors: ['404 ORDER_NOT_FOUND', '409 INVALID_STATUS_TRANSITION', '502 PAYMENT_PROVIDER_ERROR'],
     },
     authenticate,
     authorize('admin'),

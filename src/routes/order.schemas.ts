@@ -65,6 +65,7 @@ export const adminList = {
     status: Joi.string().valid(...ORDER_STATUSES),
     userId: uuid,
     sellerId: uuid,
+    disputed: Joi.boolean().description('true: orders whose payment was disputed'),
     ...dateRange,
   }),
 };

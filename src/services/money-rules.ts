@@ -35,3 +35,34 @@ export function lineCommission(lineTotal: number, refunded: number, rate: number
 export function lineNet(lineTotal: number, refunded: number, rate: number): number {
   return lineTotal - refunded - lineCommission(lineTotal, refunded, rate);
 }
+
+/**
+ * Splits a refund over an order's lines. `outstanding` is what the order had paid and not yet
+ * refunded (lines, tax, shipping); the lines' part of the refund is their share of it (half up),
+ * spread in proportion to what each line has left (largest remainder, so the parts add up to the
+ * cent). A refund of everything outstanding refunds every line in full. Minor units.
+ */
+export function allocateRefund(amount: number, lines: Array<{ id: string; remaining: number }>, outstanding: number): Map<string, number> {
+  const open = lines.filter((line) => line.remaining > 0);
+  const total = open.reduce((sum, line) => sum + line.remaining, 0);
+  const share = outstanding <= 0 ? 0n : (2n * BigInt(amount) * BigInt(total) + BigInt(outstanding)) / (2n * BigInt(outstanding));
+  const toLines = Math.min(Number(share), total);
+  const shares = new Map<string, number>();
+  if (toLines <= 0) return shares;
+  const parts = open.map((line) => {
+    const exact = BigInt(toLines) * BigInt(line.remaining);
+    return { id: line.id, floor: Number(exact / BigInt(total)), remainder: exact % BigInt(total), cap: line.remaining };
+  });
+  let left = toLines - parts.reduce((sum, part) => sum + part.floor, 0);
+  // The cents lost to flooring go to the lines with the largest remainders (ties: in line order).
+  const byRemainder = [...parts].sort((a, b) => (b.remainder > a.remainder ? 1 : b.remainder < a.remainder ? -1 : 0));
+  for (const part of byRemainder) {
+    if (left === 0) break;
+    if (part.floor < part.cap) {
+      part.floor += 1;
+      left -= 1;
+    }
+  }
+  for (const part of parts) if (part.floor > 0) shares.set(part.id, part.floor);
+  return shares;
+}

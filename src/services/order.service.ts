@@ -21,7 +21,8 @@ import { logger } from '../utils/logger';
 import { formatMoney, fromMinor, toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
 import { orderTotals } from './money-rules';
-import { moveOrder, recordHistory, SYSTEM_ACTOR, type Actor } from './order-state';
+import { canMove, moveOrder, recordHistory, SYSTEM_ACTOR, type Actor } from './order-state';
+import { paymentService } from './payment.service';
 import { serializeOrder, serializeSellerOrder, type OrderView, type SellerOrderView } from './order.serializer';
 import { insufficientStock, restockOrder, takeStock, type StockShortfall } from './stock.service';
 
@@ -56,6 +57,8 @@ export interface OrderListQuery extends PageQuery {
 }
 
 export interface AdminOrderQuery extends OrderListQuery {
+  /** Orders whose payment the customer disputed with their bank. */
+  disputed?: boolean;
   userId?: string;
   sellerId?: string;
   from?: Date;
@@ -78,6 +81,8 @@ export interface FulfilInput {
   trackingNumber?: string | null;
   trackingUrl?: string | null;
 }
+
+type ReservedRefund = Awaited<ReturnType<typeof paymentService.refundEverythingIn>>;
 
 const IDEMPOTENCY_TTL_HOURS = 24;
 const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
@@ -360,13 +365,15 @@ export class OrderService {
    */
   async cancel(orderId: string, caller: Caller, reason?: string | null): Promise<OrderView> {
     await this.findVisible(orderId, caller);
-    await inTransaction((transaction) => this.cancelIn(orderId, actorOf(caller), reason ?? null, transaction), { name: 'cancel' });
+    const actor = actorOf(caller);
+    const reserved = await inTransaction((transaction) => this.cancelIn(orderId, actor, reason ?? null, transaction), { name: 'cancel' });
+    await paymentService.afterCancel(reserved, actor);
     logger.info('order cancelled', { orderId, by: caller.id });
     return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
   }
 
   /** `asStatusMove`: refused as any move outside the table is (an admin's PATCH status), not as a cancel request. */
-  private async cancelIn(orderId: string, actor: Actor, reason: string | null, transaction: Transaction, asStatusMove = false): Promise<void> {
+  private async cancelIn(orderId: string, actor: Actor, reason: string | null, transaction: Transaction, asStatusMove = false): Promise<ReservedRefund> {
     await moveOrder(orderId, 'cancelled', {
       transaction,
       actor,
@@ -376,45 +383,11 @@ export class OrderService {
       refusal: asStatusMove ? undefined : (current) => new ConflictError('ORDER_NOT_CANCELLABLE', `An order that is ${current} cannot be cancelled`),
     });
     await restockOrder(orderId, transaction);
-    await this.refundInFull(orderId, actor, reason ?? 'Order cancelled', transaction);
     await getSequelize().query(`UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now() WHERE order_id = $orderId`, {
       bind: { orderId },
       transaction,
     });
-  }
-
-  /**
-   * Records the refund of whatever was paid and not yet refunded. Only manual payments exist so
-   * far: their refund is settled outside the platform (bank transfer, cash) and recorded here.
-   */
-  private async refundInFull(orderId: string, actor: Actor, reason: string, transaction: Transaction): Promise<void> {
-    const [order] = await select<LockedOrderRow>(
-      'SELECT id, payment_provider, amount_paid, amount_refunded, currency FROM orders WHERE id = $orderId FOR UPDATE',
-      { orderId },
-      transaction,
-    );
-    const due = toMinor(order.amount_paid) - toMinor(order.amount_refunded);
-    if (due <= 0) return;
-    if (order.payment_provider !== 'manual') throw new ConflictError('REFUND_NOT_SUPPORTED', 'Only manual payments can be refunded here');
-    const [payment] = await select<{ id: string }>(
-      `INSERT INTO transactions (order_id, type, provider, amount, currency, status, recorded_by, metadata)
-       VALUES ($orderId, 'refund', 'manual', $amount, $currency, 'succeeded', $actorId, $metadata::jsonb) RETURNING id`,
-      { orderId, amount: fromMinor(due), currency: order.currency, actorId: actor.id, metadata: JSON.stringify({ reason }) },
-      transaction,
-    );
-    await getSequelize().query(
-      `INSERT INTO refunds (order_id, transaction_id, amount, reason, status, restock, created_by)
-       VALUES ($orderId, $transactionId, $amount, $reason, 'succeeded', true, $actorId)`,
-      { bind: { orderId, transactionId: payment.id, amount: fromMinor(due), reason, actorId: actor.id }, transaction },
-    );
-    await getSequelize().query(
-      `UPDATE orders SET amount_refunded = amount_paid, payment_status = 'refunded', updated_at = now() WHERE id = $orderId`,
-      { bind: { orderId }, transaction },
-    );
-    await getSequelize().query(`UPDATE order_items SET refunded_amount = line_total, updated_at = now() WHERE order_id = $orderId`, {
-      bind: { orderId },
-      transaction,
-    });
+    return paymentService.refundEverythingIn(orderId, actor, reason ?? 'Order cancelled', transaction);
   }
 
   /**
@@ -457,19 +430,6 @@ export class OrderService {
     return expired;
   }
 
-  /** The payment details a client needs for an order it may pay. With the manual provider there is no intent: an admin records the payment. */
-  async createPaymentIntent(orderId: string, caller: Caller): Promise<{ provider: 'manual'; clientSecret: null; paymentIntentId: null; amount: string; currency: string }> {
-    const visible = await this.findVisible(orderId, { id: caller.id, role: 'customer' });
-    const [order] = await select<LockedOrderRow>(
-      `UPDATE orders SET payment_provider = 'manual', updated_at = now()
-        WHERE id = $id AND status = 'pending' AND payment_status = 'unpaid' AND (payment_provider IS NULL OR payment_provider = 'manual')
-        RETURNING id, total_amount, currency`,
-      { id: visible.id },
-    );
-    if (!order) throw new ConflictError('ORDER_NOT_PAYABLE', 'This order is not waiting for a payment');
-    return { provider: 'manual', clientSecret: null, paymentIntentId: null, amount: order.total_amount, currency: order.currency };
-  }
-
   /**
    * Records a manual payment of the whole order total (an admin saw the bank transfer or the
    * cash) and confirms the order, with a confirmation mail to the customer; once only.
@@ -499,13 +459,14 @@ export class OrderService {
         from: ['pending'],
         set: { payment_status: 'paid', payment_provider: 'manual', amount_paid: order.total_amount, paid_at: new Date() },
       });
-      await this.mailConfirmation(orderId, transaction);
+      await this.recordConfirmationMail(orderId, transaction);
     }, { name: 'mark paid' });
     logger.info('manual payment recorded', { orderId, by: admin.id });
     return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
   }
 
-  private async mailConfirmation(orderId: string, transaction: Transaction): Promise<void> {
+  /** Records the customer's confirmation mail (in the outbox, with the transaction that confirmed the order). */
+  async recordConfirmationMail(orderId: string, transaction: Transaction): Promise<void> {
     const order = await Order.findByPk(orderId, { include: [{ model: OrderItem, as: 'items' }, { model: User, as: 'user' }], transaction });
     if (!order?.user) return;
     const money = (amount: string) => formatMoney(amount, order.currency);
@@ -558,6 +519,7 @@ export class OrderService {
     const where: Record<string | symbol, unknown> = {};
     if (query.status) where.status = query.status;
     if (query.userId) where.userId = query.userId;
+    if (query.disputed !== undefined) where.disputed = query.disputed;
     if (query.from || query.to) {
       where.createdAt = { ...(query.from ? { [Op.gte]: query.from } : {}), ...(query.to ? { [Op.lte]: query.to } : {}) };
     }
@@ -577,19 +539,19 @@ export class OrderService {
     if (!isUuid(orderId)) throw new NotFoundError('Order');
     const actor = actorOf(admin);
     const note = input.note ?? null;
-    await inTransaction(async (transaction) => {
+    if (input.status === 'refunded') {
+      // The move happens with the refund that settles what was paid (through the provider, outside any lock).
+      const [current] = await select<{ status: OrderStatus }>('SELECT status FROM orders WHERE id = $orderId', { orderId });
+      if (!current) throw new NotFoundError('Order');
+      if (!canMove(current.status, 'refunded')) throw new ConflictError('INVALID_STATUS_TRANSITION', `An order cannot move from ${current.status} to refunded`);
+      await paymentService.refund(orderId, admin, { reason: note });
+      logger.info('order status set', { orderId, status: input.status, by: admin.id });
+      return this.get(orderId, admin);
+    }
+    const reserved = await inTransaction(async (transaction): Promise<ReservedRefund> => {
       switch (input.status) {
         case 'cancelled':
-          await this.cancelIn(orderId, actor, note, transaction, true);
-          return;
-        case 'refunded':
-          await moveOrder(orderId, 'refunded', { transaction, actor, note });
-          await this.refundInFull(orderId, actor, note ?? 'Refunded by an admin', transaction);
-          await getSequelize().query(`UPDATE order_items SET fulfillment_status = 'refunded', updated_at = now() WHERE order_id = $orderId`, {
-            bind: { orderId },
-            transaction,
-          });
-          return;
+          return this.cancelIn(orderId, actor, note, transaction, true);
         case 'shipped': {
           const tracking = { tracking_number: input.trackingNumber ?? null, tracking_url: input.trackingUrl ?? null };
           await moveOrder(orderId, 'shipped', { transaction, actor, note, set: tracking });
@@ -600,7 +562,7 @@ export class OrderService {
             { bind: { orderId, trackingNumber: tracking.tracking_number, trackingUrl: tracking.tracking_url }, transaction },
           );
           await this.mailShipped(orderId, transaction);
-          return;
+          return null;
         }
         case 'delivered':
           await moveOrder(orderId, 'delivered', { transaction, actor, note });
@@ -609,7 +571,7 @@ export class OrderService {
               WHERE order_id = $orderId AND fulfillment_status = 'shipped'`,
             { bind: { orderId }, transaction },
           );
-          return;
+          return null;
         case 'confirmed':
         case 'pending':
           await moveOrder(orderId, input.status, {
@@ -620,13 +582,15 @@ export class OrderService {
             refusal: (current) =>
               new ConflictError('INVALID_STATUS_TRANSITION', `An order cannot be moved from ${current} to ${input.status} by hand; a payment confirms it`),
           });
-          return;
+          return null;
         default:
           await moveOrder(orderId, input.status, { transaction, actor, note });
+          return null;
       }
     }, { name: 'admin order status' });
+    await paymentService.afterCancel(reserved, actor);
     logger.info('order status set', { orderId, status: input.status, by: admin.id });
-    return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
+    return this.get(orderId, admin);
   }
 
   /** Orders holding the seller's lines (those only), newest first. */

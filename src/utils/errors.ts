@@ -63,6 +63,12 @@ export class NotFoundError extends AppError {
   }
 }
 
+export class PaymentRequiredError extends AppError {
+  constructor(code: string, message: string) {
+    super(402, code, message);
+  }
+}
+
 export class ConflictError extends AppError {
   constructor(code: string, message: string, details?: ErrorDetail[] | Record<string, unknown>[]) {
     super(409, code, message, { details });

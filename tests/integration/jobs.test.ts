@@ -37,7 +37,8 @@ function payload(marker: string): Payload {
 
 /** A handler table where only mail does something: these tests are about the drivers, not the jobs. */
 function emailOnly(handler: Handler): JobHandlers {
-  return { 'catalog.flush-views': async () => undefined, 'orders.expire-unpaid': async () => undefined, 'email.send': handler };
+  const idle = async () => undefined;
+  return { 'catalog.flush-views': idle, 'orders.expire-unpaid': idle, 'payments.apply-event': idle, 'payments.settle-refund': idle, 'email.send': handler };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -50,9 +50,9 @@ const CONTRACT: Record<string, 'served' | 'planned'> = {
   'POST /api/orders/{id}/cancel': 'served',
 
   'POST /api/payments/create-intent': 'served',
-  'POST /api/payments/confirm': 'planned',
-  'GET /api/payments/orders/{orderId}': 'planned',
-  'POST /api/webhooks/stripe': 'planned',
+  'POST /api/payments/confirm': 'served',
+  'GET /api/payments/orders/{orderId}': 'served',
+  'POST /api/webhooks/stripe': 'served',
 
   'POST /api/upload/image': 'served',
   'POST /api/upload/images': 'served',
@@ -76,8 +76,8 @@ const CONTRACT: Record<string, 'served' | 'planned'> = {
   'GET /api/admin/orders': 'served',
   'PATCH /api/admin/orders/{id}/status': 'served',
   'POST /api/admin/orders/{id}/mark-paid': 'served',
-  'POST /api/admin/orders/{id}/refund': 'planned',
-  'GET /api/admin/transactions': 'planned',
+  'POST /api/admin/orders/{id}/refund': 'served',
+  'GET /api/admin/transactions': 'served',
   'GET /api/admin/payouts': 'planned',
   'POST /api/admin/payouts/run': 'planned',
   'POST /api/admin/payouts/{id}/mark-paid': 'planned',

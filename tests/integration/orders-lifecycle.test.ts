@@ -141,4 +141,28 @@ describe('order lifecycle', () => {
     await ctx.jobsIdle();
     expect(outboxFor(seller.user.email).filter((mail) => mail.subject === 'Low stock: Enamel Pot')).toHaveLength(2);
   });
+
+  it('refunds a manual payment in parts (recorded only), never beyond what was paid, lines taking their share', async () => {
+    const customer = await signedInUser(ctx.app);
+    const product = await createProduct({ price: '100.00', stockQuantity: 3 });
+    const order = await placeOrder(customer, [{ productId: product.id, quantity: 1 }]);
+    await request(ctx.app).post(`/api/admin/orders/${order.id}/mark-paid`).set('Authorization', adminBearer).send({}).expect(200);
+    const refund = (body: Record<string, unknown>) => request(ctx.app).post(`/api/admin/orders/${order.id}/refund`).set('Authorization', adminBearer).send(body);
+    // 100.00 + 8.25 tax; free shipping from 100.
+    expect((await refund({ amount: '108.26' })).body.error.code).toBe('REFUND_EXCEEDS_PAYMENT');
+    const part = await refund({ amount: '8.25', reason: 'Tax refunded' });
+    expect(part.body.data).toMatchObject({ status: 'confirmed', paymentStatus: 'partially_refunded', amountRefunded: '8.25' });
+    expect(part.body.data.items[0].refundedAmount).toBe('7.62');
+    expect((await refund({ amount: '50.00', restock: true })).status).toBe(400);
+    const rest = await refund({});
+    expect(rest.body.data).toMatchObject({ status: 'refunded', paymentStatus: 'refunded', amountRefunded: '108.25' });
+    expect(rest.body.data.items[0].refundedAmount).toBe('100.00');
+    expect(rest.body.data.transactions.map((row: { provider: string; type: string }) => `${row.provider} ${row.type}`)).toEqual(['manual payment', 'manual refund', 'manual refund']);
+
+    const confirm = await request(ctx.app).post('/api/payments/confirm').set('Authorization', customer.bearer).send({ orderId: order.id, paymentIntentId: 'pi_123' });
+    expect(confirm.status).toBe(402);
+    const webhook = await request(ctx.app).post('/api/webhooks/stripe').set('Stripe-Signature', 't=1,v1=abc').send({ id: 'evt_1' });
+    expect(webhook.status).toBe(400);
+    expect(webhook.body.error.code).toBe('INVALID_SIGNATURE');
+  });
 });

@@ -1,0 +1,34 @@
+import type { Request, Response } from 'express';
+import { paymentService } from '../services/payment.service';
+import { callerOf } from './order.controller';
+
+export const paymentController = {
+  async createIntent(req: Request, res: Response) {
+    res.json({ success: true, data: await paymentService.createIntent(req.validated.body.orderId, callerOf(req)) });
+  },
+
+  async confirm(req: Request, res: Response) {
+    const { orderId, paymentIntentId } = req.validated.body;
+    res.json({ success: true, data: await paymentService.confirm(orderId, paymentIntentId, callerOf(req)), message: 'Payment confirmed' });
+  },
+
+  async listForOrder(req: Request, res: Response) {
+    res.json({ success: true, data: { transactions: await paymentService.listForOrder(req.validated.params.orderId, callerOf(req)) } });
+  },
+
+  /** Stripe posts here; the body is the raw bytes it signed (express.raw on this path). */
+  async webhook(req: Request, res: Response) {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const { duplicate } = await paymentService.receiveWebhook(body, req.get('stripe-signature'));
+    res.json({ success: true, data: { received: true, duplicate } });
+  },
+
+  async refund(req: Request, res: Response) {
+    const order = await paymentService.refund(req.validated.params.id, callerOf(req), req.validated.body);
+    res.json({ success: true, data: order, message: 'Refund made' });
+  },
+
+  async adminTransactions(req: Request, res: Response) {
+    res.json({ success: true, data: await paymentService.adminList(req.validated.query) });
+  },
+};
