@@ -38,6 +38,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ JWT_EXPIRES_IN: 'forever' })).toThrow(/JWT_EXPIRES_IN/);
   });
 
+  it('refuses a currency without two decimals, and a commission rate finer than the snapshot column', () => {
+    const dir = tempDir();
+    expect(() => loadConfig({ DATA_DIR: dir, CURRENCY: 'jpy' })).toThrow(/CURRENCY" must be a currency with two decimals/);
+    expect(() => loadConfig({ DATA_DIR: dir, CURRENCY: 'KWD' })).toThrow(/CURRENCY/);
+    expect(loadConfig({ DATA_DIR: dir, CURRENCY: 'EUR' }).commerce.currency).toBe('eur');
+    expect(() => loadConfig({ DATA_DIR: dir, PLATFORM_COMMISSION_RATE: '0.12345' })).toThrow(/PLATFORM_COMMISSION_RATE/);
+    expect(loadConfig({ DATA_DIR: dir, PLATFORM_COMMISSION_RATE: '0.1234' }).commerce.commissionRate).toBe(0.1234);
+  });
+
   it('refuses missing or short secrets in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is required/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short', JWT_REFRESH_SECRET: strong })).toThrow(/JWT_SECRET must be at least 32/);
