@@ -98,7 +98,11 @@ const envSchema = Joi.object({
   TAX_RATE: Joi.number().min(0).max(1).default(0),
   SHIPPING_FLAT_RATE: money.default(0),
   FREE_SHIPPING_THRESHOLD: money,
-  PLATFORM_COMMISSION_RATE: Joi.number().min(0).max(1).precision(4).strict(false).default(0.1),
+  // Snapshotted on each order line as numeric(5,4): a finer rate would be rounded there, silently.
+  PLATFORM_COMMISSION_RATE: Joi.string()
+    .pattern(/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/)
+    .messages({ 'string.pattern.base': '{{#label}} must be a rate from 0 to 1 with at most four decimals' })
+    .default('0.1'),
   PAYOUT_HOLD_DAYS: Joi.number().integer().min(0).default(7),
   ORDER_PAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).default(30),
 
