@@ -1,11 +1,17 @@
+import { randomInt } from 'node:crypto';
 import http from 'node:http';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { toPositional } from '../src/db/hot-query';
 import { buildDetailStatement, buildListStatement } from '../src/services/product.service';
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page
  * and the product, with no framework, validation, logging or serialization beyond JSON.stringify.
+ *
+ * For the checkout rows it also has a cart and a checkout, running the statements of the API's
+ * checkout transaction in the same order (cart read with prices, order, lines, first history row,
+ * cart emptied, then the stock taken by one conditional UPDATE over the sorted product ids). The
+ * customer is named by `Authorization: Bearer <user id>`: no token check and no session read.
  */
 
 const LIMIT = 20;
@@ -15,10 +21,214 @@ const detail = toPositional(buildDetailStatement({ slug: 'placeholder' }).sql);
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 
+/** The API's defaults: PLATFORM_COMMISSION_RATE, CURRENCY and ORDER_PAYMENT_TIMEOUT_MINUTES. */
+const DEFAULT_COMMISSION_RATE = '0.1000';
+const CURRENCY = 'usd';
+const PAYMENT_TIMEOUT_MINUTES = 30;
+const RETRYABLE = new Set(['40001', '40P01']);
+const ATTEMPTS = 8;
+const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const ADD_TO_CART = `WITH c AS (
+  INSERT INTO carts (user_id) VALUES ($1) ON CONFLICT (user_id) DO UPDATE SET updated_at = now() RETURNING id
+)
+INSERT INTO cart_items (cart_id, product_id, quantity)
+SELECT c.id, p.id, $3 FROM c JOIN products p ON p.id = $2 AND p.status = 'active' AND p.deleted_at IS NULL AND p.stock_quantity >= $3
+ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = now()
+RETURNING id`;
+
+const CLEAR_CART = 'DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $1)';
+
+const CART_LINES = `SELECT ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
+       p.stock_quantity, coalesce(sp.commission_rate, $2::numeric(5,4)) AS commission_rate
+  FROM carts c
+  JOIN cart_items ci ON ci.cart_id = c.id
+  JOIN products p ON p.id = ci.product_id
+  LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
+ WHERE c.user_id = $1
+ ORDER BY ci.product_id`;
+
+const INSERT_ORDER = `INSERT INTO orders (order_number, user_id, currency, subtotal, tax_amount, shipping_amount, discount_amount, total_amount,
+                    shipping_address, billing_address, notes, expires_at)
+VALUES ($1, $2, $3, $4, 0, 0, 0, $4, $5::jsonb, NULL, NULL, now() + make_interval(mins => $6))
+ON CONFLICT (order_number) DO NOTHING
+RETURNING id, order_number`;
+
+const INSERT_LINES = `INSERT INTO order_items (order_id, product_id, seller_id, product_name, product_sku, product_image, unit_price, quantity, line_total, commission_rate)
+SELECT $1, u.product_id, u.seller_id, u.name, u.sku, u.image, u.price, u.quantity, u.price * u.quantity, u.rate
+  FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::int[], $9::numeric[])
+    AS u(product_id, seller_id, name, sku, image, price, quantity, rate)`;
+
+const INSERT_HISTORY = `INSERT INTO order_status_history (order_id, from_status, to_status, note, actor_id, actor_role)
+VALUES ($1, NULL, 'pending', 'Order placed', $2, 'customer')`;
+
+const TAKE_STOCK = `UPDATE products p
+    SET stock_quantity = p.stock_quantity - v.n,
+        status = CASE WHEN p.stock_quantity - v.n = 0 THEN 'out_of_stock'::enum_products_status ELSE p.status END,
+        updated_at = now()
+   FROM (SELECT * FROM unnest($1::uuid[], $2::int[], $3::numeric[]) AS u(id, n, price) ORDER BY id) v
+  WHERE p.id = v.id
+    AND p.stock_quantity >= v.n
+    AND p.status = 'active'
+    AND p.deleted_at IS NULL
+    AND p.price = v.price
+  RETURNING p.id`;
+
+interface CartLine {
+  product_id: string;
+  quantity: number;
+  name: string;
+  sku: string;
+  image: string | null;
+  price: string;
+  seller_id: string;
+  status: string;
+  deleted_at: Date | null;
+  stock_quantity: number;
+  commission_rate: string;
+}
+
+/** An answer decided inside the transaction: it is rolled back and this is sent. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(code);
+  }
+}
+
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
   res.end(json);
+}
+
+function fail(res: http.ServerResponse, error: unknown): void {
+  if (error instanceof Refusal) send(res, error.status, { success: false, error: { code: error.code } });
+  else send(res, 500, { success: false, error: (error as Error).message });
+}
+
+function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      try {
+        resolve(chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>));
+      } catch {
+        reject(new Refusal(400, 'INVALID_JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function customerOf(req: http.IncomingMessage): string {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!match || !UUID.test(match[1])) throw new Refusal(401, 'NO_TOKEN');
+  return match[1];
+}
+
+function toMinor(amount: string): number {
+  return Math.round(Number(amount) * 100);
+}
+
+function fromMinor(minor: number): string {
+  return (minor / 100).toFixed(2);
+}
+
+function orderNumber(now: Date = new Date()): string {
+  let suffix = '';
+  for (let i = 0; i < 6; i += 1) suffix += ORDER_NUMBER_ALPHABET[randomInt(ORDER_NUMBER_ALPHABET.length)];
+  return `ORD-${now.toISOString().slice(0, 10).replace(/-/g, '')}-${suffix}`;
+}
+
+/** BEGIN … COMMIT on one pooled connection, run again on a deadlock or serialization failure (as the API's inTransaction). */
+async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      const code = (error as { code?: string }).code;
+      if (!code || !RETRYABLE.has(code) || attempt >= ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** (attempt - 1) * (0.5 + Math.random())));
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+async function addToCart(req: http.IncomingMessage): Promise<{ id: string }> {
+  const userId = customerOf(req);
+  const body = await readJson(req);
+  const productId = String(body.productId ?? '');
+  const quantity = Number(body.quantity ?? 1);
+  if (!UUID.test(productId) || !Number.isInteger(quantity) || quantity < 1) throw new Refusal(400, 'VALIDATION_ERROR');
+  const { rows } = await pool.query<{ id: string }>(ADD_TO_CART, [userId, productId, quantity]);
+  if (!rows[0]) throw new Refusal(409, 'INSUFFICIENT_STOCK');
+  return rows[0];
+}
+
+async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderNumber: string; totalAmount: string }> {
+  const userId = customerOf(req);
+  const body = await readJson(req);
+  if (!body.shippingAddress || typeof body.shippingAddress !== 'object') throw new Refusal(400, 'VALIDATION_ERROR');
+  const shippingAddress = JSON.stringify(body.shippingAddress);
+  return inTransaction(async (client) => {
+    const { rows: lines } = await client.query<CartLine>(CART_LINES, [userId, DEFAULT_COMMISSION_RATE]);
+    if (lines.length === 0) throw new Refusal(400, 'CART_EMPTY');
+    if (lines.some((line) => line.status !== 'active' || line.deleted_at !== null || line.stock_quantity < line.quantity)) {
+      throw new Refusal(409, 'INSUFFICIENT_STOCK');
+    }
+    const total = fromMinor(lines.reduce((sum, line) => sum + toMinor(line.price) * line.quantity, 0));
+    // A number taken by another order leaves the insert without a row: draw again (as the API does).
+    let order: { id: string; order_number: string } | undefined;
+    for (let attempt = 0; attempt < 10 && !order; attempt += 1) {
+      const inserted = await client.query<{ id: string; order_number: string }>(INSERT_ORDER, [orderNumber(), userId, CURRENCY, total, shippingAddress, PAYMENT_TIMEOUT_MINUTES]);
+      order = inserted.rows[0];
+    }
+    if (!order) throw new Error('Could not draw a free order number in 10 tries');
+    await client.query(INSERT_LINES, [
+      order.id,
+      lines.map((line) => line.product_id),
+      lines.map((line) => line.seller_id),
+      lines.map((line) => line.name),
+      lines.map((line) => line.sku),
+      lines.map((line) => line.image),
+      lines.map((line) => line.price),
+      lines.map((line) => line.quantity),
+      lines.map((line) => line.commission_rate),
+    ]);
+    await client.query(INSERT_HISTORY, [order.id, userId]);
+    await client.query(CLEAR_CART, [userId]);
+    // Lines come sorted by product id (ORDER BY ci.product_id), so the arrays are too.
+    const taken = await client.query(TAKE_STOCK, [lines.map((line) => line.product_id), lines.map((line) => line.quantity), lines.map((line) => line.price)]);
+    if (taken.rowCount !== lines.length) throw new Refusal(409, 'INSUFFICIENT_STOCK');
+    return { id: order.id, orderNumber: order.order_number, totalAmount: total };
+  });
+}
+
+async function clearCart(req: http.IncomingMessage): Promise<Record<string, never>> {
+  await pool.query(CLEAR_CART, [customerOf(req)]);
+  return {};
+}
+
+function answer<T>(res: http.ServerResponse, status: number, work: Promise<T>): undefined {
+  work.then(
+    (data) => send(res, status, { success: true, data }),
+    (error: unknown) => fail(res, error),
+  );
+  return undefined;
 }
 
 const server = http.createServer((req, res) => {
@@ -44,6 +254,9 @@ const server = http.createServer((req, res) => {
     );
     return undefined;
   }
+  if (url.pathname === '/cart/items' && req.method === 'POST') return answer(res, 201, addToCart(req));
+  if (url.pathname === '/cart' && req.method === 'DELETE') return answer(res, 200, clearCart(req));
+  if (url.pathname === '/orders' && req.method === 'POST') return answer(res, 201, checkout(req));
   return send(res, 404, { success: false });
 });
 

@@ -6,18 +6,41 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Presets, SingleBar } from 'cli-progress';
+import { Pool } from 'pg';
 import { QueryTypes } from 'sequelize';
 import { closeDatabase, initDatabase } from '../src/db';
 import { runPending } from '../src/db/bootstrap';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { generateCatalog } from '../src/db/seed/catalog';
 import { freePort } from '../src/utils/net';
+import {
+  API_ENDPOINTS,
+  audit,
+  BARE_ENDPOINTS,
+  cpuTimes,
+  createCustomers,
+  databaseCounters,
+  pickTwo,
+  PLENTY,
+  randomPassword,
+  runCheckoutLoop,
+  signIn,
+  stockOf,
+  type Audit,
+  type Customer,
+  type Endpoints,
+  type LoopResult,
+} from './checkout';
 
 /**
  * npm run bench: seeds 10,000 products into a fresh embedded PostgreSQL, starts the API in
  * production mode and a bare node:http + pg server that runs the same SQL, drives both with
- * autocannon (50 connections, 10 s after a warm-up), and writes the table to docs/PERFORMANCE.md.
- * BENCH_PRODUCTS, BENCH_SECONDS, BENCH_CONNECTIONS change the sizes.
+ * autocannon (50 connections, 10 s after a warm-up), then runs the checkout rows (50 customers in a
+ * closed loop: add to cart, check out, again; see bench/checkout.ts) against both, and writes the
+ * tables to docs/PERFORMANCE.md. BENCH_PRODUCTS, BENCH_SECONDS, BENCH_CONNECTIONS (also the number
+ * of customers) and BENCH_CHECKOUT_POOL (products the checkout row draws from) change the sizes.
+ * `npm run bench -- --checkout-only` runs the checkout rows alone and prints them without
+ * writing docs/PERFORMANCE.md.
  */
 
 const root = path.resolve(__dirname, '..');
@@ -25,6 +48,8 @@ const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const CHECKOUT_POOL = Number(process.env.BENCH_CHECKOUT_POOL ?? 100);
+const CHECKOUT_ONLY = process.argv.includes('--checkout-only');
 
 interface Scenario {
   name: string;
@@ -121,6 +146,166 @@ function row(cells: Array<string | number>): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+interface CheckoutSide {
+  result: LoopResult;
+  audit: Audit;
+}
+
+interface CheckoutRow {
+  name: string;
+  api: CheckoutSide;
+  bare: CheckoutSide;
+}
+
+interface CheckoutServers {
+  databaseUrl: string;
+  apiUrl: string;
+  apiPid: number;
+  bareUrl: string;
+  barePid: number;
+}
+
+/** One closed-loop run of fresh customers against one server, and the audit of the stock it took. */
+async function checkoutSide(
+  db: Pool,
+  label: string,
+  target: { baseUrl: string; endpoints: Endpoints; pid: number; tokensOf: (customers: Customer[], password: string) => Promise<string[]> },
+  products: string[],
+  pickProducts: () => string[],
+): Promise<CheckoutSide> {
+  const password = randomPassword();
+  const customers = await createCustomers(db, label, CONNECTIONS, password);
+  const tokens = await target.tokensOf(customers, password);
+  const before = await stockOf(db, products);
+  const countersBefore = await databaseCounters(db);
+  const cpuBefore = cpuTimes(target.pid);
+  const wallBefore = Date.now();
+  const result = await runCheckoutLoop({
+    baseUrl: target.baseUrl,
+    endpoints: target.endpoints,
+    tokens,
+    pickProducts,
+    warmupSeconds: WARMUP_SECONDS,
+    seconds: SECONDS,
+    rssMb: () => rssMb(target.pid),
+  });
+  const cpuAfter = cpuTimes(target.pid);
+  const wall = (Date.now() - wallBefore) / 1000;
+  // Let every backend flush its statistics before they are read.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const countersAfter = await databaseCounters(db);
+  const checked = await audit(db, customers, before);
+  log(
+    `  ${label}: ${result.ordersPerSecond} orders/s, checkout p50 ${result.p50} ms, p99 ${result.p99} ms, add to cart p50 ${result.addP50} ms, p99 ${result.addP99} ms, ` +
+      `${result.errors} errors; ${result.placed} orders answered 201, ${checked.orders} in the database; ${checked.unitsOrdered} units ordered, ` +
+      `${checked.unitsTaken} taken; ${checked.mismatched} products off, ${checked.negative} below zero, ${checked.cartsLeft} carts left with lines; ` +
+      `database: ${countersAfter.commits - countersBefore.commits} commits, ${countersAfter.rollbacks - countersBefore.rollbacks} rollbacks, ` +
+      `${countersAfter.deadlocks - countersBefore.deadlocks} deadlocks; server CPU ${Math.round(((cpuAfter.process - cpuBefore.process) / wall) * 100)} % of a core, ` +
+      `machine ${Math.round(((cpuAfter.busy - cpuBefore.busy) / Math.max(0.01, cpuAfter.total - cpuBefore.total)) * 100)} % busy`,
+  );
+  for (const sample of result.errorSamples) log(`    error: ${sample}`);
+  return { result, audit: checked };
+}
+
+/**
+ * The checkout rows: a pool of active products and a hot product get plenty of stock; each row
+ * runs fresh customers against the API (signed in through POST /api/auth/login) and then against
+ * the bare server, each audited.
+ */
+async function checkoutRows(servers: CheckoutServers): Promise<CheckoutRow[]> {
+  const db = new Pool({ connectionString: servers.databaseUrl, max: 2 });
+  try {
+    const { rows: picked } = await db.query<{ id: string }>(
+      "SELECT id FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT $1",
+      [CHECKOUT_POOL + 1],
+    );
+    if (picked.length < 3) throw new Error(`checkout: only ${picked.length} active products`);
+    const hot = picked[0].id;
+    const poolIds = picked.slice(1).map((row) => row.id);
+    await db.query('UPDATE products SET stock_quantity = $2, low_stock_alerted_at = NULL, updated_at = now() WHERE id = ANY($1::uuid[])', [
+      picked.map((row) => row.id),
+      PLENTY,
+    ]);
+    await db.query('VACUUM ANALYZE products');
+
+    const api = {
+      baseUrl: servers.apiUrl,
+      endpoints: API_ENDPOINTS,
+      pid: servers.apiPid,
+      tokensOf: (customers: Customer[], password: string) => signIn(servers.apiUrl, customers, password),
+    };
+    // The bare server takes the user id as its token.
+    const bare = { baseUrl: servers.bareUrl, endpoints: BARE_ENDPOINTS, pid: servers.barePid, tokensOf: async (customers: Customer[]) => customers.map((customer) => customer.id) };
+    const rows: CheckoutRow[] = [];
+    const runId = randomBytes(3).toString('hex');
+    for (const [name, products, pick] of [
+      ['checkout', poolIds, pickTwo(poolIds)],
+      ['hot product', [hot], () => [hot]],
+    ] as Array<[string, string[], () => string[]]>) {
+      log(`running: ${name}`);
+      const slug = `${runId}-${name.replace(/\W+/g, '-')}`;
+      const apiSide = await checkoutSide(db, `${slug}-api`, api, products, pick);
+      const bareSide = await checkoutSide(db, `${slug}-bare`, bare, products, pick);
+      rows.push({ name, api: apiSide, bare: bareSide });
+    }
+    return rows;
+  } finally {
+    await db.end();
+  }
+}
+
+function auditCell(side: CheckoutSide): string {
+  const { audit: a, result } = side;
+  const units = `${a.unitsOrdered.toLocaleString('en-US')} ordered = ${a.unitsTaken.toLocaleString('en-US')} taken`;
+  const consistent = a.orders === result.placed && a.cartsLeft === 0;
+  if (a.ok && consistent) return `0 (${units})`;
+  const problems = [
+    `${a.unitsOrdered.toLocaleString('en-US')} ordered, ${a.unitsTaken.toLocaleString('en-US')} taken`,
+    a.mismatched > 0 ? `${a.mismatched} products off` : '',
+    a.negative > 0 ? `${a.negative} below zero` : '',
+    a.orders !== result.placed ? `${a.orders} orders for ${result.placed} answers 201` : '',
+    a.cartsLeft > 0 ? `${a.cartsLeft} carts not emptied` : '',
+  ].filter(Boolean);
+  return `**FAILED**: ${problems.join(', ')}`;
+}
+
+function checkoutTable(rows: CheckoutRow[]): string {
+  const header = row([
+    'request',
+    'orders/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'RSS MB',
+    'bare orders/s',
+    'bare p50 ms',
+    'bare p99 ms',
+    'bare errors',
+    'ratio to bare',
+    'oversell',
+    'bare oversell',
+  ]);
+  const separator = row(Array(13).fill('---'));
+  const lines = rows.map(({ name, api: a, bare: b }) =>
+    row([
+      name,
+      a.result.ordersPerSecond,
+      a.result.p50,
+      a.result.p99,
+      a.result.errors,
+      a.result.rssMb,
+      b.result.ordersPerSecond,
+      b.result.p50,
+      b.result.p99,
+      b.result.errors,
+      `${Math.round((a.result.ordersPerSecond / Math.max(1, b.result.ordersPerSecond)) * 100)} %`,
+      auditCell(a),
+      auditCell(b),
+    ]),
+  );
+  return [header, separator, ...lines].join('\n');
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketplace-bench-'));
@@ -178,6 +363,8 @@ async function main(): Promise<void> {
       JWT_SECRET: randomBytes(48).toString('base64url'),
       JWT_REFRESH_SECRET: randomBytes(48).toString('base64url'),
       RATE_LIMIT_MAX: '100000000',
+      // The checkout rows sign their customers in: the login limit (20 per window) must not refuse them.
+      AUTH_RATE_LIMIT_MAX: '100000000',
       REDIS_URL: '',
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       DATA_DIR: workDir,
@@ -197,7 +384,7 @@ async function main(): Promise<void> {
     await waitFor(`http://127.0.0.1:${barePort}/health`, bare);
 
     const results: Array<{ scenario: Scenario; api: Measurement; uncached: Measurement; bare?: Measurement }> = [];
-    for (const scenario of scenarios) {
+    for (const scenario of CHECKOUT_ONLY ? [] : scenarios) {
       log(`running: ${scenario.name}`);
       const apiResult = await measure(`http://127.0.0.1:${apiPort}`, scenario.name, scenario.path, api.pid ?? 0);
       const uncachedResult = await measure(`http://127.0.0.1:${uncachedPort}`, `${scenario.name} (uncached)`, scenario.path, uncached.pid ?? 0);
@@ -242,7 +429,27 @@ async function main(): Promise<void> {
       ]),
     );
     const table = [header, separator, ...lines].join('\n');
-    log(`\n${table}\n`);
+    if (!CHECKOUT_ONLY) log(`\n${table}\n`);
+
+    // After the catalog rows, so that their reads never meet the orders' writes and dead rows.
+    const checkout = await checkoutRows({
+      databaseUrl: pg.url,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      apiPid: api.pid ?? 0,
+      bareUrl: `http://127.0.0.1:${barePort}`,
+      barePid: bare.pid ?? 0,
+    });
+    const checkoutLines = checkoutTable(checkout);
+    log(`\n${checkoutLines}\n`);
+    const failedAudits = checkout.flatMap((entry) => [entry.api, entry.bare]).filter((side) => auditCell(side).startsWith('**FAILED**'));
+    if (failedAudits.length > 0) {
+      process.stderr.write(`bench: the stock audit failed for ${failedAudits.length} checkout run(s); see the table\n`);
+      process.exitCode = 1;
+    }
+    if (CHECKOUT_ONLY) {
+      log(`--checkout-only: docs/PERFORMANCE.md left as it is (${Math.round((Date.now() - started) / 1000)} s in all)`);
+      return;
+    }
 
     const date = new Date().toISOString().slice(0, 10);
     const pgVersion = execFileSync(path.join(path.dirname(require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`, { paths: [path.dirname(require.resolve('embedded-postgres'))] })), '..', 'native', 'bin', 'postgres'), ['--version'])
@@ -279,6 +486,45 @@ Reading the table:
   the page as two index-driven subqueries, the page chosen from the index before any row is
   read), so the gap to it is the cost of Express, validation, logging and serialization.
 - The bare server counts every time; it has no cache of any kind.
+
+## Checkout
+
+${checkoutLines}
+
+Each row runs ${CONNECTIONS} customers in a closed loop for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up, with the
+bench's own HTTP client (keep-alive, one connection per customer): an iteration puts products in
+the cart (\`POST /api/cart/items\`, quantity 1 each) and checks out (\`POST /api/orders\` with a
+shipping address, no Idempotency-Key), then the next one starts. The customers are fresh
+accounts made in the database (bcrypt-hashed passwords) and signed in through
+\`POST /api/auth/login\` before the clock starts; API and bare server each get their own.
+
+- checkout: two distinct products per order, drawn at random from ${CHECKOUT_POOL.toLocaleString('en-US')} active products
+  given ${PLENTY.toLocaleString('en-US')} units each.
+- hot product: every order is one unit of one product (also given ${PLENTY.toLocaleString('en-US')} units), so
+  every checkout waits for the row lock of the one before it.
+
+Reading the table:
+
+- orders/s counts the checkouts answered 201 within the measured seconds; p50 and p99 are
+  those of the checkout request alone (the cart requests are not in them); errors counts every
+  failed request of the run, any of the three, warm-up included. Ratio to bare compares orders/s.
+- oversell is the audit after each run: no product below zero (the schema's
+  CHECK (stock_quantity >= 0) would also refuse one at any moment, as an error), and for every
+  product the stock taken equals the units its orders hold (the orders in the database also
+  match the 201 answers one for one, and every cart is left empty).
+- The bare server runs the statements of the API's checkout transaction in the same order:
+  the cart read with prices, the order, its lines, its first history row, the cart emptied, and
+  last the stock, taken by one conditional \`UPDATE products … WHERE stock_quantity >= v.n\` over
+  the sorted product ids (run again on a deadlock, as the API's is). Its cart add is one
+  statement (the cart and the line upserted), and it takes the customer's id from the
+  \`Authorization\` header: no token check, no session read.
+- What the API does on top, read from its code: every request verifies the JWT and reads the
+  session; a cart add is a transaction of seven statements and then reads the whole cart back
+  for its answer; a checkout also checks for low stock and reads the order back with its lines
+  before it commits, while it holds the row locks of the stock it took.
+
+Targets: API orders/s at 50 % or more of the bare server, checkout p99 under 150 ms, no errors,
+no oversell.
 `;
     fs.writeFileSync(path.join(root, 'docs', 'PERFORMANCE.md'), document);
     log(`wrote docs/PERFORMANCE.md (${Math.round((Date.now() - started) / 1000)} s in all)`);
