@@ -1,4 +1,4 @@
-import { DatabaseError } from 'sequelize';
+import { DatabaseError, type Transaction } from 'sequelize';
 import { getSequelize } from './index';
 
 /**
@@ -44,14 +44,31 @@ export interface BoundStatement {
   bind: Record<string, unknown>;
 }
 
-export async function selectRows<T>(statement: BoundStatement): Promise<T[]> {
+/**
+ * The rows of a statement, on the transaction's connection when one is given (a unit of work on
+ * a hot write path, such as checkout), else on a pooled one. Errors are Sequelize's
+ * DatabaseError (the original pg error, with its SQLSTATE, as `original`), so the error handler
+ * and the transaction retry read them as they read Sequelize's own.
+ */
+export function selectRows<T>(statement: BoundStatement, transaction?: Transaction): Promise<T[]> {
+  return run<T>(statement, transaction, 'read');
+}
+
+/** Like selectRows, for a statement that writes (on the primary, outside any transaction: one statement is atomic). */
+export function writeRows<T>(statement: BoundStatement): Promise<T[]> {
+  return run<T>(statement, undefined, 'write');
+}
+
+async function run<T>(statement: BoundStatement, transaction: Transaction | undefined, type: 'read' | 'write'): Promise<T[]> {
   const { text, names } = toPositional(statement.sql);
   const values = names.map((name) => {
     if (!(name in statement.bind)) throw new Error(`No value bound for $${name}`);
     return statement.bind[name];
   });
   const manager = getSequelize().connectionManager;
-  const connection = (await manager.getConnection({ type: 'read' })) as unknown as PgConnection;
+  const own = (transaction as unknown as { connection?: PgConnection } | undefined)?.connection;
+  if (transaction && !own) throw new Error('The transaction has no connection yet');
+  const connection = own ?? ((await manager.getConnection({ type })) as unknown as PgConnection);
   try {
     const result = await connection.query(text, values);
     return result.rows as T[];
@@ -59,6 +76,14 @@ export async function selectRows<T>(statement: BoundStatement): Promise<T[]> {
     // The same error class as Sequelize's own queries, so the error handler maps both alike.
     throw new DatabaseError(Object.assign(error as Error, { sql: text, parameters: values }) as never);
   } finally {
-    manager.releaseConnection(connection as never);
+    if (!own) manager.releaseConnection(connection as never);
   }
+}
+
+/**
+ * The rows of one statement of a service: in the transaction when given, else alone on the
+ * primary (a single statement is atomic). Named `$binds`, as Sequelize's `bind`.
+ */
+export function queryRows<T>(sql: string, bind: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
+  return transaction ? selectRows<T>({ sql, bind }, transaction) : writeRows<T>({ sql, bind });
 }

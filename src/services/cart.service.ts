@@ -1,8 +1,8 @@
-import { QueryTypes, type Transaction } from 'sequelize';
-import { getSequelize } from '../db';
+import type { Transaction } from 'sequelize';
+import { queryRows } from '../db/hot-query';
 import { inTransaction } from '../db/transaction';
 import { isUuid, MAX_CART_ITEM_QUANTITY } from '../models';
-import { BadRequestError, NotFoundError, ValidationError } from '../utils/errors';
+import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../utils/errors';
 import { fromMinor, toMinor } from '../utils/money';
 import { hashToken, randomToken } from '../utils/tokens';
 import { insufficientStock } from './stock.service';
@@ -13,6 +13,25 @@ export type CartOwner = { userId: string } | { token: string };
 export const GUEST_CART_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** Distinct products in one cart: bounds the size of an order (and of its totals). */
 export const MAX_CART_LINES = 100;
+
+/**
+ * Adds `quantity` of a product to a cart in one statement. The insert happens only for a product
+ * on sale with enough stock and a cart with room for a new line; the update of a line already
+ * there only when the sum stays within the stock and the per-product limit.
+ */
+const ADD_ITEM = `
+WITH product AS (
+  SELECT id, stock_quantity FROM products WHERE id = $productId AND status = 'active' AND deleted_at IS NULL
+)
+INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
+SELECT $cartId, product.id, $quantity::int FROM product
+ WHERE $quantity::int <= product.stock_quantity
+   AND (EXISTS (SELECT 1 FROM cart_items WHERE cart_id = $cartId AND product_id = $productId)
+        OR (SELECT count(*) FROM cart_items WHERE cart_id = $cartId) < $maxLines::int)
+ON CONFLICT (cart_id, product_id) DO UPDATE
+   SET quantity = ci.quantity + EXCLUDED.quantity, updated_at = now()
+ WHERE ci.quantity + EXCLUDED.quantity <= LEAST($max::int, (SELECT stock_quantity FROM product))
+RETURNING quantity`;
 
 export interface CartProductView {
   id: string;
@@ -81,15 +100,12 @@ function quantityLimit(): ValidationError {
   return new ValidationError([{ field: 'quantity', message: `a cart holds at most ${MAX_CART_ITEM_QUANTITY} of a product` }]);
 }
 
-async function query<T extends object>(sql: string, bind: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
-  return getSequelize().query<T>(sql, { bind, type: QueryTypes.SELECT, transaction });
-}
 
 export class CartService {
   /** Creates a guest cart; the token is shown once and stored only as its hash. */
   async createGuestCart(): Promise<{ cartToken: string; cart: CartView }> {
     const token = randomToken(32);
-    const [row] = await query<{ id: string }>(
+    const [row] = await queryRows<{ id: string }>(
       `INSERT INTO carts (token_hash, expires_at) VALUES ($hash, now() + make_interval(secs => $ttl)) RETURNING id`,
       { hash: hashToken(token), ttl: GUEST_CART_TTL_MS / 1000 },
     );
@@ -107,33 +123,32 @@ export class CartService {
    * have the stock for the new quantity (409 INSUFFICIENT_STOCK).
    */
   async addItem(owner: CartOwner, productId: string, quantity: number): Promise<CartView> {
-    const cartId = await inTransaction(async (transaction) => {
-      const id = await this.ensureCartId(owner, transaction);
-      const product = await this.productForSale(productId, transaction);
-      const [existing] = await query<{ quantity: number }>(
-        'SELECT quantity FROM cart_items WHERE cart_id = $cartId AND product_id = $productId FOR UPDATE',
-        { cartId: id, productId },
-        transaction,
-      );
-      const wanted = (existing?.quantity ?? 0) + quantity;
-      if (wanted > product.stock_quantity || product.status !== 'active') {
-        throw insufficientStock([{ productId, name: product.name, requested: wanted, available: product.status === 'active' ? product.stock_quantity : 0 }]);
-      }
-      if (wanted > MAX_CART_ITEM_QUANTITY) throw quantityLimit();
-      if (!existing) {
-        const [{ lines }] = await query<{ lines: number }>('SELECT count(*)::int AS lines FROM cart_items WHERE cart_id = $cartId', { cartId: id }, transaction);
-        if (lines >= MAX_CART_LINES) throw new BadRequestError('CART_FULL', `A cart holds at most ${MAX_CART_LINES} different products`);
-      }
-      await query(
-        `INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($cartId, $productId, $quantity)
-         ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = $quantity, updated_at = now()`,
-        { cartId: id, productId, quantity: wanted },
-        transaction,
-      );
-      await this.touch(id, transaction);
-      return id;
-    });
+    const cartId = await this.ensureCartId(owner);
+    // One statement: the line is written only if the product is on sale, has the stock for the
+    // new quantity, and the cart has room; otherwise nothing is written and the reason is looked up.
+    const [added] = isUuid(productId)
+      ? await queryRows<{ quantity: number }>(ADD_ITEM, { cartId, productId, quantity, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES })
+      : [];
+    if (!added) await this.explainRefusedAdd(cartId, productId, quantity);
+    if ('token' in owner) await this.touch(cartId);
     return this.view(cartId);
+  }
+
+  /** Why ADD_ITEM wrote nothing, as the error the client gets. */
+  private async explainRefusedAdd(cartId: string, productId: string, quantity: number): Promise<never> {
+    const [product] = isUuid(productId)
+      ? await queryRows<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $productId', { productId })
+      : [];
+    if (!product || !isForSale(product)) throw new NotFoundError('Product');
+    const [existing] = await queryRows<{ quantity: number }>('SELECT quantity FROM cart_items WHERE cart_id = $cartId AND product_id = $productId', { cartId, productId });
+    const wanted = (existing?.quantity ?? 0) + quantity;
+    if (product.status !== 'active' || wanted > product.stock_quantity) {
+      throw insufficientStock([{ productId, name: product.name, requested: wanted, available: product.status === 'active' ? product.stock_quantity : 0 }]);
+    }
+    if (wanted > MAX_CART_ITEM_QUANTITY) throw quantityLimit();
+    if (!existing) throw new BadRequestError('CART_FULL', `A cart holds at most ${MAX_CART_LINES} different products`);
+    // The cart changed between the two statements (a concurrent add or removal): the client may simply try again.
+    throw new ConflictError('CART_CHANGED', 'The cart changed meanwhile; please try again');
   }
 
   /** Sets a line's quantity; 0 removes it. The product must still be on sale and in stock for it. */
@@ -141,18 +156,18 @@ export class CartService {
     const cartId = await inTransaction(async (transaction) => {
       const id = await this.findCartId(owner, { transaction });
       const [item] = id && isUuid(itemId)
-        ? await query<{ product_id: string }>('SELECT product_id FROM cart_items WHERE id = $itemId AND cart_id = $cartId FOR UPDATE', { itemId, cartId: id }, transaction)
+        ? await queryRows<{ product_id: string }>('SELECT product_id FROM cart_items WHERE id = $itemId AND cart_id = $cartId FOR UPDATE', { itemId, cartId: id }, transaction)
         : [];
       if (!id || !item) throw new NotFoundError('CartItem');
       if (quantity === 0) {
-        await query('DELETE FROM cart_items WHERE id = $itemId', { itemId }, transaction);
+        await queryRows('DELETE FROM cart_items WHERE id = $itemId', { itemId }, transaction);
       } else {
-        const [product] = await query<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $id', { id: item.product_id }, transaction);
+        const [product] = await queryRows<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $id', { id: item.product_id }, transaction);
         if (!product || !isForSale(product)) throw new BadRequestError('PRODUCT_UNAVAILABLE', 'This product is no longer for sale; remove it from the cart');
         if (product.status !== 'active' || product.stock_quantity < quantity) {
           throw insufficientStock([{ productId: product.id, name: product.name, requested: quantity, available: product.status === 'active' ? product.stock_quantity : 0 }]);
         }
-        await query('UPDATE cart_items SET quantity = $quantity, updated_at = now() WHERE id = $itemId', { itemId, quantity }, transaction);
+        await queryRows('UPDATE cart_items SET quantity = $quantity, updated_at = now() WHERE id = $itemId', { itemId, quantity }, transaction);
       }
       await this.touch(id, transaction);
       return id;
@@ -168,7 +183,7 @@ export class CartService {
   async clear(owner: CartOwner): Promise<CartView> {
     const cartId = await this.findCartId(owner);
     if (!cartId) return { ...EMPTY_CART };
-    await query('DELETE FROM cart_items WHERE cart_id = $cartId', { cartId });
+    await queryRows('DELETE FROM cart_items WHERE cart_id = $cartId', { cartId });
     return this.view(cartId);
   }
 
@@ -180,14 +195,14 @@ export class CartService {
   async mergeGuestCart(token: string | undefined, userId: string): Promise<void> {
     if (!token) return;
     await inTransaction(async (transaction) => {
-      const [guest] = await query<{ id: string }>(
+      const [guest] = await queryRows<{ id: string }>(
         'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now() FOR UPDATE',
         { hash: hashToken(token) },
         transaction,
       );
       if (!guest) return;
       const userCartId = await this.ensureCartId({ userId }, transaction);
-      await query(
+      await queryRows(
         `INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
          SELECT $userCartId, g.product_id, LEAST(g.quantity, p.stock_quantity, $max)
            FROM cart_items g JOIN products p ON p.id = g.product_id
@@ -200,14 +215,14 @@ export class CartService {
         { userCartId, guestCartId: guest.id, max: MAX_CART_ITEM_QUANTITY },
         transaction,
       );
-      await query('DELETE FROM carts WHERE id = $id', { id: guest.id }, transaction);
+      await queryRows('DELETE FROM carts WHERE id = $id', { id: guest.id }, transaction);
     });
   }
 
   /** The owner's cart id; a user's cart is made on first need (one per user, by a unique index). */
   private async findCartId(owner: CartOwner, options: { create?: boolean; transaction?: Transaction } = {}): Promise<string | null> {
     if ('token' in owner) {
-      const [row] = await query<{ id: string }>(
+      const [row] = await queryRows<{ id: string }>(
         'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now()',
         { hash: hashToken(owner.token) },
         options.transaction,
@@ -215,30 +230,22 @@ export class CartService {
       if (!row) throw cartNotFound();
       return row.id;
     }
-    if (options.create) {
-      await query('INSERT INTO carts (user_id) VALUES ($userId) ON CONFLICT (user_id) DO NOTHING', { userId: owner.userId }, options.transaction);
-    }
-    const [row] = await query<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId', { userId: owner.userId }, options.transaction);
-    return row?.id ?? null;
+    const [row] = await queryRows<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId', { userId: owner.userId }, options.transaction);
+    if (row || !options.create) return row?.id ?? null;
+    await queryRows('INSERT INTO carts (user_id) VALUES ($userId) ON CONFLICT (user_id) DO NOTHING', { userId: owner.userId }, options.transaction);
+    const [created] = await queryRows<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId', { userId: owner.userId }, options.transaction);
+    return created?.id ?? null;
   }
 
-  private async ensureCartId(owner: CartOwner, transaction: Transaction): Promise<string> {
+  private async ensureCartId(owner: CartOwner, transaction?: Transaction): Promise<string> {
     const id = await this.findCartId(owner, { create: true, transaction });
     if (!id) throw new Error('A user cart was not created');
     return id;
   }
 
-  private async productForSale(productId: string, transaction: Transaction): Promise<ProductRow> {
-    const [product] = isUuid(productId)
-      ? await query<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $productId', { productId }, transaction)
-      : [];
-    if (!product || !isForSale(product)) throw new NotFoundError('Product');
-    return product;
-  }
-
   /** A guest cart in use lives on for another 30 days. */
-  private async touch(cartId: string, transaction: Transaction): Promise<void> {
-    await query(
+  private async touch(cartId: string, transaction?: Transaction): Promise<void> {
+    await queryRows(
       `UPDATE carts SET updated_at = now(), expires_at = CASE WHEN user_id IS NULL THEN now() + make_interval(secs => $ttl) ELSE expires_at END WHERE id = $cartId`,
       { cartId, ttl: GUEST_CART_TTL_MS / 1000 },
       transaction,
@@ -246,7 +253,7 @@ export class CartService {
   }
 
   private async view(cartId: string): Promise<CartView> {
-    const rows = await query<CartItemRow>(
+    const rows = await queryRows<CartItemRow>(
       `SELECT ci.id, ci.quantity, p.id AS product_id, p.name, p.slug, p.images->>0 AS image, p.price, p.stock_quantity, p.status, p.deleted_at, p.seller_id
          FROM cart_items ci JOIN products p ON p.id = ci.product_id
         WHERE ci.cart_id = $cartId

@@ -1,5 +1,5 @@
-import { QueryTypes, type Transaction } from 'sequelize';
-import { getSequelize } from '../db';
+import type { Transaction } from 'sequelize';
+import { queryRows } from '../db/hot-query';
 import type { HistoryActorRole, OrderStatus } from '../models';
 import { ConflictError, NotFoundError, type AppError } from '../utils/errors';
 
@@ -86,19 +86,16 @@ export async function moveOrder(orderId: string, to: OrderStatus, options: MoveO
     sets.push(`${column} = $set_${column}`);
   }
   // The row lock of the sub-select is taken first, so `previous` is the state this move leaves.
-  const rows = await getSequelize().query<{ from_status: OrderStatus }>(
+  const rows = await queryRows<{ from_status: OrderStatus }>(
     `UPDATE orders o SET ${sets.join(', ')}
        FROM (SELECT id, status AS from_status FROM orders WHERE id = $id FOR UPDATE) previous
       WHERE o.id = previous.id AND previous.from_status = ANY($allowed::enum_orders_status[])
       RETURNING previous.from_status`,
-    { bind, type: QueryTypes.SELECT, transaction },
+    bind,
+    transaction,
   );
   if (rows.length === 0) {
-    const [current] = await getSequelize().query<{ status: OrderStatus }>('SELECT status FROM orders WHERE id = $id', {
-      bind: { id: orderId },
-      type: QueryTypes.SELECT,
-      transaction,
-    });
+    const [current] = await queryRows<{ status: OrderStatus }>('SELECT status FROM orders WHERE id = $id', { id: orderId }, transaction);
     if (!current) throw new NotFoundError('Order');
     throw (options.refusal ?? ((from: OrderStatus) => invalidTransition(from, to)))(current.status);
   }
@@ -114,12 +111,11 @@ export async function recordHistory(
   to: OrderStatus,
   options: Pick<MoveOptions, 'transaction' | 'actor' | 'note'>,
 ): Promise<void> {
-  await getSequelize().query(
+  await queryRows(
     `INSERT INTO order_status_history (order_id, from_status, to_status, note, actor_id, actor_role)
-     VALUES ($orderId, $from, $to, $note, $actorId, $actorRole)`,
-    {
-      bind: { orderId, from, to, note: options.note ?? null, actorId: options.actor.id, actorRole: options.actor.role },
-      transaction: options.transaction,
-    },
+     VALUES ($orderId, $from::enum_order_status_history_from_status, $to::enum_order_status_history_to_status, $note, $actorId,
+             $actorRole::enum_order_status_history_actor_role)`,
+    { orderId, from, to, note: options.note ?? null, actorId: options.actor.id, actorRole: options.actor.role },
+    options.transaction,
   );
 }

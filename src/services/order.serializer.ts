@@ -172,3 +172,94 @@ export function serializeSellerOrder(order: Order): SellerOrderView {
     items: items.map(serializeOrderItem),
   };
 }
+
+/** An orders row with its lines joined (`item_*` columns), as the checkout statement returns it. */
+export interface PlacedOrderRow {
+  id: string;
+  order_number: string;
+  status: OrderStatus;
+  payment_status: PaymentStatus;
+  payment_provider: PaymentProvider | null;
+  currency: string;
+  subtotal: string;
+  tax_amount: string;
+  shipping_amount: string;
+  discount_amount: string;
+  total_amount: string;
+  amount_paid: string;
+  amount_refunded: string;
+  shipping_address: Address;
+  billing_address: Address | null;
+  notes: string | null;
+  tracking_number: string | null;
+  tracking_url: string | null;
+  disputed: boolean;
+  expires_at: Date | null;
+  paid_at: Date | null;
+  shipped_at: Date | null;
+  delivered_at: Date | null;
+  cancelled_at: Date | null;
+  created_at: Date;
+  item_id: string;
+  item_product_id: string | null;
+  item_seller_id: string;
+  item_product_name: string;
+  item_product_sku: string;
+  item_product_image: string | null;
+  item_unit_price: string;
+  item_quantity: number;
+  item_line_total: string;
+  item_refunded_amount: string;
+  item_fulfillment_status: FulfillmentStatus;
+  item_tracking_number: string | null;
+  item_tracking_url: string | null;
+}
+
+/** The same view as serializeOrder, from the rows of the statement that placed the order (no read back). */
+export function serializePlacedOrder(rows: PlacedOrderRow[]): OrderView {
+  const [order] = rows;
+  return {
+    id: order.id,
+    orderNumber: order.order_number,
+    status: order.status,
+    paymentStatus: order.payment_status,
+    paymentProvider: order.payment_provider,
+    currency: order.currency,
+    subtotal: order.subtotal,
+    taxAmount: order.tax_amount,
+    shippingAmount: order.shipping_amount,
+    discountAmount: order.discount_amount,
+    totalAmount: order.total_amount,
+    amountPaid: order.amount_paid,
+    amountRefunded: order.amount_refunded,
+    shippingAddress: order.shipping_address,
+    billingAddress: order.billing_address,
+    notes: order.notes,
+    trackingNumber: order.tracking_number,
+    trackingUrl: order.tracking_url,
+    disputed: order.disputed,
+    expiresAt: order.expires_at,
+    paidAt: order.paid_at,
+    shippedAt: order.shipped_at,
+    deliveredAt: order.delivered_at,
+    cancelledAt: order.cancelled_at,
+    createdAt: order.created_at,
+    items: [...rows]
+      .sort((a, b) => a.item_id.localeCompare(b.item_id))
+      .map((row) => ({
+        id: row.item_id,
+        productId: row.item_product_id,
+        sellerId: row.item_seller_id,
+        productName: row.item_product_name,
+        productSku: row.item_product_sku,
+        productImage: row.item_product_image,
+        unitPrice: row.item_unit_price,
+        quantity: row.item_quantity,
+        lineTotal: row.item_line_total,
+        refundedAmount: row.item_refunded_amount,
+        fulfillmentStatus: row.item_fulfillment_status,
+        trackingNumber: row.item_tracking_number,
+        trackingUrl: row.item_tracking_url,
+      })),
+  };
+}

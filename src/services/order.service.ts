@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
-import { Op, QueryTypes, literal, type Transaction, type WhereOptions } from 'sequelize';
+import { Op, literal, type Transaction, type WhereOptions } from 'sequelize';
 import { config } from '../config';
 import { getSequelize } from '../db';
+import { queryRows, selectRows } from '../db/hot-query';
 import { inTransaction } from '../db/transaction';
 import { sendEmail } from '../jobs/email.job';
 import {
@@ -21,9 +22,9 @@ import { logger } from '../utils/logger';
 import { formatMoney, fromMinor, toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
 import { orderTotals } from './money-rules';
-import { canMove, moveOrder, recordHistory, SYSTEM_ACTOR, type Actor } from './order-state';
+import { canMove, moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
 import { paymentService } from './payment.service';
-import { serializeOrder, serializeSellerOrder, type OrderView, type SellerOrderView } from './order.serializer';
+import { serializeOrder, serializePlacedOrder, serializeSellerOrder, type OrderView, type PlacedOrderRow, type SellerOrderView } from './order.serializer';
 import { insufficientStock, restockOrder, takeStock, type StockShortfall } from './stock.service';
 
 export interface CheckoutInput {
@@ -85,6 +86,34 @@ export interface FulfilInput {
 type ReservedRefund = Awaited<ReturnType<typeof paymentService.refundEverythingIn>>;
 
 const IDEMPOTENCY_TTL_HOURS = 24;
+
+const PLACE_ORDER = `
+WITH placed AS (
+  INSERT INTO orders (order_number, user_id, currency, subtotal, tax_amount, shipping_amount, discount_amount, total_amount,
+                      shipping_address, billing_address, notes, expires_at)
+  VALUES ($orderNumber, $userId, $currency, $subtotal, $tax, $shipping, $discount, $total, $shippingAddress::jsonb, $billingAddress::jsonb, $notes,
+          now() + make_interval(mins => $timeout::int))
+  ON CONFLICT (order_number) DO NOTHING
+  RETURNING *
+), lines AS (
+  INSERT INTO order_items (order_id, product_id, seller_id, product_name, product_sku, product_image, unit_price, quantity, line_total, commission_rate)
+  SELECT placed.id, u.product_id, u.seller_id, u.name, u.sku, u.image, u.price, u.quantity, u.price * u.quantity, u.rate
+    FROM placed,
+         unnest($productIds::uuid[], $sellerIds::uuid[], $names::text[], $skus::text[], $images::text[], $prices::numeric[], $quantities::int[], $rates::numeric[])
+           AS u(product_id, seller_id, name, sku, image, price, quantity, rate)
+  RETURNING *
+), history AS (
+  INSERT INTO order_status_history (order_id, from_status, to_status, note, actor_id, actor_role)
+  SELECT placed.id, NULL, 'pending', 'Order placed', $userId, $actorRole::enum_order_status_history_actor_role FROM placed
+), emptied AS (
+  DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $userId) AND EXISTS (SELECT 1 FROM placed)
+)
+SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines.seller_id AS item_seller_id,
+       lines.product_name AS item_product_name, lines.product_sku AS item_product_sku, lines.product_image AS item_product_image,
+       lines.unit_price AS item_unit_price, lines.quantity AS item_quantity, lines.line_total AS item_line_total,
+       lines.refunded_amount AS item_refunded_amount, lines.fulfillment_status AS item_fulfillment_status,
+       lines.tracking_number AS item_tracking_number, lines.tracking_url AS item_tracking_url
+  FROM placed JOIN lines ON lines.order_id = placed.id`;
 const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 const EXPIRY_BATCH = 200;
 
@@ -136,9 +165,6 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-async function select<T extends object>(sql: string, bind: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
-  return getSequelize().query<T>(sql, { bind, type: QueryTypes.SELECT, transaction });
-}
 
 function actorOf(caller: Caller): Actor {
   return { id: caller.id, role: caller.role };
@@ -171,7 +197,7 @@ export class OrderService {
           const replay = await this.claimIdempotencyKey(caller.id, idempotencyKey, requestHash, transaction);
           if (replay) return replay;
         }
-        const lines = await select<CartLineRow>(
+        const lines = await queryRows<CartLineRow>(
           `SELECT ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
                   p.stock_quantity, coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate
              FROM carts c
@@ -196,45 +222,22 @@ export class OrderService {
         if (short.length > 0) throw insufficientStock(short);
 
         const subtotal = lines.reduce((sum, line) => sum + toMinor(line.price) * line.quantity, 0);
-        const totals = orderTotals(subtotal);
-        const orderId = await this.insertOrder(caller.id, input, totals, transaction);
-        await getSequelize().query(
-          `INSERT INTO order_items (order_id, product_id, seller_id, product_name, product_sku, product_image, unit_price, quantity, line_total, commission_rate)
-           SELECT $orderId, u.product_id, u.seller_id, u.name, u.sku, u.image, u.price, u.quantity, u.price * u.quantity, u.rate
-             FROM unnest($productIds::uuid[], $sellerIds::uuid[], $names::text[], $skus::text[], $images::text[], $prices::numeric[], $quantities::int[], $rates::numeric[])
-               AS u(product_id, seller_id, name, sku, image, price, quantity, rate)`,
-          {
-            bind: {
-              orderId,
-              productIds: lines.map((line) => line.product_id),
-              sellerIds: lines.map((line) => line.seller_id),
-              names: lines.map((line) => line.name),
-              skus: lines.map((line) => line.sku),
-              images: lines.map((line) => line.image),
-              prices: lines.map((line) => line.price),
-              quantities: lines.map((line) => line.quantity),
-              rates: lines.map((line) => line.commission_rate),
+        const order = await this.placeOrder(caller, input, lines, orderTotals(subtotal), transaction);
+        if (idempotencyKey) {
+          await selectRows(
+            {
+              sql: `UPDATE idempotency_keys SET response_status = 201, response_body = $body::jsonb, resource_id = $orderId, locked_at = NULL, updated_at = now()
+                     WHERE user_id = $userId AND key = $key`,
+              bind: { body: JSON.stringify(order), orderId: order.id, userId: caller.id, key: idempotencyKey },
             },
             transaction,
-          },
-        );
-        await recordHistory(orderId, null, 'pending', { transaction, actor: actorOf(caller), note: 'Order placed' });
-        await getSequelize().query('DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $userId)', {
-          bind: { userId: caller.id },
-          transaction,
-        });
+          );
+        }
+        // Last: the row locks of the stock are held from here to the commit only.
         await takeStock(
           lines.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: line.price })),
           transaction,
         );
-        const order = serializeOrder(await this.load(orderId, transaction));
-        if (idempotencyKey) {
-          await getSequelize().query(
-            `UPDATE idempotency_keys SET response_status = 201, response_body = $body::jsonb, resource_id = $orderId, locked_at = NULL, updated_at = now()
-              WHERE user_id = $userId AND key = $key`,
-            { bind: { body: JSON.stringify(order), orderId, userId: caller.id, key: idempotencyKey }, transaction },
-          );
-        }
         return { order, replayed: false, status: 201 };
       },
       { name: 'checkout' },
@@ -250,7 +253,7 @@ export class OrderService {
    * (24 h) is taken over.
    */
   private async claimIdempotencyKey(userId: string, key: string, requestHash: string, transaction: Transaction): Promise<CheckoutResult | undefined> {
-    const claimed = await select<{ id: string }>(
+    const claimed = await queryRows<{ id: string }>(
       `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, locked_at, expires_at)
        VALUES ($userId, $key, 'POST', '/api/orders', $requestHash, now(), now() + make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}))
        ON CONFLICT (user_id, key) DO UPDATE
@@ -262,7 +265,7 @@ export class OrderService {
       transaction,
     );
     if (claimed.length > 0) return undefined;
-    const [existing] = await select<{ request_hash: string; path: string; response_status: number | null; response_body: OrderView | null; resource_id: string | null }>(
+    const [existing] = await queryRows<{ request_hash: string; path: string; response_status: number | null; response_body: OrderView | null; resource_id: string | null }>(
       'SELECT request_hash, path, response_status, response_body, resource_id FROM idempotency_keys WHERE user_id = $userId AND key = $key',
       { userId, key },
       transaction,
@@ -274,33 +277,37 @@ export class OrderService {
     return { order: existing.response_body, replayed: true, status: existing.response_status };
   }
 
-  private async insertOrder(userId: string, input: CheckoutInput, totals: ReturnType<typeof orderTotals>, transaction: Transaction): Promise<string> {
-    // A number taken by another order leaves this insert without a row: draw again (the unique index decides).
+  /**
+   * Writes the order, its lines (the snapshot), its first history row, and empties the cart, in
+   * one statement; returns the order as the API shows it, from what the statement wrote.
+   */
+  private async placeOrder(caller: Caller, input: CheckoutInput, lines: CartLineRow[], totals: ReturnType<typeof orderTotals>, transaction: Transaction): Promise<OrderView> {
+    const bind = {
+      userId: caller.id,
+      actorRole: caller.role,
+      currency: config.commerce.currency,
+      subtotal: fromMinor(totals.subtotal),
+      tax: fromMinor(totals.tax),
+      shipping: fromMinor(totals.shipping),
+      discount: fromMinor(totals.discount),
+      total: fromMinor(totals.total),
+      shippingAddress: JSON.stringify(input.shippingAddress),
+      billingAddress: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
+      notes: input.notes ?? null,
+      timeout: config.commerce.paymentTimeoutMinutes,
+      productIds: lines.map((line) => line.product_id),
+      sellerIds: lines.map((line) => line.seller_id),
+      names: lines.map((line) => line.name),
+      skus: lines.map((line) => line.sku),
+      images: lines.map((line) => line.image),
+      prices: lines.map((line) => line.price),
+      quantities: lines.map((line) => line.quantity),
+      rates: lines.map((line) => line.commission_rate),
+    };
+    // A number another order holds makes the statement write nothing (the unique index decides): draw again.
     for (let attempt = 0; attempt < 10; attempt += 1) {
-      const [row] = await select<{ id: string }>(
-        `INSERT INTO orders (order_number, user_id, currency, subtotal, tax_amount, shipping_amount, discount_amount, total_amount,
-                             shipping_address, billing_address, notes, expires_at)
-         VALUES ($orderNumber, $userId, $currency, $subtotal, $tax, $shipping, $discount, $total, $shippingAddress::jsonb, $billingAddress::jsonb, $notes,
-                 now() + make_interval(mins => $timeout))
-         ON CONFLICT (order_number) DO NOTHING
-         RETURNING id`,
-        {
-          orderNumber: newOrderNumber(),
-          userId,
-          currency: config.commerce.currency,
-          subtotal: fromMinor(totals.subtotal),
-          tax: fromMinor(totals.tax),
-          shipping: fromMinor(totals.shipping),
-          discount: fromMinor(totals.discount),
-          total: fromMinor(totals.total),
-          shippingAddress: JSON.stringify(input.shippingAddress),
-          billingAddress: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
-          notes: input.notes ?? null,
-          timeout: config.commerce.paymentTimeoutMinutes,
-        },
-        transaction,
-      );
-      if (row) return row.id;
+      const rows = await selectRows<PlacedOrderRow>({ sql: PLACE_ORDER, bind: { ...bind, orderNumber: newOrderNumber() } }, transaction);
+      if (rows.length > 0) return serializePlacedOrder(rows);
     }
     throw new Error('Could not draw a free order number in 10 tries');
   }
@@ -396,7 +403,7 @@ export class OrderService {
    * Also forgets expired idempotency keys and guest carts. Returns how many orders it cancelled.
    */
   async expireDue(): Promise<number> {
-    const due = await select<{ id: string }>(
+    const due = await queryRows<{ id: string }>(
       `SELECT id FROM orders WHERE status = 'pending' AND expires_at <= now() ORDER BY expires_at LIMIT ${EXPIRY_BATCH}`,
       {},
     );
@@ -437,7 +444,7 @@ export class OrderService {
   async markPaid(orderId: string, admin: Caller, reference?: string | null): Promise<OrderView> {
     if (!isUuid(orderId)) throw new NotFoundError('Order');
     await inTransaction(async (transaction) => {
-      const [order] = await select<LockedOrderRow>(
+      const [order] = await queryRows<LockedOrderRow>(
         'SELECT id, user_id, status, payment_status, payment_provider, order_number, total_amount, currency FROM orders WHERE id = $orderId FOR UPDATE',
         { orderId },
         transaction,
@@ -541,7 +548,7 @@ export class OrderService {
     const note = input.note ?? null;
     if (input.status === 'refunded') {
       // The move happens with the refund that settles what was paid (through the provider, outside any lock).
-      const [current] = await select<{ status: OrderStatus }>('SELECT status FROM orders WHERE id = $orderId', { orderId });
+      const [current] = await queryRows<{ status: OrderStatus }>('SELECT status FROM orders WHERE id = $orderId', { orderId });
       if (!current) throw new NotFoundError('Order');
       if (!canMove(current.status, 'refunded')) throw new ConflictError('INVALID_STATUS_TRANSITION', `An order cannot move from ${current.status} to refunded`);
       await paymentService.refund(orderId, admin, { reason: note });
@@ -607,8 +614,8 @@ export class OrderService {
       orderConditions.push('o.status = $status::enum_orders_status');
     }
     const where = [`o.id IN (SELECT oi.order_id FROM order_items oi WHERE ${lineConditions.join(' AND ')})`, ...orderConditions].join(' AND ');
-    const [{ total }] = await select<{ total: number }>(`SELECT count(*)::int AS total FROM orders o WHERE ${where}`, bind);
-    const rows = await select<{ id: string }>(`SELECT o.id FROM orders o WHERE ${where} ORDER BY o.created_at DESC, o.id DESC LIMIT $limit OFFSET $offset`, bind);
+    const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM orders o WHERE ${where}`, bind);
+    const rows = await queryRows<{ id: string }>(`SELECT o.id FROM orders o WHERE ${where} ORDER BY o.created_at DESC, o.id DESC LIMIT $limit OFFSET $offset`, bind);
     const ids = rows.map((row) => row.id);
     const orders = ids.length === 0 ? [] : await Order.findAll({ where: { id: ids }, include: [{ model: OrderItem, as: 'items', where: { sellerId } }] });
     const byId = new Map(orders.map((order) => [order.id, order]));
@@ -632,15 +639,15 @@ export class OrderService {
   async sellerFulfil(orderId: string, seller: Caller, input: FulfilInput): Promise<SellerOrderView> {
     if (!isUuid(orderId)) throw new NotFoundError('Order');
     return inTransaction(async (transaction) => {
-      const [order] = await select<LockedOrderRow>('SELECT id, status, payment_status FROM orders WHERE id = $orderId FOR UPDATE', { orderId }, transaction);
-      const [{ mine }] = await select<{ mine: number }>(
+      const [order] = await queryRows<LockedOrderRow>('SELECT id, status, payment_status FROM orders WHERE id = $orderId FOR UPDATE', { orderId }, transaction);
+      const [{ mine }] = await queryRows<{ mine: number }>(
         'SELECT count(*)::int AS mine FROM order_items WHERE order_id = $orderId AND seller_id = $sellerId',
         { orderId, sellerId: seller.id },
         transaction,
       );
       if (!order || mine === 0) throw new NotFoundError('Order');
       if (input.itemIds) {
-        const [{ named }] = await select<{ named: number }>(
+        const [{ named }] = await queryRows<{ named: number }>(
           'SELECT count(*)::int AS named FROM order_items WHERE order_id = $orderId AND seller_id = $sellerId AND id = ANY($itemIds::uuid[])',
           { orderId, sellerId: seller.id, itemIds: input.itemIds },
           transaction,
@@ -659,7 +666,7 @@ export class OrderService {
           transaction,
         },
       );
-      const [{ left, numbers }] = await select<{ left: number; numbers: string[] }>(
+      const [{ left, numbers }] = await queryRows<{ left: number; numbers: string[] }>(
         `SELECT count(*) FILTER (WHERE fulfillment_status = 'unfulfilled')::int AS left,
                 coalesce(array_agg(DISTINCT tracking_number) FILTER (WHERE tracking_number IS NOT NULL), '{}') AS numbers
            FROM order_items WHERE order_id = $orderId`,

@@ -1,5 +1,6 @@
-import { QueryTypes, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { getSequelize } from '../db';
+import { queryRows } from '../db/hot-query';
 import { inTransaction } from '../db/transaction';
 import {
   getPaymentProvider,
@@ -76,16 +77,13 @@ interface RefundRow {
 const REFUNDABLE_STATUSES: OrderStatus[] = ['confirmed', 'processing', 'shipped', 'delivered'];
 const SETTLE_RETRY_MS = 30_000;
 
-async function select<T extends object>(sql: string, bind: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
-  return getSequelize().query<T>(sql, { bind, type: QueryTypes.SELECT, transaction });
-}
 
 function providerFailure(error: unknown): UpstreamError {
   return new UpstreamError('PAYMENT_PROVIDER_ERROR', error instanceof PaymentProviderError ? error.message : 'The payment provider did not answer');
 }
 
 async function lockOrder(orderId: string, transaction: Transaction): Promise<OrderRow | undefined> {
-  const [order] = await select<OrderRow>(
+  const [order] = await queryRows<OrderRow>(
     `SELECT id, user_id, status, payment_status, payment_provider, payment_intent_id, total_amount, amount_paid, amount_refunded, currency
        FROM orders WHERE id = $orderId FOR UPDATE`,
     { orderId },
@@ -106,7 +104,7 @@ export class PaymentService {
     const order = await this.ownOrder(orderId, caller);
     if (order.status !== 'pending' || order.payment_status !== 'unpaid') throw new ConflictError('ORDER_NOT_PAYABLE', 'This order is not waiting for a payment');
     if (provider.name === 'manual') {
-      const [updated] = await select<OrderRow>(
+      const [updated] = await queryRows<OrderRow>(
         `UPDATE orders SET payment_provider = 'manual', updated_at = now()
           WHERE id = $id AND status = 'pending' AND payment_status = 'unpaid' AND payment_provider IS DISTINCT FROM 'stripe'
           RETURNING total_amount, currency`,
@@ -123,7 +121,7 @@ export class PaymentService {
         if (intent.status === 'succeeded') throw new ConflictError('ORDER_NOT_PAYABLE', 'This order is paid; its confirmation is on its way');
       }
       if (!order.payment_intent_id || intent!.status === 'canceled') {
-        const [{ attempts }] = await select<{ attempts: number }>(
+        const [{ attempts }] = await queryRows<{ attempts: number }>(
           `SELECT count(*)::int AS attempts FROM transactions WHERE order_id = $id AND type = 'payment' AND provider = 'stripe'`,
           { id: order.id },
         );
@@ -160,7 +158,7 @@ export class PaymentService {
     const order = await this.ownOrder(orderId, caller);
     const provider = getPaymentProvider();
     if (provider.name !== 'stripe') throw new PaymentRequiredError('PAYMENT_NOT_COMPLETED', 'Manual payments are confirmed by an admin once received');
-    const known = await select<{ id: string }>(
+    const known = await queryRows<{ id: string }>(
       `SELECT id FROM transactions WHERE order_id = $orderId AND provider = 'stripe' AND type = 'payment' AND provider_reference = $intentId`,
       { orderId: order.id, intentId },
     );
@@ -180,7 +178,7 @@ export class PaymentService {
 
   private async ownOrder(orderId: string, caller: Caller): Promise<OrderRow> {
     const [order] = isUuid(orderId)
-      ? await select<OrderRow>(
+      ? await queryRows<OrderRow>(
           'SELECT id, user_id, status, payment_status, payment_provider, payment_intent_id, total_amount, amount_paid, amount_refunded, currency FROM orders WHERE id = $orderId',
           { orderId },
         )
@@ -206,7 +204,7 @@ export class PaymentService {
         logger.warn('payment for no known order', { intentId: intent.id, orderId });
         return 'unknown';
       }
-      const [made] = await select<{ id: string }>(
+      const [made] = await queryRows<{ id: string }>(
         `SELECT id FROM transactions WHERE order_id = $orderId AND provider = 'stripe' AND type = 'payment' AND provider_reference = $intentId`,
         { orderId, intentId: intent.id },
         transaction,
@@ -269,7 +267,7 @@ export class PaymentService {
     }
     const verified = event;
     const duplicate = await inTransaction(async (transaction) => {
-      const [row] = await select<{ id: string }>(
+      const [row] = await queryRows<{ id: string }>(
         `INSERT INTO webhook_events (provider, event_id, type, payload) VALUES ('stripe', $eventId, $type, $payload::jsonb)
          ON CONFLICT (provider, event_id) DO NOTHING RETURNING id`,
         { eventId: verified.id, type: verified.type, payload: JSON.stringify(verified.object) },
@@ -285,7 +283,7 @@ export class PaymentService {
 
   /** Applies a recorded event (the job's work). Safe to run again: each effect is guarded. */
   async applyEvent(eventRowId: string): Promise<void> {
-    const [event] = await select<{ id: string; event_id: string; type: string; payload: Record<string, unknown>; status: string }>(
+    const [event] = await queryRows<{ id: string; event_id: string; type: string; payload: Record<string, unknown>; status: string }>(
       'SELECT id, event_id, type, payload, status FROM webhook_events WHERE id = $id',
       { id: eventRowId },
     );
@@ -329,7 +327,7 @@ export class PaymentService {
         return;
       case 'charge.dispute.created': {
         const intentId = String(object.payment_intent ?? '');
-        const flagged = await select<{ id: string }>(
+        const flagged = await queryRows<{ id: string }>(
           `UPDATE orders SET disputed = true, updated_at = now()
             WHERE id IN (SELECT order_id FROM transactions WHERE provider = 'stripe' AND type = 'payment' AND provider_reference = $intentId)
             RETURNING id`,
@@ -351,7 +349,7 @@ export class PaymentService {
     const refunds = (await getPaymentProvider().listRefunds(intentId)).filter((refund) => refund.status === 'succeeded');
     if (refunds.length === 0) return;
     await inTransaction(async (transaction) => {
-      const [owner] = await select<{ order_id: string }>(
+      const [owner] = await queryRows<{ order_id: string }>(
         `SELECT order_id FROM transactions WHERE provider = 'stripe' AND type = 'payment' AND provider_reference = $intentId`,
         { intentId },
         transaction,
@@ -363,12 +361,12 @@ export class PaymentService {
       const order = await lockOrder(owner.order_id, transaction);
       if (!order) return;
       for (const refund of refunds) {
-        const [seen] = await select<{ id: string }>('SELECT id FROM refunds WHERE provider_refund_id = $id', { id: refund.id }, transaction);
+        const [seen] = await queryRows<{ id: string }>('SELECT id FROM refunds WHERE provider_refund_id = $id', { id: refund.id }, transaction);
         if (seen) continue;
         let refundId = refund.refundId && isUuid(refund.refundId) ? refund.refundId : null;
-        const [ours] = refundId ? await select<{ id: string }>('SELECT id FROM refunds WHERE id = $id AND order_id = $orderId', { id: refundId, orderId: order.id }, transaction) : [];
+        const [ours] = refundId ? await queryRows<{ id: string }>('SELECT id FROM refunds WHERE id = $id AND order_id = $orderId', { id: refundId, orderId: order.id }, transaction) : [];
         if (!ours) {
-          const [created] = await select<{ id: string }>(
+          const [created] = await queryRows<{ id: string }>(
             `INSERT INTO refunds (order_id, amount, reason, status) VALUES ($orderId, $amount, 'Refunded in Stripe', 'pending') RETURNING id`,
             { orderId: order.id, amount: fromMinor(refund.amount) },
             transaction,
@@ -420,7 +418,7 @@ export class PaymentService {
 
   /** Paid minus refunded minus refunds still pending, in minor units. */
   private async refundable(order: OrderRow, transaction: Transaction): Promise<number> {
-    const [{ pending }] = await select<{ pending: string }>(
+    const [{ pending }] = await queryRows<{ pending: string }>(
       `SELECT coalesce(sum(amount), 0)::text AS pending FROM refunds WHERE order_id = $orderId AND status = 'pending'`,
       { orderId: order.id },
       transaction,
@@ -429,7 +427,7 @@ export class PaymentService {
   }
 
   private async reserveRefund(order: OrderRow, amount: number, reason: string | null, restock: boolean, actor: Actor, transaction: Transaction): Promise<string> {
-    const [row] = await select<{ id: string }>(
+    const [row] = await queryRows<{ id: string }>(
       `INSERT INTO refunds (order_id, amount, reason, status, restock, created_by) VALUES ($orderId, $amount, $reason, 'pending', $restock, $actorId) RETURNING id`,
       { orderId: order.id, amount: fromMinor(amount), reason, restock, actorId: actor.id },
       transaction,
@@ -462,7 +460,7 @@ export class PaymentService {
 
   /** Re-sends the order's pending refunds (same keys); returns the amounts that completed now. */
   private async settlePendingRefunds(orderId: string, actor: Actor): Promise<number[]> {
-    const pending = await select<{ id: string; amount: string; payment_intent_id: string | null }>(
+    const pending = await queryRows<{ id: string; amount: string; payment_intent_id: string | null }>(
       `SELECT r.id, r.amount, o.payment_intent_id FROM refunds r JOIN orders o ON o.id = r.order_id
         WHERE r.order_id = $orderId AND r.status = 'pending' AND o.payment_provider = 'stripe' ORDER BY r.created_at`,
       { orderId },
@@ -477,7 +475,7 @@ export class PaymentService {
 
   /** Job and retries: completes one pending refund with its own idempotency key. */
   async settleRefundById(refundId: string): Promise<void> {
-    const [row] = await select<{ id: string; amount: string; status: string; payment_intent_id: string | null }>(
+    const [row] = await queryRows<{ id: string; amount: string; status: string; payment_intent_id: string | null }>(
       `SELECT r.id, r.amount, r.status, o.payment_intent_id FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.id = $refundId`,
       { refundId },
     );
@@ -512,7 +510,7 @@ export class PaymentService {
       return false;
     }
     await inTransaction(async (transaction) => {
-      const [row] = await select<{ order_id: string }>('SELECT order_id FROM refunds WHERE id = $refundId', { refundId }, transaction);
+      const [row] = await queryRows<{ order_id: string }>('SELECT order_id FROM refunds WHERE id = $refundId', { refundId }, transaction);
       if (row) await lockOrder(row.order_id, transaction);
       await this.completeRefund(refundId, outcome, actor, transaction);
     }, { name: 'complete refund' });
@@ -526,7 +524,7 @@ export class PaymentService {
    * The caller holds the order's row lock.
    */
   private async completeRefund(refundId: string, outcome: ProviderRefund | null, actor: Actor, transaction: Transaction): Promise<void> {
-    const [refund] = await select<RefundRow>(
+    const [refund] = await queryRows<RefundRow>(
       `UPDATE refunds SET status = 'succeeded', provider_refund_id = $providerId, updated_at = now()
         WHERE id = $refundId AND status = 'pending'
         RETURNING id, order_id, amount, status, restock, reason, created_by`,
@@ -534,7 +532,7 @@ export class PaymentService {
       transaction,
     );
     if (!refund) return;
-    const [order] = await select<OrderRow>(
+    const [order] = await queryRows<OrderRow>(
       `UPDATE orders SET amount_refunded = amount_refunded + $amount,
               payment_status = CASE WHEN amount_refunded + $amount = amount_paid THEN 'refunded' ELSE 'partially_refunded' END::enum_orders_payment_status,
               updated_at = now()
@@ -543,7 +541,7 @@ export class PaymentService {
       { orderId: refund.order_id, amount: refund.amount },
       transaction,
     );
-    const [payment] = await select<{ id: string }>(
+    const [payment] = await queryRows<{ id: string }>(
       `INSERT INTO transactions (order_id, type, provider, provider_reference, amount, currency, status, recorded_by, metadata)
        VALUES ($orderId, 'refund', $provider, $reference, $amount, $currency, 'succeeded', $actorId, $metadata::jsonb) RETURNING id`,
       {
@@ -559,7 +557,7 @@ export class PaymentService {
     );
     await getSequelize().query('UPDATE refunds SET transaction_id = $transactionId WHERE id = $refundId', { bind: { transactionId: payment.id, refundId }, transaction });
 
-    const lines = await select<{ id: string; line_total: string; refunded_amount: string }>(
+    const lines = await queryRows<{ id: string; line_total: string; refunded_amount: string }>(
       'SELECT id, line_total, refunded_amount FROM order_items WHERE order_id = $orderId ORDER BY created_at, id',
       { orderId: refund.order_id },
       transaction,
@@ -615,8 +613,8 @@ export class PaymentService {
       conditions.push('created_at <= $to');
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const [{ total }] = await select<{ total: number }>(`SELECT count(*)::int AS total FROM transactions ${where}`, bind);
-    const rows = await select<{
+    const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM transactions ${where}`, bind);
+    const rows = await queryRows<{
       id: string;
       order_id: string;
       type: TransactionType;

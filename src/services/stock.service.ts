@@ -1,5 +1,5 @@
-import { QueryTypes, type Transaction } from 'sequelize';
-import { getSequelize } from '../db';
+import type { Transaction } from 'sequelize';
+import { queryRows } from '../db/hot-query';
 import { RetryTransactionError } from '../db/transaction';
 import { sendEmail } from '../jobs/email.job';
 import { ConflictError } from '../utils/errors';
@@ -29,6 +29,8 @@ export interface StockShortfall extends Record<string, unknown> {
 
 interface TakenRow {
   id: string;
+  /** At or below its threshold with no low-stock mail sent since it was last above. */
+  needs_alert: boolean;
 }
 
 interface CurrentRow {
@@ -66,7 +68,7 @@ function sortedByProduct(lines: StockLine[]): StockLine[] {
  */
 export async function takeStock(lines: StockLine[], transaction: Transaction): Promise<void> {
   const sorted = sortedByProduct(lines);
-  const taken = await getSequelize().query<TakenRow>(
+  const taken = await queryRows<TakenRow>(
     `UPDATE products p
         SET stock_quantity = p.stock_quantity - v.n,
             status = CASE WHEN p.stock_quantity - v.n = 0 THEN 'out_of_stock'::enum_products_status ELSE p.status END,
@@ -77,24 +79,23 @@ export async function takeStock(lines: StockLine[], transaction: Transaction): P
         AND p.status = 'active'
         AND p.deleted_at IS NULL
         AND p.price = v.price
-      RETURNING p.id`,
-    {
-      bind: { ids: sorted.map((line) => line.productId), quantities: sorted.map((line) => line.quantity), prices: sorted.map((line) => line.unitPrice) },
-      type: QueryTypes.SELECT,
-      transaction,
-    },
+      RETURNING p.id, (p.low_stock_alerted_at IS NULL AND p.stock_quantity <= p.low_stock_threshold) AS needs_alert`,
+    { ids: sorted.map((line) => line.productId), quantities: sorted.map((line) => line.quantity), prices: sorted.map((line) => line.unitPrice) },
+    transaction,
   );
   if (taken.length < sorted.length) await explainShortfall(sorted, new Set(taken.map((row) => row.id)), transaction);
   transaction.afterCommit(forgetCatalogCaches);
-  await alertLowStock(sorted.map((line) => line.productId), transaction);
+  const low = taken.filter((row) => row.needs_alert).map((row) => row.id);
+  if (low.length > 0) await alertLowStock(low, transaction);
 }
 
 /** Why the take fell short: stock (409) or a price that changed under the checkout (run it again). */
 async function explainShortfall(lines: StockLine[], taken: Set<string>, transaction: Transaction): Promise<never> {
   const missing = lines.filter((line) => !taken.has(line.productId));
-  const rows = await getSequelize().query<CurrentRow>(
+  const rows = await queryRows<CurrentRow>(
     `SELECT id, name, stock_quantity, status, deleted_at, price FROM products WHERE id = ANY($ids::uuid[])`,
-    { bind: { ids: missing.map((line) => line.productId) }, type: QueryTypes.SELECT, transaction },
+    { ids: missing.map((line) => line.productId) },
+    transaction,
   );
   const current = new Map(rows.map((row) => [row.id, row]));
   const shortfalls: StockShortfall[] = [];
@@ -110,7 +111,7 @@ async function explainShortfall(lines: StockLine[], taken: Set<string>, transact
 
 /** One mail per product and crossing: the mark is set here and cleared when stock rises above the threshold again. */
 async function alertLowStock(productIds: string[], transaction: Transaction): Promise<void> {
-  const alerts = await getSequelize().query<AlertRow>(
+  const alerts = await queryRows<AlertRow>(
     `UPDATE products p
         SET low_stock_alerted_at = now()
        FROM users u
@@ -119,7 +120,8 @@ async function alertLowStock(productIds: string[], transaction: Transaction): Pr
         AND p.low_stock_alerted_at IS NULL
         AND p.stock_quantity <= p.low_stock_threshold
       RETURNING p.id, p.name, p.stock_quantity, p.low_stock_threshold, u.email AS seller_email, u.name AS seller_name`,
-    { bind: { ids: productIds }, type: QueryTypes.SELECT, transaction },
+    { ids: productIds },
+    transaction,
   );
   for (const alert of alerts) {
     await sendEmail(
@@ -137,7 +139,7 @@ async function alertLowStock(productIds: string[], transaction: Transaction): Pr
  * conditional status move of a cancel or a refund with restock.
  */
 export async function restockOrder(orderId: string, transaction: Transaction, itemIds?: string[]): Promise<void> {
-  await getSequelize().query(
+  await queryRows(
     `UPDATE products p
         SET stock_quantity = p.stock_quantity + v.n,
             status = CASE WHEN p.status = 'out_of_stock' THEN 'active'::enum_products_status ELSE p.status END,
@@ -149,7 +151,8 @@ export async function restockOrder(orderId: string, transaction: Transaction, it
               GROUP BY product_id
               ORDER BY product_id) v
       WHERE p.id = v.id`,
-    { bind: itemIds ? { orderId, itemIds } : { orderId }, transaction },
+    itemIds ? { orderId, itemIds } : { orderId },
+    transaction,
   );
   transaction.afterCommit(forgetCatalogCaches);
 }
