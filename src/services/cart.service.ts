@@ -19,19 +19,37 @@ export const MAX_CART_LINES = 100;
  * on sale with enough stock and a cart with room for a new line; the update of a line already
  * there only when the sum stays within the stock and the per-product limit.
  */
-const ADD_ITEM = `
-WITH product AS (
+const CART_PRODUCT_COLUMNS = `p.id AS product_id, p.name, p.slug, p.images->>0 AS image, p.price, p.stock_quantity, p.status, p.deleted_at, p.seller_id`;
+
+function addItemStatement(owner: CartOwner): string {
+  const cart = 'token' in owner ? `token_hash = $hash AND user_id IS NULL AND expires_at > now()` : `user_id = $userId`;
+  return `
+WITH cart AS (
+  SELECT id FROM carts WHERE ${cart}
+), product AS (
   SELECT id, stock_quantity FROM products WHERE id = $productId AND status = 'active' AND deleted_at IS NULL
+), added AS (
+  INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
+  SELECT cart.id, product.id, $quantity::int FROM cart, product
+   WHERE $quantity::int <= product.stock_quantity
+     AND (EXISTS (SELECT 1 FROM cart_items WHERE cart_id = cart.id AND product_id = product.id)
+          OR (SELECT count(*) FROM cart_items WHERE cart_id = cart.id) < $maxLines::int)
+  ON CONFLICT (cart_id, product_id) DO UPDATE
+     SET quantity = ci.quantity + EXCLUDED.quantity, updated_at = now()
+   WHERE ci.quantity + EXCLUDED.quantity <= LEAST($max::int, (SELECT stock_quantity FROM product))
+  RETURNING id, cart_id, product_id, quantity, created_at
 )
-INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
-SELECT $cartId, product.id, $quantity::int FROM product
- WHERE $quantity::int <= product.stock_quantity
-   AND (EXISTS (SELECT 1 FROM cart_items WHERE cart_id = $cartId AND product_id = $productId)
-        OR (SELECT count(*) FROM cart_items WHERE cart_id = $cartId) < $maxLines::int)
-ON CONFLICT (cart_id, product_id) DO UPDATE
-   SET quantity = ci.quantity + EXCLUDED.quantity, updated_at = now()
- WHERE ci.quantity + EXCLUDED.quantity <= LEAST($max::int, (SELECT stock_quantity FROM product))
-RETURNING quantity`;
+-- The cart as the client sees it, in the same round trip: the statement's own snapshot does not
+-- hold the line it wrote, so that line comes from RETURNING (flagged) and replaces its old copy.
+SELECT true AS written, a.cart_id, a.id, a.quantity, a.created_at, ${CART_PRODUCT_COLUMNS}
+  FROM added a JOIN products p ON p.id = a.product_id
+UNION ALL
+SELECT false, ci.cart_id, ci.id, ci.quantity, ci.created_at, ${CART_PRODUCT_COLUMNS}
+  FROM cart_items ci JOIN products p ON p.id = ci.product_id
+ WHERE ci.cart_id = (SELECT id FROM cart)`;
+}
+
+const ADD_ITEM = { user: addItemStatement({ userId: '' }), guest: addItemStatement({ token: '' }) };
 
 export interface CartProductView {
   id: string;
@@ -123,15 +141,32 @@ export class CartService {
    * have the stock for the new quantity (409 INSUFFICIENT_STOCK).
    */
   async addItem(owner: CartOwner, productId: string, quantity: number): Promise<CartView> {
-    const cartId = await this.ensureCartId(owner);
-    // One statement: the line is written only if the product is on sale, has the stock for the
-    // new quantity, and the cart has room; otherwise nothing is written and the reason is looked up.
-    const [added] = isUuid(productId)
-      ? await queryRows<{ quantity: number }>(ADD_ITEM, { cartId, productId, quantity, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES })
-      : [];
-    if (!added) await this.explainRefusedAdd(cartId, productId, quantity);
-    if ('token' in owner) await this.touch(cartId);
-    return this.view(cartId);
+    // One statement finds the cart, writes the line and reads the cart back; the line is written
+    // only if the product is on sale, has the stock for the new quantity, and the cart has room.
+    // Otherwise nothing is written and the reason is looked up (a user's first add also lands
+    // there, and creates the cart).
+    const add = () =>
+      isUuid(productId)
+        ? queryRows<CartItemRow & { written: boolean; cart_id: string; created_at: Date }>('token' in owner ? ADD_ITEM.guest : ADD_ITEM.user, {
+            ...('token' in owner ? { hash: hashToken(owner.token) } : { userId: owner.userId }),
+            productId,
+            quantity,
+            max: MAX_CART_ITEM_QUANTITY,
+            maxLines: MAX_CART_LINES,
+          })
+        : Promise.resolve([]);
+    let rows = await add();
+    if (!rows.some((row) => row.written) && 'userId' in owner && !(await this.findCartId(owner))) {
+      await this.ensureCartId(owner);
+      rows = await add();
+    }
+    const written = rows.find((row) => row.written);
+    if (!written) await this.explainRefusedAdd(await this.ensureCartId(owner), productId, quantity);
+    if ('token' in owner) await this.touch(written!.cart_id);
+    const lines = rows
+      .filter((row) => row.written || row.id !== written!.id)
+      .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id));
+    return viewOf(written!.cart_id, lines);
   }
 
   /** Why ADD_ITEM wrote nothing, as the error the client gets. */
@@ -254,41 +289,46 @@ export class CartService {
 
   private async view(cartId: string): Promise<CartView> {
     const rows = await queryRows<CartItemRow>(
-      `SELECT ci.id, ci.quantity, p.id AS product_id, p.name, p.slug, p.images->>0 AS image, p.price, p.stock_quantity, p.status, p.deleted_at, p.seller_id
+      `SELECT ci.id, ci.quantity, ${CART_PRODUCT_COLUMNS}
          FROM cart_items ci JOIN products p ON p.id = ci.product_id
         WHERE ci.cart_id = $cartId
         ORDER BY ci.created_at, ci.id`,
       { cartId },
     );
-    let itemCount = 0;
-    let subtotal = 0;
-    const items = rows.map((row): CartItemView => {
-      const lineTotal = toMinor(row.price) * row.quantity;
-      const available = isForSale(row) && row.status === 'active' && row.stock_quantity >= row.quantity;
-      if (available) {
-        itemCount += row.quantity;
-        subtotal += lineTotal;
-      }
-      return {
-        id: row.id,
-        product: {
-          id: row.product_id,
-          name: row.name,
-          slug: row.slug,
-          image: row.image,
-          price: row.price,
-          stockQuantity: row.stock_quantity,
-          status: row.deleted_at ? 'deleted' : row.status,
-          sellerId: row.seller_id,
-        },
-        quantity: row.quantity,
-        unitPrice: row.price,
-        lineTotal: fromMinor(lineTotal),
-        available,
-      };
-    });
-    return { id: cartId, items, itemCount, subtotal: fromMinor(subtotal) };
+    return viewOf(cartId, rows);
   }
+}
+
+/** The cart at current prices: lines whose product is withdrawn or short of stock are shown, flagged, and left out of the totals. */
+function viewOf(cartId: string, rows: CartItemRow[]): CartView {
+  let itemCount = 0;
+  let subtotal = 0;
+  const items = rows.map((row): CartItemView => {
+    const lineTotal = toMinor(row.price) * row.quantity;
+    const available = isForSale(row) && row.status === 'active' && row.stock_quantity >= row.quantity;
+    if (available) {
+      itemCount += row.quantity;
+      subtotal += lineTotal;
+    }
+    return {
+      id: row.id,
+      product: {
+        id: row.product_id,
+        name: row.name,
+        slug: row.slug,
+        image: row.image,
+        price: row.price,
+        stockQuantity: row.stock_quantity,
+        status: row.deleted_at ? 'deleted' : row.status,
+        sellerId: row.seller_id,
+      },
+      quantity: row.quantity,
+      unitPrice: row.price,
+      lineTotal: fromMinor(lineTotal),
+      available,
+    };
+  });
+  return { id: cartId, items, itemCount, subtotal: fromMinor(subtotal) };
 }
 
 export const cartService = new CartService();
