@@ -15,6 +15,11 @@ const DEMO_SELLER_PREFIX = 'demo.seller';
  * customer. Passwords are random and printed once, here; they are stored only as hashes.
  */
 export const up: MigrationFn = async ({ context: { sequelize } }) => {
+  // Whoever runs it (the server's first start, `npm run seed`): demo accounts have published
+  // emails and passwords written to the log, so they must never exist in production.
+  if (config.isProduction) {
+    throw new Error('The demo data is for development and tests; it is never seeded in production (NODE_ENV=production)');
+  }
   const sellerPassword = randomBytes(9).toString('base64url');
   const customerPassword = randomBytes(9).toString('base64url');
   await generateCatalog(sequelize as never, {

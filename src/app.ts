@@ -64,7 +64,18 @@ export function createApp(): Express {
   const openApiDocument = buildOpenApiDocument({ title: `${config.companyName} API`, version: packageJson.version, serverUrl: config.appUrl }, RESPONSE_SCHEMAS);
   publishOpenApiDocument(openApiDocument);
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(openApiDocument, { customSiteTitle: `${config.companyName} API` }));
-  app.use('/uploads', express.static(path.join(config.dataDir, 'uploads'), { index: false, dotfiles: 'deny', fallthrough: true, maxAge: '7d' }));
+  app.use(
+    '/uploads',
+    express.static(path.join(config.dataDir, 'uploads'), {
+      index: false,
+      dotfiles: 'deny',
+      fallthrough: true,
+      maxAge: '7d',
+      // Uploaded images are shown by storefronts on other origins: helmet's same-origin
+      // policy, right for the API, would make browsers refuse them there.
+      setHeaders: (res) => res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin'),
+    }),
+  );
 
   app.use(router);
   app.use(methodNotAllowed());

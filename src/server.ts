@@ -15,7 +15,8 @@ import { logger } from './utils/logger';
 let stopEmbedded: (() => Promise<void>) | undefined;
 
 async function main(): Promise<void> {
-  ensureConfig();
+  const settings = ensureConfig();
+  for (const warning of settings.warnings) logger.warn(warning);
   const closers: Closer[] = [];
   const http: { server?: Server } = {};
   exitOnSignals(() => shutdown(http.server, closers, config.shutdownTimeoutMs));
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
 
   const applied = await runPending(sequelize);
   if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+  // config.seedDemoData is false in production, where an embedded database cannot be configured either.
   if (embedded && config.seedDemoData) await seedDemoDataOnFirstStart();
 
   // Templates compile now, so a missing one stops the start instead of a mail later.
@@ -51,12 +53,14 @@ async function main(): Promise<void> {
   // View counts held in memory are written before the pool closes.
   closers.unshift({ name: 'view counts', close: flushViews }, { name: 'jobs', close: closeJobs }, { name: 'redis', close: closeRedis });
 
-  logger.info(`API ready at ${config.appUrl}/api, docs at ${config.appUrl}/api/docs`, {
+  logger.info('listening', {
     port: config.port,
     env: config.env,
     database: embedded ? `embedded (${embedded.dataDir})` : 'DATABASE_URL',
     jobs: `${getJobs().kind}${runsWorkers ? ', workers in this process' : ''}`,
   });
+  // Alone on its line, last: in development it is the line a person looks for (README, Quick start).
+  logger.info(`API ready at ${config.appUrl}/api, docs at ${config.appUrl}/api/docs`);
 }
 
 main().catch((error: unknown) => {

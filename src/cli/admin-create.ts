@@ -26,7 +26,11 @@ void runCommand('admin:create', async (sequelize) => {
   const created = await getSequelize().transaction(async (transaction) => {
     const existing = await User.findOne({ where: { email }, transaction, lock: transaction.LOCK.UPDATE });
     if (existing) {
-      await existing.update({ role: 'admin', status: 'approved', name, password: passwordHash, passwordChangedAt: new Date() }, { transaction });
+      // Reset links sent for the old password die with it.
+      await existing.update(
+        { role: 'admin', status: 'approved', name, password: passwordHash, passwordChangedAt: new Date(), passwordResetToken: null, passwordResetExpires: null },
+        { transaction },
+      );
       // The password changed: sessions opened with the old one end, as with any password change.
       await sessionService.revokeAllForUser(existing.id, 'password_change', { transaction });
       return false;

@@ -20,6 +20,14 @@ export class ConfigError extends Error {
 }
 
 const MIN_SECRET_LENGTH = 32;
+/**
+ * Bits a production secret must carry once placeholder words and repetition are taken out. A random
+ * 32-character hex string (`openssl rand -hex 16`) estimates at 90 bits or more; `'a' × 32`,
+ * `changeme` repeated or `your-secret-key` estimate near zero.
+ */
+const MIN_SECRET_BITS = 64;
+/** bcrypt costs below this are cheap enough to brute-force a leaked hash table. */
+const MIN_PRODUCTION_BCRYPT_ROUNDS = 10;
 const duration = Joi.string().pattern(/^\d+(ms|s|m|h|d)?$/, 'a duration such as 15m, 7d or 3600');
 const money = Joi.alternatives(Joi.number().min(0).max(99_999_999.99), Joi.string().pattern(/^\d+(\.\d{1,2})?$/));
 const commaList = Joi.string().allow('');
@@ -54,6 +62,7 @@ const envSchema = Joi.object({
   JWT_EXPIRES_IN: duration.default('15m'),
   JWT_REFRESH_EXPIRES_IN: duration.default('7d'),
   BCRYPT_ROUNDS: Joi.number().integer().min(4).max(15).default(12),
+  METRICS_TOKEN: Joi.string(),
 
   STRIPE_SECRET_KEY: Joi.string(),
   STRIPE_WEBHOOK_SECRET: Joi.string(),
@@ -74,6 +83,8 @@ const envSchema = Joi.object({
   CLOUDINARY_API_SECRET: Joi.string(),
   CLOUDINARY_UPLOAD_PREFIX: Joi.string().uri({ scheme: ['http', 'https'] }),
   UPLOAD_MAX_BYTES: Joi.number().integer().min(1024).default(5 * 1024 * 1024),
+  UPLOAD_MAX_PIXELS: Joi.number().integer().min(1).max(1_000_000_000).default(40_000_000),
+  UPLOAD_MAX_PER_HOUR: Joi.number().integer().min(1).default(100),
 
   FRONTEND_URL: Joi.string().uri({ scheme: ['http', 'https'] }).default('http://localhost:3000'),
   APP_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
@@ -114,6 +125,12 @@ const envSchema = Joi.object({
   .unknown(true)
   .prefs({ convert: true, abortEarly: true });
 
+/** Every variable the configuration reads, with the default the schema applies (undefined: none). */
+export function environmentVariables(): Array<{ name: string; defaultValue: unknown }> {
+  const keys = (envSchema.describe().keys ?? {}) as Record<string, { flags?: { default?: unknown } }>;
+  return Object.entries(keys).map(([name, description]) => ({ name, defaultValue: description.flags?.default }));
+}
+
 export type NodeEnv = 'development' | 'production' | 'test';
 
 export interface DatabaseConfig {
@@ -152,6 +169,10 @@ export interface AppConfig {
   };
   cloudinary?: { cloudName: string; apiKey: string; apiSecret: string; uploadPrefix?: string };
   uploadMaxBytes: number;
+  /** Decoded pixels an uploaded image may have (all frames of an animation together). */
+  uploadMaxPixels: number;
+  /** Images one user may upload in any hour. */
+  uploadMaxPerHour: number;
   frontendUrl: string;
   allowedOrigins: string[];
   companyName: string;
@@ -175,6 +196,10 @@ export interface AppConfig {
   publicCacheTtlMs: number;
   jobsInApi: boolean;
   seedDemoData: boolean;
+  /** Bearer token that /metrics requires in production; without one /metrics is hidden there. */
+  metricsToken?: string;
+  /** Settings that are allowed but probably wrong (e.g. localhost links in production), logged at start. */
+  warnings: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -210,15 +235,61 @@ function developmentSecret(dataDir: string, name: string): string {
   return secrets[name];
 }
 
+/** Words of tutorial and template secrets ("your-super-secret-jwt-key-change-this"): they add nothing unguessable. */
+const PLACEHOLDER_WORDS =
+  /changeme|change|secret|your|jwt|key|token|password|passwd|example|placeholder|replace|default|sample|dummy|test|demo|production|prod|refresh|access|super|this|here|insert|todo|admin|qwerty|letmein/gi;
+
+/**
+ * A rough upper bound of the unguessable bits of a secret: placeholder words and separators are
+ * dropped, a repeated unit counts once, and what is left is rated by its Shannon entropy per
+ * character. Length alone says nothing: 32 × 'a' is 32 characters and no secret at all.
+ */
+export function estimatedSecretBits(value: string): number {
+  const core = value.replace(PLACEHOLDER_WORDS, '').replace(/[-_.\s]+/g, '');
+  let period = core.length;
+  for (let candidate = 1; candidate < core.length; candidate += 1) {
+    let repeats = true;
+    for (let i = candidate; i < core.length && repeats; i += 1) repeats = core[i] === core[i - candidate];
+    if (repeats) {
+      period = candidate;
+      break;
+    }
+  }
+  const unit = core.slice(0, period);
+  const counts = new Map<string, number>();
+  for (const char of unit) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let bitsPerChar = 0;
+  for (const count of counts.values()) bitsPerChar -= (count / unit.length) * Math.log2(count / unit.length);
+  return bitsPerChar * unit.length;
+}
+
+/** Production secrets must be long and not guessable; the error names the variable and says how to make one. */
+function assertStrongSecret(value: string, name: string): void {
+  if (value.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`${name} must be at least ${MIN_SECRET_LENGTH} characters in production`, name);
+  }
+  if (estimatedSecretBits(value) < MIN_SECRET_BITS) {
+    throw new ConfigError(
+      `${name} is too easy to guess (a repeated pattern or placeholder words); generate one with: openssl rand -base64 48`,
+      name,
+    );
+  }
+}
+
 function requireSecret(value: unknown, name: string, env: NodeEnv, dataDir: string): string {
   if (typeof value === 'string' && value.length > 0) {
-    if (env === 'production' && value.length < MIN_SECRET_LENGTH) {
-      throw new ConfigError(`${name} must be at least ${MIN_SECRET_LENGTH} characters in production`, name);
-    }
+    if (env === 'production') assertStrongSecret(value, name);
     return value;
   }
   if (env === 'production') throw new ConfigError(`${name} is required in production`, name);
   return developmentSecret(dataDir, name);
+}
+
+const LOCAL_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '0.0.0.0']);
+
+function isLocalUrl(url: string): boolean {
+  const { hostname } = new URL(url);
+  return LOCAL_HOSTNAMES.has(hostname) || hostname.endsWith('.localhost');
 }
 
 function groupIfAny<T>(names: string[], env: Record<string, unknown>, build: () => T): T | undefined {
@@ -263,6 +334,31 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     throw new ConfigError('STRIPE_WEBHOOK_SECRET is required in production when STRIPE_SECRET_KEY is set', 'STRIPE_WEBHOOK_SECRET');
   }
 
+  const databaseUrl = databaseUrlFromParts(env);
+  const warnings: string[] = [];
+  if (nodeEnv === 'production') {
+    // The embedded PostgreSQL lives in DATA_DIR of one machine, with a generated password and no
+    // backups: a production without a configured database would lose its data with the machine.
+    if (!databaseUrl) {
+      throw new ConfigError('DATABASE_URL (or DB_HOST, DB_NAME, DB_USER) is required in production; the embedded PostgreSQL is for development and tests', 'DATABASE_URL');
+    }
+    if (Number(env.BCRYPT_ROUNDS) < MIN_PRODUCTION_BCRYPT_ROUNDS) {
+      throw new ConfigError(`BCRYPT_ROUNDS must be at least ${MIN_PRODUCTION_BCRYPT_ROUNDS} in production`, 'BCRYPT_ROUNDS');
+    }
+    // Demo accounts have known emails and their passwords are logged: never in production.
+    if (present.SEED_DEMO_DATA !== undefined && env.SEED_DEMO_DATA === true) {
+      throw new ConfigError('SEED_DEMO_DATA cannot be true in production: the demo data is for development', 'SEED_DEMO_DATA');
+    }
+    if (env.METRICS_TOKEN) assertStrongSecret(String(env.METRICS_TOKEN), 'METRICS_TOKEN');
+    // Allowed (a staging box may run on localhost) but mails would send customers to a dead link.
+    if (isLocalUrl(String(env.FRONTEND_URL))) {
+      warnings.push(`FRONTEND_URL is ${String(env.FRONTEND_URL)}: links in mails (verification, password reset) will point at localhost`);
+    }
+    if (!env.APP_URL || isLocalUrl(String(env.APP_URL))) {
+      warnings.push(`APP_URL is ${String(env.APP_URL ?? 'not set')}: links to uploaded files stored in DATA_DIR will point at localhost`);
+    }
+  }
+
   const cloudinary = groupIfAny(['CLOUDINARY_CLOUD_NAME', 'CLOUDINARY_API_KEY', 'CLOUDINARY_API_SECRET'], env, () => ({
     cloudName: String(env.CLOUDINARY_CLOUD_NAME),
     apiKey: String(env.CLOUDINARY_API_KEY),
@@ -290,7 +386,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     dataDir,
     appUrl: String(env.APP_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
     db: {
-      url: databaseUrlFromParts(env),
+      url: databaseUrl,
       poolMax: Number(env.DB_POOL_MAX),
       embeddedPort: env.EMBEDDED_PG_PORT as number | undefined,
     },
@@ -309,6 +405,8 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     mail: { from: String(env.MAIL_FROM), smtp },
     cloudinary,
     uploadMaxBytes: Number(env.UPLOAD_MAX_BYTES),
+    uploadMaxPixels: Number(env.UPLOAD_MAX_PIXELS),
+    uploadMaxPerHour: Number(env.UPLOAD_MAX_PER_HOUR),
     frontendUrl: String(env.FRONTEND_URL).replace(/\/$/, ''),
     allowedOrigins: String(env.ALLOWED_ORIGINS)
       .split(',')
@@ -336,7 +434,9 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     listingTotalsTtlMs: Number(env.LISTING_TOTALS_TTL_MS),
     publicCacheTtlMs: Number(env.PUBLIC_CACHE_TTL_MS),
     jobsInApi: env.JOBS_IN_API ?? true,
-    seedDemoData: Boolean(env.SEED_DEMO_DATA),
+    seedDemoData: nodeEnv !== 'production' && Boolean(env.SEED_DEMO_DATA),
+    metricsToken: env.METRICS_TOKEN as string | undefined,
+    warnings,
   };
   return Object.freeze(config);
 }

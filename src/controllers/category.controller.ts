@@ -1,13 +1,16 @@
 import type { Request, Response } from 'express';
-import { categoryService } from '../services/category.service';
+import { categoryNodeJson, categoryService, categoryTreeJson } from '../services/category.service';
 
 export const categoryController = {
+  // Trees are written as JSON text by categoryTreeJson (no recursion limit), not by res.json.
   async tree(_req: Request, res: Response) {
-    res.json({ success: true, data: { categories: await categoryService.tree() } });
+    const categories = categoryTreeJson(await categoryService.tree());
+    res.type('application/json').send(`{"success":true,"data":{"categories":${categories}}}`);
   },
 
   async get(req: Request, res: Response) {
-    res.json({ success: true, data: await categoryService.get(req.validated.params.idOrSlug) });
+    const category = categoryNodeJson(await categoryService.get(req.validated.params.idOrSlug));
+    res.type('application/json').send(`{"success":true,"data":${category}}`);
   },
 
   async create(req: Request, res: Response) {

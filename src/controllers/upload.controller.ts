@@ -1,9 +1,15 @@
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { currentAuth } from '../middleware/auth.middleware';
 import { uploadedFiles } from '../middleware/upload.middleware';
 import { uploadService } from '../services/upload.service';
 
 export const uploadController = {
+  /** Runs before the body is read: a user over the hourly limit sends no bytes to disk. */
+  async checkHourlyLimit(req: Request, _res: Response, next: NextFunction) {
+    await uploadService.assertWithinHourlyLimit(currentAuth(req).user.id, 1);
+    next();
+  },
+
   async uploadImage(req: Request, res: Response) {
     const [image] = await uploadService.store(currentAuth(req).user.id, uploadedFiles(req));
     res.status(201).json({ success: true, data: image, message: 'Image uploaded' });

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import Joi from 'joi';
 import {
@@ -10,11 +11,34 @@ import { AppError, PayloadTooLargeError, RouteNotFoundError, ValidationError } f
 import { logger } from '../utils/logger';
 import { joiDetails } from './validate.middleware';
 
+/**
+ * What Express's router and body-parser (through http-errors) put on the errors they pass on:
+ * `status` is the answer they mean (400 for a path that is not valid percent-encoding, 400 for a
+ * body that cannot be inflated, 415 for an unknown encoding), `type` names body-parser's cases.
+ */
 interface HttpParserError extends Error {
   type?: string;
   status?: number;
+  statusCode?: number;
+  expose?: boolean;
   code?: string;
   field?: string;
+}
+
+/**
+ * The 4xx an error of Express's own layers means. Only http-errors' client errors (marked
+ * `expose`) and the router's URIError count: an SDK's error with a 4xx `statusCode` (Stripe
+ * refusing our request) is our failure, and stays a 500.
+ */
+function clientErrorStatus(error: HttpParserError): number | undefined {
+  const status = error.status ?? error.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  return error.expose === true || error instanceof URIError ? status : undefined;
+}
+
+/** 'Not Acceptable' → 'NOT_ACCEPTABLE': the code of a 4xx that no case below names better. */
+function codeOfStatus(status: number): string {
+  return (STATUS_CODES[status] ?? 'Bad Request').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 }
 
 /** SQLSTATEs that only bad input can cause: the client gets a 400, never a 500. */
@@ -33,8 +57,21 @@ function toAppError(error: unknown): AppError {
       return new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', parserError.message);
     case 'request.aborted':
       return new AppError(400, 'REQUEST_ABORTED', 'The request was aborted');
+    case 'request.size.invalid':
+      return new AppError(400, 'INVALID_BODY', 'The request body is shorter or longer than its Content-Length');
     default:
       break;
+  }
+  const clientStatus = parserError instanceof Error ? clientErrorStatus(parserError) : undefined;
+  if (clientStatus !== undefined) {
+    // The router could not percent-decode a path parameter (e.g. /api/products/abc%ZZ).
+    if (parserError instanceof URIError) return new AppError(400, 'INVALID_URL', 'The URL is not valid percent-encoding');
+    // zlib could not inflate a body sent with Content-Encoding gzip, deflate or br (its errors carry an errno).
+    if (clientStatus === 400 && typeof (parserError as { errno?: unknown }).errno === 'number') {
+      return new AppError(400, 'INVALID_BODY', 'The request body does not match its Content-Encoding');
+    }
+    // Any other 4xx that Express or a parser meant: its status, never a 500.
+    return new AppError(clientStatus, codeOfStatus(clientStatus), STATUS_CODES[clientStatus] ?? 'Bad request');
   }
   if (Joi.isError(error)) return new ValidationError(joiDetails(error));
   if (error instanceof UniqueConstraintError) {

@@ -26,7 +26,10 @@ export type UploadCreationAttributes = Optional<UploadAttributes, 'id' | 'create
   tableName: 'uploads',
   underscored: true,
   timestamps: true,
-  indexes: [{ name: 'uploads_public_id_key', unique: true, fields: ['public_id'] }],
+  indexes: [
+    { name: 'uploads_public_id_key', unique: true, fields: ['public_id'] },
+    { name: 'uploads_uploader_id_created_at_idx', fields: ['uploader_id', 'created_at'] },
+  ],
 })
 export class Upload extends AppModel<UploadAttributes, UploadCreationAttributes> implements UploadAttributes {
   @Column({ type: DataType.UUID, primaryKey: true, defaultValue: DataType.UUIDV4 })

@@ -9,6 +9,8 @@ export interface UserSessionAttributes {
   userId: string;
   /** sha256 hex of the current refresh token. */
   refreshTokenHash: string;
+  /** sha256 hex of the token the last rotation replaced: presenting it again proves a copy was used. */
+  previousRefreshTokenHash: string | null;
   userAgent: string | null;
   ipAddress: string | null;
   expiresAt: Date;
@@ -20,9 +22,9 @@ export interface UserSessionAttributes {
   updatedAt: Date;
 }
 
-export type UserSessionCreationAttributes = Optional<UserSessionAttributes, 'id' | 'createdAt' | 'updatedAt'>;
+export type UserSessionCreationAttributes = Optional<UserSessionAttributes, 'id' | 'previousRefreshTokenHash' | 'createdAt' | 'updatedAt'>;
 
-export type PublicUserSessionAttributes = Omit<UserSessionAttributes, 'refreshTokenHash'>;
+export type PublicUserSessionAttributes = Omit<UserSessionAttributes, 'refreshTokenHash' | 'previousRefreshTokenHash'>;
 
 @Table({
   tableName: 'user_sessions',
@@ -46,6 +48,9 @@ export class UserSession
 
   @Column({ type: DataType.STRING(64), allowNull: false })
   refreshTokenHash!: string;
+
+  @Column({ type: DataType.STRING(64), allowNull: true })
+  previousRefreshTokenHash!: string | null;
 
   @Column({ type: DataType.STRING(500), allowNull: true })
   userAgent!: string | null;
@@ -84,6 +89,7 @@ export class UserSession
   override toJSON<T extends PublicUserSessionAttributes = PublicUserSessionAttributes>(): T {
     const json = super.toJSON() as Partial<UserSessionAttributes>;
     delete json.refreshTokenHash;
+    delete json.previousRefreshTokenHash;
     return json as T;
   }
 }

@@ -1,4 +1,4 @@
-import { Op, type Optional } from 'sequelize';
+import { Op, QueryTypes, type Optional } from 'sequelize';
 import { Column, DataType, HasMany, HasOne, Table } from 'sequelize-typescript';
 import { AppModel } from './app-model';
 import { USER_ROLES, USER_STATUSES, type UserRole, type UserStatus } from './enums';
@@ -158,6 +158,23 @@ export class User extends AppModel<UserAttributes, UserCreationAttributes> imple
 
   static findByEmail(email: string): Promise<User | null> {
     return User.findOne({ where: { email: normalizeEmail(email) } });
+  }
+
+  /**
+   * The bcrypt cost most stored password hashes have (undefined without any user). One pass over
+   * the table: callers keep the answer for a while.
+   */
+  static async mostCommonPasswordCost(): Promise<number | undefined> {
+    const rows = await User.sequelize!.query<{ cost: number }>(
+      `SELECT substring(password from 5 for 2)::int AS cost
+         FROM users
+        WHERE password ~ '^[$]2[aby][$][0-9]{2}[$]'
+        GROUP BY 1
+        ORDER BY count(*) DESC, 1 DESC
+        LIMIT 1`,
+      { type: QueryTypes.SELECT },
+    );
+    return rows[0]?.cost;
   }
 
   /** The user whose unexpired password reset token has this sha256 hex hash. */

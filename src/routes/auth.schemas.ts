@@ -7,7 +7,7 @@ export const register = {
     password: password.required(),
     name: personName.required(),
     role: Joi.string().valid('customer', 'seller').default('customer'),
-    storeName: Joi.string().trim().min(2).max(100).when('role', { is: 'seller', then: Joi.required(), otherwise: Joi.forbidden() }),
+    storeName: personName.when('role', { is: 'seller', then: Joi.required(), otherwise: Joi.forbidden() }),
     storeDescription: Joi.string().trim().max(2000).allow('').when('role', { is: 'seller', otherwise: Joi.forbidden() }),
   }),
 };

@@ -2,22 +2,23 @@ import { categoryController as controller } from '../controllers/category.contro
 import { authenticate, authorize } from '../middleware/auth.middleware';
 import { publicCache } from '../middleware/public-cache.middleware';
 import { validate } from '../middleware/validate.middleware';
+import { listOf, ref } from './response.schemas';
 import { ApiRouter } from '../utils/openapi';
 import * as schemas from './category.schemas';
 
 export const categoryRoutes = new ApiRouter('/api/categories', 'Catalog: categories')
-  .get('/', { summary: 'Every category, as a tree of children', returns: 'categories' }, publicCache, validate({}), controller.tree)
+  .get('/', { summary: 'Every category, as a tree of children', returns: 'categories', response: { categories: listOf('CategoryNode') } }, publicCache, validate({}), controller.tree)
   .get(
-    '/:idOrSlug',
-    { summary: 'A category by id or slug, with its sub-categories and its number of listed products (sub-categories included)', returns: 'the category with children, productCount', errors: ['404 CATEGORY_NOT_FOUND'] },
+    '/:id',
+    { summary: 'A category by id or slug, with its sub-categories and its number of listed products (sub-categories included)', returns: 'the category with children, productCount', response: ref('CategoryDetail'), errors: ['404 CATEGORY_NOT_FOUND'] },
     publicCache,
     validate(schemas.show),
     controller.get,
   )
-  .post('/', { summary: 'Create a category', status: 201, returns: 'the category', errors: ['409 CATEGORY_EXISTS'] }, authenticate, authorize('admin'), validate(schemas.create), controller.create)
+  .post('/', { summary: 'Create a category', status: 201, returns: 'the category', response: ref('Category'), errors: ['400 CATEGORY_TOO_DEEP', '409 CATEGORY_EXISTS'] }, authenticate, authorize('admin'), validate(schemas.create), controller.create)
   .patch(
     '/:id',
-    { summary: 'Change or move a category', returns: 'the category', errors: ['400 CATEGORY_CYCLE', '404 CATEGORY_NOT_FOUND', '409 CATEGORY_EXISTS'] },
+    { summary: 'Change or move a category', returns: 'the category', response: ref('Category'), errors: ['400 CATEGORY_CYCLE', '400 CATEGORY_TOO_DEEP', '404 CATEGORY_NOT_FOUND', '409 CATEGORY_EXISTS'] },
     authenticate,
     authorize('admin'),
     validate(schemas.update),
@@ -25,7 +26,7 @@ export const categoryRoutes = new ApiRouter('/api/categories', 'Catalog: categor
   )
   .delete(
     '/:id',
-    { summary: 'Delete an empty category', returns: 'id', errors: ['404 CATEGORY_NOT_FOUND', '409 CATEGORY_NOT_EMPTY'] },
+    { summary: 'Delete an empty category', returns: 'id', response: { id: { type: 'string', format: 'uuid' } }, errors: ['404 CATEGORY_NOT_FOUND', '409 CATEGORY_NOT_EMPTY'] },
     authenticate,
     authorize('admin'),
     validate(schemas.byId),

@@ -36,9 +36,14 @@ export const byId = {
   notFound: 'Category',
 };
 
+// The path names this position `id` like its siblings (/:id/…: one name per position, as OpenAPI
+// tools require); the value may be a slug too, and reaches the controller as idOrSlug.
 export const show = {
   params: Joi.object({
-    idOrSlug: Joi.alternatives().try(uuid, Joi.string().lowercase().max(120).pattern(SLUG)).required(),
-  }),
+    idOrSlug: Joi.alternatives()
+      .try(uuid, Joi.string().lowercase().max(120).pattern(SLUG))
+      .required()
+      .description('The category id, or its slug'),
+  }).rename('id', 'idOrSlug'),
   notFound: 'Category',
 };

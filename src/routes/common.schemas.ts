@@ -5,7 +5,16 @@ export const uuid = Joi.string().guid({ version: ['uuidv1', 'uuidv4', 'uuidv5', 
 export const idParams = Joi.object({ id: uuid.required() });
 export const email = Joi.string().trim().lowercase().max(255).email({ tlds: false });
 export const password = Joi.string().min(8).max(128);
-export const personName = Joi.string().trim().min(2).max(100);
+/**
+ * A name is printed in mails and dashboards: one line, without control characters (line breaks
+ * included) or the bidi overrides that make text read in another order than it is written.
+ */
+export const personName = Joi.string()
+  .trim()
+  .min(2)
+  .max(100)
+  .pattern(/^[^\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u, { name: 'one line' })
+  .messages({ 'string.pattern.name': '{{#label}} must be one line without control characters' });
 export const httpUrl = Joi.string().trim().max(500).uri({ scheme: ['http', 'https'] });
 export const opaqueToken = Joi.string().trim().max(200);
 

@@ -2,6 +2,7 @@ import { productController as controller } from '../controllers/product.controll
 import { authenticate, authorize, optionalAuth } from '../middleware/auth.middleware';
 import { cachePublicResponse, publicCache } from '../middleware/public-cache.middleware';
 import { validate } from '../middleware/validate.middleware';
+import { listOf, pageOf, ref } from './response.schemas';
 import { ApiRouter } from '../utils/openapi';
 import * as schemas from './product.schemas';
 
@@ -14,6 +15,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
         'category includes its sub-categories; tags must all be present; inStock=true keeps products with stock. ' +
         'Ties are broken by id, so pages are stable.',
       returns: 'products, pagination',
+      response: pageOf('products', 'ProductSummary'),
     },
     publicCache,
     validate(schemas.list),
@@ -25,17 +27,19 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
       summary: 'Full-text search of listed products, ranked by relevance',
       description: 'The last word also matches as a prefix ("head" finds "headphones"). A query of only stop words or symbols finds nothing.',
       returns: 'products, query, pagination',
+      response: { ...pageOf('products', 'ProductSummary'), query: { type: 'string' } },
     },
     publicCache,
     validate(schemas.search),
     controller.search,
   )
   .get(
-    '/:idOrSlug',
+    '/:id',
     {
       summary: 'A product by id or slug',
       description: 'Drafts and inactive products are visible to their seller and admins only; costPrice likewise.',
       returns: 'the product with seller, category, discountPercentage, inStock',
+      response: ref('Product'),
       errors: ['404 PRODUCT_NOT_FOUND'],
     },
     // Anonymous hits still count a view; signed-in callers skip the cache (owners see drafts).
@@ -46,7 +50,12 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
   )
   .get(
     '/:id/related',
-    { summary: 'Other active products of the same category, best rated first', returns: 'products', errors: ['404 PRODUCT_NOT_FOUND'] },
+    {
+      summary: 'Other active products of the same category, best rated first',
+      returns: 'products',
+      response: { products: listOf('ProductSummary') },
+      errors: ['404 PRODUCT_NOT_FOUND'],
+    },
     publicCache,
     validate(schemas.related),
     controller.related,
@@ -57,6 +66,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
       summary: 'Create a product (a seller for themself; an admin for the approved seller named by sellerId)',
       status: 201,
       returns: 'the product',
+      response: ref('Product'),
       errors: ['409 SKU_EXISTS'],
     },
     authenticate,
@@ -66,7 +76,12 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
   )
   .patch(
     '/:id',
-    { summary: 'Change a product (its seller or an admin)', returns: 'the product', errors: ['403 RESOURCE_ACCESS_DENIED', '404 PRODUCT_NOT_FOUND', '409 SKU_EXISTS'] },
+    {
+      summary: 'Change a product (its seller or an admin)',
+      returns: 'the product',
+      response: ref('Product'),
+      errors: ['403 RESOURCE_ACCESS_DENIED', '404 PRODUCT_NOT_FOUND', '409 SKU_EXISTS'],
+    },
     authenticate,
     authorize('seller', 'admin'),
     validate(schemas.update),
@@ -74,7 +89,12 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
   )
   .delete(
     '/:id',
-    { summary: 'Delete a product (soft: orders keep their lines)', returns: 'id', errors: ['403 RESOURCE_ACCESS_DENIED', '404 PRODUCT_NOT_FOUND'] },
+    {
+      summary: 'Delete a product (soft: orders keep their lines)',
+      returns: 'id',
+      response: { id: { type: 'string', format: 'uuid' } },
+      errors: ['403 RESOURCE_ACCESS_DENIED', '404 PRODUCT_NOT_FOUND'],
+    },
     authenticate,
     authorize('seller', 'admin'),
     validate(schemas.byId),

@@ -101,10 +101,15 @@ export const byId = {
   notFound: 'Product',
 };
 
+// The path names this position `id` like its siblings (/:id/…: one name per position, as OpenAPI
+// tools require); the value may be a slug too, and reaches the controller as idOrSlug.
 export const show = {
   params: Joi.object({
-    idOrSlug: Joi.alternatives().try(uuid, Joi.string().lowercase().max(280).pattern(SLUG)).required(),
-  }),
+    idOrSlug: Joi.alternatives()
+      .try(uuid, Joi.string().lowercase().max(280).pattern(SLUG))
+      .required()
+      .description('The product id, or its slug'),
+  }).rename('id', 'idOrSlug'),
   notFound: 'Product',
 };
 

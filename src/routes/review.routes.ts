@@ -2,6 +2,7 @@ import { reviewController as controller } from '../controllers/review.controller
 import { authenticate, authorize } from '../middleware/auth.middleware';
 import { publicCache } from '../middleware/public-cache.middleware';
 import { validate } from '../middleware/validate.middleware';
+import { pageOf, ref } from './response.schemas';
 import { ApiRouter } from '../utils/openapi';
 import * as schemas from './review.schemas';
 
@@ -9,7 +10,7 @@ import * as schemas from './review.schemas';
 export const reviewRoutes = new ApiRouter('', 'Catalog: reviews')
   .get(
     '/api/products/:id/reviews',
-    { summary: 'Reviews of a product, newest first or best rated first', returns: 'reviews (each with user {id, name}), pagination', errors: ['404 PRODUCT_NOT_FOUND'] },
+    { summary: 'Reviews of a product, newest first or best rated first', returns: 'reviews (each with user {id, name}), pagination', response: pageOf('reviews', 'Review'), errors: ['404 PRODUCT_NOT_FOUND'] },
     publicCache,
     validate(schemas.listForProduct),
     controller.listForProduct,
@@ -21,6 +22,7 @@ export const reviewRoutes = new ApiRouter('', 'Catalog: reviews')
       description: 'Allowed to a customer with a delivered order line for the product. The product averageRating and reviewCount are updated at once.',
       status: 201,
       returns: 'review, product {id, averageRating, reviewCount}',
+      response: { review: ref('Review'), product: ref('ProductRating') },
       errors: ['403 REVIEW_NOT_ALLOWED', '404 PRODUCT_NOT_FOUND', '409 REVIEW_EXISTS'],
     },
     authenticate,
@@ -33,6 +35,7 @@ export const reviewRoutes = new ApiRouter('', 'Catalog: reviews')
     {
       summary: 'Change your review (admins: any review)',
       returns: 'review, product {id, averageRating, reviewCount}',
+      response: { review: ref('Review'), product: ref('ProductRating') },
       errors: ['403 RESOURCE_ACCESS_DENIED', '404 REVIEW_NOT_FOUND'],
     },
     authenticate,
@@ -44,6 +47,7 @@ export const reviewRoutes = new ApiRouter('', 'Catalog: reviews')
     {
       summary: 'Delete your review (admins: any review)',
       returns: 'product {id, averageRating, reviewCount}',
+      response: { product: ref('ProductRating') },
       errors: ['403 RESOURCE_ACCESS_DENIED', '404 REVIEW_NOT_FOUND'],
     },
     authenticate,

@@ -1,9 +1,10 @@
 import { sellerProfileController as controller } from '../controllers/seller-profile.controller';
 import { authenticate, authorize } from '../middleware/auth.middleware';
 import { validate } from '../middleware/validate.middleware';
+import { ref } from './response.schemas';
 import { ApiRouter } from '../utils/openapi';
 import * as schemas from './seller-profile.schemas';
 
 export const sellerProfileRoutes = new ApiRouter('/api/seller', 'Seller dashboard')
-  .get('/profile', { summary: 'Your store profile, with payout details', returns: 'the profile' }, authenticate, authorize('seller'), validate({}), controller.get)
-  .patch('/profile', { summary: 'Change your store name, description, logo or payout details', returns: 'the profile' }, authenticate, authorize('seller'), validate(schemas.updateProfile), controller.update);
+  .get('/profile', { summary: 'Your store profile, with payout details', returns: 'the profile', response: ref('SellerProfile') }, authenticate, authorize('seller'), validate({}), controller.get)
+  .patch('/profile', { summary: 'Change your store name, description, logo or payout details', returns: 'the profile', response: ref('SellerProfile') }, authenticate, authorize('seller'), validate(schemas.updateProfile), controller.update);

@@ -1,9 +1,10 @@
 import Joi from 'joi';
-import { httpUrl } from './common.schemas';
+import { httpUrl, personName } from './common.schemas';
 
 export const updateProfile = {
   body: Joi.object({
-    storeName: Joi.string().trim().min(2).max(100),
+    // A store name reaches mails and pages: one line, no control characters, like a person's name.
+    storeName: personName,
     storeDescription: Joi.string().trim().max(2000).allow('', null),
     logoUrl: httpUrl.allow(null),
     payoutDetails: Joi.object()

@@ -2,27 +2,44 @@ import { uploadController as controller } from '../controllers/upload.controller
 import { authenticate, authorize } from '../middleware/auth.middleware';
 import { acceptImages } from '../middleware/upload.middleware';
 import { validate } from '../middleware/validate.middleware';
+import { listOf, ref } from './response.schemas';
 import { ApiRouter } from '../utils/openapi';
 import * as schemas from './upload.schemas';
 
 /** Files per request on /images, as the contract says. */
 const MAX_IMAGES = 10;
 
-const fileErrors = ['400 NO_FILE', '400 INVALID_FILE_TYPE', '400 TOO_MANY_FILES', '400 UNEXPECTED_FIELD', '400 INVALID_MULTIPART', '413 FILE_TOO_LARGE', '502 STORAGE_PROVIDER_ERROR'];
+const fileErrors = [
+  '400 NO_FILE',
+  '400 INVALID_FILE_TYPE',
+  '400 IMAGE_TOO_LARGE',
+  '400 TOO_MANY_FILES',
+  '400 UNEXPECTED_FIELD',
+  '400 INVALID_MULTIPART',
+  '413 FILE_TOO_LARGE',
+  '429 RATE_LIMIT_EXCEEDED',
+  '502 STORAGE_PROVIDER_ERROR',
+];
 
-// Authentication runs before the body is read: nobody else's bytes are buffered.
+const contentRule =
+  'Each file must decode as a whole JPEG, PNG, WebP or GIF image (checked by content) of at most UPLOAD_MAX_PIXELS pixels ' +
+  '(default 40 megapixels; all frames of an animation together). A user may upload UPLOAD_MAX_PER_HOUR images (default 100) in any hour.';
+
+// Authentication and the hourly limit run before the body is read: nobody else's bytes reach the disk.
 export const uploadRoutes = new ApiRouter('/api/upload', 'Uploads')
   .post(
     '/image',
     {
       summary: 'Upload one image (JPEG, PNG, WebP or GIF, checked by content)',
-      description: 'multipart/form-data with the file in the field `image`; any other part is refused.',
+      description: `multipart/form-data with the file in the field \`image\`; any other part is refused. ${contentRule}`,
       status: 201,
       returns: 'url, publicId, width, height, format, bytes',
+      response: ref('Upload'),
       errors: fileErrors,
     },
     authenticate,
     validate(schemas.uploadImage),
+    controller.checkHourlyLimit,
     acceptImages('image', 1),
     controller.uploadImage,
   )
@@ -30,14 +47,16 @@ export const uploadRoutes = new ApiRouter('/api/upload', 'Uploads')
     '/images',
     {
       summary: `Upload up to ${MAX_IMAGES} images at once (sellers and admins)`,
-      description: 'multipart/form-data with the files in the field `images`. If one file is refused, none is stored.',
+      description: `multipart/form-data with the files in the field \`images\`. If one file is refused, none is stored. ${contentRule}`,
       status: 201,
       returns: 'images: [{url, publicId, width, height, format, bytes}]',
+      response: { images: listOf('Upload') },
       errors: fileErrors,
     },
     authenticate,
     authorize('seller', 'admin'),
     validate(schemas.uploadImages),
+    controller.checkHourlyLimit,
     acceptImages('images', MAX_IMAGES),
     controller.uploadImages,
   )
@@ -45,8 +64,8 @@ export const uploadRoutes = new ApiRouter('/api/upload', 'Uploads')
     '/:publicId',
     {
       summary: 'Delete an image you uploaded (admins: any image)',
-      description: "Someone else's upload is answered as not found.",
-      errors: ['404 UPLOAD_NOT_FOUND', '502 STORAGE_PROVIDER_ERROR'],
+      description: "Someone else's upload is answered as not found. An image that a product (not deleted) still shows is not deleted: remove it from the product first.",
+      errors: ['404 UPLOAD_NOT_FOUND', '409 UPLOAD_IN_USE', '502 STORAGE_PROVIDER_ERROR'],
     },
     authenticate,
     validate(schemas.deleteImage),

@@ -5,9 +5,10 @@ import { sendEmail } from '../jobs/email.job';
 import { SellerProfile, User } from '../models';
 import { BadRequestError, ConflictError, ForbiddenError, UnauthorizedError, ValidationError } from '../utils/errors';
 import { logger } from '../utils/logger';
-import { burnPasswordCheck, hashPassword, passwordWeakness, verifyPassword } from '../utils/password';
+import { burnPasswordCheck, hashPassword, needsRehash, passwordWeakness, verifyPassword } from '../utils/password';
 import { withUniqueSlug } from '../utils/slug';
 import { hashToken, randomToken } from '../utils/tokens';
+import { sealForMail } from './mail.service';
 import { sessionService, type ClientInfo, type TokenPair } from './session.service';
 import { serializeUser, type UserView } from './user.serializer';
 
@@ -33,6 +34,30 @@ function verificationUrl(token: string): string {
 
 function resetUrl(token: string): string {
   return `${config.frontendUrl}/reset-password?token=${encodeURIComponent(token)}`;
+}
+
+/** How long the cost of the dummy comparison is reused before it is read from the table again. */
+const DUMMY_COST_TTL_MS = 10 * 60 * 1000;
+let dummyCost: { rounds: Promise<number>; readAt: number } | undefined;
+
+/**
+ * The cost of the comparison spent on an unknown email: the one most stored hashes have, not
+ * BCRYPT_ROUNDS. Right after BCRYPT_ROUNDS is raised the accounts still hold hashes of the old
+ * cost (each is made again at its next login), and a dummy at the new cost would answer unknown
+ * emails measurably slower than known ones.
+ */
+function dummyRounds(): Promise<number> {
+  if (!dummyCost || Date.now() - dummyCost.readAt > DUMMY_COST_TTL_MS) {
+    const rounds = User.mostCommonPasswordCost()
+      .then((cost) => cost ?? config.bcryptRounds)
+      .catch(() => {
+        // Read again on the next unknown email rather than keep a guess for ten minutes.
+        dummyCost = undefined;
+        return config.bcryptRounds;
+      });
+    dummyCost = { rounds, readAt: Date.now() };
+  }
+  return dummyCost.rounds;
 }
 
 const LOGIN_REFUSALS: Record<string, () => Error> = {
@@ -83,7 +108,7 @@ export class AuthService {
           );
         }
         await sendEmail(user.email, 'welcome', { name: user.name, isSeller: input.role === 'seller' }, transaction);
-        await sendEmail(user.email, 'email-verification', { name: user.name, verifyUrl: verificationUrl(verification) }, transaction);
+        await sendEmail(user.email, 'email-verification', { name: user.name, verifyUrl: sealForMail(verificationUrl(verification)) }, transaction);
         logger.info('user registered', { userId: user.id, role: user.role });
         if (input.role === 'seller') return { user: serializeUser(user) };
         const tokens = await sessionService.open(user, client, { transaction });
@@ -100,18 +125,25 @@ export class AuthService {
   /**
    * Checks the password before saying anything about the account, and spends the same bcrypt
    * time when the email is unknown, so answers and timing do not reveal which emails exist.
+   * A hash of a lower cost than BCRYPT_ROUNDS is made again with the password just proven.
    */
   async login(email: string, password: string, client: ClientInfo): Promise<AuthResult & TokenPair> {
     const user = await User.findByEmail(email);
-    const valid = user ? await verifyPassword(password, user.password) : await burnPasswordCheck(password, config.bcryptRounds);
+    const valid = user ? await verifyPassword(password, user.password) : await burnPasswordCheck(password, await dummyRounds());
     if (!user || !valid) {
       logger.info('login failed', { event: 'login_failed', ip: client.ip });
       throw new UnauthorizedError('INVALID_CREDENTIALS', 'Invalid email or password');
     }
     const refusal = LOGIN_REFUSALS[user.status];
     if (refusal) throw refusal();
+    const stored = user.password;
+    const rehashed = needsRehash(stored, config.bcryptRounds) ? await hashPassword(password, config.bcryptRounds) : undefined;
     const tokens = await getSequelize().transaction(async (transaction) => {
       await user.update({ lastLoginAt: new Date() }, { transaction });
+      if (rehashed) {
+        // Only over the hash that was checked: a password changed meanwhile is not overwritten.
+        await User.update({ password: rehashed }, { where: { id: user.id, password: stored }, transaction });
+      }
       return sessionService.open(user, client, { transaction });
     });
     logger.info('user logged in', { userId: user.id });
@@ -144,7 +176,10 @@ export class AuthService {
     return serializeUser(user);
   }
 
-  /** Changes the password and revokes every other session of the user, atomically. */
+  /**
+   * Changes the password, revokes every other session of the user and voids an outstanding reset
+   * link (it was asked for under the old password), atomically.
+   */
   async changePassword(userId: string, sessionId: string, currentPassword: string, newPassword: string): Promise<void> {
     requireStrong(newPassword, 'newPassword');
     const user = await User.findByPk(userId);
@@ -154,7 +189,7 @@ export class AuthService {
     }
     const password = await hashPassword(newPassword, config.bcryptRounds);
     await getSequelize().transaction(async (transaction) => {
-      await user.update({ password, passwordChangedAt: new Date() }, { transaction });
+      await user.update({ password, passwordChangedAt: new Date(), passwordResetToken: null, passwordResetExpires: null }, { transaction });
       await sessionService.revokeAllForUser(user.id, 'password_change', { except: sessionId, transaction });
     });
     logger.info('password changed', { userId });
@@ -166,23 +201,35 @@ export class AuthService {
     if (!user || user.status === 'suspended') return;
     const token = randomToken(32);
     await user.update({ passwordResetToken: hashToken(token), passwordResetExpires: new Date(Date.now() + PASSWORD_RESET_TTL_MS) });
-    await sendEmail(user.email, 'password-reset', { name: user.name, resetUrl: resetUrl(token), expiresInMinutes: PASSWORD_RESET_TTL_MS / 60_000 });
+    await sendEmail(user.email, 'password-reset', {
+      name: user.name,
+      resetUrl: sealForMail(resetUrl(token)),
+      expiresInMinutes: PASSWORD_RESET_TTL_MS / 60_000,
+    });
   }
 
-  /** Consumes the token (one conditional update: it cannot be used twice), sets the password, revokes all sessions. */
+  /**
+   * Consumes the token (one conditional update: it cannot be used twice), sets the password,
+   * revokes all sessions. The token is looked up before the password is hashed: a guessed token
+   * costs a query, not a bcrypt hash.
+   */
   async resetPassword(token: string, password: string): Promise<void> {
     requireStrong(password, 'password');
+    const tokenHash = hashToken(token);
+    const invalid = () => new BadRequestError('INVALID_OR_EXPIRED_TOKEN', 'This link is invalid or has expired');
+    if (!(await User.findByValidPasswordResetToken(tokenHash))) throw invalid();
     const passwordHash = await hashPassword(password, config.bcryptRounds);
     await getSequelize().transaction(async (transaction) => {
       const [count, rows] = await User.update(
         { password: passwordHash, passwordResetToken: null, passwordResetExpires: null, passwordChangedAt: new Date() },
         {
-          where: { passwordResetToken: hashToken(token), passwordResetExpires: { [Op.gt]: new Date() } },
+          where: { passwordResetToken: tokenHash, passwordResetExpires: { [Op.gt]: new Date() } },
           returning: true,
           transaction,
         },
       );
-      if (count === 0) throw new BadRequestError('INVALID_OR_EXPIRED_TOKEN', 'This link is invalid or has expired');
+      // Used, replaced or voided by a password change while the new one was being hashed.
+      if (count === 0) throw invalid();
       await sessionService.revokeAllForUser(rows[0].id, 'password_reset', { transaction });
       logger.info('password reset', { userId: rows[0].id });
     });
@@ -201,7 +248,7 @@ export class AuthService {
     if (user.emailVerified) return { alreadyVerified: true };
     const token = randomToken(32);
     await user.update({ emailVerificationToken: hashToken(token), emailVerificationExpires: new Date(Date.now() + EMAIL_VERIFICATION_TTL_MS) });
-    await sendEmail(user.email, 'email-verification', { name: user.name, verifyUrl: verificationUrl(token) });
+    await sendEmail(user.email, 'email-verification', { name: user.name, verifyUrl: sealForMail(verificationUrl(token)) });
     return { alreadyVerified: false };
   }
 }

@@ -1,4 +1,4 @@
-import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError } from 'sequelize';
+import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import { getSequelize } from '../db';
 import { Category, isUuid } from '../models';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../utils/errors';
@@ -50,8 +50,18 @@ interface CategoryRow {
 const CATEGORY_COLUMNS = 'id, name, slug, description, parent_id, image_url, sort_order';
 const ORDER = 'ORDER BY sort_order, name, id';
 
-/** Serializes moves in the tree: two concurrent moves could each pass the cycle check and together make a cycle. */
+/**
+ * Serializes moves and creates under a parent: two concurrent moves could each pass the cycle
+ * check and together make a cycle, or each pass the depth check and together make a tree too deep.
+ */
 const TREE_LOCK = `SELECT pg_advisory_xact_lock(hashtext('catalog.category-tree'))`;
+
+/** Levels a tree may have, a root being level 1 (the contract's limit). */
+export const MAX_CATEGORY_DEPTH = 8;
+
+function tooDeep(): BadRequestError {
+  return new BadRequestError('CATEGORY_TOO_DEEP', `Categories nest at most ${MAX_CATEGORY_DEPTH} levels deep`);
+}
 
 function nodeOf(row: CategoryRow): CategoryNode {
   return {
@@ -88,6 +98,38 @@ function nest(rows: CategoryRow[]): CategoryNode[] {
     else roots.push(node);
   }
   return roots;
+}
+
+/**
+ * JSON text of a forest of nodes, written with an explicit stack. JSON.stringify recurses once per
+ * level and throws past a few thousand levels; a tree written before the depth limit existed (a
+ * 3,000-level chain) must still be served, so nothing here depends on the depth.
+ */
+export function categoryTreeJson(roots: CategoryNode[]): string {
+  const out: string[] = ['['];
+  const stack: Array<{ nodes: CategoryNode[]; next: number }> = [{ nodes: roots, next: 0 }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1];
+    if (frame.next >= frame.nodes.length) {
+      stack.pop();
+      // Closes the children array, then the node that holds it (the outer array at the bottom).
+      out.push(stack.length > 0 ? ']}' : ']');
+      continue;
+    }
+    const node = frame.nodes[frame.next];
+    if (frame.next > 0) out.push(',');
+    frame.next += 1;
+    const { children, ...fields } = node;
+    const flat = JSON.stringify(fields);
+    out.push(flat.slice(0, -1), flat === '{}' ? '"children":[' : ',"children":[');
+    stack.push({ nodes: children, next: 0 });
+  }
+  return out.join('');
+}
+
+/** JSON text of one node and its sub-tree (e.g. a CategoryDetail), as categoryTreeJson writes it. */
+export function categoryNodeJson(node: CategoryNode): string {
+  return categoryTreeJson([node]).slice(1, -1);
 }
 
 function writeError(error: unknown): unknown {
@@ -132,7 +174,11 @@ export class CategoryService {
     return { ...node, productCount: top.product_count };
   }
 
-  /** Creates a category; without a slug one is made from the name (suffixed when taken). */
+  /**
+   * Creates a category; without a slug one is made from the name (suffixed when taken). Under a
+   * parent already at the deepest level it is 400 CATEGORY_TOO_DEEP, checked with the tree lock
+   * held so that no concurrent move makes the parent deeper meanwhile.
+   */
   async create(input: CategoryInput): Promise<CategoryView> {
     const attributes = {
       name: input.name,
@@ -142,9 +188,20 @@ export class CategoryService {
       sortOrder: input.sortOrder ?? 0,
     };
     try {
-      const category = input.slug
-        ? await Category.create({ ...attributes, slug: input.slug })
-        : await withUniqueSlug(input.name, 'categories_slug_key', (slug) => Category.create({ ...attributes, slug }), { maxLength: 120 });
+      const category = await getSequelize().transaction(async (transaction) => {
+        if (attributes.parentId) {
+          await getSequelize().query(TREE_LOCK, { transaction });
+          const { found, depth } = await this.ancestry(attributes.parentId, undefined, transaction);
+          if (!found) throw new ValidationError([{ field: 'parentId', message: 'parentId does not name a category' }]);
+          if (depth + 1 > MAX_CATEGORY_DEPTH) throw tooDeep();
+        }
+        return input.slug
+          ? Category.create({ ...attributes, slug: input.slug }, { transaction })
+          : withUniqueSlug(input.name, 'categories_slug_key', (slug) => Category.create({ ...attributes, slug }, { transaction }), {
+              maxLength: 120,
+              transaction,
+            });
+      });
       forgetCatalogCaches();
       logger.info('category created', { categoryId: category.id });
       return viewOf(category);
@@ -154,9 +211,46 @@ export class CategoryService {
   }
 
   /**
+   * Walks up from `parentId`: whether it exists, its depth (levels from its root, itself
+   * included) and whether `id` is among its ancestors. UNION stops on a cycle; the walk of a chain
+   * deeper than the limit (written before it existed) stops one level past it, which is all a
+   * check needs.
+   */
+  private async ancestry(parentId: string, id: string | undefined, transaction: Transaction): Promise<{ found: boolean; depth: number; cycle: boolean }> {
+    const [walk] = await getSequelize().query<{ found: boolean; depth: number; cycle: boolean }>(
+      `WITH RECURSIVE up AS (
+         SELECT id, parent_id, 1 AS depth FROM categories WHERE id = $parentId::uuid
+         UNION
+         SELECT c.id, c.parent_id, up.depth + 1 FROM categories c JOIN up ON c.id = up.parent_id
+         WHERE up.depth <= $limit AND up.id IS DISTINCT FROM $id::uuid
+       )
+       SELECT count(*) > 0 AS found, coalesce(max(depth), 0)::int AS depth, coalesce(bool_or(id = $id::uuid), false) AS cycle FROM up`,
+      { bind: { parentId, id: id ?? null, limit: MAX_CATEGORY_DEPTH }, type: QueryTypes.SELECT, transaction },
+    );
+    return walk;
+  }
+
+  /** Levels of the sub-tree of `id`, itself included; stops one level past the limit. */
+  private async height(id: string, transaction: Transaction): Promise<number> {
+    const [result] = await getSequelize().query<{ height: number }>(
+      `WITH RECURSIVE down AS (
+         SELECT id, 1 AS depth FROM categories WHERE id = $id::uuid
+         UNION
+         SELECT c.id, down.depth + 1 FROM categories c JOIN down ON c.parent_id = down.id
+         WHERE down.depth <= $limit
+       )
+       SELECT coalesce(max(depth), 0)::int AS height FROM down`,
+      { bind: { id, limit: MAX_CATEGORY_DEPTH }, type: QueryTypes.SELECT, transaction },
+    );
+    return result.height;
+  }
+
+  /**
    * Changes a category. A new parent may not be the category itself nor one of its descendants
-   * (400 CATEGORY_CYCLE), checked by walking the new parent's ancestors inside the transaction,
-   * with the tree lock held so that no concurrent move can invalidate the walk.
+   * (400 CATEGORY_CYCLE), and the moved sub-tree must still end within MAX_CATEGORY_DEPTH levels
+   * (400 CATEGORY_TOO_DEEP): checked by walking the new parent's ancestors and the category's
+   * descendants inside the transaction, with the tree lock held so that no concurrent move or
+   * create can invalidate the walks.
    */
   async update(id: string, changes: CategoryChanges): Promise<CategoryView> {
     try {
@@ -168,17 +262,10 @@ export class CategoryService {
         if (!category) throw new NotFoundError('Category');
         if (moving && changes.parentId !== category.parentId) {
           if (changes.parentId === id) throw new BadRequestError('CATEGORY_CYCLE', 'A category cannot be its own parent');
-          const [walk] = await getSequelize().query<{ found: boolean; cycle: boolean }>(
-            `WITH RECURSIVE up AS (
-               SELECT id, parent_id FROM categories WHERE id = $parentId::uuid
-               UNION
-               SELECT c.id, c.parent_id FROM categories c JOIN up ON c.id = up.parent_id
-             )
-             SELECT count(*) > 0 AS found, coalesce(bool_or(id = $id::uuid), false) AS cycle FROM up`,
-            { bind: { parentId: changes.parentId, id }, type: QueryTypes.SELECT, transaction },
-          );
+          const walk = await this.ancestry(changes.parentId!, id, transaction);
           if (!walk.found) throw new ValidationError([{ field: 'parentId', message: 'parentId does not name a category' }]);
           if (walk.cycle) throw new BadRequestError('CATEGORY_CYCLE', 'A category cannot be moved under one of its own descendants');
+          if (walk.depth + (await this.height(id, transaction)) > MAX_CATEGORY_DEPTH) throw tooDeep();
         }
         const { description, ...rest } = changes;
         category.set({ ...rest, ...(description === undefined ? {} : { description: description || null }) });

@@ -4,6 +4,7 @@ import Handlebars from 'handlebars';
 import { config } from '../config';
 import { createMailTransport, type MailMessage, type MailTransport } from '../integrations/mail';
 import { logger } from '../utils/logger';
+import { seal, unseal } from '../utils/tokens';
 
 export const EMAIL_TEMPLATES = [
   'welcome',
@@ -14,6 +15,7 @@ export const EMAIL_TEMPLATES = [
   'seller-approved',
   'seller-rejected',
   'low-stock',
+  'payout-paid',
 ] as const;
 
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
@@ -27,14 +29,55 @@ export interface EmailOrderItem {
 }
 
 /**
+ * A secret in mail data (a verification or reset link). Mail data waits in the outbox table and
+ * then in the job queue (kept there after the job ran, for job-id deduplication), so a plain link
+ * would sit in storage ready for anyone who reads it: sealed, it is of no use without the
+ * server's secret. The mail service opens it only to render the mail.
+ */
+export interface SealedMailValue {
+  sealed: string;
+}
+
+const MAIL_SEAL_PURPOSE = 'mail-data';
+
+export function sealForMail(value: string): SealedMailValue {
+  return { sealed: seal(value, config.jwt.secret, MAIL_SEAL_PURPOSE) };
+}
+
+function isSealed(value: object): value is SealedMailValue {
+  const keys = Object.keys(value);
+  return keys.length === 1 && keys[0] === 'sealed' && typeof (value as { sealed?: unknown }).sealed === 'string';
+}
+
+/** Line and paragraph breaks, every other control character, and the bidi overrides that reorder what follows them. */
+const OFF_THE_LINE = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]+/gu;
+
+/**
+ * Mail data as templates see it: sealed values opened, and every string kept on the one line the
+ * template puts it on (what would break or reorder the line becomes a space). A name, a store
+ * name or a reason typed by someone else can then not add lines that read as ours in the text
+ * part; HTML parts also escape it.
+ */
+function templateData(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(OFF_THE_LINE, ' ');
+  if (Array.isArray(value)) return depth < 8 ? value.map((item) => templateData(item, depth + 1)) : [];
+  if (value && typeof value === 'object') {
+    if (isSealed(value)) return templateData(unseal(value.sealed, config.jwt.secret, MAIL_SEAL_PURPOSE), depth);
+    if (depth >= 8) return {};
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, templateData(inner, depth + 1)]));
+  }
+  return value;
+}
+
+/**
  * What each template reads. `name` is the recipient's display name ("Hello there" without it).
  * Common fields (`companyName`, `supportEmail`, `frontendUrl`, `year`) are added by the service.
  */
 export interface EmailTemplateData {
   /** `isSeller`: the account waits for approval, so the mail says so instead of "start shopping". */
   welcome: { name?: string; isSeller?: boolean; loginUrl?: string };
-  'email-verification': { name?: string; verifyUrl: string; expiresInMinutes?: number };
-  'password-reset': { name?: string; resetUrl: string; expiresInMinutes?: number };
+  'email-verification': { name?: string; verifyUrl: string | SealedMailValue; expiresInMinutes?: number };
+  'password-reset': { name?: string; resetUrl: string | SealedMailValue; expiresInMinutes?: number };
   'order-confirmation': {
     name?: string;
     orderNumber: string;
@@ -59,6 +102,7 @@ export interface EmailTemplateData {
   };
   'seller-approved': { name?: string; storeName?: string; dashboardUrl?: string };
   'seller-rejected': { name?: string; storeName?: string; reason: string };
+  'payout-paid': { name?: string; amount: string; reference?: string; itemCount: number };
   'low-stock': { name?: string; productName: string; productId: string; stockQuantity: number; lowStockThreshold: number; dashboardUrl?: string };
 }
 
@@ -193,7 +237,7 @@ export class MailService {
   render(template: EmailTemplate, data: Record<string, unknown> = {}): RenderedMail {
     const compiled = this.templates[template];
     if (!compiled) throw new Error(`Unknown email template: ${template}`);
-    const context = { ...commonContext(), ...data };
+    const context = { ...commonContext(), ...(templateData(data) as Record<string, unknown>) };
     return {
       // A header: one line, whatever the template's whitespace.
       subject: compiled.subject(context).replace(/\s+/g, ' ').trim(),

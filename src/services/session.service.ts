@@ -33,8 +33,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Refresh tokens are opaque: `<sessionId>.<secret>`. Only sha256(token) is stored; each use
- * replaces it, so a token that matches its session id but not the stored hash is an old one
- * being replayed.
+ * replaces it and keeps the hash it replaced, so the token of the last rotation presented again
+ * is recognised as a replayed copy. Session ids are no secret (every access token carries one):
+ * a token that matches neither hash proves nothing and changes nothing.
  */
 function parseRefreshToken(token: string): { sessionId: string } | undefined {
   const [sessionId, secret, extra] = token.split('.');
@@ -70,19 +71,26 @@ export class SessionService {
   }
 
   /**
-   * Rotates a refresh token: the old one stops working, a new pair is returned. Presenting a
-   * token that was already rotated revokes the whole session (it was stolen, or leaked).
+   * Rotates a refresh token: the old one stops working, a new pair is returned. Presenting the
+   * token that was rotated away revokes the whole session (it was stolen, or leaked); a token
+   * that was never this session's is refused without touching the session.
    */
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
     const parsed = parseRefreshToken(refreshToken);
-    if (!parsed) throw new UnauthorizedError('INVALID_REFRESH_TOKEN', 'The refresh token is invalid');
+    const invalid = () => new UnauthorizedError('INVALID_REFRESH_TOKEN', 'The refresh token is invalid');
+    if (!parsed) throw invalid();
     const presentedHash = hashToken(refreshToken);
 
     const outcome = await getSequelize().transaction(async (transaction) => {
       const session = await UserSession.findByPk(parsed.sessionId, { transaction, lock: transaction.LOCK.UPDATE });
-      if (!session) return { error: new UnauthorizedError('INVALID_REFRESH_TOKEN', 'The refresh token is invalid') };
+      if (!session) return { error: invalid() };
+      const isCurrent = sameHash(session.refreshTokenHash, presentedHash);
+      const isRotated = !isCurrent && session.previousRefreshTokenHash !== null && sameHash(session.previousRefreshTokenHash, presentedHash);
+      // Only the current token or the one rotated away proves anything, even that the session was revoked.
+      // An older one is refused quietly: without its hash nothing shows it was ever this session's.
+      if (!isCurrent && !isRotated) return { error: invalid() };
       if (session.revokedAt) return { error: new UnauthorizedError('TOKEN_REVOKED', 'This session has been revoked') };
-      if (!sameHash(session.refreshTokenHash, presentedHash)) {
+      if (isRotated) {
         await session.update({ revokedAt: new Date(), revokedReason: 'refresh_token_reuse' }, { transaction });
         logger.warn('security: rotated refresh token reused; session revoked', {
           event: 'refresh_token_reuse',
@@ -105,7 +113,13 @@ export class SessionService {
       }
       const rotated = newRefreshToken(session.id);
       await session.update(
-        { refreshTokenHash: hashToken(rotated), lastUsedAt: new Date(), expiresAt: refreshExpiry(), ipAddress: client.ip?.slice(0, 64) ?? session.ipAddress },
+        {
+          refreshTokenHash: hashToken(rotated),
+          previousRefreshTokenHash: session.refreshTokenHash,
+          lastUsedAt: new Date(),
+          expiresAt: refreshExpiry(),
+          ipAddress: client.ip?.slice(0, 64) ?? session.ipAddress,
+        },
         { transaction },
       );
       return { tokens: { accessToken: signAccessToken(session.userId, session.id, user.role), refreshToken: rotated } };

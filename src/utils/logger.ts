@@ -23,9 +23,55 @@ const redactFormat = winston.format((info) => {
   return info;
 });
 
-export const logger = winston.createLogger({
-  level: config.logLevel,
-  format: winston.format.combine(redactFormat(), winston.format.timestamp(), winston.format.json()),
-  defaultMeta: { service: 'marketplace-api' },
-  transports: [new winston.transports.Console({ silent: config.isTest && !process.env.LOG_IN_TESTS })],
+/** Renders a metadata value for a text line: strings bare unless they hold spaces, the rest as JSON. */
+function textValue(value: unknown): string {
+  if (typeof value === 'string') return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
+  return JSON.stringify(value);
+}
+
+/**
+ * Development: a line a person reads (`API ready at …`), the level only when it is not info,
+ * metadata as key=value after the message. Production and tests keep one JSON object per line,
+ * which log collectors parse.
+ */
+const textFormat = winston.format.printf((info) => {
+  const { level, message, timestamp: _timestamp, service: _service, ...meta } = info;
+  const details = Object.entries(meta)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${textValue(value)}`)
+    .join(' ');
+  return `${level === 'info' ? '' : `${level}: `}${String(message)}${details ? `  ${details}` : ''}`;
+});
+
+function createLogger(): winston.Logger {
+  const format = config.env === 'development' ? textFormat : winston.format.json();
+  return winston.createLogger({
+    level: config.logLevel,
+    format: winston.format.combine(redactFormat(), winston.format.timestamp(), format),
+    defaultMeta: { service: 'marketplace-api' },
+    transports: [new winston.transports.Console({ silent: config.isTest && !process.env.LOG_IN_TESTS })],
+  });
+}
+
+let instance: winston.Logger | undefined;
+
+function current(): winston.Logger {
+  instance ??= createLogger();
+  return instance;
+}
+
+/**
+ * The process logger, made on first use rather than at import: importing it must not read the
+ * configuration, so that a bad variable reaches the start-up code's "Configuration error" line
+ * instead of escaping as an exception while modules load.
+ */
+export const logger: winston.Logger = new Proxy({} as winston.Logger, {
+  get(_target, property) {
+    const target = current();
+    const value: unknown = Reflect.get(target, property, target);
+    return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  },
+  set(_target, property, value: unknown) {
+    return Reflect.set(current(), property, value);
+  },
 });

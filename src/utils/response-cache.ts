@@ -7,13 +7,24 @@ import { TtlCache } from './ttl-cache';
  */
 const MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * What the whole cache may hold. Bodies are JavaScript strings (up to two bytes a character),
+ * so a character counts two bytes; a few hundred more for the entry itself.
+ */
+export const RESPONSE_CACHE_MAX_BYTES = 32 * 1024 * 1024;
+const ENTRY_OVERHEAD_BYTES = 200;
+
 export interface CachedResponse {
   body: string;
   /** What a hit needs to know without parsing the body (the id of a product, to count its view). */
   data: { id?: string };
 }
 
-const responses = new TtlCache<CachedResponse>(2000);
+const responses = new TtlCache<CachedResponse>({
+  maxEntries: 2000,
+  maxBytes: RESPONSE_CACHE_MAX_BYTES,
+  sizeOf: (key, value) => 2 * (key.length + value.body.length) + ENTRY_OVERHEAD_BYTES,
+});
 
 export function cachedResponse(key: string): CachedResponse | undefined {
   return responses.get(key);
@@ -26,4 +37,9 @@ export function rememberResponse(key: string, body: string, ttlMs: number, data:
 
 export function forgetResponses(): void {
   responses.clear();
+}
+
+/** What the cache holds now (for tests and metrics). */
+export function responseCacheStats(): { entries: number; bytes: number } {
+  return { entries: responses.size, bytes: responses.bytes };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { config } from '../../src/config';
@@ -98,6 +99,38 @@ describe('auth', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('VALIDATION_ERROR');
       expect(await User.count({ where: { email } })).toBe(0);
+    });
+
+    it.each([
+      ['a line break', 'Eve\nYour account is locked: visit http://evil.test'],
+      ['a carriage return', 'Eve\r\nBcc: someone@evil.test'],
+      ['a tab', 'Eve\tSupport'],
+      ['a control character', 'Eve\u0007'],
+      ['a line separator', 'Eve\u2028Support team'],
+      ['a bidi override', 'Eve \u202Etxt.exe'],
+    ])('refuses a name with %s (register, store name, PATCH /me)', async (_what, name) => {
+      const email = newEmail();
+      const register = await request(ctx.app).post('/api/auth/register').send({ email, password: 'Sturdy-pass-42', name });
+      expect(register.status).toBe(400);
+      expect(register.body.error.details).toEqual([{ field: 'name', message: 'name must be one line without control characters' }]);
+      const seller = await request(ctx.app)
+        .post('/api/auth/register')
+        .send({ email, password: 'Sturdy-pass-42', name: 'Sam Seller', role: 'seller', storeName: name });
+      expect(seller.status).toBe(400);
+      expect(seller.body.error.details.map((detail: { field: string }) => detail.field)).toEqual(['storeName']);
+      expect(await User.count({ where: { email } })).toBe(0);
+
+      const me = await signedInUser(ctx.app);
+      const patch = await request(ctx.app).patch('/api/auth/me').set('Authorization', me.bearer).send({ name });
+      expect(patch.status).toBe(400);
+      expect((await User.findByPk(me.user.id))?.name).toBe(me.user.name);
+    });
+
+    it('accepts names in any script, with accents and joiners', async () => {
+      for (const name of ['Zoë Ørsted-Łukasz', '山田 太郎', 'میرزا\u200cعلی', "O'Brien Jr."]) {
+        const res = await request(ctx.app).post('/api/auth/register').send({ email: newEmail(), password: 'Sturdy-pass-42', name });
+        expect([name, res.status]).toEqual([name, 201]);
+      }
     });
 
     it('rejects role or email in PATCH /me and changes nothing', async () => {
@@ -222,6 +255,24 @@ describe('auth', () => {
       expect(session?.revokedReason).toBe('refresh_token_reuse');
     });
 
+    it('does not revoke a session for a token that only names it (session ids are in every access token)', async () => {
+      const me = await signedInUser(ctx.app);
+      const { sid } = jwt.decode(me.accessToken) as { sid: string };
+      const forged = `${sid}.${randomBytes(32).toString('base64url')}`;
+      const res = await request(ctx.app).post('/api/auth/refresh-token').send({ refreshToken: forged });
+      expect(res.status).toBe(401);
+      expect(res.body.error.code).toBe('INVALID_REFRESH_TOKEN');
+
+      const session = await UserSession.findByPk(sid);
+      expect(session).toMatchObject({ revokedAt: null, revokedReason: null });
+      expect((await request(ctx.app).get('/api/auth/me').set('Authorization', me.bearer)).status).toBe(200);
+      const rotated = await request(ctx.app).post('/api/auth/refresh-token').send({ refreshToken: me.refreshToken });
+      expect(rotated.status).toBe(200);
+      // Nor for the forged token presented again once the real one was rotated.
+      expect((await request(ctx.app).post('/api/auth/refresh-token').send({ refreshToken: forged })).body.error.code).toBe('INVALID_REFRESH_TOKEN');
+      expect((await request(ctx.app).post('/api/auth/refresh-token').send({ refreshToken: rotated.body.data.refreshToken })).status).toBe(200);
+    });
+
     it('refuses an access token used as a refresh token, and a missing one', async () => {
       const me = await signedInUser(ctx.app);
       const res = await request(ctx.app).post('/api/auth/refresh-token').send({ refreshToken: me.accessToken });
@@ -341,6 +392,43 @@ describe('auth', () => {
       const old = await request(ctx.app).get('/api/auth/me').set('Authorization', me.bearer);
       expect(old.body.error.code).toBe('TOKEN_REVOKED');
       expect((await request(ctx.app).post('/api/auth/login').send({ email: me.user.email, password: 'Brand-new-pass-7' })).status).toBe(200);
+    });
+
+    it('voids an outstanding reset link when the password is changed', async () => {
+      const me = await signedInUser(ctx.app);
+      await request(ctx.app).post('/api/auth/forgot-password').send({ email: me.user.email });
+      await ctx.jobsIdle();
+      const token = tokenFromMail(me.user.email, '/reset-password');
+      const changed = await request(ctx.app).post('/api/auth/change-password').set('Authorization', me.bearer).send({ currentPassword: DEFAULT_PASSWORD, newPassword: 'Changed-pass-44' });
+      expect(changed.status).toBe(200);
+
+      const reset = await request(ctx.app).post('/api/auth/reset-password').send({ token, password: 'Attacker-pass-45' });
+      expect(reset.status).toBe(400);
+      expect(reset.body.error.code).toBe('INVALID_OR_EXPIRED_TOKEN');
+      expect((await request(ctx.app).post('/api/auth/login').send({ email: me.user.email, password: 'Attacker-pass-45' })).status).toBe(401);
+      expect((await request(ctx.app).post('/api/auth/login').send({ email: me.user.email, password: 'Changed-pass-44' })).status).toBe(200);
+      // This session stays signed in: the change was made from it.
+      expect((await request(ctx.app).get('/api/auth/me').set('Authorization', me.bearer)).status).toBe(200);
+    });
+
+    it('keeps what a user typed on its own line in the text of a mail, and escaped in its HTML', async () => {
+      // A name stored before names had to be one line (or by a path that does not validate).
+      const name = 'Eve\n\nYour account is locked: go to http://evil.test <a href="http://evil.test">here</a>\r\n';
+      const user = await createUser({ name });
+      await request(ctx.app).post('/api/auth/forgot-password').send({ email: user.email });
+      await ctx.jobsIdle();
+      const [mail] = outboxFor(user.email);
+      const body = decodedBody(mail);
+      const text = body.slice(0, body.indexOf('<!DOCTYPE html>'));
+      const html = body.slice(body.indexOf('<!DOCTYPE html>'));
+      const lines = text.split(/\r?\n/);
+      expect(lines).toContain('Hello Eve Your account is locked: go to http://evil.test <a href="http://evil.test">here</a> ,');
+      expect(lines.some((line) => line.startsWith('Your account is locked'))).toBe(false);
+      expect(html).toContain('<p>Hello Eve Your account is locked: go to http://evil.test &lt;a href');
+      expect(html).not.toContain('<a href="http://evil.test">');
+      // The reset link still works.
+      const token = tokenFromMail(user.email, '/reset-password');
+      expect((await request(ctx.app).post('/api/auth/reset-password').send({ token, password: 'Brand-new-pass-9' })).status).toBe(200);
     });
 
     it('refuses an expired reset token', async () => {

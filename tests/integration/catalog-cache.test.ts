@@ -4,6 +4,7 @@ import { createCategory, createProduct } from '../fixtures';
 import { signedInUser } from '../support/auth';
 import { Product } from '../../src/models';
 import { flushViews } from '../../src/services/view-counter.service';
+import { responseCacheStats } from '../../src/utils/response-cache';
 import { useTestApp } from '../support/app';
 import { productBody, signedInSeller } from '../support/catalog';
 
@@ -66,6 +67,47 @@ describe('catalog caches', () => {
     const after = await request(ctx.app).get(url);
     expect(after.headers['x-cache']).toBe('MISS');
     expect(after.body.data.products.map((p: { id: string }) => p.id)).toEqual([created.body.data.id]);
+  });
+
+  it('keys answers on the validated query: 950 spellings of one page share one entry', async () => {
+    const category = await createCategory();
+    // page=1, page=01 … page=0…01, and limit=20 … 0…020, in both orders: 950 URLs, one query.
+    const urls = Array.from({ length: 950 }, (_, i) => {
+      const page = `page=${'0'.repeat(i % 50)}1`;
+      const limit = `limit=${'0'.repeat(Math.floor(i / 50) % 10)}20`;
+      return i < 500 ? `/api/products?category=${category.id}&${page}&${limit}` : `/api/products?${limit}&${page}&category=${category.id}`;
+    });
+    expect(new Set(urls).size).toBe(950);
+    const before = responseCacheStats();
+    const first = await request(ctx.app).get(urls[0]);
+    expect(first.headers['x-cache']).toBe('MISS');
+    for (const url of urls.slice(1)) {
+      const res = await request(ctx.app).get(url);
+      expect({ url, cache: res.headers['x-cache'] }).toEqual({ url, cache: 'HIT' });
+    }
+    const plain = await request(ctx.app).get('/api/products').query({ category: category.id });
+    expect(plain.headers['x-cache']).toBe('HIT');
+    expect(plain.body).toEqual(first.body);
+    expect(responseCacheStats().entries).toBe(before.entries + 1);
+
+    // Parameters that would not validate neither hit nor fill the cache.
+    const junk = await request(ctx.app).get(`/api/products?category=${category.id}&utm=${'x'.repeat(100)}`);
+    expect(junk.status).toBe(400);
+    expect(junk.headers['x-cache']).toBeUndefined();
+    expect(responseCacheStats().entries).toBe(before.entries + 1);
+  });
+
+  it('keys single resources on their validated path parameter', async () => {
+    const category = await createCategory();
+    const first = await request(ctx.app).get(`/api/categories/${category.slug}`);
+    expect(first.headers['x-cache']).toBe('MISS');
+    const upper = await request(ctx.app).get(`/api/categories/${category.slug.toUpperCase()}`);
+    expect(upper.status).toBe(200);
+    expect(upper.headers['x-cache']).toBe('HIT');
+    expect(upper.body).toEqual(first.body);
+    const tree = await request(ctx.app).get('/api/categories');
+    expect(tree.headers['x-cache']).toBe('MISS');
+    expect((await request(ctx.app).get('/api/categories')).headers['x-cache']).toBe('HIT');
   });
 
   it('never caches failures, and validates every request that is not a hit', async () => {

@@ -1,4 +1,6 @@
+import { QueryTypes } from 'sequelize';
 import request from 'supertest';
+import { getSequelize } from '../../src/db';
 import { Category, Product } from '../../src/models';
 import { createAdmin, createCategory, createProduct, createSeller, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';
@@ -257,6 +259,83 @@ describe('categories', () => {
       const res = await request(ctx.app).delete(`/api/categories/${category.id}`).set('Authorization', seller.bearer);
       expect(res.status).toBe(403);
       expect(await Category.findByPk(category.id)).not.toBeNull();
+    });
+  });
+
+  describe('depth (at most 8 levels)', () => {
+    /** A chain of `levels` categories made through the API, top first. */
+    async function chain(levels: number, under: string | null = null): Promise<string[]> {
+      const ids: string[] = [];
+      let parentId = under;
+      for (let level = 1; level <= levels; level += 1) {
+        const res = await post({ name: `Level ${level} ${uniqueSuffix()}`, parentId });
+        expect(res.status).toBe(201);
+        parentId = res.body.data.id;
+        ids.push(res.body.data.id);
+      }
+      return ids;
+    }
+
+    it('creates a category on the 8th level and answers 400 CATEGORY_TOO_DEEP on the 9th', async () => {
+      const levels = await chain(8);
+      const before = await Category.count();
+      const ninth = await post({ name: `Level 9 ${uniqueSuffix()}`, parentId: levels[7] });
+      expect(ninth.status).toBe(400);
+      expect(ninth.body.error.code).toBe('CATEGORY_TOO_DEEP');
+      expect(await Category.count()).toBe(before);
+      expect((await post({ name: `Another 8th ${uniqueSuffix()}`, parentId: levels[6] })).status).toBe(201);
+    });
+
+    it('answers 400 CATEGORY_TOO_DEEP for a move that would take a sub-tree past the 8th level, and changes nothing', async () => {
+      const target = await chain(5);
+      const subtree = await chain(4);
+      const tooDeep = await patch(subtree[0], { parentId: target[4] });
+      expect(tooDeep.status).toBe(400);
+      expect(tooDeep.body.error.code).toBe('CATEGORY_TOO_DEEP');
+      expect((await Category.findByPk(subtree[0]))?.parentId).toBeNull();
+
+      const fits = await patch(subtree[0], { parentId: target[3] });
+      expect(fits.status).toBe(200);
+      expect(fits.body.data.parentId).toBe(target[3]);
+      // Its leaf is now on the 8th level: nothing more goes under it.
+      expect((await post({ name: `Too deep ${uniqueSuffix()}`, parentId: subtree[3] })).body.error?.code).toBe('CATEGORY_TOO_DEEP');
+    });
+
+    it('serves a 3,000-level chain written before the limit existed, as a tree, without a 500', async () => {
+      // Straight into the table: the API no longer makes such a chain.
+      const [{ root }] = await getSequelize().query<{ root: string }>(
+        `WITH RECURSIVE ids AS (SELECT 1 AS level, gen_random_uuid() AS id UNION ALL SELECT level + 1, gen_random_uuid() FROM ids WHERE level < 3000),
+         chain AS (SELECT level, id, lag(id) OVER (ORDER BY level) AS parent_id FROM ids),
+         inserted AS (
+           INSERT INTO categories (id, name, slug, parent_id, created_at, updated_at)
+           SELECT id, 'Deep ' || level, 'deep-${uniqueSuffix()}-' || level, parent_id, now(), now() FROM chain
+         )
+         SELECT id AS root FROM chain WHERE level = 1`,
+        { type: QueryTypes.SELECT },
+      );
+      try {
+        const res = await request(ctx.app).get('/api/categories');
+        expect(res.status).toBe(200);
+        let node = (res.body.data.categories as Node[]).find((candidate) => candidate.id === root);
+        let depth = 0;
+        while (node) {
+          depth += 1;
+          expect(node.name).toBe(`Deep ${depth}`);
+          node = node.children[0];
+        }
+        expect(depth).toBe(3000);
+
+        const one = await request(ctx.app).get(`/api/categories/${root}`);
+        expect(one.status).toBe(200);
+        expect(one.body.data).toMatchObject({ id: root, productCount: 0 });
+        expect(one.body.data.children).toHaveLength(1);
+
+        const listing = await request(ctx.app).get('/api/products').query({ category: root });
+        expect(listing.status).toBe(200);
+      } finally {
+        await getSequelize().query(`UPDATE categories SET parent_id = NULL WHERE name LIKE 'Deep %'`);
+        await getSequelize().query(`DELETE FROM categories WHERE name LIKE 'Deep %'`);
+      }
     });
   });
 

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
-import { User } from '../../src/models';
+import { CATALOG, type ProductKind } from '../../src/db/seed/catalog';
+import { Category, Product, User } from '../../src/models';
+import { slugify } from '../../src/utils/slug';
 import { verifyPassword } from '../../src/utils/password';
 import { createUser } from '../fixtures';
 import { useTestApp } from '../support/app';
@@ -9,11 +12,11 @@ import { databaseUrl } from '../support/database';
 
 const root = path.resolve(__dirname, '..', '..');
 
-function run(script: string, args: string[], databaseName: string): Promise<{ code: number | null; output: string }> {
+function run(script: string, args: string[], databaseName: string, env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--require', 'tsx/cjs', script, ...args], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: databaseUrl(databaseName), LOG_LEVEL: 'error', REDIS_URL: '' },
+      env: { ...process.env, DATABASE_URL: databaseUrl(databaseName), LOG_LEVEL: 'error', REDIS_URL: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -57,4 +60,60 @@ describe('operator commands', () => {
     expect(customer).toMatchObject({ role: 'admin', status: 'approved', name: 'Promoted One' });
     expect(await verifyPassword('Promoted-pass-7', customer.password)).toBe(true);
   }, 60_000);
+
+  it('npm run seed -- --products N makes N products, with a progress bar, that fit their categories', async () => {
+    const before = await Product.count();
+    const { code, output } = await run('src/cli/seed.ts', ['up', '--products', '120', '--sellers', '2'], ctx.db.name);
+    expect(code).toBe(0);
+    expect(output).toMatch(/products \[[^\]]*\] 120\/120 100%/);
+    expect(output).toContain('Created 120 products from 2 sellers');
+    expect((await Product.count()) - before).toBe(120);
+
+    // Every kind of product belongs to one category (by slug), and its noun is unique in the catalog.
+    const kindsBySlug = new Map<string, ProductKind[]>();
+    for (const [parentName, parent] of Object.entries(CATALOG)) {
+      if (parent.kinds) kindsBySlug.set(slugify(parentName), parent.kinds);
+      for (const [childName, child] of Object.entries(parent.children)) kindsBySlug.set(slugify(`${parentName} ${childName}`), child.kinds);
+    }
+    const nouns = [...kindsBySlug.values()].flat().map((kind) => kind.noun.toLowerCase());
+    expect(new Set(nouns).size).toBe(nouns.length);
+    const categoryOfNoun = new Map([...kindsBySlug].flatMap(([slug, kinds]) => kinds.map((kind) => [kind.noun.toLowerCase(), slug] as const)));
+
+    const products = await Product.findAll({ include: [{ model: Category, as: 'category' }], order: [['createdAt', 'DESC']], limit: 120 });
+    const misfits = products
+      .map((product) => {
+        const name = product.name.toLowerCase();
+        // The longest noun in the name: "Camera Lens" rather than a shorter noun it may contain.
+        const noun = nouns.filter((candidate) => name.includes(candidate)).sort((a, b) => b.length - a.length)[0];
+        const problems = [];
+        if (!noun) problems.push('names no kind of product');
+        else {
+          if (categoryOfNoun.get(noun) !== product.category?.slug) problems.push(`is in ${product.category?.slug}, not ${categoryOfNoun.get(noun)}`);
+          if (!product.description?.toLowerCase().includes(noun)) problems.push(`description does not mention a ${noun}`);
+          if (!product.shortDescription?.toLowerCase().includes(noun) && !product.description?.toLowerCase().startsWith(product.shortDescription?.toLowerCase() ?? '-')) {
+            problems.push('short description is not about it');
+          }
+          const others = nouns.filter((other) => other !== noun && !noun.includes(other) && product.description!.toLowerCase().includes(other));
+          if (others.length > 0) problems.push(`description also speaks of ${others.join(', ')}`);
+        }
+        return problems.length > 0 ? `${product.name}: ${problems.join('; ')}` : undefined;
+      })
+      .filter(Boolean);
+    expect(misfits).toEqual([]);
+    expect(new Set(products.map((product) => product.category?.slug)).size).toBeGreaterThan(8);
+  }, 60_000);
+
+  it('npm run seed refuses to seed the demo data in production', async () => {
+    const before = await User.count();
+    const secret = () => randomBytes(48).toString('base64');
+    const { code, output } = await run('src/cli/seed.ts', ['up'], ctx.db.name, {
+      NODE_ENV: 'production',
+      JWT_SECRET: secret(),
+      JWT_REFRESH_SECRET: secret(),
+      BCRYPT_ROUNDS: '10',
+    });
+    expect(code).toBe(1);
+    expect(output).toContain('never seeded in production');
+    expect(await User.count()).toBe(before);
+  }, 30_000);
 });

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { useTestApp } from '../support/app';
 
@@ -34,6 +35,52 @@ describe('HTTP layer', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('INVALID_JSON');
     expect(res.body.success).toBe(false);
+  });
+
+  it('answers a path that is not valid percent-encoding with 400 INVALID_URL, never a 500', async () => {
+    for (const url of ['/api/products/abc%ZZ', '/api/products/abc%ZZ/related', '/api/categories/%E0%A4%A', '/api/products/abc%ZZ/reviews?page=1']) {
+      const res = await request(ctx.app).get(url);
+      expect({ url, status: res.status, code: res.body.error?.code }).toEqual({ url, status: 400, code: 'INVALID_URL' });
+      expect(res.body.success).toBe(false);
+    }
+    const write = await request(ctx.app).patch('/api/products/%ZZ').send({ name: 'x' });
+    expect(write.status).toBe(400);
+    expect(write.body.error.code).toBe('INVALID_URL');
+  });
+
+  it('reads a gzip body, answers one that is not gzip with 400 INVALID_BODY, and an unknown encoding with 415', async () => {
+    const json = JSON.stringify({ email: 'nobody@example.com', password: 'not-the-password' });
+    // The bytes as given: superagent would otherwise send a Buffer as JSON ({"type":"Buffer",…}).
+    const login = (encoding: string, body: Buffer) =>
+      request(ctx.app)
+        .post('/api/auth/login')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .serialize((bytes: unknown) => bytes as string)
+        .send(body);
+
+    const gzipped = await login('gzip', gzipSync(json));
+    expect(gzipped.status).toBe(401);
+    expect(gzipped.body.error.code).toBe('INVALID_CREDENTIALS');
+
+    const notGzip = await login('gzip', Buffer.from(json));
+    expect(notGzip.status).toBe(400);
+    expect(notGzip.body).toEqual({ success: false, error: { code: 'INVALID_BODY', message: expect.any(String) } });
+
+    const cut = await login('gzip', gzipSync(json).subarray(0, 20));
+    expect(cut.status).toBe(400);
+    expect(cut.body.error.code).toBe('INVALID_BODY');
+    const notBrotli = await login('br', Buffer.from(json));
+    expect(notBrotli.status).toBe(400);
+    expect(notBrotli.body.error.code).toBe('INVALID_BODY');
+
+    const unknown = await login('compress', Buffer.from(json));
+    expect(unknown.status).toBe(415);
+    expect(unknown.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+
+    const charset = await request(ctx.app).post('/api/auth/login').set('Content-Type', 'application/json; charset=x-unknown').send(json);
+    expect(charset.status).toBe(415);
+    expect(charset.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('answers a body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {

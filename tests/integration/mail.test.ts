@@ -106,6 +106,11 @@ const samples: { [T in EmailTemplate]: { data: EmailTemplateData[T]; subject: Re
     subject: /^Order ORD-20250101-XYZ789 has shipped$/,
     mustContain: ['1Z999AA10123456784', 'https://track.example/1Z999'],
   },
+  'payout-paid': {
+    data: { name: HOSTILE, amount: '$1,234.50', reference: 'TR-77', itemCount: 3 },
+    subject: /^Payout sent: \$1,234\.50$/,
+    mustContain: ['$1,234.50', 'TR-77', '3 sold item(s)'],
+  },
   'low-stock': {
     data: { name: HOSTILE, productName: 'Blue Mug', productId: '00000000-0000-4000-8000-000000000001', stockQuantity: 3, lowStockThreshold: 5 },
     subject: /^Low stock: Blue Mug$/,

@@ -1,5 +1,13 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
+import { createAdmin, createReview, createSeller, createUser, DEFAULT_PASSWORD } from '../fixtures';
 import { useTestApp } from '../support/app';
+import { login, signedInUser } from '../support/auth';
+import { IMAGES } from '../support/images';
+import { dataSchemaOf, violations, type OpenApiDocument } from '../support/openapi-conformance';
 
 /**
  * The routes of the API contract, in OpenAPI path form. `served` routes must be in the published
@@ -20,13 +28,13 @@ const CONTRACT: Record<string, 'served' | 'planned'> = {
   'POST /api/auth/resend-verification': 'served',
 
   'GET /api/categories': 'served',
-  'GET /api/categories/{idOrSlug}': 'served',
+  'GET /api/categories/{id}': 'served',
   'POST /api/categories': 'served',
   'PATCH /api/categories/{id}': 'served',
   'DELETE /api/categories/{id}': 'served',
   'GET /api/products': 'served',
   'GET /api/products/search': 'served',
-  'GET /api/products/{idOrSlug}': 'served',
+  'GET /api/products/{id}': 'served',
   'GET /api/products/{id}/related': 'served',
   'POST /api/products': 'served',
   'PATCH /api/products/{id}': 'served',
@@ -64,8 +72,9 @@ const CONTRACT: Record<string, 'served' | 'planned'> = {
   'GET /api/seller/orders': 'served',
   'GET /api/seller/orders/{id}': 'served',
   'PATCH /api/seller/orders/{id}/items/fulfil': 'served',
-  'GET /api/seller/payouts': 'planned',
-  'GET /api/seller/stats': 'planned',
+  'GET /api/seller/payouts': 'served',
+  'GET /api/seller/ledger': 'served',
+  'GET /api/seller/stats': 'served',
 
   'GET /api/admin/users': 'served',
   'GET /api/admin/users/{id}': 'served',
@@ -78,13 +87,13 @@ const CONTRACT: Record<string, 'served' | 'planned'> = {
   'POST /api/admin/orders/{id}/mark-paid': 'served',
   'POST /api/admin/orders/{id}/refund': 'served',
   'GET /api/admin/transactions': 'served',
-  'GET /api/admin/payouts': 'planned',
-  'POST /api/admin/payouts/run': 'planned',
-  'POST /api/admin/payouts/{id}/mark-paid': 'planned',
-  'GET /api/admin/stats/overview': 'planned',
-  'GET /api/admin/stats/sales': 'planned',
-  'GET /api/admin/stats/top-products': 'planned',
-  'GET /api/admin/stats/top-sellers': 'planned',
+  'GET /api/admin/payouts': 'served',
+  'POST /api/admin/payouts/run': 'served',
+  'POST /api/admin/payouts/{id}/mark-paid': 'served',
+  'GET /api/admin/stats/overview': 'served',
+  'GET /api/admin/stats/sales': 'served',
+  'GET /api/admin/stats/top-products': 'served',
+  'GET /api/admin/stats/top-sellers': 'served',
 
   'GET /health': 'served',
   'GET /ready': 'served',
@@ -121,4 +130,137 @@ describe('OpenAPI document', () => {
     const user = body.paths['/api/admin/users/{id}'].get;
     expect(user.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'id', in: 'path', required: true })]));
   });
+
+  it('names each path position once, so no two paths differ only by a parameter name', async () => {
+    const { body } = await request(ctx.app).get('/api/openapi.json');
+    const byShape = new Map<string, string[]>();
+    for (const path of Object.keys(body.paths)) {
+      const shape = path.replace(/\{[^}]+\}/g, '{}');
+      byShape.set(shape, [...(byShape.get(shape) ?? []), path]);
+    }
+    expect([...byShape.values()].filter((paths) => paths.length > 1)).toEqual([]);
+    const product = body.paths['/api/products/{id}'].get;
+    expect(product.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', description: 'The product id, or its slug' })]);
+  });
+
+  it('points Swagger UI at the origin it is served from, not at APP_URL', async () => {
+    const { body } = await request(ctx.app).get('/api/openapi.json');
+    expect(body.servers).toEqual([expect.objectContaining({ url: '/' })]);
+  });
+
+  it('uses nullable only beside a type, and no $ref with siblings (OpenAPI 3.0 as strict tools read it)', async () => {
+    const { body } = await request(ctx.app).get('/api/openapi.json');
+    const problems: string[] = [];
+    const walk = (node: unknown, at: string): void => {
+      if (!node || typeof node !== 'object') return;
+      if (Array.isArray(node)) return node.forEach((item, index) => walk(item, `${at}/${index}`));
+      const record = node as Record<string, unknown>;
+      if (record.nullable === true && record.type === undefined) problems.push(`${at}: nullable without type`);
+      if (typeof record.$ref === 'string' && Object.keys(record).length > 1) problems.push(`${at}: $ref with siblings`);
+      for (const key of ['oneOf', 'anyOf']) if (Array.isArray(record[key]) && (record[key] as unknown[]).length < 2) problems.push(`${at}: ${key} of one`);
+      for (const [key, value] of Object.entries(record)) if (key !== 'example' && key !== 'enum') walk(value, `${at}/${key}`);
+    };
+    walk(body, '#');
+    expect(problems).toEqual([]);
+  });
+
+  it("passes Redocly's recommended rules", async () => {
+    const { body } = await request(ctx.app).get('/api/openapi.json');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openapi-'));
+    const file = path.join(dir, 'openapi.json');
+    fs.writeFileSync(file, JSON.stringify(body));
+    const redocly = path.resolve(__dirname, '..', '..', 'node_modules', '.bin', 'redocly');
+    const result = await new Promise<{ code: number; output: string }>((resolve) => {
+      execFile(
+        redocly,
+        ['lint', '--extends', 'recommended', '--format', 'summary', file],
+        { cwd: dir, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' }, timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+      );
+    });
+    // Errors fail the lint; the only warnings allowed are the probes' (no 4xx exists for /health and /ready).
+    expect(result).toEqual({ code: 0, output: expect.stringContaining('Your API description is valid') });
+    const warnings = [...result.output.matchAll(/^warning\s+(\S+):\s+(\d+)/gm)].map((match) => `${match[1]}: ${match[2]}`);
+    expect(warnings).toEqual(['operation-4xx-response: 2']);
+  }, 60_000);
+
+  it('describes the real shapes of users, products, categories, reviews and uploads', async () => {
+    const doc = (await request(ctx.app).get('/api/openapi.json')).body as OpenApiDocument;
+    const problems: string[] = [];
+    const check = (res: request.Response, method: string, path: string) => {
+      expect(`${method} ${path} ${res.status}`).toMatch(/ 20[01]$/);
+      problems.push(...violations(res.body.data, dataSchemaOf(doc, method, path, res.status), doc).map((problem) => `${method} ${path}: ${problem}`));
+    };
+
+    const registered = await request(ctx.app).post('/api/auth/register').send({ email: `shape-${Date.now()}@example.test`, password: 'Long-enough-9', name: 'Shape Tester' });
+    check(registered, 'POST', '/api/auth/register');
+    const sellerSignup = await request(ctx.app)
+      .post('/api/auth/register')
+      .send({ email: `shape-seller-${Date.now()}@example.test`, password: 'Long-enough-9', name: 'Shape Seller', role: 'seller', storeName: 'Shape Store' });
+    check(sellerSignup, 'POST', '/api/auth/register');
+    const customer = await signedInUser(ctx.app);
+    check(await request(ctx.app).post('/api/auth/login').send({ email: customer.user.email, password: DEFAULT_PASSWORD }), 'POST', '/api/auth/login');
+    check(await request(ctx.app).post('/api/auth/refresh-token').send({ refreshToken: customer.refreshToken }), 'POST', '/api/auth/refresh-token');
+    check(await request(ctx.app).get('/api/auth/me').set('Authorization', customer.bearer), 'GET', '/api/auth/me');
+
+    const admin = await createAdmin();
+    const adminAuth = `Bearer ${(await login(ctx.app, admin.email)).accessToken}`;
+    const parent = await request(ctx.app).post('/api/categories').set('Authorization', adminAuth).send({ name: `Shape Parent ${Date.now()}`, description: 'Top' });
+    check(parent, 'POST', '/api/categories');
+    const child = await request(ctx.app).post('/api/categories').set('Authorization', adminAuth).send({ name: `Shape Child ${Date.now()}`, parentId: parent.body.data.id });
+    check(child, 'POST', '/api/categories');
+    check(await request(ctx.app).get('/api/categories'), 'GET', '/api/categories');
+    check(await request(ctx.app).get(`/api/categories/${parent.body.data.slug}`), 'GET', '/api/categories/{id}');
+    check(await request(ctx.app).get('/api/admin/users').set('Authorization', adminAuth), 'GET', '/api/admin/users');
+    check(await request(ctx.app).get('/api/admin/sellers').set('Authorization', adminAuth), 'GET', '/api/admin/sellers');
+
+    const { user: seller } = await createSeller();
+    const sellerAuth = `Bearer ${(await login(ctx.app, seller.email)).accessToken}`;
+    check(await request(ctx.app).get(`/api/admin/users/${seller.id}`).set('Authorization', adminAuth), 'GET', '/api/admin/users/{id}');
+    check(await request(ctx.app).get('/api/seller/profile').set('Authorization', sellerAuth), 'GET', '/api/seller/profile');
+    const created = await request(ctx.app)
+      .post('/api/products')
+      .set('Authorization', sellerAuth)
+      .send({
+        name: 'Shape Lamp',
+        description: 'A lamp that holds the documented shape.',
+        shortDescription: 'A lamp of documented shape.',
+        price: '49.90',
+        comparePrice: 59.9,
+        costPrice: '20.00',
+        sku: `SHAPE-${Date.now()}`,
+        stockQuantity: 5,
+        weight: 1.25,
+        dimensions: { length: 20, width: 20, height: 45, unit: 'cm' },
+        status: 'active',
+        categoryId: child.body.data.id,
+        tags: ['lamp', 'light'],
+      });
+    check(created, 'POST', '/api/products');
+    const productId = created.body.data.id as string;
+    check(await request(ctx.app).patch(`/api/products/${productId}`).set('Authorization', sellerAuth).send({ stockQuantity: 7 }), 'PATCH', '/api/products/{id}');
+    check(await request(ctx.app).get('/api/products'), 'GET', '/api/products');
+    check(await request(ctx.app).get('/api/products/search?q=lamp'), 'GET', '/api/products/search');
+    check(await request(ctx.app).get(`/api/products/${created.body.data.slug}`), 'GET', '/api/products/{id}');
+    check(await request(ctx.app).get(`/api/products/${productId}`).set('Authorization', sellerAuth), 'GET', '/api/products/{id}');
+    check(await request(ctx.app).get(`/api/products/${productId}/related`), 'GET', '/api/products/{id}/related');
+    check(await request(ctx.app).get('/api/seller/products').set('Authorization', sellerAuth), 'GET', '/api/seller/products');
+
+    const author = await createUser();
+    const review = await createReview({ productId, userId: author.id, title: null });
+    check(await request(ctx.app).get(`/api/products/${productId}/reviews`), 'GET', '/api/products/{id}/reviews');
+    const authorAuth = `Bearer ${(await login(ctx.app, author.email)).accessToken}`;
+    check(await request(ctx.app).patch(`/api/reviews/${review.id}`).set('Authorization', authorAuth).send({ rating: 4 }), 'PATCH', '/api/reviews/{id}');
+    check(await request(ctx.app).delete(`/api/reviews/${review.id}`).set('Authorization', authorAuth), 'DELETE', '/api/reviews/{id}');
+
+    check(await request(ctx.app).post('/api/upload/image').set('Authorization', sellerAuth).attach('image', IMAGES.png, 'pixel.png'), 'POST', '/api/upload/image');
+    check(
+      await request(ctx.app).post('/api/upload/images').set('Authorization', sellerAuth).attach('images', IMAGES.png, 'a.png').attach('images', IMAGES.gif, 'b.gif'),
+      'POST',
+      '/api/upload/images',
+    );
+    check(await request(ctx.app).delete(`/api/products/${productId}`).set('Authorization', sellerAuth), 'DELETE', '/api/products/{id}');
+
+    expect(problems).toEqual([]);
+  }, 60_000);
 });

@@ -32,7 +32,7 @@ describe('rate limits', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     // The strict limit is for those routes only.
     expect((await request(ctx.app).get('/health')).status).toBe(200);
-    expect((await request(ctx.app).post('/api/auth/verify-email').send({ token: 'x' })).status).toBe(400);
+    expect((await request(ctx.app).post('/api/auth/refresh-token').send({ refreshToken: 'x' })).status).toBe(401);
   });
 
   it('limits the whole API per client', async () => {

@@ -10,6 +10,7 @@ describeRedis('/ready when the configured Redis stops', () => {
   let proxy: TcpProxy;
   let app: Express;
   let closeRedis: () => Promise<void>;
+  let checkTtlMs: number;
 
   beforeAll(async () => {
     const target = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -19,6 +20,7 @@ describeRedis('/ready when the configured Redis stops', () => {
     process.env.REDIS_URL = `redis://127.0.0.1:${port}`;
     const { createApp } = await import('../../src/app');
     ({ closeRedis } = await import('../../src/integrations/redis'));
+    ({ READY_CHECK_TTL_MS: checkTtlMs } = await import('../../src/routes/health.routes'));
     app = createApp();
   });
 
@@ -34,6 +36,8 @@ describeRedis('/ready when the configured Redis stops', () => {
 
     const port = proxy.port;
     await proxy.stop();
+    // The answer of the last check stands for READY_CHECK_TTL_MS; the next one sees the outage.
+    await new Promise((resolve) => setTimeout(resolve, checkTtlMs + 50));
     const down = await request(app).get('/ready');
     expect(down.status).toBe(503);
     expect(down.body.error.details).toEqual([{ database: 'up', redis: 'down' }]);

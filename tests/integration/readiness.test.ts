@@ -2,12 +2,17 @@ import request from 'supertest';
 import { createApp } from '../../src/app';
 import { closeDatabase, initDatabase } from '../../src/db';
 import { closeRedis } from '../../src/integrations/redis';
+import { READY_CHECK_TTL_MS } from '../../src/routes/health.routes';
 import { createDatabaseFromTemplate, databaseUrl, dropDatabase } from '../support/database';
 import { TcpProxy } from '../support/tcp-proxy';
 
-describe('/ready when the database stops', () => {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('/ready and /health', () => {
   let name: string;
   let proxy: TcpProxy;
+  /** Statements the app sent to the database, as Sequelize logs them. */
+  const statements: string[] = [];
 
   beforeAll(async () => {
     name = await createDatabaseFromTemplate();
@@ -15,7 +20,7 @@ describe('/ready when the database stops', () => {
     proxy = new TcpProxy(target.hostname, Number(target.port));
     const port = await proxy.start();
     target.port = String(port);
-    initDatabase(target.toString(), { poolMax: 2 });
+    initDatabase(target.toString(), { poolMax: 2, logging: (sql) => statements.push(sql) });
   });
 
   afterAll(async () => {
@@ -31,6 +36,8 @@ describe('/ready when the database stops', () => {
 
     const port = proxy.port;
     await proxy.stop();
+    // The answer of the last check stands for READY_CHECK_TTL_MS; the next one sees the outage.
+    await sleep(READY_CHECK_TTL_MS + 50);
     const down = await request(app).get('/ready');
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ success: false, error: { code: 'NOT_READY' } });
@@ -38,10 +45,34 @@ describe('/ready when the database stops', () => {
 
     await proxy.start(port);
     let status = 0;
-    for (let attempt = 0; attempt < 20 && status !== 200; attempt += 1) {
+    for (let attempt = 0; attempt < 40 && status !== 200; attempt += 1) {
       status = (await request(app).get('/ready')).status;
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (status !== 200) await sleep(100);
     }
     expect(status).toBe(200);
-  });
+  }, 30_000);
+
+  it('answers a flood of /ready with at most one database round trip a second, and /health with none', async () => {
+    const app = createApp();
+    await sleep(READY_CHECK_TTL_MS + 50);
+    statements.length = 0;
+    const started = Date.now();
+    let answered = 0;
+    // Waves of 25 concurrent probes for about 1.5 s: some hundreds of requests.
+    while (Date.now() - started < 1500) {
+      const wave = await Promise.all(Array.from({ length: 25 }, () => request(app).get('/ready')));
+      expect(wave.map((res) => res.status)).toEqual(wave.map(() => 200));
+      answered += wave.length;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const checks = statements.filter((sql) => sql.includes('SELECT 1')).length;
+    expect(answered).toBeGreaterThan(100);
+    expect(checks).toBeGreaterThanOrEqual(1);
+    expect(checks).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+
+    statements.length = 0;
+    const health = await Promise.all(Array.from({ length: 50 }, () => request(app).get('/health')));
+    expect(health.every((res) => res.status === 200)).toBe(true);
+    expect(statements).toEqual([]);
+  }, 30_000);
 });

@@ -8,7 +8,7 @@ import { Upload } from '../../src/models';
 import { signedInUser, type SignedIn } from '../support/auth';
 import { CloudinaryStub, cloudinarySignature } from '../support/cloudinary-stub';
 import { useTestDatabase } from '../support/database';
-import { IMAGES, TEXT_FILE } from '../support/images';
+import { IMAGES, paddedPng, TEXT_FILE } from '../support/images';
 
 // The configuration is read once per test file, on first use (the logger reads it when loaded):
 // the stub must be listening and the environment set before anything that reads it is imported,
@@ -117,6 +117,17 @@ describe('uploads (Cloudinary through its SDK, against a local stand-in)', () =>
     expect(res.status).toBe(201);
     expect(res.body.data.images.map((image: { format: string }) => image.format)).toEqual(['png', 'webp']);
     for (const image of res.body.data.images) expect(stub.assets.has(image.publicId)).toBe(true);
+  });
+
+  it('streams a big file from its temporary file to Cloudinary, and removes the temporary file', async () => {
+    const big = paddedPng(4 * 1024 * 1024);
+    const res = await request(app).post('/api/upload/image').set('Authorization', seller.bearer).attach('image', big, 'big.png');
+    expect(res.status).toBe(201);
+    expect(stub.assets.get(res.body.data.publicId)?.bytes.equals(big)).toBe(true);
+    const { uploadTempDir } = await import('../../src/middleware/upload.middleware');
+    const deadline = Date.now() + 5000;
+    while (fs.readdirSync(uploadTempDir()).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(fs.readdirSync(uploadTempDir())).toEqual([]);
   });
 
   it('sends nothing to Cloudinary for a file that is not an image', async () => {

@@ -1,9 +1,36 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, estimatedSecretBits, loadConfig } from '../../src/config';
 
-const strong = 'x'.repeat(40);
+/** What `openssl rand -base64 48` makes. */
+const random = () => randomBytes(48).toString('base64');
+const strong = random();
+
+/** A production environment that starts: a database, random secrets; each test changes one thing. */
+function production(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATA_DIR: tempDir(),
+    DATABASE_URL: 'postgres://app:pw@db.internal:5432/shop',
+    JWT_SECRET: strong,
+    JWT_REFRESH_SECRET: random(),
+    FRONTEND_URL: 'https://shop.example.com',
+    APP_URL: 'https://api.example.com',
+    ...overrides,
+  };
+}
+
+function errorOf(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
@@ -49,11 +76,81 @@ describe('configuration', () => {
 
   it('refuses missing or short secrets in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is required/);
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short', JWT_REFRESH_SECRET: strong })).toThrow(/JWT_SECRET must be at least 32/);
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: strong, JWT_REFRESH_SECRET: `${strong}y`.slice(0, 20) })).toThrow(/JWT_REFRESH_SECRET/);
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: strong, JWT_REFRESH_SECRET: strong })).toThrow(/must differ/);
-    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: strong, JWT_REFRESH_SECRET: `${strong}y` });
+    expect(() => loadConfig(production({ JWT_SECRET: 'short' }))).toThrow(/JWT_SECRET must be at least 32/);
+    expect(() => loadConfig(production({ JWT_REFRESH_SECRET: random().slice(0, 20) }))).toThrow(/JWT_REFRESH_SECRET/);
+    expect(() => loadConfig(production({ JWT_REFRESH_SECRET: strong }))).toThrow(/must differ/);
+    const config = loadConfig(production());
     expect(config.isProduction).toBe(true);
+    expect(config.warnings).toEqual([]);
+  });
+
+  it.each([
+    ['one repeated character', 'a'.repeat(32)],
+    ['one repeated character, long', 'x'.repeat(64)],
+    ['a placeholder repeated', 'changeme'.repeat(4)],
+    ['"your-secret-key" repeated', 'your-secret-key'.repeat(3)],
+    ['a tutorial placeholder', 'your-super-secret-jwt-key-change-this-in-production'],
+    ['a short pattern repeated', '0123456789'.repeat(4)],
+    ['a word and digits repeated', 'password1234'.repeat(3)],
+  ])('refuses a production JWT secret of low entropy: %s', (_what, secret) => {
+    for (const name of ['JWT_SECRET', 'JWT_REFRESH_SECRET']) {
+      const error = errorOf(() => loadConfig(production({ [name]: secret })));
+      expect(error.variable).toBe(name);
+      expect(error.message).toMatch(/too easy to guess/);
+    }
+    // Development takes what it is given: the rule guards deployments, not laptops.
+    expect(loadConfig({ DATA_DIR: tempDir(), JWT_SECRET: secret }).jwt.secret).toBe(secret);
+  });
+
+  it('accepts the secrets the usual generators make', () => {
+    const generated = [
+      randomBytes(16).toString('hex'), // openssl rand -hex 16: the shortest accepted length
+      randomBytes(32).toString('base64'),
+      randomBytes(24).toString('base64url'),
+      randomUUID(),
+    ];
+    for (const secret of generated) {
+      expect(estimatedSecretBits(secret)).toBeGreaterThanOrEqual(64);
+      expect(loadConfig(production({ JWT_SECRET: secret })).jwt.secret).toBe(secret);
+    }
+  });
+
+  it('refuses to run production on the embedded database, naming DATABASE_URL', () => {
+    const { DATABASE_URL: _url, ...withoutDatabase } = production();
+    const error = errorOf(() => loadConfig(withoutDatabase));
+    expect(error.variable).toBe('DATABASE_URL');
+    expect(error.message).toMatch(/DATABASE_URL \(or DB_HOST/);
+    const parts = loadConfig({ ...withoutDatabase, DB_HOST: 'db.internal', DB_NAME: 'shop', DB_USER: 'app', DB_PASSWORD: 'pw' });
+    expect(parts.db.url).toBe('postgres://app:pw@db.internal:5432/shop');
+  });
+
+  it('refuses BCRYPT_ROUNDS under 10 in production', () => {
+    expect(errorOf(() => loadConfig(production({ BCRYPT_ROUNDS: '9' }))).variable).toBe('BCRYPT_ROUNDS');
+    expect(loadConfig(production({ BCRYPT_ROUNDS: '10' })).bcryptRounds).toBe(10);
+    expect(loadConfig({ DATA_DIR: tempDir(), BCRYPT_ROUNDS: '4' }).bcryptRounds).toBe(4);
+  });
+
+  it('never seeds demo data in production, and refuses to be asked to', () => {
+    expect(loadConfig(production()).seedDemoData).toBe(false);
+    expect(loadConfig(production({ SEED_DEMO_DATA: 'false' })).seedDemoData).toBe(false);
+    expect(errorOf(() => loadConfig(production({ SEED_DEMO_DATA: 'true' }))).variable).toBe('SEED_DEMO_DATA');
+    expect(loadConfig({ DATA_DIR: tempDir() }).seedDemoData).toBe(true);
+  });
+
+  it('warns in production when links would point at localhost', () => {
+    const local = loadConfig(production({ FRONTEND_URL: 'http://localhost:3000' }));
+    expect(local.warnings).toEqual([expect.stringMatching(/^FRONTEND_URL is http:\/\/localhost:3000: links in mails/)]);
+    const { FRONTEND_URL: _frontend, APP_URL: _app, ...defaults } = production();
+    expect(loadConfig(defaults).warnings).toEqual([expect.stringMatching(/^FRONTEND_URL/), expect.stringMatching(/^APP_URL/)]);
+    expect(loadConfig(production({ FRONTEND_URL: 'http://127.0.0.1:8080' })).warnings).toHaveLength(1);
+    expect(loadConfig({ DATA_DIR: tempDir() }).warnings).toEqual([]);
+  });
+
+  it('takes METRICS_TOKEN, and refuses a weak one in production', () => {
+    const token = randomBytes(32).toString('hex');
+    expect(loadConfig(production({ METRICS_TOKEN: token })).metricsToken).toBe(token);
+    expect(loadConfig(production()).metricsToken).toBeUndefined();
+    expect(errorOf(() => loadConfig(production({ METRICS_TOKEN: 'metrics'.repeat(5) }))).variable).toBe('METRICS_TOKEN');
   });
 
   it('generates development secrets once and keeps them in DATA_DIR', () => {

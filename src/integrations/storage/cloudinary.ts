@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import { v2 as cloudinary, type UploadApiErrorResponse, type UploadApiResponse } from 'cloudinary';
 import type { AppConfig } from '../../config';
@@ -37,7 +38,7 @@ export class CloudinaryImageStorage implements ImageStorage {
     this.requestOptions = { timeout: TIMEOUT_MS, ...(plainHttp ? { agent: new http.Agent({ keepAlive: false }) } : {}) };
   }
 
-  save(file: { buffer: Buffer; format: ImageFormat }): Promise<StoredImage> {
+  save(file: { path: string; format: ImageFormat }): Promise<StoredImage> {
     // Our own random id, with no folder: it stays one URL path segment and cannot collide with another.
     const publicId = randomBytes(16).toString('hex');
     return new Promise((resolve, reject) => {
@@ -48,7 +49,14 @@ export class CloudinaryImageStorage implements ImageStorage {
           else resolve({ url: result.secure_url, publicId: result.public_id });
         },
       );
-      upload.end(file.buffer);
+      // Streamed from the temporary file: the file is never whole in memory.
+      const source = fs.createReadStream(file.path);
+      // A temporary file that cannot be read is our failure, not the provider's: a 500, not a 502.
+      source.once('error', (error) => {
+        upload.destroy();
+        reject(error);
+      });
+      source.pipe(upload);
     });
   }
 

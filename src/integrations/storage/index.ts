@@ -19,7 +19,11 @@ export interface StoredImage {
 /** Where uploaded images live: one interface, one implementation per provider. */
 export interface ImageStorage {
   readonly kind: UploadProvider;
-  save(file: { buffer: Buffer; format: ImageFormat }): Promise<StoredImage>;
+  /**
+   * Stores the checked image at `file.path` (a temporary file the caller removes afterwards),
+   * streaming it from disk: no store reads a whole file into memory.
+   */
+  save(file: { path: string; format: ImageFormat }): Promise<StoredImage>;
   /** Removes the file; removing a file that is already gone is not an error. */
   remove(publicId: string): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS, type ImageFormat } from '../../utils/image-type';
@@ -20,11 +21,14 @@ export class LocalImageStorage implements ImageStorage {
     private readonly baseUrl: string,
   ) {}
 
-  async save(file: { buffer: Buffer; format: ImageFormat }): Promise<StoredImage> {
+  async save(file: { path: string; format: ImageFormat }): Promise<StoredImage> {
     await fs.mkdir(this.directory, { recursive: true });
     const name = `${randomBytes(16).toString('hex')}.${IMAGE_EXTENSIONS[file.format]}`;
-    // 'wx': never overwrite, however unlikely a clash of 128 random bits is.
-    await fs.writeFile(path.join(this.directory, name), file.buffer, { flag: 'wx', mode: 0o644 });
+    const target = path.join(this.directory, name);
+    // Copied by the kernel, not through this process's memory; COPYFILE_EXCL: never overwrite,
+    // however unlikely a clash of 128 random bits is.
+    await fs.copyFile(file.path, target, fsConstants.COPYFILE_EXCL);
+    await fs.chmod(target, 0o644);
     return { url: `${this.baseUrl}/${name}`, publicId: name };
   }
 
