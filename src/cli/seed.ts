@@ -3,10 +3,12 @@ import { config } from '../config';
 import { runPending } from '../db/bootstrap';
 import { createMigrator } from '../db/migrator';
 import { generateCatalog } from '../db/seed/catalog';
+import { generateOrders } from '../db/seed/orders';
 import { parseArgs, runCommand, UsageError } from './cli';
 
 // npm run seed                        the demo data (once per database)
 // npm run seed -- --products N        a generated catalog of N more products (and --sellers M)
+// npm run seed -- --orders N          N paid orders over the last year, from the catalog's products
 // npm run seed:undo                   revert the demo data
 const { positional, options } = parseArgs();
 const direction = positional[0] === 'down' ? 'down' : 'up';
@@ -16,6 +18,20 @@ void runCommand('seed', async (sequelize) => {
   if (direction === 'down') {
     const reverted = await createMigrator(sequelize, 'seeders').down();
     process.stdout.write(reverted.length > 0 ? `Reverted: ${reverted.map((s) => s.name).join(', ')}\n` : 'Nothing to revert.\n');
+    return;
+  }
+  if (options.orders !== undefined) {
+    const orders = Number(options.orders);
+    if (!Number.isInteger(orders) || orders < 1 || orders > 1_000_000) throw new UsageError('--orders must be a whole number from 1 to 1000000');
+    const bar = new SingleBar(
+      { format: 'orders [{bar}] {value}/{total} {percentage}% | {duration}s', hideCursor: true, noTTYOutput: true, notTTYSchedule: 1000 },
+      Presets.shades_classic,
+    );
+    const started = Date.now();
+    bar.start(orders, 0);
+    const result = await generateOrders(sequelize, { orders, bcryptRounds: config.bcryptRounds, onProgress: (done) => bar.update(done) });
+    bar.stop();
+    process.stdout.write(`Created ${result.orders} orders with ${result.lines} lines in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     return;
   }
   if (options.products === undefined) {

@@ -1,6 +1,7 @@
 import { createJobDriver, type JobDriver } from '../integrations/jobs';
 import { closeMail, getMailService } from '../services/mail.service';
 import { orderService } from '../services/order.service';
+import { ledgerService } from '../services/ledger.service';
 import { paymentService } from '../services/payment.service';
 import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../services/view-counter.service';
 import { setQueueDepthReader } from '../utils/metrics';
@@ -22,7 +23,14 @@ export const handlers: JobHandlers = {
   },
   'payments.apply-event': ({ eventId }) => paymentService.applyEvent(eventId),
   'payments.settle-refund': ({ refundId }) => paymentService.settleRefundById(refundId),
+  'payouts.run': async () => {
+    await ledgerService.runPayouts();
+  },
+  'payouts.transfer': ({ payoutId }) => ledgerService.transferPayout(payoutId),
 };
+
+/** Seller payouts are made once a day (one payout per seller and UTC day). */
+export const PAYOUTS_EVERY_MS = 24 * 60 * 60 * 1000;
 
 /** How often unpaid orders past their deadline are looked for. */
 export const EXPIRE_UNPAID_EVERY_MS = 60_000;
@@ -31,6 +39,7 @@ export const EXPIRE_UNPAID_EVERY_MS = 60_000;
 export async function scheduleRepeatingJobs(): Promise<void> {
   await getJobs().schedule('catalog.flush-views', FLUSH_VIEWS_EVERY_MS);
   await getJobs().schedule('orders.expire-unpaid', EXPIRE_UNPAID_EVERY_MS);
+  await getJobs().schedule('payouts.run', PAYOUTS_EVERY_MS);
 }
 
 let driver: JobDriver | undefined;

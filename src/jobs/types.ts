@@ -9,6 +9,10 @@ export interface JobPayloads {
   'payments.apply-event': { eventId: string };
   /** A refund left pending when the provider did not answer: sent again with its own idempotency key. */
   'payments.settle-refund': { refundId: string };
+  /** Creates the day's seller payouts (repeating). */
+  'payouts.run': Record<string, never>;
+  /** Pays one payout to the seller's Stripe Connect account. */
+  'payouts.transfer': { payoutId: string };
 }
 
 export type JobType = keyof JobPayloads;
@@ -34,6 +38,8 @@ export const jobOptions: { readonly [T in JobType]: JobOptions } = {
   'orders.expire-unpaid': { queue: 'inventory', attempts: 1, backoffMs: 1000 },
   'payments.apply-event': { queue: 'payouts', attempts: 8, backoffMs: 2000 },
   'payments.settle-refund': { queue: 'payouts', attempts: 10, backoffMs: 30_000 },
+  'payouts.run': { queue: 'payouts', attempts: 3, backoffMs: 60_000 },
+  'payouts.transfer': { queue: 'payouts', attempts: 8, backoffMs: 60_000 },
 };
 
 /** Jobs run at once per queue in one process. */

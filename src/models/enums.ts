@@ -49,6 +49,9 @@ export type RefundStatus = (typeof REFUND_STATUSES)[number];
 export const PAYOUT_STATUSES = ['pending', 'paid', 'cancelled'] as const;
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 
+export const LEDGER_ENTRY_TYPES = ['sale', 'commission', 'refund', 'payout'] as const;
+export type LedgerEntryType = (typeof LEDGER_ENTRY_TYPES)[number];
+
 export const WEBHOOK_EVENT_STATUSES = ['received', 'processed', 'failed'] as const;
 export type WebhookEventStatus = (typeof WEBHOOK_EVENT_STATUSES)[number];
 

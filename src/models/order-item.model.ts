@@ -45,7 +45,8 @@ export type OrderItemCreationAttributes = Optional<
   underscored: true,
   timestamps: true,
   indexes: [
-    { name: 'order_items_order_id_idx', fields: ['order_id'] },
+    // INCLUDEs seller_id, product_id, quantity, line_total, refunded_amount, commission_rate (migration 0005).
+    { name: 'order_items_order_id_figures_idx', fields: ['order_id'] },
     { name: 'order_items_seller_id_created_at_idx', fields: ['seller_id', 'created_at'] },
     { name: 'order_items_product_id_idx', fields: ['product_id'] },
     { name: 'order_items_payout_id_idx', fields: ['payout_id'] },

@@ -1,4 +1,4 @@
-import type { Optional } from 'sequelize';
+import { Op, type Optional } from 'sequelize';
 import { BelongsTo, Column, DataType, ForeignKey, HasMany, Table } from 'sequelize-typescript';
 import { AppModel, isUuid } from './app-model';
 import {
@@ -93,6 +93,7 @@ export type OrderCreationAttributes = Optional<
     { name: 'orders_status_created_at_idx', fields: ['status', 'created_at'] },
     { name: 'orders_created_at_idx', fields: ['created_at'] },
     { name: 'orders_pending_expires_at_idx', fields: ['expires_at'], where: { status: 'pending' } },
+    { name: 'orders_paid_at_idx', fields: ['paid_at'], where: { paid_at: { [Op.ne]: null } } },
   ],
 })
 export class Order extends AppModel<OrderAttributes, OrderCreationAttributes> implements OrderAttributes {

@@ -11,7 +11,7 @@ export interface SellerPayoutAttributes {
   sellerId: string;
   periodStart: Date;
   periodEnd: Date;
-  /** Money: decimal strings; net = gross - commission - refund (CHECK), each >= 0. */
+  /** Money: decimal strings; net = gross - commission - refund (CHECK); commission may be negative when commission given back on refunds outweighs it. */
   grossAmount: string;
   commissionAmount: string;
   refundAmount: string;
@@ -22,13 +22,17 @@ export interface SellerPayoutAttributes {
   /** Bank transfer or Stripe transfer reference, set when paid. */
   reference: string | null;
   itemCount: number;
+  /** The Stripe transfer that paid it (sellers with a Connect account). */
+  transferId: string | null;
+  /** Why the last transfer attempt failed, for an admin to look at. */
+  failureReason: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 export type SellerPayoutCreationAttributes = Optional<
   SellerPayoutAttributes,
-  'id' | 'status' | 'itemCount' | 'createdAt' | 'updatedAt'
+  'id' | 'status' | 'itemCount' | 'transferId' | 'failureReason' | 'createdAt' | 'updatedAt'
 >;
 
 @Table({
@@ -42,6 +46,7 @@ export type SellerPayoutCreationAttributes = Optional<
       fields: ['seller_id', 'period_start', 'period_end'],
     },
     { name: 'seller_payouts_status_created_at_idx', fields: ['status', 'created_at'] },
+    { name: 'seller_payouts_seller_id_created_at_idx', fields: ['seller_id', 'created_at'] },
   ],
 })
 export class SellerPayout
@@ -87,6 +92,12 @@ export class SellerPayout
 
   @Column({ type: DataType.INTEGER, allowNull: false, defaultValue: 0 })
   itemCount!: number;
+
+  @Column({ type: DataType.STRING(255), allowNull: true })
+  transferId!: string | null;
+
+  @Column({ type: DataType.TEXT, allowNull: true })
+  failureReason!: string | null;
 
   override createdAt!: Date;
   override updatedAt!: Date;

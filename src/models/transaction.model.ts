@@ -44,6 +44,7 @@ export type TransactionCreationAttributes = Optional<TransactionAttributes, 'id'
   indexes: [
     { name: 'transactions_order_id_idx', fields: ['order_id'] },
     { name: 'transactions_status_created_at_idx', fields: ['status', 'created_at'] },
+    { name: 'transactions_type_status_created_at_idx', fields: ['type', 'status', 'created_at'] },
     {
       name: 'transactions_provider_type_provider_reference_key',
       unique: true,

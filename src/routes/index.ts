@@ -3,6 +3,7 @@ import { adminUserRoutes } from './admin-user.routes';
 import { authRoutes } from './auth.routes';
 import { cartRoutes } from './cart.routes';
 import { categoryRoutes } from './category.routes';
+import { adminFinanceRoutes, sellerFinanceRoutes } from './finance.routes';
 import { healthRoutes } from './health.routes';
 import { adminOrderRoutes, orderRoutes, sellerOrderRoutes } from './order.routes';
 import { adminPaymentRoutes, paymentRoutes, webhookRoutes } from './payment.routes';
@@ -22,8 +23,10 @@ export function buildApiRouter(): Router {
     sellerProfileRoutes,
     sellerProductRoutes,
     sellerOrderRoutes,
+    sellerFinanceRoutes,
     adminOrderRoutes,
     adminPaymentRoutes,
+    adminFinanceRoutes,
     categoryRoutes,
     productRoutes,
     reviewRoutes,

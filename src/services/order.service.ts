@@ -23,6 +23,7 @@ import { formatMoney, fromMinor, toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
 import { orderTotals } from './money-rules';
 import { canMove, moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
+import { ledgerService } from './ledger.service';
 import { paymentService } from './payment.service';
 import { serializeOrder, serializePlacedOrder, serializeSellerOrder, type OrderView, type PlacedOrderRow, type SellerOrderView } from './order.serializer';
 import { insufficientStock, restockOrder, takeStock, type StockShortfall } from './stock.service';
@@ -466,6 +467,7 @@ export class OrderService {
         from: ['pending'],
         set: { payment_status: 'paid', payment_provider: 'manual', amount_paid: order.total_amount, paid_at: new Date() },
       });
+      await ledgerService.recordSale(orderId, transaction);
       await this.recordConfirmationMail(orderId, transaction);
     }, { name: 'mark paid' });
     logger.info('manual payment recorded', { orderId, by: admin.id });

@@ -17,6 +17,7 @@ import { fromMinor, toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
 import { allocateRefund } from './money-rules';
 import { moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
+import { ledgerService } from './ledger.service';
 import { orderService, type Caller } from './order.service';
 import type { OrderView, TransactionView } from './order.serializer';
 import { restockOrder } from './stock.service';
@@ -233,6 +234,7 @@ export class PaymentService {
           `UPDATE orders SET payment_status = 'paid', payment_provider = 'stripe', amount_paid = total_amount, paid_at = now(), updated_at = now() WHERE id = $orderId`,
           { bind: { orderId }, transaction },
         );
+        await ledgerService.recordSale(orderId, transaction);
         logger.error('payment arrived for an order that is no longer pending; refund it', { orderId, status: order.status, intentId: intent.id });
         return 'late';
       }
@@ -243,6 +245,7 @@ export class PaymentService {
         from: ['pending'],
         set: { payment_status: 'paid', payment_provider: 'stripe', payment_intent_id: intent.id, amount_paid: order.total_amount, paid_at: new Date() },
       });
+      await ledgerService.recordSale(orderId, transaction);
       await orderService.recordConfirmationMail(orderId, transaction);
       logger.info('payment confirmed', { orderId, intentId: intent.id, by: actor.role });
       return 'confirmed';
@@ -568,6 +571,7 @@ export class PaymentService {
       // What was outstanding before this refund: the order row above already counts it.
       toMinor(order.amount_paid) - toMinor(order.amount_refunded) + toMinor(refund.amount),
     );
+    await ledgerService.recordRefund(refund.id, shares, transaction);
     if (shares.size > 0) {
       const ids = [...shares.keys()];
       await getSequelize().query(

@@ -38,7 +38,15 @@ function payload(marker: string): Payload {
 /** A handler table where only mail does something: these tests are about the drivers, not the jobs. */
 function emailOnly(handler: Handler): JobHandlers {
   const idle = async () => undefined;
-  return { 'catalog.flush-views': idle, 'orders.expire-unpaid': idle, 'payments.apply-event': idle, 'payments.settle-refund': idle, 'email.send': handler };
+  return {
+    'catalog.flush-views': idle,
+    'orders.expire-unpaid': idle,
+    'payments.apply-event': idle,
+    'payments.settle-refund': idle,
+    'payouts.run': idle,
+    'payouts.transfer': idle,
+    'email.send': handler,
+  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -2,6 +2,7 @@ import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { createAdmin, createProduct } from '../fixtures';
 import { login, signedInUser, type SignedIn } from '../support/auth';
+import { signedInSeller } from '../support/catalog';
 import { ADDRESS } from '../support/orders';
 import { outboxFor } from '../support/outbox';
 import { useStripeApp } from '../support/stripe-app';
@@ -302,5 +303,43 @@ describe('Stripe payments', () => {
     expect(listed.body.data.transactions.every((row: { type: string; status: string }) => row.type === 'refund' && row.status === 'succeeded')).toBe(true);
     const customer = await signedInUser(ctx.app);
     expect((await request(ctx.app).get('/api/admin/transactions').set('Authorization', customer.bearer)).status).toBe(403);
+  });
+
+  it('pays a seller with a Connect account by Stripe transfer, once, and records a refused transfer for an admin', async () => {
+    // Loaded here: the app's modules are imported after the Stripe stand-in is configured (see useStripeApp).
+    const { ledgerService } = await import('../../src/services/ledger.service');
+    const connected = await signedInSeller(ctx.app);
+    await connected.profile.update({ payoutDetails: { stripeAccountId: 'acct_1Q2w3E4r' } });
+    const broken = await signedInSeller(ctx.app);
+    await broken.profile.update({ payoutDetails: { stripeAccountId: 'not-an-account' } });
+    const customer = await signedInUser(ctx.app);
+    for (const seller of [connected, broken]) {
+      const product = await createProduct({ sellerId: seller.user.id, price: '50.00', stockQuantity: 5 });
+      await request(ctx.app).post('/api/cart/items').set('Authorization', customer.bearer).send({ productId: product.id, quantity: 1 }).expect(201);
+    }
+    const order = (await request(ctx.app).post('/api/orders').set('Authorization', customer.bearer).send({ shippingAddress: ADDRESS })).body.data;
+    const intent = await intentFor(customer, order.id);
+    await ctx.deliver('payment_intent.succeeded', ctx.stub.succeed(intent.paymentIntentId)).expect(200);
+    await ctx.jobsIdle();
+    for (const status of ['shipped', 'delivered']) {
+      await request(ctx.app).patch(`/api/admin/orders/${order.id}/status`).set('Authorization', adminBearer).send({ status }).expect(200);
+    }
+    await ctx.db.sequelize.query(`UPDATE order_items SET delivered_at = now() - interval '30 days' WHERE order_id = $id`, { bind: { id: order.id } });
+
+    const created = await ledgerService.runPayouts();
+    await ctx.jobsIdle();
+    const mine = created.find((payout) => payout.sellerId === connected.user.id)!;
+    const [paid] = await rows<{ status: string; transfer_id: string; net_amount: string }>('SELECT status, transfer_id, net_amount FROM seller_payouts WHERE id = $id', { id: mine.id });
+    expect(paid).toMatchObject({ status: 'paid', net_amount: '45.00' });
+    const transfer = ctx.stub.transfers.get(paid.transfer_id);
+    expect(transfer).toMatchObject({ amount: 4500, currency: 'usd', destination: 'acct_1Q2w3E4r', metadata: { payoutId: mine.id } });
+    const transferCalls = ctx.stub.calls.filter((call) => call.path === '/v1/transfers' && (call.params.metadata as { payoutId?: string }).payoutId === mine.id);
+    expect(transferCalls.map((call) => call.idempotencyKey)).toEqual([`payout-${mine.id}`]);
+    expect(outboxFor(connected.user.email).filter((mail) => /^Payout sent/.test(mail.subject))).toHaveLength(1);
+
+    const refused = created.find((payout) => payout.sellerId === broken.user.id)!;
+    const [failed] = await rows<{ status: string; failure_reason: string }>('SELECT status, failure_reason FROM seller_payouts WHERE id = $id', { id: refused.id });
+    expect(failed.status).toBe('pending');
+    expect(failed.failure_reason).toMatch(/destination/i);
   });
 });

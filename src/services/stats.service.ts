@@ -1,0 +1,269 @@
+import { queryRows } from '../db/hot-query';
+import { fromMinor, toMinor } from '../utils/money';
+import { ledgerService, type BalanceView } from './ledger.service';
+import { lineCommissionSql } from './money-rules';
+
+/**
+ * Sales figures, computed in SQL from one set of definitions (the contract's money rules), so
+ * that the admin overview, the sales series, the top lists and each seller's own statistics
+ * agree to the cent for the same period:
+ * - a sale is a line of an order that has been paid, dated by the order's paidAt;
+ * - grossSales is the amountPaid of the orders paid in the period (lines, tax and shipping);
+ * - refunds are the succeeded refunds made in the period;
+ * - a line's commission is round_half_up((lineTotal − refunded) × its rate);
+ * - a seller's grossRevenue is the sum of their lines; netEarnings = grossRevenue − refunded − commission.
+ * Periods are half-open, [from, to), in UTC.
+ */
+
+export interface Period {
+  from: Date;
+  to: Date;
+}
+
+export type Interval = 'day' | 'week' | 'month';
+
+export interface OverviewView {
+  grossSales: string;
+  refunds: string;
+  netSales: string;
+  commission: string;
+  /** The tax and shipping in grossSales: grossSales = Σ top-sellers' grossRevenue + taxAndShipping. */
+  taxAndShipping: string;
+  orderCount: number;
+  ordersByStatus: Record<string, number>;
+  averageOrderValue: string;
+  newCustomers: number;
+  newSellers: number;
+  /** Payouts created and not paid yet (whatever the period). */
+  pendingPayouts: string;
+}
+
+export interface SalesBucketView {
+  period: Date;
+  orderCount: number;
+  grossSales: string;
+  refunds: string;
+  netSales: string;
+  commission: string;
+}
+
+export interface TopProductView {
+  productId: string | null;
+  name: string;
+  unitsSold: number;
+  grossRevenue: string;
+}
+
+export interface TopSellerView {
+  sellerId: string;
+  name: string;
+  storeName: string | null;
+  unitsSold: number;
+  grossRevenue: string;
+  commission: string;
+  netEarnings: string;
+}
+
+export interface SellerStatsView {
+  salesCount: number;
+  unitsSold: number;
+  grossRevenue: string;
+  commission: string;
+  refunds: string;
+  netEarnings: string;
+  balance: BalanceView;
+  lowStockProducts: Array<{ id: string; name: string; stockQuantity: number; lowStockThreshold: number }>;
+}
+
+/** Orders that count as paid: those with a payment, refunded since or not. */
+const PAID_ORDER = `o.paid_at IS NOT NULL AND o.payment_status IN ('paid', 'partially_refunded', 'refunded')`;
+const COMMISSION = lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate');
+
+/** Numeric sums read as text, returned as "0.00" strings. */
+function money(value: string | null | undefined): string {
+  return fromMinor(toMinor(value ?? '0'));
+}
+
+/** The average in cents, half up, without floats. */
+function averageOf(totalMinor: number, count: number): number {
+  return count === 0 ? 0 : Math.floor((2 * totalMinor + count) / (2 * count));
+}
+
+interface Statement {
+  sql: string;
+  bind: Record<string, unknown>;
+}
+
+/** The statements behind the figures (exported so that their plans can be checked). */
+export const STATS_STATEMENTS = {
+  paidOrders: (period: Period): Statement => ({
+    sql: `SELECT count(*)::int AS count, coalesce(sum(o.amount_paid), 0)::text AS gross, coalesce(sum(o.tax_amount + o.shipping_amount), 0)::text AS tax_shipping
+            FROM orders o WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to`,
+    bind: { from: period.from, to: period.to },
+  }),
+  refunds: (period: Period): Statement => ({
+    sql: `SELECT coalesce(sum(amount), 0)::text AS total FROM transactions
+           WHERE type = 'refund' AND status = 'succeeded' AND created_at >= $from AND created_at < $to`,
+    bind: { from: period.from, to: period.to },
+  }),
+  lines: (period: Period, sellerId?: string): Statement => ({
+    sql: `SELECT coalesce(sum(oi.quantity), 0)::int AS units, coalesce(sum(oi.line_total), 0)::text AS gross,
+                 coalesce(sum(${COMMISSION}), 0)::text AS commission, coalesce(sum(oi.refunded_amount), 0)::text AS refunded,
+                 count(DISTINCT o.id)::int AS orders
+            FROM orders o JOIN order_items oi ON oi.order_id = o.id
+           WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to ${sellerId ? 'AND oi.seller_id = $sellerId' : ''}`,
+    bind: { from: period.from, to: period.to, ...(sellerId ? { sellerId } : {}) },
+  }),
+  sales: (period: Period, interval: Interval): Statement => {
+    // Buckets are stepped in UTC wall time, so months have their own lengths whatever the server's time zone.
+    const step = `interval '1 ${interval}'`;
+    return {
+      sql: `WITH buckets AS (
+              SELECT b AT TIME ZONE 'UTC' AS bucket,
+                     greatest(b AT TIME ZONE 'UTC', $from::timestamptz) AS lo,
+                     least((b + ${step}) AT TIME ZONE 'UTC', $to::timestamptz) AS hi
+                FROM generate_series(date_trunc($unit, $from::timestamptz AT TIME ZONE 'UTC'),
+                                     ($to::timestamptz AT TIME ZONE 'UTC') - interval '1 microsecond', ${step}) AS b
+            )
+            SELECT buckets.bucket,
+                   (SELECT count(*) FROM orders o WHERE ${PAID_ORDER} AND o.paid_at >= buckets.lo AND o.paid_at < buckets.hi)::int AS orders,
+                   (SELECT coalesce(sum(o.amount_paid), 0) FROM orders o WHERE ${PAID_ORDER} AND o.paid_at >= buckets.lo AND o.paid_at < buckets.hi)::text AS gross,
+                   (SELECT coalesce(sum(t.amount), 0) FROM transactions t
+                     WHERE t.type = 'refund' AND t.status = 'succeeded' AND t.created_at >= buckets.lo AND t.created_at < buckets.hi)::text AS refunds,
+                   (SELECT coalesce(sum(${COMMISSION}), 0) FROM orders o JOIN order_items oi ON oi.order_id = o.id
+                     WHERE ${PAID_ORDER} AND o.paid_at >= buckets.lo AND o.paid_at < buckets.hi)::text AS commission
+              FROM buckets ORDER BY buckets.bucket`,
+      bind: { from: period.from, to: period.to, unit: interval },
+    };
+  },
+  topSellers: (period: Period, limit: number): Statement => ({
+    sql: `SELECT s.seller_id, u.name, sp.store_name, s.units, s.gross::text, s.commission::text, s.refunded::text
+            FROM (SELECT oi.seller_id, sum(oi.quantity)::int AS units, sum(oi.line_total) AS gross, sum(${COMMISSION}) AS commission,
+                         sum(oi.refunded_amount) AS refunded
+                    FROM orders o JOIN order_items oi ON oi.order_id = o.id
+                   WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to
+                   GROUP BY oi.seller_id) s
+            JOIN users u ON u.id = s.seller_id
+            LEFT JOIN seller_profiles sp ON sp.user_id = s.seller_id
+           ORDER BY s.gross DESC, s.seller_id
+           LIMIT $limit`,
+    bind: { from: period.from, to: period.to, limit },
+  }),
+};
+
+interface LineFigures {
+  units: number;
+  gross: string;
+  commission: string;
+  refunded: string;
+  orders: number;
+}
+
+export class StatsService {
+  async overview(period: Period): Promise<OverviewView> {
+    const bind = { from: period.from, to: period.to };
+    const paid = STATS_STATEMENTS.paidOrders(period);
+    const [orders] = await queryRows<{ count: number; gross: string; tax_shipping: string }>(paid.sql, paid.bind);
+    const lines = await this.lineFigures(period);
+    const refunded = STATS_STATEMENTS.refunds(period);
+    const [refunds] = await queryRows<{ total: string }>(refunded.sql, refunded.bind);
+    const statuses = await queryRows<{ status: string; count: number }>(
+      `SELECT status, count(*)::int AS count FROM orders WHERE created_at >= $from AND created_at < $to GROUP BY status`,
+      bind,
+    );
+    const [people] = await queryRows<{ customers: number; sellers: number }>(
+      `SELECT count(*) FILTER (WHERE role = 'customer')::int AS customers, count(*) FILTER (WHERE role = 'seller')::int AS sellers
+         FROM users WHERE created_at >= $from AND created_at < $to`,
+      bind,
+    );
+    const [payouts] = await queryRows<{ pending: string }>(`SELECT coalesce(sum(net_amount), 0)::text AS pending FROM seller_payouts WHERE status = 'pending'`, {});
+    const gross = toMinor(orders.gross);
+    return {
+      grossSales: money(orders.gross),
+      refunds: money(refunds.total),
+      netSales: fromMinor(gross - toMinor(refunds.total)),
+      commission: lines.commission,
+      taxAndShipping: money(orders.tax_shipping),
+      orderCount: orders.count,
+      ordersByStatus: Object.fromEntries(statuses.map((row) => [row.status, row.count])),
+      averageOrderValue: fromMinor(averageOf(gross, orders.count)),
+      newCustomers: people.customers,
+      newSellers: people.sellers,
+      pendingPayouts: money(payouts.pending),
+    };
+  }
+
+  /** The period's sales lines, of one seller or of all. */
+  private async lineFigures(period: Period, sellerId?: string): Promise<LineFigures> {
+    const statement = STATS_STATEMENTS.lines(period, sellerId);
+    const [row] = await queryRows<{ units: number; gross: string; commission: string; refunded: string; orders: number }>(statement.sql, statement.bind);
+    return { units: row.units, gross: money(row.gross), commission: money(row.commission), refunded: money(row.refunded), orders: row.orders };
+  }
+
+  /** Buckets of the period (every one, empty ones included), each computed as the overview is. */
+  async sales(period: Period, interval: Interval): Promise<SalesBucketView[]> {
+    const statement = STATS_STATEMENTS.sales(period, interval);
+    const rows = await queryRows<{ bucket: Date; orders: number; gross: string; refunds: string; commission: string }>(statement.sql, statement.bind);
+    return rows.map((row) => ({
+      period: row.bucket,
+      orderCount: row.orders,
+      grossSales: money(row.gross),
+      refunds: money(row.refunds),
+      netSales: fromMinor(toMinor(row.gross) - toMinor(row.refunds)),
+      commission: money(row.commission),
+    }));
+  }
+
+  async topProducts(period: Period, limit: number): Promise<TopProductView[]> {
+    const rows = await queryRows<{ product_id: string | null; name: string; units: number; gross: string }>(
+      `SELECT oi.product_id, max(oi.product_name) AS name, sum(oi.quantity)::int AS units, sum(oi.line_total)::text AS gross
+         FROM orders o JOIN order_items oi ON oi.order_id = o.id
+        WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to
+        GROUP BY oi.product_id
+        ORDER BY sum(oi.line_total) DESC, oi.product_id
+        LIMIT $limit`,
+      { from: period.from, to: period.to, limit },
+    );
+    return rows.map((row) => ({ productId: row.product_id, name: row.name, unitsSold: row.units, grossRevenue: money(row.gross) }));
+  }
+
+  async topSellers(period: Period, limit: number): Promise<TopSellerView[]> {
+    const statement = STATS_STATEMENTS.topSellers(period, limit);
+    const rows = await queryRows<{ seller_id: string; name: string; store_name: string | null; units: number; gross: string; commission: string; refunded: string }>(
+      statement.sql,
+      statement.bind,
+    );
+    return rows.map((row) => ({
+      sellerId: row.seller_id,
+      name: row.name,
+      storeName: row.store_name,
+      unitsSold: row.units,
+      grossRevenue: money(row.gross),
+      commission: money(row.commission),
+      netEarnings: fromMinor(toMinor(row.gross) - toMinor(row.refunded) - toMinor(row.commission)),
+    }));
+  }
+
+  /** A seller's own figures, by the same definitions as the admin's top-sellers row of that seller. */
+  async seller(sellerId: string, period: Period): Promise<SellerStatsView> {
+    const lines = await this.lineFigures(period, sellerId);
+    const lowStock = await queryRows<{ id: string; name: string; stock_quantity: number; low_stock_threshold: number }>(
+      `SELECT id, name, stock_quantity, low_stock_threshold FROM products
+        WHERE seller_id = $sellerId AND deleted_at IS NULL AND status IN ('active', 'out_of_stock') AND stock_quantity <= low_stock_threshold
+        ORDER BY stock_quantity, name LIMIT 50`,
+      { sellerId },
+    );
+    return {
+      salesCount: lines.orders,
+      unitsSold: lines.units,
+      grossRevenue: lines.gross,
+      commission: lines.commission,
+      refunds: lines.refunded,
+      netEarnings: fromMinor(toMinor(lines.gross) - toMinor(lines.refunded) - toMinor(lines.commission)),
+      balance: await ledgerService.balance(sellerId),
+      lowStockProducts: lowStock.map((row) => ({ id: row.id, name: row.name, stockQuantity: row.stock_quantity, lowStockThreshold: row.low_stock_threshold })),
+    };
+  }
+}
+
+export const statsService = new StatsService();
