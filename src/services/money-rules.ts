@@ -70,7 +70,7 @@ export function allocateRefund(amount: number, lines: Array<{ id: string; remain
 /**
  * lineCommission as SQL over numeric columns (amounts with two decimals, rates with four), for
  * the aggregates of ledgers and statistics: PostgreSQL's round() on numeric rounds half away from
- * zero, as applyRate does. tests/integration/ledger.test.ts holds the two to the same results.
+ * zero, as applyRate does. tests/integration/marketplace-money.test.ts holds the two to the same results.
  */
 export function lineCommissionSql(lineTotal: string, refunded: string, rate: string): string {
   return `round((${lineTotal} - ${refunded}) * ${rate}, 2)`;
