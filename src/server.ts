@@ -8,6 +8,7 @@ import { seedDemoDataOnFirstStart } from './db/demo-seed';
 import { closeRedis } from './integrations/redis';
 import { closeJobs, getJobs, initJobs, scheduleRepeatingJobs, startJobProcessing } from './jobs';
 import { exitOnSignals, shutdown, type Closer } from './lifecycle';
+import { startCatalogCacheSync, stopCatalogCacheSync } from './services/catalog-cache';
 import { getMailService } from './services/mail.service';
 import { flushViews } from './services/view-counter.service';
 import { logger } from './utils/logger';
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
   await scheduleRepeatingJobs();
 
   const app = createApp();
+  // Other API processes' catalog writes clear this one's caches within a second.
+  startCatalogCacheSync();
   const server = app.listen(config.port, config.host);
   http.server = server;
   await new Promise<void>((resolve, reject) => {
@@ -51,7 +54,12 @@ async function main(): Promise<void> {
   server.headersTimeout = 66_000;
 
   // View counts held in memory are written before the pool closes.
-  closers.unshift({ name: 'view counts', close: flushViews }, { name: 'jobs', close: closeJobs }, { name: 'redis', close: closeRedis });
+  closers.unshift(
+    { name: 'view counts', close: flushViews },
+    { name: 'catalog cache sync', close: async () => stopCatalogCacheSync() },
+    { name: 'jobs', close: closeJobs },
+    { name: 'redis', close: closeRedis },
+  );
 
   logger.info('listening', {
     port: config.port,

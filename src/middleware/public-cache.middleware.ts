@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type Joi from 'joi';
 import { config } from '../config';
 import { registeredRoutes, type RouteInputSchemas } from '../utils/openapi';
-import { cachedResponse, rememberResponse } from '../utils/response-cache';
+import { cachedResponse, rememberResponse, responseGeneration } from '../utils/response-cache';
 
 export interface PublicCacheOptions {
   /** Runs for every answer served from the cache, with the cached `data` (e.g. to count a view). */
@@ -81,6 +81,8 @@ export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHa
       res.set('X-Cache', 'HIT').type('application/json').send(hit.body);
       return undefined;
     }
+    // What the handler reads may predate a catalog write announced while it runs: then it is not kept.
+    const since = responseGeneration();
     let data: { id?: string } = {};
     const json = res.json.bind(res);
     res.json = (body: { data?: { id?: string } }) => {
@@ -92,7 +94,7 @@ export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHa
     const send = res.send.bind(res);
     res.send = (body?: unknown) => {
       if (res.statusCode === 200 && typeof body === 'string' && /^application\/json\b/.test(String(res.get('Content-Type')))) {
-        rememberResponse(key, body, ttl, data);
+        rememberResponse(key, body, ttl, data, since);
         res.set('X-Cache', 'MISS');
       }
       return send(body);

@@ -2,7 +2,7 @@ import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Tran
 import { getSequelize } from '../db';
 import { selectRows } from '../db/hot-query';
 import { forgetCatalogCaches } from './catalog-cache';
-import { cachedTotal, rememberTotal } from './listing-totals';
+import { cachedTotal, rememberTotal, totalsGeneration } from './listing-totals';
 import { isUuid, Product, SellerProfile, User, type ProductDimensions, type ProductStatus, type UserRole } from '../models';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../utils/errors';
 import { logger } from '../utils/logger';
@@ -301,9 +301,10 @@ async function runPage(statement: CatalogStatement, page: PageQuery): Promise<Pr
     const rows = await selectRows<ProductSummaryRow>({ sql: statement.pageOnly.sql, bind: statement.bind });
     return { products: rows.filter((row) => row.id !== null).map(serializeProductSummary), pagination: paginationOf(page, known) };
   }
+  const since = totalsGeneration();
   const rows = await selectRows<ProductSummaryRow & { total: number }>(statement);
   const total = rows[0]?.total ?? 0;
-  if (statement.pageOnly) rememberTotal(statement.pageOnly.totalKey, total);
+  if (statement.pageOnly) rememberTotal(statement.pageOnly.totalKey, total, since);
   return {
     products: rows.filter((row) => row.id !== null).map(serializeProductSummary),
     pagination: paginationOf(page, total),

@@ -2,8 +2,7 @@ import { TtlCache } from './ttl-cache';
 
 /**
  * Serialized answers of public, anonymous catalog reads, kept for a second or so. Catalog
- * writes in this process clear it at once (services/catalog-cache.ts); other processes serve
- * an answer at most PUBLIC_CACHE_TTL_MS old.
+ * writes clear it in every process (services/catalog-cache.ts).
  */
 const MAX_BODY_BYTES = 256 * 1024;
 
@@ -26,16 +25,27 @@ const responses = new TtlCache<CachedResponse>({
   sizeOf: (key, value) => 2 * (key.length + value.body.length) + ENTRY_OVERHEAD_BYTES,
 });
 
+/**
+ * Bumped by every clear. An answer computed from data read before a clear must not be kept
+ * after it: callers note the generation when they start reading and pass it back to remember.
+ */
+let generation = 0;
+
+export function responseGeneration(): number {
+  return generation;
+}
+
 export function cachedResponse(key: string): CachedResponse | undefined {
   return responses.get(key);
 }
 
-export function rememberResponse(key: string, body: string, ttlMs: number, data: CachedResponse['data'] = {}): void {
-  if (body.length > MAX_BODY_BYTES) return;
+export function rememberResponse(key: string, body: string, ttlMs: number, data: CachedResponse['data'] = {}, since = generation): void {
+  if (body.length > MAX_BODY_BYTES || since !== generation) return;
   responses.set(key, { body, data }, ttlMs);
 }
 
 export function forgetResponses(): void {
+  generation += 1;
   responses.clear();
 }
 

@@ -1,0 +1,50 @@
+import '../support/catalog-cache-env';
+import request from 'supertest';
+import { config } from '../../src/config';
+import { createRedisConnection } from '../../src/integrations/redis';
+import { CATALOG_VERSION_POLL_MS, startCatalogCacheSync, stopCatalogCacheSync } from '../../src/services/catalog-cache';
+import { rememberResponse, cachedResponse, forgetResponses, responseGeneration } from '../../src/utils/response-cache';
+import { createProduct } from '../fixtures';
+import { useTestApp } from '../support/app';
+
+const describeRedis = process.env.REDIS_URL ? describe : describe.skip;
+
+describe('response cache generations', () => {
+  it('does not keep an answer computed before a clear', () => {
+    const since = responseGeneration();
+    forgetResponses();
+    rememberResponse('GET /stale', '{"stale":true}', 60_000, {}, since);
+    expect(cachedResponse('GET /stale')).toBeUndefined();
+    rememberResponse('GET /fresh', '{"fresh":true}', 60_000, {}, responseGeneration());
+    expect(cachedResponse('GET /fresh')?.body).toBe('{"fresh":true}');
+  });
+});
+
+describeRedis('catalog caches across processes', () => {
+  const ctx = useTestApp();
+  const other = () => createRedisConnection({ maxRetriesPerRequest: 1 });
+
+  beforeAll(() => startCatalogCacheSync());
+  afterAll(() => stopCatalogCacheSync());
+
+  it("drops this process's cached answers within a second of a write announced by another process", async () => {
+    const product = await createProduct({ name: 'Walnut Desk Organizer' });
+    const first = await request(ctx.app).get(`/api/products/${product.id}`);
+    expect(first.body.data.name).toBe('Walnut Desk Organizer');
+    expect((await request(ctx.app).get(`/api/products/${product.id}`)).headers['x-cache']).toBe('HIT');
+
+    // Another API process renames it: its own caches clear at once, and it bumps the shared version.
+    await ctx.db.sequelize.query(`UPDATE products SET name = 'Oak Desk Organizer' WHERE id = $id`, { bind: { id: product.id } });
+    const connection = other();
+    await connection.incr(`${config.redisPrefix}:catalog:version`);
+    await connection.quit();
+
+    const deadline = Date.now() + 1000;
+    let name = '';
+    while (Date.now() < deadline && name !== 'Oak Desk Organizer') {
+      await new Promise((resolve) => setTimeout(resolve, CATALOG_VERSION_POLL_MS / 5));
+      name = (await request(ctx.app).get(`/api/products/${product.id}`)).body.data.name;
+    }
+    expect(name).toBe('Oak Desk Organizer');
+  });
+});
