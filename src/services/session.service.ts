@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Op, QueryTypes, type Transaction } from 'sequelize';
 import { config } from '../config';
 import { getSequelize } from '../db';
+import { queryRows } from '../db/hot-query';
 import { UserSession } from '../models';
 import type { UserRole, UserStatus } from '../models/enums';
 import { UnauthorizedError } from '../utils/errors';
@@ -134,11 +135,12 @@ export class SessionService {
    * Undefined when the session does not exist (or its user was deleted).
    */
   async findActive(sessionId: string): Promise<{ user: SessionUser; revoked: boolean } | undefined> {
-    const rows = await getSequelize().query<SessionUser & { revokedAt: Date | null }>(
+    // Every signed-in request runs this: one statement on the primary (a revocation counts at once), without Sequelize's per-call rewriting.
+    const rows = await queryRows<SessionUser & { revokedAt: Date | null }>(
       `SELECT u.id, u.email, u.name, u.role, u.status, s.revoked_at AS "revokedAt"
          FROM user_sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.id = :sessionId`,
-      { replacements: { sessionId }, type: QueryTypes.SELECT },
+        WHERE s.id = $sessionId`,
+      { sessionId },
     );
     const row = rows[0];
     if (!row) return undefined;
