@@ -5,7 +5,7 @@ import { inTransaction } from '../db/transaction';
 import { getPaymentProvider, PaymentProviderError } from '../integrations/payments';
 import { sendEmail } from '../jobs/email.job';
 import { recordJob } from '../jobs/outbox';
-import { isUuid, type LedgerEntryType, type PayoutStatus } from '../models';
+import { isUuid, type LedgerEntryType, type PayoutStatus, type SellerPayoutAttributes } from '../models';
 import { ConflictError, NotFoundError } from '../utils/errors';
 import { logger } from '../utils/logger';
 import { formatMoney, fromMinor, toMinor } from '../utils/money';
@@ -39,24 +39,8 @@ export interface BalanceView {
   paidOut: string;
 }
 
-export interface PayoutView {
-  id: string;
-  sellerId: string;
-  periodStart: Date;
-  periodEnd: Date;
-  grossAmount: string;
-  commissionAmount: string;
-  refundAmount: string;
-  netAmount: string;
-  currency: string;
-  status: PayoutStatus;
-  paidAt: Date | null;
-  reference: string | null;
-  itemCount: number;
-  transferId: string | null;
-  failureReason: string | null;
-  createdAt: Date;
-}
+/** A payout as the API shows it: every column but updatedAt. */
+export type PayoutView = Omit<SellerPayoutAttributes, 'updatedAt'>;
 
 export interface RangeQuery {
   from?: Date;

@@ -1,23 +1,35 @@
-import type { Address, FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentProvider, PaymentStatus, PaymentTransaction } from '../models';
+import type {
+  Address,
+  FulfillmentStatus,
+  Order,
+  OrderAttributes,
+  OrderItem,
+  OrderItemAttributes,
+  OrderStatus,
+  PaymentProvider,
+  PaymentStatus,
+  PaymentTransaction,
+} from '../models';
 import { fromMinor, toMinor } from '../utils/money';
 
 /** The order and its parts as the contract shows them; money stays the "19.99" strings the database holds. */
 
-export interface OrderItemView {
-  id: string;
-  productId: string | null;
-  sellerId: string;
-  productName: string;
-  productSku: string;
-  productImage: string | null;
-  unitPrice: string;
-  quantity: number;
-  lineTotal: string;
-  refundedAmount: string;
-  fulfillmentStatus: FulfillmentStatus;
-  trackingNumber: string | null;
-  trackingUrl: string | null;
-}
+export type OrderItemView = Pick<
+  OrderItemAttributes,
+  | 'id'
+  | 'productId'
+  | 'sellerId'
+  | 'productName'
+  | 'productSku'
+  | 'productImage'
+  | 'unitPrice'
+  | 'quantity'
+  | 'lineTotal'
+  | 'refundedAmount'
+  | 'fulfillmentStatus'
+  | 'trackingNumber'
+  | 'trackingUrl'
+>;
 
 export interface TransactionView {
   id: string;
@@ -31,35 +43,37 @@ export interface TransactionView {
   createdAt: Date;
 }
 
-export interface OrderView {
-  id: string;
-  orderNumber: string;
-  status: OrderStatus;
-  paymentStatus: PaymentStatus;
-  paymentProvider: PaymentProvider | null;
-  currency: string;
-  subtotal: string;
-  taxAmount: string;
-  shippingAmount: string;
-  discountAmount: string;
-  totalAmount: string;
-  amountPaid: string;
-  amountRefunded: string;
-  shippingAddress: Address;
-  billingAddress: Address | null;
-  notes: string | null;
-  trackingNumber: string | null;
-  trackingUrl: string | null;
-  disputed: boolean;
-  expiresAt: Date | null;
-  paidAt: Date | null;
-  shippedAt: Date | null;
-  deliveredAt: Date | null;
-  cancelledAt: Date | null;
-  createdAt: Date;
+export type OrderView = Pick<
+  OrderAttributes,
+  | 'id'
+  | 'orderNumber'
+  | 'status'
+  | 'paymentStatus'
+  | 'paymentProvider'
+  | 'currency'
+  | 'subtotal'
+  | 'taxAmount'
+  | 'shippingAmount'
+  | 'discountAmount'
+  | 'totalAmount'
+  | 'amountPaid'
+  | 'amountRefunded'
+  | 'shippingAddress'
+  | 'billingAddress'
+  | 'notes'
+  | 'trackingNumber'
+  | 'trackingUrl'
+  | 'disputed'
+  | 'expiresAt'
+  | 'paidAt'
+  | 'shippedAt'
+  | 'deliveredAt'
+  | 'cancelledAt'
+  | 'createdAt'
+> & {
   items: OrderItemView[];
   transactions?: TransactionView[];
-}
+};
 
 /** What a seller sees of an order: their own lines and where to ship them; no buyer email, no other seller's lines or totals. */
 export interface SellerOrderView {
