@@ -9,6 +9,7 @@ import { OrderStatusHistory } from './order-status-history.model';
 import { Product } from './product.model';
 import { Refund } from './refund.model';
 import { Review } from './review.model';
+import { SalesDay } from './sales-day.model';
 import { SellerLedgerEntry } from './seller-ledger-entry.model';
 import { SellerPayout } from './seller-payout.model';
 import { SellerProfile } from './seller-profile.model';
@@ -31,6 +32,7 @@ export * from './order-status-history.model';
 export * from './product.model';
 export * from './refund.model';
 export * from './review.model';
+export * from './sales-day.model';
 export * from './seller-ledger-entry.model';
 export * from './seller-payout.model';
 export * from './seller-profile.model';
@@ -64,4 +66,5 @@ export const models = [
   Upload,
   OutboxMessage,
   SellerLedgerEntry,
+  SalesDay,
 ];

@@ -101,9 +101,12 @@ function payoutView(row: PayoutRow): PayoutView {
 class NothingToPay extends Error {}
 
 export class LedgerService {
-  /** The sale and its commission, for every line of an order that was just paid (once per line). */
+  /**
+   * The sale and its commission, for every line of an order that was just paid, and the order in
+   * its payment day's sales (sales_days); once: a second call writes nothing.
+   */
   async recordSale(orderId: string, transaction: Transaction): Promise<void> {
-    await queryRows(
+    const written = await queryRows<{ id: string }>(
       `INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, occurred_at)
        SELECT oi.seller_id, t.type,
               CASE t.type WHEN 'sale' THEN oi.line_total ELSE -${lineCommissionSql('oi.line_total', '0', 'oi.commission_rate')} END,
@@ -112,7 +115,20 @@ export class LedgerService {
          JOIN orders o ON o.id = oi.order_id
         CROSS JOIN (VALUES ('sale'::enum_seller_ledger_entries_type), ('commission'::enum_seller_ledger_entries_type)) AS t(type)
         WHERE oi.order_id = $orderId AND o.paid_at IS NOT NULL
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
+      { orderId },
+      transaction,
+    );
+    if (written.length === 0) return;
+    await queryRows(
+      `INSERT INTO sales_days AS d (day, orders, amount_paid, tax_shipping, commission)
+       SELECT (o.paid_at AT TIME ZONE 'UTC')::date, 1, o.amount_paid, o.tax_amount + o.shipping_amount,
+              (SELECT coalesce(sum(${lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate')}), 0) FROM order_items oi WHERE oi.order_id = o.id)
+         FROM orders o WHERE o.id = $orderId
+       ON CONFLICT (day) DO UPDATE
+          SET orders = d.orders + EXCLUDED.orders, amount_paid = d.amount_paid + EXCLUDED.amount_paid,
+              tax_shipping = d.tax_shipping + EXCLUDED.tax_shipping, commission = d.commission + EXCLUDED.commission, updated_at = now()`,
       { orderId },
       transaction,
     );
@@ -121,13 +137,14 @@ export class LedgerService {
   /**
    * A refund's share of each line (minor units), and the commission given back with it: the
    * commission of a line is always that of what is left of it, so the two entries of each
-   * refund telescope to round_half_up((lineTotal − refunded) × rate). Call before the lines'
-   * refunded_amount is raised by these shares.
+   * refund telescope to round_half_up((lineTotal − refunded) × rate). The commission given back
+   * also leaves the sales of the order's payment day. Call before the lines' refunded_amount is
+   * raised by these shares.
    */
   async recordRefund(refundId: string, shares: Map<string, number>, transaction: Transaction): Promise<void> {
     if (shares.size === 0) return;
     const ids = [...shares.keys()];
-    await queryRows(
+    const written = await queryRows<{ type: LedgerEntryType; amount: string; order_id: string }>(
       `INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, refund_id, occurred_at)
        SELECT seller_id, type, amount, order_id, id, $refundId, now() FROM (
          SELECT oi.seller_id, t.type, oi.order_id, oi.id,
@@ -141,10 +158,42 @@ export class LedgerService {
           CROSS JOIN (VALUES ('refund'::enum_seller_ledger_entries_type), ('commission'::enum_seller_ledger_entries_type)) AS t(type)
        ) entries
        WHERE amount <> 0
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT DO NOTHING
+       RETURNING type, amount, order_id`,
       { refundId, ids, amounts: ids.map((id) => fromMinor(shares.get(id)!)) },
       transaction,
     );
+    const givenBack = written.filter((entry) => entry.type === 'commission').reduce((sum, entry) => sum + toMinor(entry.amount), 0);
+    if (givenBack === 0) return;
+    await queryRows(
+      `UPDATE sales_days SET commission = commission - $givenBack, updated_at = now()
+        WHERE day = (SELECT (paid_at AT TIME ZONE 'UTC')::date FROM orders WHERE id = $orderId)`,
+      { givenBack: fromMinor(givenBack), orderId: written[0].order_id },
+      transaction,
+    );
+  }
+
+  /**
+   * Builds sales_days again from the orders (an operator's repair after editing orders by hand,
+   * and the tests that move payments in time). Locks the table meanwhile.
+   */
+  async rebuildSalesDays(): Promise<void> {
+    await inTransaction(async (transaction) => {
+      await queryRows('LOCK TABLE sales_days IN EXCLUSIVE MODE', {}, transaction);
+      await queryRows('DELETE FROM sales_days', {}, transaction);
+      await queryRows(
+        `INSERT INTO sales_days (day, orders, amount_paid, tax_shipping, commission)
+         SELECT (o.paid_at AT TIME ZONE 'UTC')::date, count(*), sum(o.amount_paid), sum(o.tax_amount + o.shipping_amount), coalesce(sum(c.commission), 0)
+           FROM orders o
+           LEFT JOIN LATERAL (
+             SELECT sum(${lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate')}) AS commission FROM order_items oi WHERE oi.order_id = o.id
+           ) c ON true
+          WHERE o.paid_at IS NOT NULL AND o.payment_status IN ('paid', 'partially_refunded', 'refunded')
+          GROUP BY 1`,
+        {},
+        transaction,
+      );
+    }, { name: 'rebuild sales days' });
   }
 
   async balance(sellerId: string): Promise<BalanceView> {

@@ -94,11 +94,36 @@ interface Statement {
   bind: Record<string, unknown>;
 }
 
+/**
+ * The sales of [from, to) as rows (at, orders, gross, tax_shipping, commission): the whole UTC
+ * days inside it from sales_days, one row a day; the partial days at its ends from their orders.
+ */
+const SALES_PARTS = `
+WITH bounds AS (
+  SELECT $from::timestamptz AS lo, $to::timestamptz AS hi,
+         CASE WHEN $from::timestamptz = date_trunc('day', $from::timestamptz, 'UTC') THEN $from::timestamptz
+              ELSE date_trunc('day', $from::timestamptz, 'UTC') + interval '1 day' END AS first_day,
+         date_trunc('day', $to::timestamptz, 'UTC') AS last_day
+), parts AS (
+  SELECT d.day::timestamp AT TIME ZONE 'UTC' AS at, d.orders, d.amount_paid AS gross, d.tax_shipping, d.commission
+    FROM sales_days d, bounds b
+   WHERE d.day >= (b.first_day AT TIME ZONE 'UTC')::date AND d.day < (b.last_day AT TIME ZONE 'UTC')::date
+  UNION ALL
+  SELECT o.paid_at, 1, o.amount_paid, o.tax_amount + o.shipping_amount,
+         (SELECT coalesce(sum(${COMMISSION}), 0) FROM order_items oi WHERE oi.order_id = o.id)
+    FROM orders o, bounds b
+   WHERE ${PAID_ORDER}
+     AND ((o.paid_at >= b.lo AND o.paid_at < least(b.first_day, b.hi)) OR (o.paid_at >= greatest(b.last_day, b.first_day) AND o.paid_at < b.hi))
+)`;
+
 /** The statements behind the figures (exported so that their plans can be checked). */
 export const STATS_STATEMENTS = {
+  /** Orders paid in the period, their amounts and their lines' commission: whole days from sales_days, the partial days at the ends live. */
   paidOrders: (period: Period): Statement => ({
-    sql: `SELECT count(*)::int AS count, coalesce(sum(o.amount_paid), 0)::text AS gross, coalesce(sum(o.tax_amount + o.shipping_amount), 0)::text AS tax_shipping
-            FROM orders o WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to`,
+    sql: `${SALES_PARTS}
+          SELECT coalesce(sum(orders), 0)::int AS count, coalesce(sum(gross), 0)::text AS gross,
+                 coalesce(sum(tax_shipping), 0)::text AS tax_shipping, coalesce(sum(commission), 0)::text AS commission
+            FROM parts`,
     bind: { from: period.from, to: period.to },
   }),
   refunds: (period: Period): Statement => ({
@@ -114,28 +139,26 @@ export const STATS_STATEMENTS = {
            WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to ${sellerId ? 'AND oi.seller_id = $sellerId' : ''}`,
     bind: { from: period.from, to: period.to, ...(sellerId ? { sellerId } : {}) },
   }),
-  sales: (period: Period, interval: Interval): Statement => {
-    // Buckets are stepped in UTC wall time, so months have their own lengths whatever the server's time zone.
-    const step = `interval '1 ${interval}'`;
-    return {
-      sql: `WITH buckets AS (
-              SELECT b AT TIME ZONE 'UTC' AS bucket,
-                     greatest(b AT TIME ZONE 'UTC', $from::timestamptz) AS lo,
-                     least((b + ${step}) AT TIME ZONE 'UTC', $to::timestamptz) AS hi
-                FROM generate_series(date_trunc($unit, $from::timestamptz AT TIME ZONE 'UTC'),
-                                     ($to::timestamptz AT TIME ZONE 'UTC') - interval '1 microsecond', ${step}) AS b
-            )
-            SELECT buckets.bucket,
-                   (SELECT count(*) FROM orders o WHERE ${PAID_ORDER} AND o.paid_at >= buckets.lo AND o.paid_at < buckets.hi)::int AS orders,
-                   (SELECT coalesce(sum(o.amount_paid), 0) FROM orders o WHERE ${PAID_ORDER} AND o.paid_at >= buckets.lo AND o.paid_at < buckets.hi)::text AS gross,
-                   (SELECT coalesce(sum(t.amount), 0) FROM transactions t
-                     WHERE t.type = 'refund' AND t.status = 'succeeded' AND t.created_at >= buckets.lo AND t.created_at < buckets.hi)::text AS refunds,
-                   (SELECT coalesce(sum(${COMMISSION}), 0) FROM orders o JOIN order_items oi ON oi.order_id = o.id
-                     WHERE ${PAID_ORDER} AND o.paid_at >= buckets.lo AND o.paid_at < buckets.hi)::text AS commission
-              FROM buckets ORDER BY buckets.bucket`,
-      bind: { from: period.from, to: period.to, unit: interval },
-    };
-  },
+  sales: (period: Period, interval: Interval): Statement => ({
+    sql: `${SALES_PARTS},
+          series AS (
+            SELECT b FROM generate_series(date_trunc($unit, $from::timestamptz AT TIME ZONE 'UTC'),
+                                          ($to::timestamptz AT TIME ZONE 'UTC') - interval '1 microsecond', interval '1 ${interval}') AS b
+          ), sales AS (
+            SELECT date_trunc($unit, at AT TIME ZONE 'UTC') AS b, sum(orders) AS orders, sum(gross) AS gross, sum(commission) AS commission
+              FROM parts GROUP BY 1
+          ), refunds AS (
+            SELECT date_trunc($unit, t.created_at AT TIME ZONE 'UTC') AS b, sum(t.amount) AS refunds
+              FROM transactions t
+             WHERE t.type = 'refund' AND t.status = 'succeeded' AND t.created_at >= $from AND t.created_at < $to
+             GROUP BY 1
+          )
+          SELECT series.b AT TIME ZONE 'UTC' AS bucket, coalesce(s.orders, 0)::int AS orders, coalesce(s.gross, 0)::text AS gross,
+                 coalesce(r.refunds, 0)::text AS refunds, coalesce(s.commission, 0)::text AS commission
+            FROM series LEFT JOIN sales s ON s.b = series.b LEFT JOIN refunds r ON r.b = series.b
+           ORDER BY series.b`,
+    bind: { from: period.from, to: period.to, unit: interval },
+  }),
   topSellers: (period: Period, limit: number): Statement => ({
     sql: `SELECT s.seller_id, u.name, sp.store_name, s.units, s.gross::text, s.commission::text, s.refunded::text
             FROM (SELECT oi.seller_id, sum(oi.quantity)::int AS units, sum(oi.line_total) AS gross, sum(${COMMISSION}) AS commission,
@@ -163,8 +186,7 @@ export class StatsService {
   async overview(period: Period): Promise<OverviewView> {
     const bind = { from: period.from, to: period.to };
     const paid = STATS_STATEMENTS.paidOrders(period);
-    const [orders] = await queryRows<{ count: number; gross: string; tax_shipping: string }>(paid.sql, paid.bind);
-    const lines = await this.lineFigures(period);
+    const [orders] = await queryRows<{ count: number; gross: string; tax_shipping: string; commission: string }>(paid.sql, paid.bind);
     const refunded = STATS_STATEMENTS.refunds(period);
     const [refunds] = await queryRows<{ total: string }>(refunded.sql, refunded.bind);
     const statuses = await queryRows<{ status: string; count: number }>(
@@ -182,7 +204,7 @@ export class StatsService {
       grossSales: money(orders.gross),
       refunds: money(refunds.total),
       netSales: fromMinor(gross - toMinor(refunds.total)),
-      commission: lines.commission,
+      commission: money(orders.commission),
       taxAndShipping: money(orders.tax_shipping),
       orderCount: orders.count,
       ordersByStatus: Object.fromEntries(statuses.map((row) => [row.status, row.count])),

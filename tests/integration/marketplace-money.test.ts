@@ -6,6 +6,7 @@ import { ledgerService } from '../../src/services/ledger.service';
 import { lineCommission } from '../../src/services/money-rules';
 import { orderService, type Caller } from '../../src/services/order.service';
 import { paymentService } from '../../src/services/payment.service';
+import { statsService } from '../../src/services/stats.service';
 import { fromMinor, toMinor } from '../../src/utils/money';
 import { createAdmin, createProduct, createUser } from '../fixtures';
 import { useTestApp } from '../support/app';
@@ -201,6 +202,14 @@ describe('marketplace money', () => {
     }
     await yesterdaysPayouts();
     await ledgerService.runPayouts();
+    // The per-day sales kept with each payment and refund equal those built from the orders.
+    const everything = { from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 86_400_000) };
+    const kept = await statsService.overview(everything);
+    await ledgerService.rebuildSalesDays();
+    expect(await statsService.overview(everything)).toEqual(kept);
+    const sellerRows = await statsService.topSellers(everything, 100);
+    expect(sellerRows.reduce((total, row) => total + toMinor(row.commission), 0)).toBe(toMinor(kept.commission));
+
     // Spread payments and refunds over the month.
     for (const id of orderIds) {
       await ctx.db.sequelize.query(`UPDATE orders SET paid_at = $at, created_at = $at WHERE id = $id`, { bind: { id, at: faker.date.between({ from, to: new Date(to.getTime() - 1) }) } });
@@ -209,6 +218,8 @@ describe('marketplace money', () => {
       `UPDATE transactions SET created_at = $from::timestamptz + (random() * interval '29 days') WHERE type = 'refund' AND order_id = ANY($ids::uuid[])`,
       { bind: { from, ids: orderIds } },
     );
+    // Payments moved by hand: the per-day sales are built again from the orders, as an operator would.
+    await ledgerService.rebuildSalesDays();
 
     for (const seller of sellers) {
       const ledger = (await ledgerOf(seller, { limit: 100 })).body.data;

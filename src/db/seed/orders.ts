@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { hashPassword } from '../../utils/password';
+import { ledgerService } from '../../services/ledger.service';
 import { lineCommissionSql } from '../../services/money-rules';
 
 /**
  * Generated order history for benchmarks and demos: paid orders of 1 to 4 lines from the
  * catalog's products, spread over the last `days` days, most delivered, one in twenty with its
  * first line refunded, written with the same rows the services write (orders, lines snapshot,
- * history, payment and refund transactions, the seller ledger), so that every statistic and
+ * history, payment and refund transactions, the seller ledger, the sales per day), so that every statistic and
  * balance holds. Products are not restocked nor taken: it is history, not demand.
  */
 
@@ -39,6 +40,8 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
   );
   const days = options.days ?? 365;
   let lines = 0;
+  // Orders whose drawn number was taken already are skipped (the unique index decides): count what was written.
+  let written = 0;
   for (let done = 0; done < options.orders; done += BATCH) {
     const size = Math.min(BATCH, options.orders - done);
     await sequelize.transaction(async (transaction) => {
@@ -54,13 +57,15 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
            SELECT g AS o, l, (SELECT id FROM buyers WHERE n = 1 + (g * 7919) % $customers::int) AS user_id,
                   1 + floor(random() * $products::int)::int AS product_n, 1 + floor(random() * 3)::int AS quantity,
                   now() - random() * make_interval(days => $days::int) AS paid_at
-             FROM generate_series(1, $size::int) g, generate_series(1, 1 + floor(random() * 4)::int) l
+             FROM generate_series(1, $size::int) g, generate_series(1, 4) l
+            -- 1 to 4 lines, drawn per order (a random() here would be drawn once for the whole batch).
+            WHERE l <= 1 + abs(hashtext($runId || '-' || $offset || '-' || g)) % 4
          ), one_paid_at AS (
            SELECT DISTINCT ON (o) o, user_id, paid_at FROM picks ORDER BY o, l
          ), placed AS (
            INSERT INTO orders (order_number, user_id, status, payment_status, payment_provider, currency, subtotal, total_amount, amount_paid,
                                shipping_address, paid_at, shipped_at, delivered_at, created_at, updated_at)
-           SELECT 'ORD-' || to_char(x.paid_at, 'YYYYMMDD') || '-' || upper(substr(md5($runId || x.o || $offset), 1, 6)),
+           SELECT 'ORD-' || to_char(x.paid_at, 'YYYYMMDD') || '-' || upper(substr(md5($runId || '-' || $offset || '-' || x.o), 1, 6)),
                   x.user_id, 'delivered', 'paid', 'manual', 'usd', 0, 0, 0,
                   '{"firstName":"Demo","lastName":"Customer","address1":"1 Market Street","city":"Springfield","postalCode":"12345","country":"US"}',
                   x.paid_at, x.paid_at + interval '1 day', x.paid_at + interval '3 days', x.paid_at, x.paid_at
@@ -68,7 +73,7 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
            ON CONFLICT (order_number) DO NOTHING
            RETURNING id, order_number, created_at
          ), keyed AS (
-           SELECT p.id, x.o FROM placed p JOIN one_paid_at x ON p.order_number = 'ORD-' || to_char(x.paid_at, 'YYYYMMDD') || '-' || upper(substr(md5($runId || x.o || $offset), 1, 6))
+           SELECT p.id, x.o FROM placed p JOIN one_paid_at x ON p.order_number = 'ORD-' || to_char(x.paid_at, 'YYYYMMDD') || '-' || upper(substr(md5($runId || '-' || $offset || '-' || x.o), 1, 6))
          ), items AS (
            INSERT INTO order_items (order_id, product_id, seller_id, product_name, product_sku, product_image, unit_price, quantity, line_total,
                                     commission_rate, fulfillment_status, shipped_at, delivered_at, created_at, updated_at)
@@ -81,6 +86,7 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
         { bind: { runId, customers, products, days, size, offset: String(done) }, type: QueryTypes.SELECT, transaction },
       );
       lines += result.lines;
+      written += result.ids?.length ?? 0;
       const bind = { ids: result.ids ?? [] };
       // Totals from the lines, the payment, the first history rows, and the ledger's sales.
       await sequelize.query(
@@ -145,5 +151,7 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
     });
     options.onProgress?.(done + size, options.orders);
   }
-  return { orders: options.orders, lines };
+  // The per-day sales the statistics read, from the orders just written (and those before them).
+  await ledgerService.rebuildSalesDays();
+  return { orders: written, lines };
 }

@@ -1,0 +1,35 @@
+import { Column, DataType, Table } from 'sequelize-typescript';
+import { AppModel } from './app-model';
+
+/** The sales of one UTC day (by payment time), kept by the ledger service with each payment and refund. */
+export interface SalesDayAttributes {
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  orders: number;
+  /** Money: decimal strings. */
+  amountPaid: string;
+  taxShipping: string;
+  /** The commission of the day's sales as it stands (refunds made since give some back). */
+  commission: string;
+  updatedAt: Date;
+}
+
+@Table({ tableName: 'sales_days', underscored: true, timestamps: true, createdAt: false })
+export class SalesDay extends AppModel<SalesDayAttributes, SalesDayAttributes> implements SalesDayAttributes {
+  @Column({ type: DataType.DATEONLY, primaryKey: true })
+  day!: string;
+
+  @Column({ type: DataType.INTEGER, allowNull: false, defaultValue: 0 })
+  orders!: number;
+
+  @Column({ type: DataType.DECIMAL(16, 2), allowNull: false, defaultValue: '0.00' })
+  amountPaid!: string;
+
+  @Column({ type: DataType.DECIMAL(16, 2), allowNull: false, defaultValue: '0.00' })
+  taxShipping!: string;
+
+  @Column({ type: DataType.DECIMAL(16, 2), allowNull: false, defaultValue: '0.00' })
+  commission!: string;
+
+  override updatedAt!: Date;
+}
