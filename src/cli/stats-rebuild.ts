@@ -1,0 +1,11 @@
+import { runPending } from '../db/bootstrap';
+import { ledgerService } from '../services/ledger.service';
+import { runCommand } from './cli';
+
+// npm run stats:rebuild    builds the per-day sales (sales_days) again from the orders, e.g. after
+//                          orders were edited by hand in the database.
+void runCommand('stats:rebuild', async (sequelize) => {
+  await runPending(sequelize);
+  await ledgerService.rebuildSalesDays();
+  process.stdout.write('Per-day sales rebuilt from the orders.\n');
+});
