@@ -46,9 +46,13 @@ import { createAdmin, describeAnswer, HISTORY_TABLES, countHistory, STATS_DAYS, 
  * the overview and the sales series (see bench/stats.ts).
  * BENCH_PRODUCTS, BENCH_SECONDS, BENCH_CONNECTIONS (also the number of customers) and
  * BENCH_CHECKOUT_POOL (products the checkout row draws from) change the sizes.
+ * Between the checkout and the statistics rows come the "Two API processes" rows: the uncached
+ * list page and the checkout row through a round-robin proxy (bench/proxy.ts) in front of one API
+ * process, then of two, both on the local Redis (skipped, with the reason logged, when
+ * `redis-cli ping` fails).
  * `npm run bench -- --checkout-only` runs the checkout rows alone, `--stats-only` the statistics
- * rows alone (on the same seeded catalog); either prints its rows without writing
- * docs/PERFORMANCE.md.
+ * rows alone, `--processes-only` the two-process rows alone (on the same seeded catalog); each
+ * prints its rows without writing docs/PERFORMANCE.md.
  */
 
 const root = path.resolve(__dirname, '..');
@@ -61,6 +65,10 @@ const STATS_ORDERS = Number(process.env.BENCH_STATS_ORDERS ?? 40_000);
 const STATS_LINES = Number(process.env.BENCH_STATS_LINES ?? 100_000);
 const CHECKOUT_ONLY = process.argv.includes('--checkout-only');
 const STATS_ONLY = process.argv.includes('--stats-only');
+const PROCESSES_ONLY = process.argv.includes('--processes-only');
+/** The Redis the "Two API processes" rows start their API processes with. */
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_CLI = ['-h', '127.0.0.1', '-p', '6379'];
 
 interface Scenario {
   name: string;
@@ -163,6 +171,8 @@ function row(cells: Array<string | number>): string {
 interface CheckoutSide {
   result: LoopResult;
   audit: Audit;
+  /** Share of the machine's CPU time that was busy during the loop (warm-up included). */
+  machineBusy: number;
 }
 
 interface CheckoutRow {
@@ -205,6 +215,7 @@ async function checkoutSide(
   });
   const cpuAfter = cpuTimes(target.pid);
   const wall = (Date.now() - wallBefore) / 1000;
+  const machineBusy = busyShare(cpuBefore, cpuAfter);
   // Let every backend flush its statistics before they are read.
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const countersAfter = await databaseCounters(db);
@@ -215,10 +226,25 @@ async function checkoutSide(
       `${checked.unitsTaken} taken; ${checked.mismatched} products off, ${checked.negative} below zero, ${checked.cartsLeft} carts left with lines; ` +
       `database: ${countersAfter.commits - countersBefore.commits} commits, ${countersAfter.rollbacks - countersBefore.rollbacks} rollbacks, ` +
       `${countersAfter.deadlocks - countersBefore.deadlocks} deadlocks; server CPU ${Math.round(((cpuAfter.process - cpuBefore.process) / wall) * 100)} % of a core, ` +
-      `machine ${Math.round(((cpuAfter.busy - cpuBefore.busy) / Math.max(0.01, cpuAfter.total - cpuBefore.total)) * 100)} % busy`,
+      `machine ${machineBusy} % busy`,
   );
   for (const sample of result.errorSamples) log(`    error: ${sample}`);
-  return { result, audit: checked };
+  return { result, audit: checked, machineBusy };
+}
+
+/** The checkout rows' products: the first active ones by id, a hot product and a pool, each given PLENTY units. */
+async function checkoutProducts(db: Pool): Promise<{ hot: string; poolIds: string[] }> {
+  const { rows: picked } = await db.query<{ id: string }>(
+    "SELECT id FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT $1",
+    [CHECKOUT_POOL + 1],
+  );
+  if (picked.length < 3) throw new Error(`checkout: only ${picked.length} active products`);
+  await db.query('UPDATE products SET stock_quantity = $2, low_stock_alerted_at = NULL, updated_at = now() WHERE id = ANY($1::uuid[])', [
+    picked.map((row) => row.id),
+    PLENTY,
+  ]);
+  await db.query('VACUUM ANALYZE products');
+  return { hot: picked[0].id, poolIds: picked.slice(1).map((row) => row.id) };
 }
 
 /**
@@ -229,18 +255,7 @@ async function checkoutSide(
 async function checkoutRows(servers: CheckoutServers): Promise<CheckoutRow[]> {
   const db = new Pool({ connectionString: servers.databaseUrl, max: 2 });
   try {
-    const { rows: picked } = await db.query<{ id: string }>(
-      "SELECT id FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT $1",
-      [CHECKOUT_POOL + 1],
-    );
-    if (picked.length < 3) throw new Error(`checkout: only ${picked.length} active products`);
-    const hot = picked[0].id;
-    const poolIds = picked.slice(1).map((row) => row.id);
-    await db.query('UPDATE products SET stock_quantity = $2, low_stock_alerted_at = NULL, updated_at = now() WHERE id = ANY($1::uuid[])', [
-      picked.map((row) => row.id),
-      PLENTY,
-    ]);
-    await db.query('VACUUM ANALYZE products');
+    const { hot, poolIds } = await checkoutProducts(db);
 
     const api = {
       baseUrl: servers.apiUrl,
@@ -315,6 +330,208 @@ function checkoutTable(rows: CheckoutRow[]): string {
       `${Math.round((a.result.ordersPerSecond / Math.max(1, b.result.ordersPerSecond)) * 100)} %`,
       auditCell(a),
       auditCell(b),
+    ]),
+  );
+  return [header, separator, ...lines].join('\n');
+}
+
+interface ProcessesSide {
+  /** req/s for the list row, orders/s for the checkout row. */
+  rate: number;
+  p99: number;
+  errors: number;
+  /** Share of the machine's CPU time that was busy during the run (warm-up included). */
+  busy: number;
+  /** The checkout row's stock audit. */
+  checkout?: CheckoutSide;
+}
+
+interface ProcessesRow {
+  name: string;
+  unit: 'req/s' | 'orders/s';
+  one: ProcessesSide;
+  two: ProcessesSide;
+}
+
+interface ProcessesRun {
+  rows: ProcessesRow[];
+  /** Why the rows were not measured. */
+  skipped?: string;
+}
+
+/** Undefined when `redis-cli ping` answers PONG, else why not. */
+function redisUnavailable(): string | undefined {
+  try {
+    const answer = execFileSync('redis-cli', [...REDIS_CLI, 'ping'], { timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] })
+      .toString()
+      .trim();
+    return answer === 'PONG' ? undefined : `redis-cli ping answered "${answer.slice(0, 200)}"`;
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    return `redis-cli ping failed: ${stderr || (error instanceof Error ? error.message.split('\n')[0] : String(error))}`;
+  }
+}
+
+/** Deletes the keys the rows' API processes left under their prefix. */
+function removeRedisKeys(prefix: string): void {
+  try {
+    const keys = execFileSync('redis-cli', [...REDIS_CLI, '--scan', '--pattern', `${prefix}:*`], { timeout: 30_000 })
+      .toString()
+      .split('\n')
+      .filter(Boolean);
+    for (let i = 0; i < keys.length; i += 500) execFileSync('redis-cli', [...REDIS_CLI, 'del', ...keys.slice(i, i + 500)], { timeout: 30_000, stdio: 'ignore' });
+  } catch (error) {
+    log(`  could not remove the Redis keys ${prefix}:*: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+}
+
+/** SIGTERM, wait for the exit, and forget the child (so that the final clean-up does not wait for it again). */
+async function stopChild(child: ChildProcess, children: ChildProcess[]): Promise<void> {
+  const index = children.indexOf(child);
+  if (index >= 0) children.splice(index, 1);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Starts bench/proxy.ts (built) in front of the ports and returns its base URL once it listens. */
+async function startProxy(backends: number[], children: ChildProcess[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = startProcess('dist/bench/proxy.js', { PROXY_BACKENDS: backends.join(',') });
+  children.push(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('bench/proxy did not start in time')), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /proxy listening on (\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bench/proxy exited with code ${code}`));
+    });
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+function busyShare(before: { busy: number; total: number }, after: { busy: number; total: number }): number {
+  return Math.round(((after.busy - before.busy) / Math.max(0.01, after.total - before.total)) * 100);
+}
+
+/**
+ * The "Two API processes" rows: two API processes on the local Redis (own prefix), the same JWT
+ * secrets and database, catalog caches off; one round-robin proxy in front of the first alone and
+ * one in front of both. The uncached list page (autocannon) and the checkout row (closed loop,
+ * audited) run through the first proxy, then through the second.
+ */
+async function processesRows(options: { databaseUrl: string; apiEnv: Record<string, string>; listPath: string; children: ChildProcess[] }): Promise<ProcessesRun> {
+  const unavailable = redisUnavailable();
+  if (unavailable) {
+    log(`two API processes: skipped, ${unavailable}`);
+    return { rows: [], skipped: unavailable };
+  }
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const env = { ...options.apiEnv, REDIS_URL, REDIS_PREFIX: prefix, JOBS_IN_API: '1', PUBLIC_CACHE_TTL_MS: '0', LISTING_TOTALS_TTL_MS: '0' };
+  const mine: ChildProcess[] = [];
+  const db = new Pool({ connectionString: options.databaseUrl, max: 2 });
+  try {
+    const apis: Array<{ port: number; child: ChildProcess }> = [];
+    for (let i = 0; i < 2; i += 1) {
+      const port = await freePort();
+      const child = startProcess('dist/src/server.js', { ...env, PORT: String(port) });
+      options.children.push(child);
+      mine.push(child);
+      await waitFor(`http://127.0.0.1:${port}/ready`, child);
+      apis.push({ port, child });
+    }
+    const one = await startProxy([apis[0].port], options.children);
+    mine.push(one.child);
+    const two = await startProxy(
+      apis.map((api) => api.port),
+      options.children,
+    );
+    mine.push(two.child);
+    const firstPid = apis[0].child.pid ?? 0;
+    log(`two API processes: ports ${apis.map((api) => api.port).join(' and ')}, Redis prefix ${prefix}`);
+
+    // Fresh stock for the checkout row, and the products table vacuumed before the list reads it.
+    const { poolIds } = await checkoutProducts(db);
+
+    const list: Partial<Record<'one' | 'two', ProcessesSide>> = {};
+    for (const [side, proxy, label] of [
+      ['one', one, '1 process'],
+      ['two', two, '2 processes'],
+    ] as const) {
+      log(`running: list, page 1 (uncached), ${label}`);
+      const before = cpuTimes(firstPid);
+      const result = await measure(proxy.url, `list, page 1 (uncached, ${label})`, options.listPath, firstPid);
+      const busy = busyShare(before, cpuTimes(firstPid));
+      log(`  ${result.requestsPerSecond} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors; machine ${busy} % busy (warm-up included)`);
+      list[side] = { rate: result.requestsPerSecond, p99: result.p99, errors: result.errors, busy };
+    }
+
+    const checkout: Partial<Record<'one' | 'two', ProcessesSide>> = {};
+    const runId = randomBytes(3).toString('hex');
+    for (const [side, proxy, label] of [
+      ['one', one, '1 process'],
+      ['two', two, '2 processes'],
+    ] as const) {
+      log(`running: checkout, ${label}`);
+      const target = {
+        baseUrl: proxy.url,
+        endpoints: API_ENDPOINTS,
+        pid: firstPid,
+        tokensOf: (customers: Customer[], password: string) => signIn(proxy.url, customers, password),
+      };
+      const result = await checkoutSide(db, `${runId}-processes-${side}`, target, poolIds, pickTwo(poolIds));
+      checkout[side] = { rate: result.result.ordersPerSecond, p99: result.result.p99, errors: result.result.errors, busy: result.machineBusy, checkout: result };
+    }
+    return {
+      rows: [
+        { name: 'list, page 1 (uncached)', unit: 'req/s', one: list.one!, two: list.two! },
+        { name: 'checkout', unit: 'orders/s', one: checkout.one!, two: checkout.two! },
+      ],
+    };
+  } finally {
+    await db.end();
+    for (const child of mine.reverse()) await stopChild(child, options.children);
+    removeRedisKeys(prefix);
+  }
+}
+
+function processesTable(run: ProcessesRun): string {
+  if (run.skipped) return `Not measured in this run: ${run.skipped}.`;
+  const header = row([
+    'request',
+    'unit',
+    '1 process',
+    '1 process p99 ms',
+    '2 processes',
+    '2 processes p99 ms',
+    'ratio 2 / 1',
+    'errors 1 / 2',
+    'machine busy 1 / 2',
+    'oversell 1 / 2',
+  ]);
+  const separator = row(Array(10).fill('---'));
+  const lines = run.rows.map(({ name, unit, one, two }) =>
+    row([
+      name,
+      unit,
+      one.rate,
+      one.p99,
+      two.rate,
+      two.p99,
+      `${Math.round((two.rate / Math.max(1, one.rate)) * 100)} %`,
+      `${one.errors} / ${two.errors}`,
+      `${one.busy} % / ${two.busy} %`,
+      one.checkout && two.checkout ? `${auditCell(one.checkout)} / ${auditCell(two.checkout)}` : '—',
     ]),
   );
   return [header, separator, ...lines].join('\n');
@@ -426,8 +643,8 @@ function statsTable(rows: StatsRow[]): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  if (CHECKOUT_ONLY && STATS_ONLY) throw new Error('--checkout-only and --stats-only: choose one');
-  const only = CHECKOUT_ONLY ? '--checkout-only' : STATS_ONLY ? '--stats-only' : undefined;
+  if ([CHECKOUT_ONLY, STATS_ONLY, PROCESSES_ONLY].filter(Boolean).length > 1) throw new Error('--checkout-only, --stats-only and --processes-only: choose one');
+  const only = CHECKOUT_ONLY ? '--checkout-only' : STATS_ONLY ? '--stats-only' : PROCESSES_ONLY ? '--processes-only' : undefined;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketplace-bench-'));
   log(`bench: ${PRODUCTS} products, ${CONNECTIONS} connections, ${SECONDS} s per row after ${WARMUP_SECONDS} s warm-up`);
 
@@ -552,8 +769,9 @@ async function main(): Promise<void> {
     if (!only) log(`\n${table}\n`);
 
     // After the catalog rows, so that their reads never meet the orders' writes and dead rows.
-    const checkout = STATS_ONLY
-      ? []
+    const checkout =
+      STATS_ONLY || PROCESSES_ONLY
+        ? []
       : await checkoutRows({
           databaseUrl: pg.url,
           apiUrl: `http://127.0.0.1:${apiPort}`,
@@ -562,15 +780,27 @@ async function main(): Promise<void> {
           barePid: bare.pid ?? 0,
         });
     const checkoutLines = checkoutTable(checkout);
-    if (!STATS_ONLY) log(`\n${checkoutLines}\n`);
-    const failedAudits = checkout.flatMap((entry) => [entry.api, entry.bare]).filter((side) => auditCell(side).startsWith('**FAILED**'));
+    if (checkout.length > 0) log(`\n${checkoutLines}\n`);
+
+    // After the checkout rows (its own stock reset and vacuum first), before the order history.
+    const processes =
+      CHECKOUT_ONLY || STATS_ONLY
+        ? undefined
+        : await processesRows({ databaseUrl: pg.url, apiEnv, listPath: scenarios[0].path, children });
+    const processesLines = processes ? processesTable(processes) : '';
+    if (processes) log(`\n${processesLines}\n`);
+
+    const failedAudits = [
+      ...checkout.flatMap((entry) => [entry.api, entry.bare]),
+      ...(processes?.rows ?? []).flatMap((entry) => [entry.one.checkout, entry.two.checkout]).filter((side): side is CheckoutSide => side !== undefined),
+    ].filter((side) => auditCell(side).startsWith('**FAILED**'));
     if (failedAudits.length > 0) {
       process.stderr.write(`bench: the stock audit failed for ${failedAudits.length} checkout run(s); see the table\n`);
       process.exitCode = 1;
     }
 
     // Last: the order history they read is written into the database the other rows used.
-    const stats = CHECKOUT_ONLY ? undefined : await statsRows(pg.url, `http://127.0.0.1:${apiPort}`, api.pid ?? 0);
+    const stats = CHECKOUT_ONLY || PROCESSES_ONLY ? undefined : await statsRows(pg.url, `http://127.0.0.1:${apiPort}`, api.pid ?? 0);
     const statsLines = stats ? statsTable(stats.rows) : '';
     if (stats) log(`\n${statsLines}\n`);
     if (only || !stats) {
@@ -655,6 +885,27 @@ Reading the table:
 
 Targets: API orders/s at 50 % or more of the bare server, checkout p99 under 150 ms, no errors,
 no oversell.
+
+## Two API processes
+
+${processesLines}
+
+Measured after the checkout rows, on the same database: two more API processes, built as above
+and started with \`REDIS_URL\` (the machine's local Redis, under a key prefix of their own: rate
+limits, the catalog cache version and the jobs go through it, as several processes need), the same
+JWT secrets and database, \`JOBS_IN_API\` on and the catalog caches off
+(\`PUBLIC_CACHE_TTL_MS=0 LISTING_TOTALS_TTL_MS=0\`, so every list request queries). Both columns
+go through the same round-robin proxy (\`bench/proxy.ts\`: the cluster tests' \`RoundRobinProxy\`
+in a process of its own, keep-alive to its backends): in "1 process" it has the first process as
+its only backend (the second is up but gets no request), in "2 processes" it alternates between
+both, so the proxy's cost is in both columns. The list row is the first table's \`list, page 1\`
+(autocannon, ${CONNECTIONS} connections, ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up); the checkout row is the checkout row above
+(${CONNECTIONS} fresh customers signed in through the proxy, two products per order, audited), in orders/s.
+"machine busy" is the share of all ${os.cpus().length} cores' time in use during the run, warm-up included.
+
+How to read it: the ratio is what the second process adds on this machine, where the load
+generator, the proxy, both API processes and PostgreSQL share ${os.cpus().length} cores, so a ratio at or below 100 % with
+the machine close to fully busy says the cores, not the one process's event loop, were the limit.
 
 ## Statistics
 
