@@ -118,17 +118,19 @@ WITH bounds AS (
 
 /** The statements behind the figures (exported so that their plans can be checked). */
 export const STATS_STATEMENTS = {
-  /** Orders paid in the period, their amounts and their lines' commission: whole days from sales_days, the partial days at the ends live. */
-  paidOrders: (period: Period): Statement => ({
+  /** The overview's figures: sales from SALES_PARTS, the rest counted over their own indexes. */
+  overview: (period: Period): Statement => ({
     sql: `${SALES_PARTS}
-          SELECT coalesce(sum(orders), 0)::int AS count, coalesce(sum(gross), 0)::text AS gross,
-                 coalesce(sum(tax_shipping), 0)::text AS tax_shipping, coalesce(sum(commission), 0)::text AS commission
-            FROM parts`,
-    bind: { from: period.from, to: period.to },
-  }),
-  refunds: (period: Period): Statement => ({
-    sql: `SELECT coalesce(sum(amount), 0)::text AS total FROM transactions
-           WHERE type = 'refund' AND status = 'succeeded' AND created_at >= $from AND created_at < $to`,
+          SELECT coalesce(sum(p.orders), 0)::int AS count, coalesce(sum(p.gross), 0)::text AS gross,
+                 coalesce(sum(p.tax_shipping), 0)::text AS tax_shipping, coalesce(sum(p.commission), 0)::text AS commission,
+                 (SELECT coalesce(sum(amount), 0) FROM transactions
+                   WHERE type = 'refund' AND status = 'succeeded' AND created_at >= $from AND created_at < $to)::text AS refunds,
+                 (SELECT json_object_agg(status, n) FROM (
+                    SELECT status, count(*)::int AS n FROM orders WHERE created_at >= $from AND created_at < $to GROUP BY status) s) AS by_status,
+                 (SELECT count(*) FROM users WHERE role = 'customer' AND created_at >= $from AND created_at < $to)::int AS customers,
+                 (SELECT count(*) FROM users WHERE role = 'seller' AND created_at >= $from AND created_at < $to)::int AS sellers,
+                 (SELECT coalesce(sum(net_amount), 0) FROM seller_payouts WHERE status = 'pending')::text AS pending_payouts
+            FROM parts p`,
     bind: { from: period.from, to: period.to },
   }),
   lines: (period: Period, sellerId?: string): Statement => ({
@@ -183,35 +185,33 @@ interface LineFigures {
 }
 
 export class StatsService {
+  /** One statement, so every figure comes from the same snapshot (and one round trip). */
   async overview(period: Period): Promise<OverviewView> {
-    const bind = { from: period.from, to: period.to };
-    const paid = STATS_STATEMENTS.paidOrders(period);
-    const [orders] = await queryRows<{ count: number; gross: string; tax_shipping: string; commission: string }>(paid.sql, paid.bind);
-    const refunded = STATS_STATEMENTS.refunds(period);
-    const [refunds] = await queryRows<{ total: string }>(refunded.sql, refunded.bind);
-    const statuses = await queryRows<{ status: string; count: number }>(
-      `SELECT status, count(*)::int AS count FROM orders WHERE created_at >= $from AND created_at < $to GROUP BY status`,
-      bind,
-    );
-    const [people] = await queryRows<{ customers: number; sellers: number }>(
-      `SELECT count(*) FILTER (WHERE role = 'customer')::int AS customers, count(*) FILTER (WHERE role = 'seller')::int AS sellers
-         FROM users WHERE created_at >= $from AND created_at < $to`,
-      bind,
-    );
-    const [payouts] = await queryRows<{ pending: string }>(`SELECT coalesce(sum(net_amount), 0)::text AS pending FROM seller_payouts WHERE status = 'pending'`, {});
-    const gross = toMinor(orders.gross);
+    const statement = STATS_STATEMENTS.overview(period);
+    const [row] = await queryRows<{
+      count: number;
+      gross: string;
+      tax_shipping: string;
+      commission: string;
+      refunds: string;
+      by_status: Record<string, number> | null;
+      customers: number;
+      sellers: number;
+      pending_payouts: string;
+    }>(statement.sql, statement.bind);
+    const gross = toMinor(row.gross);
     return {
-      grossSales: money(orders.gross),
-      refunds: money(refunds.total),
-      netSales: fromMinor(gross - toMinor(refunds.total)),
-      commission: money(orders.commission),
-      taxAndShipping: money(orders.tax_shipping),
-      orderCount: orders.count,
-      ordersByStatus: Object.fromEntries(statuses.map((row) => [row.status, row.count])),
-      averageOrderValue: fromMinor(averageOf(gross, orders.count)),
-      newCustomers: people.customers,
-      newSellers: people.sellers,
-      pendingPayouts: money(payouts.pending),
+      grossSales: money(row.gross),
+      refunds: money(row.refunds),
+      netSales: fromMinor(gross - toMinor(row.refunds)),
+      commission: money(row.commission),
+      taxAndShipping: money(row.tax_shipping),
+      orderCount: row.count,
+      ordersByStatus: row.by_status ?? {},
+      averageOrderValue: fromMinor(averageOf(gross, row.count)),
+      newCustomers: row.customers,
+      newSellers: row.sellers,
+      pendingPayouts: money(row.pending_payouts),
     };
   }
 

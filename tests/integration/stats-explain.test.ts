@@ -46,7 +46,7 @@ describe('statistics on 100,000 order lines', () => {
   }
 
   it('reads a month of orders and their lines through indexes', async () => {
-    for (const statement of [STATS_STATEMENTS.paidOrders(month), STATS_STATEMENTS.lines(month), STATS_STATEMENTS.topSellers(month, 10), STATS_STATEMENTS.refunds(month)]) {
+    for (const statement of [STATS_STATEMENTS.overview(month), STATS_STATEMENTS.lines(month), STATS_STATEMENTS.topSellers(month, 10)]) {
       const nodes = await plan(statement);
       expect(seqScans(nodes, 'orders')).toEqual([]);
       expect(seqScans(nodes, 'order_items')).toEqual([]);
