@@ -376,6 +376,7 @@ export class OrderService {
     const actor = actorOf(caller);
     const reserved = await inTransaction((transaction) => this.cancelIn(orderId, actor, reason ?? null, transaction), { name: 'cancel' });
     await paymentService.afterCancel(reserved, actor);
+    await paymentService.releaseIntent(orderId);
     logger.info('order cancelled', { orderId, by: caller.id });
     return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
   }
@@ -426,6 +427,7 @@ export class OrderService {
           });
         }, { name: 'expire order' });
         expired += 1;
+        await paymentService.releaseIntent(id);
       } catch (error) {
         // Paid or cancelled meanwhile (or by another worker): nothing to do.
         if (error instanceof ConflictError) continue;
@@ -598,6 +600,7 @@ export class OrderService {
       }
     }, { name: 'admin order status' });
     await paymentService.afterCancel(reserved, actor);
+    if (input.status === 'cancelled') await paymentService.releaseIntent(orderId);
     logger.info('order status set', { orderId, status: input.status, by: admin.id });
     return this.get(orderId, admin);
   }

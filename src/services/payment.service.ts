@@ -456,6 +456,29 @@ export class PaymentService {
     return { refundId, intentId: order.payment_intent_id!, amount };
   }
 
+  /**
+   * After an unpaid order was cancelled (by its customer, an admin or the expiry job): its card
+   * payment intent is cancelled at the provider, so the customer cannot pay for what is no longer
+   * sold. Best effort: if it fails, a payment that still arrives is recorded and logged for a refund.
+   */
+  async releaseIntent(orderId: string): Promise<void> {
+    const [order] = await queryRows<{ payment_intent_id: string | null }>(
+      `SELECT payment_intent_id FROM orders WHERE id = $orderId AND status = 'cancelled' AND payment_status = 'unpaid' AND payment_provider = 'stripe'`,
+      { orderId },
+    );
+    if (!order?.payment_intent_id) return;
+    try {
+      await getPaymentProvider().cancelIntent(order.payment_intent_id);
+      await queryRows(
+        `UPDATE transactions SET status = 'canceled', updated_at = now()
+          WHERE order_id = $orderId AND provider = 'stripe' AND type = 'payment' AND provider_reference = $intentId AND status IN ('pending', 'failed')`,
+        { orderId, intentId: order.payment_intent_id },
+      );
+    } catch (error) {
+      logger.warn('could not cancel the payment intent of a cancelled order', { orderId, intentId: order.payment_intent_id, error: (error as Error).message });
+    }
+  }
+
   /** Sends a reserved card refund to the provider (after the cancel that reserved it committed). */
   async afterCancel(reserved: { refundId: string; intentId: string; amount: number } | null, actor: Actor): Promise<void> {
     if (reserved) await this.settleRefund(reserved.refundId, reserved.intentId, reserved.amount, actor, { throwOnFailure: false });

@@ -342,4 +342,20 @@ describe('Stripe payments', () => {
     expect(failed.status).toBe('pending');
     expect(failed.failure_reason).toMatch(/destination/i);
   });
+
+  it('cancels the payment intent at Stripe when an unpaid order expires or is cancelled', async () => {
+    const { orderService } = await import('../../src/services/order.service');
+    const customer = await signedInUser(ctx.app);
+    const { order: expiring } = await placeOrder(customer);
+    const expiringIntent = await intentFor(customer, expiring.id);
+    await ctx.db.sequelize.query(`UPDATE orders SET expires_at = now() - interval '1 minute' WHERE id = $id`, { bind: { id: expiring.id } });
+    await orderService.expireDue();
+    expect(ctx.stub.intent(expiringIntent.paymentIntentId).status).toBe('canceled');
+    expect((await orderOf(customer, expiring.id)).body.data.transactions[0].status).toBe('canceled');
+
+    const { order: dropped } = await placeOrder(customer);
+    const droppedIntent = await intentFor(customer, dropped.id);
+    await request(ctx.app).post(`/api/orders/${dropped.id}/cancel`).set('Authorization', customer.bearer).send({}).expect(200);
+    expect(ctx.stub.intent(droppedIntent.paymentIntentId).status).toBe('canceled');
+  });
 });

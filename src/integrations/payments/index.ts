@@ -69,6 +69,8 @@ export interface PaymentProvider {
   /** `key` is our idempotency key: the same key gives back the same intent. */
   createIntent(input: { orderId: string; amount: number; currency: string; key: string }): Promise<ProviderIntent>;
   retrieveIntent(intentId: string): Promise<ProviderIntent>;
+  /** Stops an intent from being paid (its order was cancelled before the payment). */
+  cancelIntent(intentId: string): Promise<ProviderIntent>;
   /** `key` is our idempotency key (derived from the refund row id). */
   refund(input: { intentId: string; amount: number; refundId: string; key: string }): Promise<ProviderRefund>;
   listRefunds(intentId: string): Promise<ProviderRefund[]>;

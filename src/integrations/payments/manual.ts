@@ -12,6 +12,7 @@ export function createManualProvider(): PaymentProvider {
     name: 'manual',
     createIntent: () => unsupported('create payment intents'),
     retrieveIntent: () => unsupported('retrieve payment intents'),
+    cancelIntent: () => unsupported('cancel payment intents'),
     refund: ({ amount, refundId }) =>
       Promise.resolve({ id: `manual-refund-${refundId}`, status: 'succeeded', amount, currency: '', paymentIntentId: null, refundId }),
     listRefunds: () => Promise.resolve([]),

@@ -69,6 +69,8 @@ export function createStripeProvider(settings: NonNullable<AppConfig['stripe']>)
 
     retrieveIntent: (intentId) => call('retrieve a payment intent', async () => toIntent(await stripe.paymentIntents.retrieve(intentId))),
 
+    cancelIntent: (intentId) => call('cancel a payment intent', async () => toIntent(await stripe.paymentIntents.cancel(intentId))),
+
     refund: ({ intentId, amount, refundId, key }) =>
       call('refund', async () => toRefund(await stripe.refunds.create({ payment_intent: intentId, amount, metadata: { refundId } }, { idempotencyKey: key }))),
 
