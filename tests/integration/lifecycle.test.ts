@@ -1,22 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import { freePort } from '../../src/utils/net';
 import { createDatabaseFromTemplate, databaseUrl, dropDatabase } from '../support/database';
+import { spawnServer, type ServerProcess } from '../support/server-process';
 
-const root = path.resolve(__dirname, '..', '..');
-
-function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/server.ts'], {
-    cwd: root,
-    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', REDIS_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+function startServer(env: Record<string, string>): ServerProcess {
+  return spawnServer({ ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', REDIS_URL: '', ...env });
 }
 
 async function waitForHealth(port: number, timeoutMs = 30_000): Promise<void> {

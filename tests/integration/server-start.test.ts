@@ -1,34 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/utils/net';
 import { createDatabaseFromTemplate, databaseUrl, dropDatabase } from '../support/database';
+import { spawnServer, type ServerProcess } from '../support/server-process';
 
-const root = path.resolve(__dirname, '..', '..');
 const secret = () => randomBytes(48).toString('base64');
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+type Started = ServerProcess;
 
 /** `npm start` as an operator runs it: its own environment, nothing of the test process's config. */
 function startServer(env: Record<string, string>): Started {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(NODE_ENV|JWT_|BCRYPT_|DATABASE_URL|DB_|REDIS_|SEED_|METRICS_|LOG_|FRONTEND_URL|APP_URL)/.test(key)));
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/server.ts'], {
-    cwd: root,
-    env: { ...inherited, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  return spawnServer({ ...inherited, LOG_LEVEL: 'info', ...env });
 }
 
 async function waitForOutput(server: Started, pattern: RegExp, timeoutMs = 45_000): Promise<void> {
