@@ -3,9 +3,10 @@ import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { config } from '../../src/config';
-import { closeRedis, getRedis } from '../../src/integrations/redis';
-import { closeJobs, initJobs, startJobProcessing, whenJobsIdle } from '../../src/jobs';
+import { getRedis } from '../../src/integrations/redis';
+import { initJobs, startJobProcessing, whenJobsIdle } from '../../src/jobs';
 import { createUser, uniqueSuffix } from '../fixtures';
+import { closeJobsAndRedis } from '../support/app';
 import { useTestDatabase } from '../support/database';
 import { tokenFromMail } from '../support/outbox';
 
@@ -23,15 +24,7 @@ describe('sign-in links on their way to the mail', () => {
     app = createApp();
   });
 
-  afterAll(async () => {
-    await closeJobs();
-    const redis = getRedis();
-    if (redis) {
-      const keys = await redis.keys(`${config.redisPrefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-    }
-    await closeRedis();
-  });
+  afterAll(closeJobsAndRedis);
 
   async function unsentPayloads(): Promise<string[]> {
     const rows = await db.current.sequelize.query<{ payload: unknown }>(`SELECT payload FROM outbox WHERE sent_at IS NULL ORDER BY created_at`, {

@@ -12,6 +12,17 @@ export interface TestApp {
   jobsIdle(): Promise<void>;
 }
 
+/** Stops this file's jobs, removes its keys from the shared Redis (its own REDIS_PREFIX) and closes Redis. */
+export async function closeJobsAndRedis(): Promise<void> {
+  await closeJobs();
+  const redis = getRedis();
+  if (redis) {
+    const keys = await redis.keys(`${config.redisPrefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  await closeRedis();
+}
+
 /**
  * The whole application on the test file's own database, with the in-process job driver
  * (or BullMQ when REDIS_URL is set) and its workers running. Call at the top level of a file.
@@ -24,15 +35,7 @@ export function useTestApp(): TestApp {
     await startJobProcessing();
     app = createApp();
   });
-  afterAll(async () => {
-    await closeJobs();
-    const redis = getRedis();
-    if (redis) {
-      const keys = await redis.keys(`${config.redisPrefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-    }
-    await closeRedis();
-  });
+  afterAll(closeJobsAndRedis);
   return {
     get app(): Express {
       if (!app) throw new Error('the app exists only inside tests (after beforeAll)');

@@ -24,7 +24,6 @@ export function useStripeApp(extraEnv: Record<string, string> = {}): StripeTestA
   const signer = new Stripe('sk_test_signer');
   let app: Express | undefined;
   let jobs: typeof import('../../src/jobs') | undefined;
-  let redis: typeof import('../../src/integrations/redis') | undefined;
 
   beforeAll(async () => {
     await stub.start();
@@ -32,21 +31,15 @@ export function useStripeApp(extraEnv: Record<string, string> = {}): StripeTestA
     Object.assign(process.env, stub.env(), { STRIPE_TIMEOUT_MS: '700' }, extraEnv);
     const { createApp } = await import('../../src/app');
     jobs = await import('../../src/jobs');
-    redis = await import('../../src/integrations/redis');
     jobs.initJobs();
     await jobs.startJobProcessing();
     app = createApp();
   });
 
   afterAll(async () => {
-    await jobs?.closeJobs();
-    const client = redis?.getRedis();
-    if (client) {
-      const { config } = await import('../../src/config');
-      const keys = await client.keys(`${config.redisPrefix}:*`);
-      if (keys.length > 0) await client.del(...keys);
-    }
-    await redis?.closeRedis();
+    // Imported here, as the app is: after the environment was set.
+    const { closeJobsAndRedis } = await import('./app');
+    await closeJobsAndRedis();
     await stub.stop();
   });
 
