@@ -105,7 +105,7 @@ export async function moveOrder(orderId: string, to: OrderStatus, options: MoveO
 }
 
 /** Appends a history row; `from` is null for the order's first row (placed). */
-export async function recordHistory(
+async function recordHistory(
   orderId: string,
   from: OrderStatus | null,
   to: OrderStatus,
