@@ -18,11 +18,22 @@ export function joiDetails(error: Joi.ValidationError, source?: string): ErrorDe
   }));
 }
 
+/**
+ * Parsed JSON, query strings and multipart fields: arrays and plain objects. Anything else (a raw
+ * body's Buffer, a typed array) is bytes, and walking it would visit each byte.
+ */
+function isParsedContainer(value: unknown): value is Record<string, unknown> | unknown[] {
+  if (Array.isArray(value)) return true;
+  if (!value || typeof value !== 'object') return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
 /** PostgreSQL text cannot hold NUL, and no field of this API has a use for it. */
 function nulPaths(value: unknown, path: string, found: string[], depth = 0): string[] {
   if (typeof value === 'string') {
     if (value.includes('\u0000')) found.push(path);
-  } else if (value && typeof value === 'object' && depth < 8) {
+  } else if (isParsedContainer(value) && depth < 8) {
     for (const [key, inner] of Object.entries(value)) nulPaths(inner, path ? `${path}.${key}` : key, found, depth + 1);
   }
   return found;

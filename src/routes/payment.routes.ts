@@ -1,14 +1,12 @@
 import { paymentController as controller } from '../controllers/payment.controller';
 import { authenticate, authorize } from '../middleware/auth.middleware';
+import { stripeSignature } from '../middleware/stripe-signature.middleware';
 import { validate } from '../middleware/validate.middleware';
-import { ApiRouter, describeMiddleware } from '../utils/openapi';
+import { ApiRouter } from '../utils/openapi';
 import * as schemas from './payment.schemas';
 
 const ORDER = { $ref: '#/components/schemas/Order' };
 const TRANSACTIONS = { transactions: { type: 'array', items: { $ref: '#/components/schemas/PaymentTransaction' } } };
-
-/** Documents the Stripe-Signature header the webhook checks. */
-const stripeSignature = describeMiddleware((_req, _res, next) => next(), { security: ['stripeSignature'] });
 
 export const paymentRoutes = new ApiRouter('/api/payments', 'Payments')
   .post(
@@ -52,7 +50,7 @@ export const webhookRoutes = new ApiRouter('/api/webhooks', 'Payments').post(
   {
     summary: 'Stripe events (signed): payments, refunds made in Stripe, disputes',
     description:
-      'The signature is checked over the raw body (5 minutes tolerance). Each event id is applied once, whatever the order or number of deliveries; ' +
+      'The signature is checked first, over the raw body (5 minutes tolerance): an unsigned request is refused before anything else reads it. Each event id is applied once, whatever the order or number of deliveries; ' +
       'the answer comes at once and the event is applied by a job. Not rate limited.',
     returns: 'received, duplicate',
     errors: ['400 INVALID_SIGNATURE'],

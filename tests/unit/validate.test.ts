@@ -1,0 +1,46 @@
+import type { NextFunction, Request, Response } from 'express';
+import { validate } from '../../src/middleware/validate.middleware';
+import * as paymentSchemas from '../../src/routes/payment.schemas';
+import type { RouteInputSchemas } from '../../src/utils/openapi';
+
+/** Runs a validate() middleware on a hand-made request; the error it throws, if any. */
+function run(schemas: RouteInputSchemas, input: { body?: unknown; query?: Record<string, unknown> }): unknown {
+  const req = { params: {}, query: input.query ?? {}, body: input.body, validated: {} } as unknown as Request;
+  let error: unknown;
+  let passed = false;
+  try {
+    validate(schemas)(req, {} as Response, (() => {
+      passed = true;
+    }) as NextFunction);
+  } catch (thrown) {
+    error = thrown;
+  }
+  return passed ? undefined : (error ?? new Error('neither passed nor threw'));
+}
+
+describe('validate()', () => {
+  it('never walks the bytes of a raw body (Buffer, typed array)', () => {
+    let walked = 0;
+    // A Buffer whose keys are counted: the raw webhook body must be left to its signature check.
+    const counted = new Proxy(Buffer.alloc(1024 * 1024), {
+      ownKeys(target) {
+        walked += 1;
+        return Reflect.ownKeys(target);
+      },
+    });
+    expect(run(paymentSchemas.webhook, { body: counted })).toBeUndefined();
+    expect(walked).toBe(0);
+
+    // A NUL hidden in a property of the bytes' object is no field of a parsed body.
+    const buffer = Object.assign(Buffer.from('raw bytes'), { note: 'a\u0000b' });
+    const typed = Object.assign(new Uint8Array(16), { note: 'a\u0000b' });
+    expect(run(paymentSchemas.webhook, { body: buffer })).toBeUndefined();
+    expect(run(paymentSchemas.webhook, { body: typed })).toBeUndefined();
+  });
+
+  it('still refuses NUL characters in parsed bodies and query strings', () => {
+    const query = Object.assign(Object.create(null) as Record<string, unknown>, { q: 'a\u0000' });
+    expect(run({}, { query })).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ field: 'q' }] });
+    expect(run({}, { body: { list: [{ name: 'x\u0000' }] } })).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ field: 'list.0.name' }] });
+  });
+});
