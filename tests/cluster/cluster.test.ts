@@ -8,7 +8,7 @@ import { hashPassword } from '../../src/utils/password';
 import { ADDRESS } from '../support/orders';
 import { StripeStub } from '../support/stripe-stub';
 import { TcpProxy } from '../support/tcp-proxy';
-import { call, RoundRobinProxy, startMember, stopMember, waitUntil, type Answer, type Member } from './harness';
+import { call, mailsTo, memberEnv, RoundRobinProxy, startMember, stopMember, waitUntil, type Answer, type Member } from './harness';
 
 /**
  * Two API processes and two workers on one PostgreSQL and one Redis, behind a round-robin proxy:
@@ -24,6 +24,7 @@ const PASSWORD = 'Cluster-Passw0rd!';
 const run = randomBytes(4).toString('hex');
 const database = `cluster_${run}`;
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketplace-cluster-'));
+const dataDir = path.join(workDir, 'data');
 const stub = new StripeStub();
 const redisProxy = new TcpProxy(REDIS.hostname, Number(REDIS.port || 6379));
 const members: Member[] = [];
@@ -76,12 +77,6 @@ async function cartWith(userId: string, productId: string, quantity: number): Pr
   await sql(`INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)`, [cart.id, productId, quantity]);
 }
 
-function mailsTo(address: string): string[] {
-  const dir = path.join(workDir, 'data', 'outbox');
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((file) => fs.readFileSync(path.join(dir, file), 'utf8').includes(address));
-}
-
 function apiBase(member: Member): string {
   return `http://127.0.0.1:${member.port}`;
 }
@@ -95,23 +90,8 @@ beforeAll(async () => {
   await stub.start();
   const redisPort = await redisProxy.start();
   redisListening = true;
-  const env: Record<string, string> = {
-    NODE_ENV: 'development',
-    LOG_LEVEL: 'info',
-    DATABASE_URL: databaseUrl(),
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    REDIS_PREFIX: `cl${run}`,
-    DATA_DIR: path.join(workDir, 'data'),
-    JWT_SECRET: randomBytes(32).toString('base64url'),
-    JWT_REFRESH_SECRET: randomBytes(32).toString('base64url'),
-    BCRYPT_ROUNDS: '4',
-    SEED_DEMO_DATA: 'false',
-    JOBS_IN_API: 'false',
-    RATE_LIMIT_MAX: '100000',
-    AUTH_RATE_LIMIT_MAX: '100000',
-    PUBLIC_CACHE_TTL_MS: '60000',
-    LISTING_TOTALS_TTL_MS: '60000',
-    SHUTDOWN_TIMEOUT_MS: '10000',
+  const env = {
+    ...memberEnv({ databaseUrl: databaseUrl(), redisUrl: `redis://127.0.0.1:${redisPort}`, redisPrefix: `cl${run}`, dataDir }),
     ...stub.env(),
   };
   // Both APIs start at once: migrations run under an advisory lock, one after the other.
@@ -170,7 +150,7 @@ describe('a cluster of two API processes and two workers', () => {
     const review = await call(base, 'POST', `/api/products/${productId}/reviews`, { body: { rating: 5, comment: 'Bright and steady.' }, headers: { authorization: customer } });
     expect(review.status).toBe(201);
     // Mails are sent by the workers, whichever takes them.
-    await waitUntil(() => mailsTo(email).length >= 4, 30_000, 'welcome, verification, confirmation and shipping mails');
+    await waitUntil(() => mailsTo(dataDir, email).length >= 4, 30_000, 'welcome, verification, confirmation and shipping mails');
   });
 
   it('sells the last 10 units to exactly 10 of 100 customers checking out at once across both processes', async () => {
@@ -246,11 +226,11 @@ describe('a cluster of two API processes and two workers', () => {
     expect(checkout.status).toBe(201);
     expect((await call(base, 'GET', '/ready')).status).toBe(503);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(emails.some((email) => mailsTo(email).length > 0)).toBe(false);
+    expect(emails.some((email) => mailsTo(dataDir, email).length > 0)).toBe(false);
 
     await redisProxy.start(redisPort);
     redisListening = true;
-    await waitUntil(() => emails.every((email) => mailsTo(email).length === 2), 60_000, 'the welcome and verification mails of every registration');
+    await waitUntil(() => emails.every((email) => mailsTo(dataDir, email).length === 2), 60_000, 'the welcome and verification mails of every registration');
     await waitUntil(async () => (await call(base, 'GET', '/ready')).status === 200, 20_000, 'both processes to be ready again');
   }, 120_000);
 

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { freePort } from '../../src/utils/net';
 
 /**
@@ -20,6 +23,80 @@ export interface Member {
   process: ChildProcess;
   exited: Promise<number | null>;
   log: string;
+}
+
+export interface MemberEnvOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  /** Each member's DATA_DIR; mails are written to DATA_DIR/outbox. */
+  dataDir: string;
+}
+
+/** The environment every member of one cluster shares: jobs only in the workers, limits out of the way. */
+export function memberEnv(options: MemberEnvOptions): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
+    REDIS_PREFIX: options.redisPrefix,
+    DATA_DIR: options.dataDir,
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    JWT_REFRESH_SECRET: randomBytes(32).toString('base64url'),
+    BCRYPT_ROUNDS: '4',
+    SEED_DEMO_DATA: 'false',
+    JOBS_IN_API: 'false',
+    RATE_LIMIT_MAX: '100000',
+    AUTH_RATE_LIMIT_MAX: '100000',
+    PUBLIC_CACHE_TTL_MS: '60000',
+    LISTING_TOTALS_TTL_MS: '60000',
+    SHUTDOWN_TIMEOUT_MS: '10000',
+  };
+}
+
+/** The mail files of DATA_DIR/outbox addressed to `address`. */
+export function mailsTo(dataDir: string, address: string): string[] {
+  const dir = path.join(dataDir, 'outbox');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((file) => fs.readFileSync(path.join(dir, file), 'utf8').includes(address));
+}
+
+/**
+ * A PostgreSQL server of the test's own (the embedded binaries, as the postgres user when run as
+ * root), which the test may stop and start again on the same data directory and port: a shared
+ * server stopped would take down whatever else runs on it.
+ */
+export class OwnPostgres {
+  private server?: EmbeddedPostgres;
+  private port?: number;
+  private readonly dataDir: string;
+
+  constructor(private readonly database: string) {
+    // Not the 0700 of mkdtemp: the postgres user must reach the cluster inside.
+    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketplace-cluster-pg-'));
+    fs.chmodSync(this.dataDir, 0o755);
+  }
+
+  /** Starts the server (on the port of its first start) and returns the URL of the database. */
+  async start(): Promise<string> {
+    this.server = await startEmbeddedPostgres({ dataDir: this.dataDir, database: this.database, port: this.port });
+    this.port = this.server.port;
+    return this.server.url;
+  }
+
+  /** A fast shutdown, as `pg_ctl stop -m fast`: open transactions roll back, every connection is closed. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    await server?.stop();
+  }
+
+  /** Stops the server and deletes its cluster. */
+  async remove(): Promise<void> {
+    await this.stop();
+    fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
 }
 
 export async function startMember(name: string, kind: 'api' | 'worker', env: Record<string, string>, logDir: string): Promise<Member> {
