@@ -16,6 +16,10 @@ export const financeController = {
     res.json({ success: true, data: await statsService.seller(currentAuth(req).user.id, req.validated.query) });
   },
 
+  async adminDisputes(req: Request, res: Response) {
+    res.json({ success: true, data: await ledgerService.listDisputes(req.validated.query) });
+  },
+
   async adminPayouts(req: Request, res: Response) {
     res.json({ success: true, data: await ledgerService.listPayouts(req.validated.query) });
   },

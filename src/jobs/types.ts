@@ -9,6 +9,10 @@ export interface JobPayloads {
   'payments.apply-event': { eventId: string };
   /** A refund left pending when the provider did not answer: sent again with its own idempotency key. */
   'payments.settle-refund': { refundId: string };
+  /** Cancels at the provider the open intents of an order that no longer waits on them (a cancel, a second intent). */
+  'payments.cancel-intents': { orderId: string };
+  /** Sends refunds left pending for minutes again (repeating). */
+  'payments.sweep-refunds': Record<string, never>;
   /** Creates the day's seller payouts (repeating). */
   'payouts.run': Record<string, never>;
   /** Pays one payout to the seller's Stripe Connect account. */
@@ -38,6 +42,8 @@ export const jobOptions: { readonly [T in JobType]: JobOptions } = {
   'orders.expire-unpaid': { queue: 'inventory', attempts: 1, backoffMs: 1000 },
   'payments.apply-event': { queue: 'payouts', attempts: 8, backoffMs: 2000 },
   'payments.settle-refund': { queue: 'payouts', attempts: 10, backoffMs: 30_000 },
+  'payments.cancel-intents': { queue: 'payouts', attempts: 10, backoffMs: 30_000 },
+  'payments.sweep-refunds': { queue: 'payouts', attempts: 1, backoffMs: 60_000 },
   'payouts.run': { queue: 'payouts', attempts: 3, backoffMs: 60_000 },
   'payouts.transfer': { queue: 'payouts', attempts: 8, backoffMs: 60_000 },
 };

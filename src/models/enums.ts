@@ -10,7 +10,8 @@ export type UserRole = (typeof USER_ROLES)[number];
 export const USER_STATUSES = ['pending', 'approved', 'rejected', 'suspended'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
-export const PRODUCT_STATUSES = ['draft', 'active', 'inactive', 'out_of_stock'] as const;
+/** `suspended`: the product of a suspended seller (it goes back to `statusBeforeSuspension` on reinstatement). */
+export const PRODUCT_STATUSES = ['draft', 'active', 'inactive', 'out_of_stock', 'suspended'] as const;
 export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
 
 export const ORDER_STATUSES = [
@@ -49,8 +50,11 @@ export type RefundStatus = (typeof REFUND_STATUSES)[number];
 export const PAYOUT_STATUSES = ['pending', 'paid', 'cancelled'] as const;
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 
-export const LEDGER_ENTRY_TYPES = ['sale', 'commission', 'refund', 'payout'] as const;
+export const LEDGER_ENTRY_TYPES = ['sale', 'commission', 'refund', 'payout', 'dispute'] as const;
 export type LedgerEntryType = (typeof LEDGER_ENTRY_TYPES)[number];
+
+export const DISPUTE_STATUSES = ['open', 'won', 'lost'] as const;
+export type DisputeStatus = (typeof DISPUTE_STATUSES)[number];
 
 export const WEBHOOK_EVENT_STATUSES = ['received', 'processed', 'failed'] as const;
 export type WebhookEventStatus = (typeof WEBHOOK_EVENT_STATUSES)[number];

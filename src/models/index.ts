@@ -1,6 +1,7 @@
 import { Cart } from './cart.model';
 import { CartItem } from './cart-item.model';
 import { Category } from './category.model';
+import { Dispute } from './dispute.model';
 import { IdempotencyKey } from './idempotency-key.model';
 import { Order } from './order.model';
 import { OutboxMessage } from './outbox-message.model';
@@ -24,6 +25,7 @@ export * from './enums';
 export * from './cart.model';
 export * from './cart-item.model';
 export * from './category.model';
+export * from './dispute.model';
 export * from './idempotency-key.model';
 export * from './order.model';
 export * from './outbox-message.model';
@@ -67,4 +69,5 @@ export const models = [
   OutboxMessage,
   SellerLedgerEntry,
   SalesDay,
+  Dispute,
 ];

@@ -37,6 +37,8 @@ export interface OrderAttributes {
   paymentStatus: PaymentStatus;
   paymentProvider: PaymentProvider | null;
   paymentIntentId: string | null;
+  /** The attempt whose idempotency key makes the order's payment intent; it moves on only past a canceled intent. */
+  intentAttempt: number;
   /** Lowercase ISO 4217 code, as Stripe writes it. */
   currency: string;
   /** Money: decimal strings such as "19.99"; total = subtotal + tax + shipping - discount (CHECK). */
@@ -78,6 +80,7 @@ export type OrderCreationAttributes = Optional<
   | 'amountPaid'
   | 'amountRefunded'
   | 'disputed'
+  | 'intentAttempt'
   | 'createdAt'
   | 'updatedAt'
 >;
@@ -119,6 +122,9 @@ export class Order extends AppModel<OrderAttributes, OrderCreationAttributes> im
 
   @Column({ type: DataType.STRING(255), allowNull: true })
   paymentIntentId!: string | null;
+
+  @Column({ type: DataType.INTEGER, allowNull: false, defaultValue: 0 })
+  intentAttempt!: number;
 
   @Column({ type: DataType.CHAR(3), allowNull: false, defaultValue: 'usd' })
   currency!: string;

@@ -1,4 +1,4 @@
-import type { Optional } from 'sequelize';
+import { Op, type Optional } from 'sequelize';
 import { BelongsTo, Column, DataType, ForeignKey, Table } from 'sequelize-typescript';
 import { AppModel } from './app-model';
 import { REFUND_STATUSES, type RefundStatus } from './enums';
@@ -19,11 +19,17 @@ export interface RefundAttributes {
   /** Whether the refunded lines' stock was put back. */
   restock: boolean;
   createdBy: string | null;
+  /** The payment this refund returns when it is not the order's own (a surplus payment). */
+  paymentTransactionId: string | null;
+  /** The lines this refund is for (the lines an admin cancelled); null: spread over the order's lines. */
+  itemIds: string[] | null;
+  /** Provider calls for it that got no answer; a retried request takes over a refund that has some. */
+  providerFailures: number;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type RefundCreationAttributes = Optional<RefundAttributes, 'id' | 'status' | 'restock' | 'createdAt' | 'updatedAt'>;
+export type RefundCreationAttributes = Optional<RefundAttributes, 'id' | 'status' | 'restock' | 'paymentTransactionId' | 'itemIds' | 'providerFailures' | 'createdAt' | 'updatedAt'>;
 
 @Table({
   tableName: 'refunds',
@@ -32,6 +38,8 @@ export type RefundCreationAttributes = Optional<RefundAttributes, 'id' | 'status
   indexes: [
     { name: 'refunds_order_id_idx', fields: ['order_id'] },
     { name: 'refunds_provider_refund_id_key', unique: true, fields: ['provider_refund_id'] },
+    { name: 'refunds_payment_transaction_id_key', unique: true, fields: ['payment_transaction_id'], where: { payment_transaction_id: { [Op.ne]: null } } },
+    { name: 'refunds_pending_updated_at_idx', fields: ['updated_at'], where: { status: 'pending' } },
   ],
 })
 export class Refund extends AppModel<RefundAttributes, RefundCreationAttributes> implements RefundAttributes {
@@ -64,6 +72,16 @@ export class Refund extends AppModel<RefundAttributes, RefundCreationAttributes>
   @ForeignKey(() => User)
   @Column({ type: DataType.UUID, allowNull: true })
   createdBy!: string | null;
+
+  @ForeignKey(() => Transaction)
+  @Column({ type: DataType.UUID, allowNull: true })
+  paymentTransactionId!: string | null;
+
+  @Column({ type: DataType.ARRAY(DataType.UUID), allowNull: true })
+  itemIds!: string[] | null;
+
+  @Column({ type: DataType.INTEGER, allowNull: false, defaultValue: 0 })
+  providerFailures!: number;
 
   override createdAt!: Date;
   override updatedAt!: Date;

@@ -4,6 +4,7 @@ import { AppModel } from './app-model';
 import { LEDGER_ENTRY_TYPES, type LedgerEntryType } from './enums';
 import { Order } from './order.model';
 import { OrderItem } from './order-item.model';
+import { Dispute } from './dispute.model';
 import { Refund } from './refund.model';
 import { SellerPayout } from './seller-payout.model';
 import { User } from './user.model';
@@ -11,7 +12,7 @@ import { User } from './user.model';
 /**
  * One movement of what a seller is owed (append-only, written by the money services in the
  * transaction of the event): a sale (+), its commission (−), a refund (−) and the commission
- * given back with it (+), a payout (−). Signed decimal strings.
+ * given back with it (+), a payout (−), a lost dispute (−). Signed decimal strings.
  */
 export interface SellerLedgerEntryAttributes {
   id: string;
@@ -21,6 +22,8 @@ export interface SellerLedgerEntryAttributes {
   orderId: string | null;
   orderItemId: string | null;
   refundId: string | null;
+  /** The lost dispute a `dispute` entry takes the seller's share back for. */
+  disputeId: string | null;
   /** The payout that paid this entry (set when a payout claims it); for a payout entry, its payout. */
   payoutId: string | null;
   occurredAt: Date;
@@ -29,7 +32,7 @@ export interface SellerLedgerEntryAttributes {
 
 export type SellerLedgerEntryCreationAttributes = Optional<
   SellerLedgerEntryAttributes,
-  'id' | 'orderId' | 'orderItemId' | 'refundId' | 'payoutId' | 'createdAt'
+  'id' | 'orderId' | 'orderItemId' | 'refundId' | 'disputeId' | 'payoutId' | 'createdAt'
 >;
 
 @Table({
@@ -42,7 +45,8 @@ export type SellerLedgerEntryCreationAttributes = Optional<
     { name: 'seller_ledger_entries_unpaid_seller_id_idx', fields: ['seller_id'], where: { payout_id: null } },
     { name: 'seller_ledger_entries_payout_id_idx', fields: ['payout_id'] },
     { name: 'seller_ledger_entries_order_item_id_idx', fields: ['order_item_id'] },
-    { name: 'seller_ledger_entries_sale_key', unique: true, fields: ['order_item_id', 'type'], where: { refund_id: null, type: { [Op.ne]: 'payout' } } },
+    { name: 'seller_ledger_entries_sale_key', unique: true, fields: ['order_item_id', 'type'], where: { refund_id: null, dispute_id: null, type: { [Op.ne]: 'payout' } } },
+    { name: 'seller_ledger_entries_dispute_key', unique: true, fields: ['dispute_id', 'order_item_id'], where: { dispute_id: { [Op.ne]: null } } },
     { name: 'seller_ledger_entries_refund_key', unique: true, fields: ['refund_id', 'order_item_id', 'type'], where: { refund_id: { [Op.ne]: null } } },
     { name: 'seller_ledger_entries_payout_key', unique: true, fields: ['payout_id'], where: { type: 'payout' } },
   ],
@@ -75,6 +79,10 @@ export class SellerLedgerEntry
   @ForeignKey(() => Refund)
   @Column({ type: DataType.UUID, allowNull: true })
   refundId!: string | null;
+
+  @ForeignKey(() => Dispute)
+  @Column({ type: DataType.UUID, allowNull: true })
+  disputeId!: string | null;
 
   @ForeignKey(() => SellerPayout)
   @Column({ type: DataType.UUID, allowNull: true })

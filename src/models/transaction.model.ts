@@ -31,11 +31,13 @@ export interface TransactionAttributes {
   metadata: Record<string, unknown> | null;
   /** The admin who recorded a manual payment or refund. */
   recordedBy: string | null;
+  /** A successful payment beyond the one that paid the order: outside the order's amounts, refunded automatically. */
+  surplus: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type TransactionCreationAttributes = Optional<TransactionAttributes, 'id' | 'status' | 'createdAt' | 'updatedAt'>;
+export type TransactionCreationAttributes = Optional<TransactionAttributes, 'id' | 'status' | 'surplus' | 'createdAt' | 'updatedAt'>;
 
 @Table({
   tableName: 'transactions',
@@ -45,6 +47,7 @@ export type TransactionCreationAttributes = Optional<TransactionAttributes, 'id'
     { name: 'transactions_order_id_idx', fields: ['order_id'] },
     { name: 'transactions_status_created_at_idx', fields: ['status', 'created_at'] },
     { name: 'transactions_type_status_created_at_idx', fields: ['type', 'status', 'created_at'] },
+    { name: 'transactions_surplus_created_at_idx', fields: ['created_at'], where: { surplus: true } },
     {
       name: 'transactions_provider_type_provider_reference_key',
       unique: true,
@@ -92,6 +95,9 @@ export class Transaction
   @ForeignKey(() => User)
   @Column({ type: DataType.UUID, allowNull: true })
   recordedBy!: string | null;
+
+  @Column({ type: DataType.BOOLEAN, allowNull: false, defaultValue: false })
+  surplus!: boolean;
 
   override createdAt!: Date;
   override updatedAt!: Date;

@@ -53,11 +53,30 @@ export const adminFinanceRoutes = new ApiRouter('/api/admin', 'Admin: finance')
   )
   .post(
     '/payouts/:id/mark-paid',
-    { summary: 'Record that a payout was paid by bank transfer; mails the seller', returns: 'the payout', response: PAYOUT, errors: ['404 PAYOUT_NOT_FOUND', '409 PAYOUT_ALREADY_PAID'] },
+    {
+      summary: 'Record that a payout was paid by bank transfer; mails the seller',
+      description: "A suspended seller's payouts are held until the account is approved again (409 PAYOUT_HELD).",
+      returns: 'the payout',
+      response: PAYOUT,
+      errors: ['404 PAYOUT_NOT_FOUND', '409 PAYOUT_ALREADY_PAID', '409 PAYOUT_HELD'],
+    },
     authenticate,
     authorize('admin'),
     validate(schemas.markPayoutPaid),
     controller.markPayoutPaid,
+  )
+  .get(
+    '/disputes',
+    {
+      summary: 'Card payments disputed with the bank, newest first, by status',
+      description: "While a dispute is open its order's lines are not payable; lost, each seller's net share of the disputed amount is taken back by a `dispute` ledger entry.",
+      returns: 'disputes, pagination',
+      response: { disputes: { type: 'array', items: { $ref: '#/components/schemas/Dispute' } }, pagination: PAGINATION },
+    },
+    authenticate,
+    authorize('admin'),
+    validate(schemas.adminDisputes),
+    controller.adminDisputes,
   )
   .get('/stats/overview', { summary: 'Sales, refunds, commission and orders of a period', returns: 'the overview', response: { $ref: '#/components/schemas/StatsOverview' } }, authenticate, authorize('admin'), validate(schemas.overview), controller.overview)
   .get(

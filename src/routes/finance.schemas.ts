@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { PAYOUT_STATUSES } from '../models';
+import { DISPUTE_STATUSES, PAYOUT_STATUSES } from '../models';
 import { pagination, uuid } from './common.schemas';
 
 const FIVE_YEARS_MS = 5 * 366 * 24 * 60 * 60 * 1000;
@@ -25,6 +25,7 @@ export const sellerPayouts = { query: Joi.object({ ...pagination, status: Joi.st
 
 export const adminPayouts = { query: Joi.object({ ...pagination, status: Joi.string().valid(...PAYOUT_STATUSES), sellerId: uuid }) };
 export const runPayouts = { body: Joi.object({}) };
+export const adminDisputes = { query: Joi.object({ ...pagination, status: Joi.string().valid(...DISPUTE_STATUSES) }) };
 export const markPayoutPaid = {
   params: Joi.object({ id: uuid.required() }),
   notFound: 'Payout',

@@ -36,6 +36,7 @@ export const adminTransactions = {
     ...pagination,
     status: Joi.string().valid(...TRANSACTION_STATUSES),
     type: Joi.string().valid(...TRANSACTION_TYPES),
+    surplus: Joi.boolean().description('true: only payments beyond the one that paid their order (refunded automatically) and their refunds'),
     from: Joi.date().iso(),
     to: Joi.date().iso().when('from', { is: Joi.exist(), then: Joi.date().min(Joi.ref('from')) }),
   }),

@@ -1,4 +1,4 @@
-import { FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, TRANSACTION_STATUSES, USER_ROLES, USER_STATUSES } from '../models';
+import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, TRANSACTION_STATUSES, USER_ROLES, USER_STATUSES } from '../models';
 
 /**
  * OpenAPI schemas of what routes answer (the `data` of the envelope), so that generated clients
@@ -145,6 +145,7 @@ const transaction = object({
   amount: money,
   currency: { type: 'string' },
   status: { type: 'string', enum: [...TRANSACTION_STATUSES] },
+  surplus: { type: 'boolean', description: 'A payment beyond the one that paid the order, or its refund: outside the order amounts, refunded automatically' },
   createdAt: timestamp,
 });
 
@@ -231,7 +232,7 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
           image: nullable({ type: 'string' }),
           price: money,
           stockQuantity: { type: 'integer' },
-          status: { type: 'string', enum: ['draft', 'active', 'inactive', 'out_of_stock', 'deleted'] },
+          status: { type: 'string', enum: [...PRODUCT_STATUSES, 'deleted'] },
           sellerId: uuid,
         }),
         quantity: { type: 'integer', minimum: 1, maximum: 1000 },
@@ -307,6 +308,19 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     createdAt: timestamp,
   }),
   Balance: object({ pending: money, available: money, paidOut: money }),
+  Dispute: object({
+    id: uuid,
+    orderId: uuid,
+    orderNumber: { type: 'string' },
+    providerDisputeId: { type: 'string' },
+    paymentReference: { type: 'string', description: 'The disputed payment at the provider' },
+    amount: money,
+    currency: { type: 'string' },
+    reason: nullable({ type: 'string' }),
+    status: { type: 'string', enum: [...DISPUTE_STATUSES], description: "open: the order's lines are not payable; won: released; lost: the sellers' net share taken back" },
+    closedAt: nullable(timestamp),
+    createdAt: timestamp,
+  }),
   SellerStats: object({
     salesCount: { type: 'integer' },
     unitsSold: { type: 'integer' },

@@ -14,26 +14,24 @@ export const GUEST_CART_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** Distinct products in one cart: bounds the size of an order (and of its totals). */
 export const MAX_CART_LINES = 100;
 
-/**
- * Adds `quantity` of a product to a cart in one statement. The insert happens only for a product
- * on sale with enough stock and a cart with room for a new line; the update of a line already
- * there only when the sum stays within the stock and the per-product limit.
- */
 const CART_PRODUCT_COLUMNS = `p.id AS product_id, p.name, p.slug, p.images->>0 AS image, p.price, p.stock_quantity, p.status, p.deleted_at, p.seller_id`;
 
-function addItemStatement(owner: CartOwner): string {
-  const cart = 'token' in owner ? `token_hash = $hash AND user_id IS NULL AND expires_at > now()` : `user_id = $userId`;
-  return `
-WITH cart AS (
-  SELECT id FROM carts WHERE ${cart}
-), product AS (
+/**
+ * Adds `quantity` of a product to a cart whose row lock the caller holds, in one statement. The
+ * insert happens only for a product on sale with enough stock and a cart with room for a new
+ * line; the update of a line already there only when the sum stays within the stock and the
+ * per-product limit. The statement starts after the lock was taken, so its count of the cart's
+ * lines is the count no other writer can change before the commit.
+ */
+const ADD_ITEM = `
+WITH product AS (
   SELECT id, stock_quantity FROM products WHERE id = $productId AND status = 'active' AND deleted_at IS NULL
 ), added AS (
   INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
-  SELECT cart.id, product.id, $quantity::int FROM cart, product
+  SELECT $cartId, product.id, $quantity::int FROM product
    WHERE $quantity::int <= product.stock_quantity
-     AND (EXISTS (SELECT 1 FROM cart_items WHERE cart_id = cart.id AND product_id = product.id)
-          OR (SELECT count(*) FROM cart_items WHERE cart_id = cart.id) < $maxLines::int)
+     AND (EXISTS (SELECT 1 FROM cart_items WHERE cart_id = $cartId AND product_id = product.id)
+          OR (SELECT count(*) FROM cart_items WHERE cart_id = $cartId) < $maxLines::int)
   ON CONFLICT (cart_id, product_id) DO UPDATE
      SET quantity = ci.quantity + EXCLUDED.quantity, updated_at = now()
    WHERE ci.quantity + EXCLUDED.quantity <= LEAST($max::int, (SELECT stock_quantity FROM product))
@@ -46,10 +44,32 @@ SELECT true AS written, a.cart_id, a.id, a.quantity, a.created_at, ${CART_PRODUC
 UNION ALL
 SELECT false, ci.cart_id, ci.id, ci.quantity, ci.created_at, ${CART_PRODUCT_COLUMNS}
   FROM cart_items ci JOIN products p ON p.id = ci.product_id
- WHERE ci.cart_id = (SELECT id FROM cart)`;
-}
+ WHERE ci.cart_id = $cartId`;
 
-const ADD_ITEM = { user: addItemStatement({ userId: '' }), guest: addItemStatement({ token: '' }) };
+/**
+ * Moves a guest cart's lines into a user's cart whose row lock the caller holds: quantities add up
+ * (capped by stock and the per-product limit); new products take the room left under the line
+ * limit, oldest first; products no longer for sale stay behind.
+ */
+const MERGE_GUEST_CART = `
+WITH room AS (
+  SELECT greatest($maxLines::int - count(*), 0) AS n FROM cart_items WHERE cart_id = $userCartId
+), candidates AS (
+  SELECT g.product_id, LEAST(g.quantity, p.stock_quantity, $max) AS quantity, g.created_at,
+         EXISTS (SELECT 1 FROM cart_items u WHERE u.cart_id = $userCartId AND u.product_id = g.product_id) AS present
+    FROM cart_items g JOIN products p ON p.id = g.product_id
+   WHERE g.cart_id = $guestCartId AND p.status = 'active' AND p.deleted_at IS NULL AND p.stock_quantity > 0
+), chosen AS (
+  SELECT product_id, quantity FROM candidates WHERE present
+  UNION ALL
+  (SELECT product_id, quantity FROM candidates WHERE NOT present ORDER BY created_at, product_id LIMIT (SELECT n FROM room))
+)
+INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
+SELECT $userCartId, product_id, quantity FROM chosen ORDER BY product_id
+ON CONFLICT (cart_id, product_id) DO UPDATE
+   SET quantity = GREATEST(ci.quantity, LEAST(ci.quantity + EXCLUDED.quantity, $max,
+         (SELECT stock_quantity FROM products WHERE id = EXCLUDED.product_id))),
+       updated_at = now()`;
 
 export interface CartProductView {
   id: string;
@@ -137,45 +157,61 @@ export class CartService {
   }
 
   /**
-   * Adds a product (to the quantity already there). The product must be on sale (else 404) and
-   * have the stock for the new quantity (409 INSUFFICIENT_STOCK).
+   * Adds a product (to the quantity already there), under the cart's row lock: a cart never holds
+   * more than MAX_CART_LINES lines, whatever arrives at once. The product must be on sale (else
+   * 404) and have the stock for the new quantity (409 INSUFFICIENT_STOCK). A user's cart is made on
+   * first need.
    */
   async addItem(owner: CartOwner, productId: string, quantity: number): Promise<CartView> {
-    // One statement finds the cart, writes the line and reads the cart back; the line is written
-    // only if the product is on sale, has the stock for the new quantity, and the cart has room.
-    // Otherwise nothing is written and the reason is looked up (a user's first add also lands
-    // there, and creates the cart).
-    const add = () =>
-      isUuid(productId)
-        ? queryRows<CartItemRow & { written: boolean; cart_id: string; created_at: Date }>('token' in owner ? ADD_ITEM.guest : ADD_ITEM.user, {
-            ...('token' in owner ? { hash: hashToken(owner.token) } : { userId: owner.userId }),
-            productId,
-            quantity,
-            max: MAX_CART_ITEM_QUANTITY,
-            maxLines: MAX_CART_LINES,
-          })
-        : Promise.resolve([]);
-    let rows = await add();
-    if (!rows.some((row) => row.written) && 'userId' in owner && !(await this.findCartId(owner))) {
-      await this.ensureCartId(owner);
-      rows = await add();
-    }
-    const written = rows.find((row) => row.written);
-    if (!written) await this.explainRefusedAdd(await this.ensureCartId(owner), productId, quantity);
-    if ('token' in owner) await this.touch(written!.cart_id);
+    if (!isUuid(productId)) throw new NotFoundError('Product');
+    const { cartId, rows } = await inTransaction(async (transaction) => {
+      const id = await this.lockCart(owner, transaction);
+      const written = await queryRows<CartItemRow & { written: boolean; cart_id: string; created_at: Date }>(
+        ADD_ITEM,
+        { cartId: id, productId, quantity, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES },
+        transaction,
+      );
+      if (!written.some((row) => row.written)) await this.explainRefusedAdd(id, productId, quantity, transaction);
+      if ('token' in owner) await this.touch(id, transaction);
+      return { cartId: id, rows: written };
+    }, { name: 'cart add' });
+    const written = rows.find((row) => row.written)!;
     const lines = rows
-      .filter((row) => row.written || row.id !== written!.id)
+      .filter((row) => row.written || row.id !== written.id)
       .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id));
-    return viewOf(written!.cart_id, lines);
+    return viewOf(cartId, lines);
+  }
+
+  /** Takes the row lock of the owner's cart, making a user's cart on first need; the cart's id. */
+  private async lockCart(owner: CartOwner, transaction: Transaction): Promise<string> {
+    if ('token' in owner) {
+      const [row] = await queryRows<{ id: string }>(
+        'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now() FOR UPDATE',
+        { hash: hashToken(owner.token) },
+        transaction,
+      );
+      if (!row) throw cartNotFound();
+      return row.id;
+    }
+    const lock = () => queryRows<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId FOR UPDATE', { userId: owner.userId }, transaction);
+    const [row] = await lock();
+    if (row) return row.id;
+    // Two first adds at once: the unique index makes the second insert wait for the first, then do nothing.
+    await queryRows('INSERT INTO carts (user_id) VALUES ($userId) ON CONFLICT (user_id) DO NOTHING', { userId: owner.userId }, transaction);
+    const [created] = await lock();
+    if (!created) throw new Error('A user cart was not created');
+    return created.id;
   }
 
   /** Why ADD_ITEM wrote nothing, as the error the client gets. */
-  private async explainRefusedAdd(cartId: string, productId: string, quantity: number): Promise<never> {
-    const [product] = isUuid(productId)
-      ? await queryRows<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $productId', { productId })
-      : [];
+  private async explainRefusedAdd(cartId: string, productId: string, quantity: number, transaction: Transaction): Promise<never> {
+    const [product] = await queryRows<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $productId', { productId }, transaction);
     if (!product || !isForSale(product)) throw new NotFoundError('Product');
-    const [existing] = await queryRows<{ quantity: number }>('SELECT quantity FROM cart_items WHERE cart_id = $cartId AND product_id = $productId', { cartId, productId });
+    const [existing] = await queryRows<{ quantity: number }>(
+      'SELECT quantity FROM cart_items WHERE cart_id = $cartId AND product_id = $productId',
+      { cartId, productId },
+      transaction,
+    );
     const wanted = (existing?.quantity ?? 0) + quantity;
     if (product.status !== 'active' || wanted > product.stock_quantity) {
       throw insufficientStock([{ productId, name: product.name, requested: wanted, available: product.status === 'active' ? product.stock_quantity : 0 }]);
@@ -223,9 +259,10 @@ export class CartService {
   }
 
   /**
-   * Moves a guest cart into the user's cart at sign-in: quantities add up, capped by stock and by
-   * the per-product limit (products no longer for sale stay behind); the guest cart and its token
-   * are gone afterwards. An unknown or expired token changes nothing (sign-in must not fail on it).
+   * Moves a guest cart into the user's cart at sign-in, under both carts' row locks: quantities
+   * add up, capped by stock and by the per-product limit; new products fill the room left under
+   * the line limit (the rest, and products no longer for sale, stay behind); the guest cart and
+   * its token are gone afterwards. An unknown or expired token changes nothing (sign-in must not fail on it).
    */
   async mergeGuestCart(token: string | undefined, userId: string): Promise<void> {
     if (!token) return;
@@ -236,26 +273,14 @@ export class CartService {
         transaction,
       );
       if (!guest) return;
-      const userCartId = await this.ensureCartId({ userId }, transaction);
-      await queryRows(
-        `INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
-         SELECT $userCartId, g.product_id, LEAST(g.quantity, p.stock_quantity, $max)
-           FROM cart_items g JOIN products p ON p.id = g.product_id
-          WHERE g.cart_id = $guestCartId AND p.status = 'active' AND p.deleted_at IS NULL AND p.stock_quantity > 0
-          ORDER BY g.product_id
-         ON CONFLICT (cart_id, product_id) DO UPDATE
-            SET quantity = GREATEST(ci.quantity, LEAST(ci.quantity + EXCLUDED.quantity, $max,
-                  (SELECT stock_quantity FROM products WHERE id = EXCLUDED.product_id))),
-                updated_at = now()`,
-        { userCartId, guestCartId: guest.id, max: MAX_CART_ITEM_QUANTITY },
-        transaction,
-      );
+      const userCartId = await this.lockCart({ userId }, transaction);
+      await queryRows(MERGE_GUEST_CART, { userCartId, guestCartId: guest.id, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES }, transaction);
       await queryRows('DELETE FROM carts WHERE id = $id', { id: guest.id }, transaction);
-    });
+    }, { name: 'merge guest cart' });
   }
 
-  /** The owner's cart id; a user's cart is made on first need (one per user, by a unique index). */
-  private async findCartId(owner: CartOwner, options: { create?: boolean; transaction?: Transaction } = {}): Promise<string | null> {
+  /** The owner's cart id (null: a user who has none yet; a user's cart is made by the first add). */
+  private async findCartId(owner: CartOwner, options: { transaction?: Transaction } = {}): Promise<string | null> {
     if ('token' in owner) {
       const [row] = await queryRows<{ id: string }>(
         'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now()',
@@ -266,16 +291,7 @@ export class CartService {
       return row.id;
     }
     const [row] = await queryRows<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId', { userId: owner.userId }, options.transaction);
-    if (row || !options.create) return row?.id ?? null;
-    await queryRows('INSERT INTO carts (user_id) VALUES ($userId) ON CONFLICT (user_id) DO NOTHING', { userId: owner.userId }, options.transaction);
-    const [created] = await queryRows<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId', { userId: owner.userId }, options.transaction);
-    return created?.id ?? null;
-  }
-
-  private async ensureCartId(owner: CartOwner, transaction?: Transaction): Promise<string> {
-    const id = await this.findCartId(owner, { create: true, transaction });
-    if (!id) throw new Error('A user cart was not created');
-    return id;
+    return row?.id ?? null;
   }
 
   /** A guest cart in use lives on for another 30 days. */

@@ -5,12 +5,12 @@ import { inTransaction } from '../db/transaction';
 import { getPaymentProvider, PaymentProviderError } from '../integrations/payments';
 import { sendEmail } from '../jobs/email.job';
 import { recordJob } from '../jobs/outbox';
-import { isUuid, type LedgerEntryType, type PayoutStatus, type SellerPayoutAttributes } from '../models';
+import { isUuid, type DisputeStatus, type LedgerEntryType, type PayoutStatus, type SellerPayoutAttributes } from '../models';
 import { ConflictError, NotFoundError } from '../utils/errors';
 import { logger } from '../utils/logger';
 import { formatMoney, fromMinor, toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
-import { lineCommissionSql } from './money-rules';
+import { allocateRefund, lineCommission, lineCommissionSql } from './money-rules';
 
 /**
  * What sellers are owed, as a journal (seller_ledger_entries) written with the money events, and
@@ -42,6 +42,36 @@ export interface BalanceView {
 /** A payout as the API shows it: every column but updatedAt. */
 export type PayoutView = Omit<SellerPayoutAttributes, 'updatedAt'>;
 
+export interface DisputeInput {
+  providerDisputeId: string;
+  /** The disputed payment at the provider (a payment intent id). */
+  paymentReference: string;
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  reason: string | null;
+  /** The provider's status of the dispute. */
+  status: string;
+}
+
+export interface DisputeView {
+  id: string;
+  orderId: string;
+  orderNumber: string;
+  providerDisputeId: string;
+  paymentReference: string;
+  amount: string;
+  currency: string;
+  reason: string | null;
+  status: DisputeStatus;
+  closedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface DisputeQuery extends PageQuery {
+  status?: DisputeStatus;
+}
+
 export interface RangeQuery {
   from?: Date;
   to?: Date;
@@ -71,9 +101,20 @@ interface PayoutRow {
   created_at: Date;
 }
 
-/** A line is payable once delivered and PAYOUT_HOLD_DAYS have passed since. `oi` is the order_items row. */
+/**
+ * A line is payable once delivered and PAYOUT_HOLD_DAYS have passed since, unless its order has a
+ * dispute open. `oi` is the order_items row.
+ */
 function payableSql(): string {
-  return `(oi.delivered_at IS NOT NULL AND oi.delivered_at <= now() - make_interval(days => ${Number(config.commerce.payoutHoldDays)}))`;
+  return `(oi.delivered_at IS NOT NULL AND oi.delivered_at <= now() - make_interval(days => ${Number(config.commerce.payoutHoldDays)})
+           AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.order_id = oi.order_id AND d.status = 'open'))`;
+}
+
+/** Stripe's dispute states as ours: an inquiry closed without a chargeback counts as won. */
+function disputeStatusOf(providerStatus: string): DisputeStatus {
+  if (providerStatus === 'lost') return 'lost';
+  if (providerStatus === 'won' || providerStatus === 'warning_closed') return 'won';
+  return 'open';
 }
 
 function payoutView(row: PayoutRow): PayoutView {
@@ -102,11 +143,13 @@ class NothingToPay extends Error {}
 
 export class LedgerService {
   /**
-   * The sale and its commission, for every line of an order that was just paid, and the order in
-   * its payment day's sales (sales_days); once: a second call writes nothing.
+   * The sale and its commission, for every line of an order that was just paid (a cancelled line is
+   * no sale: a payment that arrives after a cancel is refunded), and the order in its payment day's
+   * sales (sales_days). Called once per order, by the move from unpaid to paid, under the order's
+   * row lock; the ledger entries are also unique per line.
    */
   async recordSale(orderId: string, transaction: Transaction): Promise<void> {
-    const written = await queryRows<{ id: string }>(
+    await queryRows<{ id: string }>(
       `INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, occurred_at)
        SELECT oi.seller_id, t.type,
               CASE t.type WHEN 'sale' THEN oi.line_total ELSE -${lineCommissionSql('oi.line_total', '0', 'oi.commission_rate')} END,
@@ -114,13 +157,12 @@ export class LedgerService {
          FROM order_items oi
          JOIN orders o ON o.id = oi.order_id
         CROSS JOIN (VALUES ('sale'::enum_seller_ledger_entries_type), ('commission'::enum_seller_ledger_entries_type)) AS t(type)
-        WHERE oi.order_id = $orderId AND o.paid_at IS NOT NULL
+        WHERE oi.order_id = $orderId AND o.paid_at IS NOT NULL AND oi.fulfillment_status <> 'cancelled'
        ON CONFLICT DO NOTHING
        RETURNING id`,
       { orderId },
       transaction,
     );
-    if (written.length === 0) return;
     await queryRows(
       `INSERT INTO sales_days AS d (day, orders, amount_paid, tax_shipping, commission)
        SELECT (o.paid_at AT TIME ZONE 'UTC')::date, 1, o.amount_paid, o.tax_amount + o.shipping_amount,
@@ -137,40 +179,173 @@ export class LedgerService {
   /**
    * A refund's share of each line (minor units), and the commission given back with it: the
    * commission of a line is always that of what is left of it, so the two entries of each
-   * refund telescope to round_half_up((lineTotal − refunded) × rate). The commission given back
-   * also leaves the sales of the order's payment day. Call before the lines' refunded_amount is
-   * raised by these shares.
+   * refund telescope to round_half_up((lineTotal − refunded) × rate). Entries are written for the
+   * lines the ledger holds a sale of (a line cancelled before its order was paid holds none); the
+   * commission given back leaves the sales of the order's payment day in any case. Call before
+   * the lines' refunded_amount is raised by these shares.
    */
-  async recordRefund(refundId: string, shares: Map<string, number>, transaction: Transaction): Promise<void> {
+  async recordRefund(refundId: string, orderId: string, shares: Map<string, number>, transaction: Transaction): Promise<void> {
     if (shares.size === 0) return;
     const ids = [...shares.keys()];
-    const written = await queryRows<{ type: LedgerEntryType; amount: string; order_id: string }>(
-      `INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, refund_id, occurred_at)
-       SELECT seller_id, type, amount, order_id, id, $refundId, now() FROM (
-         SELECT oi.seller_id, t.type, oi.order_id, oi.id,
-                CASE t.type
-                  WHEN 'refund' THEN -v.amount
-                  ELSE ${lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate')}
-                       - ${lineCommissionSql('oi.line_total', '(oi.refunded_amount + v.amount)', 'oi.commission_rate')}
-                END AS amount
+    const [{ given_back: givenBack }] = await queryRows<{ given_back: string }>(
+      `WITH lines AS (
+         SELECT oi.id, oi.seller_id, oi.order_id, v.amount,
+                ${lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate')}
+                  - ${lineCommissionSql('oi.line_total', '(oi.refunded_amount + v.amount)', 'oi.commission_rate')} AS given_back,
+                EXISTS (SELECT 1 FROM seller_ledger_entries s WHERE s.order_item_id = oi.id AND s.type = 'sale') AS sold
            FROM unnest($ids::uuid[], $amounts::numeric[]) AS v(id, amount)
            JOIN order_items oi ON oi.id = v.id
-          CROSS JOIN (VALUES ('refund'::enum_seller_ledger_entries_type), ('commission'::enum_seller_ledger_entries_type)) AS t(type)
-       ) entries
-       WHERE amount <> 0
-       ON CONFLICT DO NOTHING
-       RETURNING type, amount, order_id`,
+       ), written AS (
+         INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, refund_id, occurred_at)
+         SELECT seller_id, type, amount, order_id, id, $refundId, now() FROM (
+           SELECT l.seller_id, t.type, l.order_id, l.id, CASE t.type WHEN 'refund' THEN -l.amount ELSE l.given_back END AS amount
+             FROM lines l
+            CROSS JOIN (VALUES ('refund'::enum_seller_ledger_entries_type), ('commission'::enum_seller_ledger_entries_type)) AS t(type)
+            WHERE l.sold
+         ) entries
+         WHERE amount <> 0
+         ON CONFLICT DO NOTHING
+         RETURNING id
+       )
+       SELECT coalesce(sum(given_back), 0)::text AS given_back, (SELECT count(*) FROM written) AS written FROM lines`,
       { refundId, ids, amounts: ids.map((id) => fromMinor(shares.get(id)!)) },
       transaction,
     );
-    const givenBack = written.filter((entry) => entry.type === 'commission').reduce((sum, entry) => sum + toMinor(entry.amount), 0);
-    if (givenBack === 0) return;
+    if (toMinor(givenBack) === 0) return;
     await queryRows(
       `UPDATE sales_days SET commission = commission - $givenBack, updated_at = now()
         WHERE day = (SELECT (paid_at AT TIME ZONE 'UTC')::date FROM orders WHERE id = $orderId)`,
-      { givenBack: fromMinor(givenBack), orderId: written[0].order_id },
+      { givenBack: givenBack, orderId },
       transaction,
     );
+  }
+
+  /**
+   * Records what the provider says of a card dispute, once per dispute and state (events arrive
+   * in any order and more than once): the order is flagged disputed and its lines are held (not
+   * payable) while the dispute is open; won (or an inquiry closed), they are released; lost, each
+   * line's seller gives back their net share of the disputed amount (a `dispute` ledger entry per
+   * line, never twice for one dispute).
+   */
+  async recordDispute(input: DisputeInput): Promise<void> {
+    const status = disputeStatusOf(input.status);
+    await inTransaction(async (transaction) => {
+      const [payment] = await queryRows<{ order_id: string }>(
+        `SELECT order_id FROM transactions WHERE provider = 'stripe' AND type = 'payment' AND provider_reference = $reference`,
+        { reference: input.paymentReference },
+        transaction,
+      );
+      if (!payment) {
+        logger.warn('dispute for no known payment', { disputeId: input.providerDisputeId, paymentReference: input.paymentReference });
+        return;
+      }
+      const [order] = await queryRows<{ id: string; currency: string }>(
+        'UPDATE orders SET disputed = true, updated_at = now() WHERE id = $orderId RETURNING id, currency',
+        { orderId: payment.order_id },
+        transaction,
+      );
+      // A closed dispute stays closed whatever arrives after; an open one takes the newest state.
+      const [dispute] = await queryRows<{ id: string; status: DisputeStatus; amount: string }>(
+        `INSERT INTO disputes AS d (order_id, provider_dispute_id, payment_reference, amount, currency, reason, status, closed_at)
+         VALUES ($orderId, $disputeId, $reference, $amount, $currency, $reason, $status::varchar, CASE WHEN $status::varchar = 'open' THEN NULL ELSE now() END)
+         ON CONFLICT (provider_dispute_id) DO UPDATE
+            SET status = EXCLUDED.status, closed_at = EXCLUDED.closed_at, amount = EXCLUDED.amount, reason = coalesce(EXCLUDED.reason, d.reason), updated_at = now()
+          WHERE d.status = 'open'
+         RETURNING id, status, amount`,
+        {
+          orderId: order.id,
+          disputeId: input.providerDisputeId,
+          reference: input.paymentReference,
+          amount: fromMinor(Math.max(0, Math.trunc(input.amount))),
+          currency: input.currency || order.currency,
+          reason: input.reason,
+          status,
+        },
+        transaction,
+      );
+      if (!dispute) return;
+      if (dispute.status === 'lost') await this.recordDisputeLost(dispute.id, order.id, toMinor(dispute.amount), transaction);
+      logger.warn('payment disputed', { event: 'dispute', orderId: order.id, disputeId: input.providerDisputeId, status: dispute.status, reason: input.reason });
+    }, { name: 'record dispute' });
+  }
+
+  /** For each sold line: −(its share of the disputed amount − the commission on that share). */
+  private async recordDisputeLost(disputeId: string, orderId: string, amount: number, transaction: Transaction): Promise<void> {
+    const [order] = await queryRows<{ amount_paid: string; amount_refunded: string }>('SELECT amount_paid, amount_refunded FROM orders WHERE id = $orderId', { orderId }, transaction);
+    const lines = await queryRows<{ id: string; seller_id: string; line_total: string; refunded_amount: string; commission_rate: string }>(
+      `SELECT oi.id, oi.seller_id, oi.line_total, oi.refunded_amount, oi.commission_rate FROM order_items oi
+        WHERE oi.order_id = $orderId AND EXISTS (SELECT 1 FROM seller_ledger_entries s WHERE s.order_item_id = oi.id AND s.type = 'sale')
+        ORDER BY oi.created_at, oi.id`,
+      { orderId },
+      transaction,
+    );
+    const remaining = new Map(lines.map((line) => [line.id, toMinor(line.line_total) - toMinor(line.refunded_amount)]));
+    const shares = allocateRefund(
+      amount,
+      lines.map((line) => ({ id: line.id, remaining: remaining.get(line.id)! })),
+      Math.max(amount, toMinor(order.amount_paid) - toMinor(order.amount_refunded)),
+    );
+    const entries = lines
+      .filter((line) => shares.has(line.id))
+      .map((line) => {
+        const share = shares.get(line.id)!;
+        const left = remaining.get(line.id)!;
+        const rate = Number(line.commission_rate);
+        const commissionOnShare = lineCommission(left, 0, rate) - lineCommission(left - share, 0, rate);
+        return { id: line.id, sellerId: line.seller_id, amount: -(share - commissionOnShare) };
+      })
+      .filter((entry) => entry.amount !== 0);
+    if (entries.length === 0) return;
+    await queryRows(
+      `INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, dispute_id, occurred_at)
+       SELECT v.seller_id, 'dispute', v.amount, $orderId, v.id, $disputeId, now()
+         FROM unnest($ids::uuid[], $sellerIds::uuid[], $amounts::numeric[]) AS v(id, seller_id, amount)
+       ON CONFLICT DO NOTHING`,
+      { orderId, disputeId, ids: entries.map((entry) => entry.id), sellerIds: entries.map((entry) => entry.sellerId), amounts: entries.map((entry) => fromMinor(entry.amount)) },
+      transaction,
+    );
+  }
+
+  /** Disputes, newest first, with their order's number. */
+  async listDisputes(query: DisputeQuery): Promise<{ disputes: DisputeView[]; pagination: Pagination }> {
+    const bind: Record<string, unknown> = {};
+    const where = query.status ? 'WHERE d.status = $status' : '';
+    if (query.status) bind.status = query.status;
+    const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM disputes d ${where}`, bind);
+    const rows = await queryRows<{
+      id: string;
+      order_id: string;
+      order_number: string;
+      provider_dispute_id: string;
+      payment_reference: string;
+      amount: string;
+      currency: string;
+      reason: string | null;
+      status: DisputeStatus;
+      closed_at: Date | null;
+      created_at: Date;
+    }>(
+      `SELECT d.id, d.order_id, o.order_number, d.provider_dispute_id, d.payment_reference, d.amount, d.currency, d.reason, d.status, d.closed_at, d.created_at
+         FROM disputes d JOIN orders o ON o.id = d.order_id ${where}
+        ORDER BY d.created_at DESC, d.id DESC LIMIT $limit OFFSET $offset`,
+      { ...bind, limit: query.limit, offset: offsetOf(query) },
+    );
+    return {
+      disputes: rows.map((row) => ({
+        id: row.id,
+        orderId: row.order_id,
+        orderNumber: row.order_number,
+        providerDisputeId: row.provider_dispute_id,
+        paymentReference: row.payment_reference,
+        amount: row.amount,
+        currency: row.currency,
+        reason: row.reason,
+        status: row.status,
+        closedAt: row.closed_at,
+        createdAt: row.created_at,
+      })),
+      pagination: paginationOf(query, total),
+    };
   }
 
   /**
@@ -251,9 +426,11 @@ export class LedgerService {
    * nothing: the negative part waits for later sales. Returns the payouts created.
    */
   async runPayouts(): Promise<PayoutView[]> {
+    // A suspended seller's payouts are held until an admin approves the account again.
     const sellers = await queryRows<{ seller_id: string }>(
       `SELECT DISTINCT e.seller_id FROM seller_ledger_entries e JOIN order_items oi ON oi.id = e.order_item_id
-        WHERE e.payout_id IS NULL AND ${payableSql()}`,
+        WHERE e.payout_id IS NULL AND ${payableSql()}
+          AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = e.seller_id AND u.status = 'suspended')`,
       {},
     );
     const created: PayoutView[] = [];
@@ -270,6 +447,9 @@ export class LedgerService {
   }
 
   private async createPayout(sellerId: string, transaction: Transaction): Promise<PayoutView | null> {
+    // Shares the seller row with a suspension at the same moment: one of the two goes first.
+    const [seller] = await queryRows<{ status: string }>('SELECT status FROM users WHERE id = $sellerId FOR SHARE', { sellerId }, transaction);
+    if (!seller || seller.status === 'suspended') return null;
     const [payout] = await queryRows<{ id: string }>(
       `INSERT INTO seller_payouts (seller_id, period_start, period_end, gross_amount, commission_amount, refund_amount, net_amount, currency)
        VALUES ($sellerId, date_trunc('day', now(), 'UTC'), date_trunc('day', now(), 'UTC') + interval '1 day', 0, 0, 0, 0, $currency)
@@ -329,12 +509,17 @@ export class LedgerService {
    * on the payout for an admin (who may pay by bank and mark it paid); an outage is retried.
    */
   async transferPayout(payoutId: string): Promise<void> {
-    const [payout] = await queryRows<PayoutRow & { account: string | null }>(
-      `SELECT p.*, sp.payout_details->>'stripeAccountId' AS account
-         FROM seller_payouts p LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id WHERE p.id = $payoutId`,
+    const [payout] = await queryRows<PayoutRow & { account: string | null; seller_status: string }>(
+      `SELECT p.*, sp.payout_details->>'stripeAccountId' AS account, u.status AS seller_status
+         FROM seller_payouts p JOIN users u ON u.id = p.seller_id LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id WHERE p.id = $payoutId`,
       { payoutId },
     );
     if (!payout || payout.status !== 'pending' || !payout.account) return;
+    if (payout.seller_status === 'suspended') {
+      // Held: the seller's approval records this transfer again.
+      logger.warn('payout held: the seller is suspended', { payoutId, sellerId: payout.seller_id });
+      return;
+    }
     try {
       const transfer = await getPaymentProvider().transfer({
         amount: toMinor(payout.net_amount),
@@ -355,10 +540,33 @@ export class LedgerService {
     }
   }
 
-  /** Records that a payout was paid (a bank transfer an admin made, with its reference); 409 when it is not pending. */
+  /**
+   * Records that a payout was paid (a bank transfer an admin made, with its reference); 409 when
+   * it is not pending, or while its seller is suspended (PAYOUT_HELD).
+   */
   async markPaid(payoutId: string, reference: string | null): Promise<PayoutView> {
     if (!isUuid(payoutId)) throw new NotFoundError('Payout');
+    const [held] = await queryRows<{ id: string }>(
+      `SELECT p.id FROM seller_payouts p JOIN users u ON u.id = p.seller_id WHERE p.id = $payoutId AND p.status = 'pending' AND u.status = 'suspended'`,
+      { payoutId },
+    );
+    if (held) throw new ConflictError('PAYOUT_HELD', 'The seller is suspended: their payouts are held until the account is approved again');
     return this.markPaidIn(payoutId, reference, null);
+  }
+
+  /**
+   * A seller approved again: their pending payouts to a Stripe Connect account are sent (each
+   * transfer job is keyed by its payout, so none is paid twice). In the approval's transaction.
+   */
+  async releaseHeldPayouts(sellerId: string, transaction: Transaction): Promise<void> {
+    if (!config.stripe) return;
+    const pending = await queryRows<{ id: string }>(
+      `SELECT p.id FROM seller_payouts p JOIN seller_profiles sp ON sp.user_id = p.seller_id
+        WHERE p.seller_id = $sellerId AND p.status = 'pending' AND sp.payout_details->>'stripeAccountId' IS NOT NULL`,
+      { sellerId },
+      transaction,
+    );
+    for (const { id } of pending) await recordJob('payouts.transfer', { payoutId: id }, { transaction });
   }
 
   private async markPaidIn(payoutId: string, reference: string | null, transferId: string | null): Promise<PayoutView> {

@@ -67,6 +67,12 @@ export function allocateRefund(amount: number, lines: Array<{ id: string; remain
   return shares;
 }
 
+/** round_half_up(amount × part / whole), in minor units: the share of `amount` that `part` of `whole` stands for. */
+export function proportionalShare(amount: number, part: number, whole: number): number {
+  if (whole <= 0 || part <= 0 || amount <= 0) return 0;
+  return Number((2n * BigInt(amount) * BigInt(part) + BigInt(whole)) / (2n * BigInt(whole)));
+}
+
 /**
  * lineCommission as SQL over numeric columns (amounts with two decimals, rates with four), for
  * the aggregates of ledgers and statistics: PostgreSQL's round() on numeric rounds half away from

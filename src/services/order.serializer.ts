@@ -40,6 +40,8 @@ export interface TransactionView {
   amount: string;
   currency: string;
   status: string;
+  /** A payment beyond the one that paid the order (or its refund): outside the order's amounts, refunded automatically. */
+  surplus: boolean;
   createdAt: Date;
 }
 
@@ -124,6 +126,7 @@ export function serializeTransaction(transaction: PaymentTransaction): Transacti
     amount: transaction.amount,
     currency: transaction.currency,
     status: transaction.status,
+    surplus: transaction.surplus,
     createdAt: transaction.createdAt,
   };
 }

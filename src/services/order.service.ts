@@ -5,6 +5,7 @@ import { getSequelize } from '../db';
 import { queryRows, selectRows } from '../db/hot-query';
 import { inTransaction } from '../db/transaction';
 import { sendEmail } from '../jobs/email.job';
+import { recordJob } from '../jobs/outbox';
 import {
   isUuid,
   Order,
@@ -24,7 +25,7 @@ import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../util
 import { orderTotals } from './money-rules';
 import { canMove, moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
 import { ledgerService } from './ledger.service';
-import { paymentService } from './payment.service';
+import { PROVIDER_BACKSTOP_MS, paymentService } from './payment.service';
 import { serializeOrder, serializePlacedOrder, serializeSellerOrder, type OrderView, type PlacedOrderRow, type SellerOrderView } from './order.serializer';
 import { insufficientStock, restockOrder, takeStock, type StockShortfall } from './stock.service';
 
@@ -84,7 +85,12 @@ export interface FulfilInput {
   trackingUrl?: string | null;
 }
 
-type ReservedRefund = Awaited<ReturnType<typeof paymentService.refundEverythingIn>>;
+/** What a cancel leaves to do after its commit (each also recorded as a job in its transaction). */
+interface CancelOutcome {
+  refundId: string | null;
+  /** The order may have open card intents to cancel at the provider. */
+  cancelIntents: boolean;
+}
 
 const IDEMPOTENCY_TTL_HOURS = 24;
 
@@ -107,7 +113,7 @@ WITH placed AS (
   INSERT INTO order_status_history (order_id, from_status, to_status, note, actor_id, actor_role)
   SELECT placed.id, NULL, 'pending', 'Order placed', $userId, $actorRole::enum_order_status_history_actor_role FROM placed
 ), emptied AS (
-  DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $userId) AND EXISTS (SELECT 1 FROM placed)
+  DELETE FROM cart_items WHERE id = ANY($cartItemIds::uuid[]) AND EXISTS (SELECT 1 FROM placed)
 )
 SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines.seller_id AS item_seller_id,
        lines.product_name AS item_product_name, lines.product_sku AS item_product_sku, lines.product_image AS item_product_image,
@@ -115,10 +121,22 @@ SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines
        lines.refunded_amount AS item_refunded_amount, lines.fulfillment_status AS item_fulfillment_status,
        lines.tracking_number AS item_tracking_number, lines.tracking_url AS item_tracking_url
   FROM placed JOIN lines ON lines.order_id = placed.id`;
+/** Products a cart line can still be bought from (out of stock is a shortfall, not a withdrawal). */
+const SELLABLE_STATUSES = ['active', 'out_of_stock'];
+
+function productUnavailable(lines: CartLineRow[]): ConflictError {
+  return new ConflictError(
+    'PRODUCT_UNAVAILABLE',
+    'Some products in the cart are no longer for sale; remove them from the cart',
+    lines.map((line) => ({ productId: line.product_id, name: line.name })),
+  );
+}
+
 const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 const EXPIRY_BATCH = 200;
 
 interface CartLineRow {
+  item_id: string;
   product_id: string;
   quantity: number;
   name: string;
@@ -198,8 +216,11 @@ export class OrderService {
           const replay = await this.claimIdempotencyKey(caller.id, idempotencyKey, requestHash, transaction);
           if (replay) return replay;
         }
+        // The cart's row lock: a concurrent checkout of the same cart waits here and then finds it
+        // empty; adds wait for this order to be placed (or not).
+        await queryRows('SELECT id FROM carts WHERE user_id = $userId FOR UPDATE', { userId: caller.id }, transaction);
         const lines = await queryRows<CartLineRow>(
-          `SELECT ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
+          `SELECT ci.id AS item_id, ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
                   p.stock_quantity, coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate
              FROM carts c
              JOIN cart_items ci ON ci.cart_id = c.id
@@ -212,13 +233,15 @@ export class OrderService {
         );
         if (lines.length === 0) throw new BadRequestError('CART_EMPTY', 'The cart is empty');
         // Refused before anything is written; the conditional take below is what guarantees it.
+        const withdrawn = lines.filter((line) => !SELLABLE_STATUSES.includes(line.status) || line.deleted_at !== null);
+        if (withdrawn.length > 0) throw productUnavailable(withdrawn);
         const short: StockShortfall[] = lines
-          .filter((line) => line.status !== 'active' || line.deleted_at !== null || line.stock_quantity < line.quantity)
+          .filter((line) => line.status !== 'active' || line.stock_quantity < line.quantity)
           .map((line) => ({
             productId: line.product_id,
             name: line.name,
             requested: line.quantity,
-            available: line.status === 'active' && line.deleted_at === null ? line.stock_quantity : 0,
+            available: line.status === 'active' ? line.stock_quantity : 0,
           }));
         if (short.length > 0) throw insufficientStock(short);
 
@@ -296,6 +319,7 @@ export class OrderService {
       billingAddress: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
       notes: input.notes ?? null,
       timeout: config.commerce.paymentTimeoutMinutes,
+      cartItemIds: lines.map((line) => line.item_id),
       productIds: lines.map((line) => line.product_id),
       sellerIds: lines.map((line) => line.seller_id),
       names: lines.map((line) => line.name),
@@ -368,21 +392,55 @@ export class OrderService {
 
   /**
    * Cancels a pending or confirmed order (its owner, or an admin): the stock of its lines comes
-   * back exactly once (the move is conditional), a paid order is refunded in full, and the lines
-   * are marked cancelled. 409 ORDER_NOT_CANCELLABLE once it has shipped, been cancelled or refunded.
+   * back exactly once (the move is conditional), a paid order is refunded in full, its open card
+   * intents are cancelled, and the lines are marked cancelled. Once a line has shipped the
+   * customer can no longer cancel (409 ORDER_NOT_CANCELLABLE); an admin's cancel then cancels the
+   * lines not shipped yet only (see cancelIn). The refund and the intent cancels are recorded as
+   * jobs with the cancel, and tried once at once after it commits.
    */
   async cancel(orderId: string, caller: Caller, reason?: string | null): Promise<OrderView> {
     await this.findVisible(orderId, caller);
     const actor = actorOf(caller);
-    const reserved = await inTransaction((transaction) => this.cancelIn(orderId, actor, reason ?? null, transaction), { name: 'cancel' });
-    await paymentService.afterCancel(reserved, actor);
-    await paymentService.releaseIntent(orderId);
+    const outcome = await inTransaction((transaction) => this.cancelIn(orderId, actor, reason ?? null, transaction), { name: 'cancel' });
+    await this.afterCancel(orderId, outcome, actor);
     logger.info('order cancelled', { orderId, by: caller.id });
     return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
   }
 
-  /** `asStatusMove`: refused as any move outside the table is (an admin's PATCH status), not as a cancel request. */
-  private async cancelIn(orderId: string, actor: Actor, reason: string | null, transaction: Transaction, asStatusMove = false): Promise<ReservedRefund> {
+  /** The provider calls a committed cancel recorded as jobs, tried at once so the answer shows them; the jobs stay as the backstop. */
+  private async afterCancel(orderId: string, outcome: CancelOutcome, actor: Actor): Promise<void> {
+    if (outcome.refundId) await paymentService.settleRefund(outcome.refundId, actor, { throwOnFailure: false });
+    if (outcome.cancelIntents) await paymentService.cancelOpenIntents(orderId);
+  }
+
+  /**
+   * The cancel itself, under the order's row lock (which a seller shipping a line also takes, so
+   * the two cannot cross). With no line shipped the whole order is cancelled. With some shipped,
+   * only an admin may cancel, and only the lines not shipped yet: they are cancelled, restocked
+   * and refunded their share (with their part of tax and shipping), and the order, all of whose
+   * remaining lines have shipped, moves to shipped. `asStatusMove`: refused as any move outside
+   * the table is (an admin's PATCH status), not as a cancel request.
+   */
+  private async cancelIn(orderId: string, actor: Actor, reason: string | null, transaction: Transaction, asStatusMove = false): Promise<CancelOutcome> {
+    const [order] = await queryRows<{ status: OrderStatus; payment_provider: string | null }>(
+      'SELECT status, payment_provider FROM orders WHERE id = $orderId FOR UPDATE',
+      { orderId },
+      transaction,
+    );
+    if (!order) throw new NotFoundError('Order');
+    const [{ shipped, open }] = await queryRows<{ shipped: number; open: number }>(
+      `SELECT count(*) FILTER (WHERE shipped_at IS NOT NULL OR fulfillment_status IN ('shipped', 'delivered'))::int AS shipped,
+              count(*) FILTER (WHERE fulfillment_status = 'unfulfilled')::int AS open
+         FROM order_items WHERE order_id = $orderId`,
+      { orderId },
+      transaction,
+    );
+    const cancellable = order.status === 'pending' || order.status === 'confirmed' || order.status === 'processing';
+    if (shipped > 0 && open > 0 && cancellable) {
+      if (actor.role !== 'admin') throw new ConflictError('ORDER_NOT_CANCELLABLE', 'A line of this order has shipped: it can no longer be cancelled');
+      return this.cancelUnshippedLines(orderId, actor, reason, transaction);
+    }
+    if (shipped > 0 && !asStatusMove) throw new ConflictError('ORDER_NOT_CANCELLABLE', 'Every line of this order has shipped: it can no longer be cancelled');
     await moveOrder(orderId, 'cancelled', {
       transaction,
       actor,
@@ -392,11 +450,32 @@ export class OrderService {
       refusal: asStatusMove ? undefined : (current) => new ConflictError('ORDER_NOT_CANCELLABLE', `An order that is ${current} cannot be cancelled`),
     });
     await restockOrder(orderId, transaction);
-    await getSequelize().query(`UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now() WHERE order_id = $orderId`, {
-      bind: { orderId },
+    await queryRows(`UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now() WHERE order_id = $orderId`, { orderId }, transaction);
+    const refundId = await paymentService.refundEverythingIn(orderId, actor, reason ?? 'Order cancelled', transaction);
+    return { refundId, cancelIntents: await this.recordIntentCancels(orderId, order.payment_provider, transaction) };
+  }
+
+  private async cancelUnshippedLines(orderId: string, actor: Actor, reason: string | null, transaction: Transaction): Promise<CancelOutcome> {
+    const cancelled = await queryRows<{ id: string }>(
+      `UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now()
+        WHERE order_id = $orderId AND fulfillment_status = 'unfulfilled' RETURNING id`,
+      { orderId },
       transaction,
-    });
-    return paymentService.refundEverythingIn(orderId, actor, reason ?? 'Order cancelled', transaction);
+    );
+    const itemIds = cancelled.map((row) => row.id);
+    await restockOrder(orderId, transaction, itemIds);
+    const note = `Lines not shipped cancelled${reason ? `: ${reason}` : ''}`;
+    const refundId = await paymentService.refundLinesIn(orderId, itemIds, actor, note, transaction);
+    await moveOrder(orderId, 'shipped', { transaction, actor, note, from: ['confirmed', 'processing'] });
+    await this.mailShipped(orderId, transaction);
+    return { refundId, cancelIntents: false };
+  }
+
+  /** Records the job that cancels a card order's open intents (in the cancel's transaction); true when there may be some. */
+  private async recordIntentCancels(orderId: string, provider: string | null, transaction: Transaction): Promise<boolean> {
+    if (provider !== 'stripe') return false;
+    await recordJob('payments.cancel-intents', { orderId }, { transaction, delayMs: PROVIDER_BACKSTOP_MS });
+    return true;
   }
 
   /**
@@ -412,7 +491,7 @@ export class OrderService {
     let expired = 0;
     for (const { id } of due) {
       try {
-        await inTransaction(async (transaction) => {
+        const cancelIntents = await inTransaction(async (transaction) => {
           await moveOrder(id, 'cancelled', {
             transaction,
             actor: SYSTEM_ACTOR,
@@ -421,21 +500,20 @@ export class OrderService {
             set: { cancellation_reason: 'payment_timeout' },
           });
           await restockOrder(id, transaction);
-          await getSequelize().query(`UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now() WHERE order_id = $id`, {
-            bind: { id },
-            transaction,
-          });
+          await queryRows(`UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now() WHERE order_id = $id`, { id }, transaction);
+          const [order] = await queryRows<{ payment_provider: string | null }>('SELECT payment_provider FROM orders WHERE id = $id', { id }, transaction);
+          return this.recordIntentCancels(id, order?.payment_provider ?? null, transaction);
         }, { name: 'expire order' });
         expired += 1;
-        await paymentService.releaseIntent(id);
+        await this.afterCancel(id, { refundId: null, cancelIntents }, SYSTEM_ACTOR);
       } catch (error) {
         // Paid or cancelled meanwhile (or by another worker): nothing to do.
         if (error instanceof ConflictError) continue;
         throw error;
       }
     }
-    await getSequelize().query('DELETE FROM idempotency_keys WHERE expires_at <= now()');
-    await getSequelize().query('DELETE FROM carts WHERE user_id IS NULL AND expires_at <= now()');
+    await queryRows('DELETE FROM idempotency_keys WHERE expires_at <= now()', {});
+    await queryRows('DELETE FROM carts WHERE user_id IS NULL AND expires_at <= now()', {});
     if (expired > 0) logger.info('unpaid orders expired', { count: expired });
     return expired;
   }
@@ -559,7 +637,8 @@ export class OrderService {
       logger.info('order status set', { orderId, status: input.status, by: admin.id });
       return this.get(orderId, admin);
     }
-    const reserved = await inTransaction(async (transaction): Promise<ReservedRefund> => {
+    const nothingToDo: CancelOutcome = { refundId: null, cancelIntents: false };
+    const outcome = await inTransaction(async (transaction): Promise<CancelOutcome> => {
       switch (input.status) {
         case 'cancelled':
           return this.cancelIn(orderId, actor, note, transaction, true);
@@ -573,7 +652,7 @@ export class OrderService {
             { bind: { orderId, trackingNumber: tracking.tracking_number, trackingUrl: tracking.tracking_url }, transaction },
           );
           await this.mailShipped(orderId, transaction);
-          return null;
+          return nothingToDo;
         }
         case 'delivered':
           await moveOrder(orderId, 'delivered', { transaction, actor, note });
@@ -582,7 +661,7 @@ export class OrderService {
               WHERE order_id = $orderId AND fulfillment_status = 'shipped'`,
             { bind: { orderId }, transaction },
           );
-          return null;
+          return nothingToDo;
         case 'confirmed':
         case 'pending':
           await moveOrder(orderId, input.status, {
@@ -593,14 +672,13 @@ export class OrderService {
             refusal: (current) =>
               new ConflictError('INVALID_STATUS_TRANSITION', `An order cannot be moved from ${current} to ${input.status} by hand; a payment confirms it`),
           });
-          return null;
+          return nothingToDo;
         default:
           await moveOrder(orderId, input.status, { transaction, actor, note });
-          return null;
+          return nothingToDo;
       }
     }, { name: 'admin order status' });
-    await paymentService.afterCancel(reserved, actor);
-    if (input.status === 'cancelled') await paymentService.releaseIntent(orderId);
+    await this.afterCancel(orderId, outcome, actor);
     logger.info('order status set', { orderId, status: input.status, by: admin.id });
     return this.get(orderId, admin);
   }

@@ -135,7 +135,8 @@ async function alertLowStock(productIds: string[], transaction: Transaction): Pr
 
 /**
  * Returns the stock of an order's lines to their products (deleted products too: a restored
- * product keeps a true count). Callers make sure it runs once per order: it sits behind the
+ * product keeps a true count). A line that has shipped never comes back this way (only a return
+ * brings shipped units back). Callers make sure it runs once per line: it sits behind the
  * conditional status move of a cancel or a refund with restock.
  */
 export async function restockOrder(orderId: string, transaction: Transaction, itemIds?: string[]): Promise<void> {
@@ -147,7 +148,7 @@ export async function restockOrder(orderId: string, transaction: Transaction, it
             updated_at = now()
        FROM (SELECT product_id AS id, sum(quantity)::int AS n
                FROM order_items
-              WHERE order_id = $orderId AND product_id IS NOT NULL ${itemIds ? 'AND id = ANY($itemIds::uuid[])' : ''}
+              WHERE order_id = $orderId AND product_id IS NOT NULL AND shipped_at IS NULL ${itemIds ? 'AND id = ANY($itemIds::uuid[])' : ''}
               GROUP BY product_id
               ORDER BY product_id) v
       WHERE p.id = v.id`,

@@ -1,5 +1,6 @@
-import { Op, type WhereOptions } from 'sequelize';
+import { Op, type Transaction, type WhereOptions } from 'sequelize';
 import { getSequelize } from '../db';
+import { queryRows } from '../db/hot-query';
 import { sendEmail } from '../jobs/email.job';
 import { SellerProfile, User } from '../models';
 import type { UserRole, UserStatus } from '../models/enums';
@@ -8,6 +9,8 @@ import { BadRequestError, ConflictError, NotFoundError } from '../utils/errors';
 import { logger } from '../utils/logger';
 import { likePattern, offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
 import { withUniqueSlug } from '../utils/slug';
+import { forgetCatalogCaches } from './catalog-cache';
+import { ledgerService } from './ledger.service';
 import { sessionService } from './session.service';
 import { serializeSellerProfile, serializeUser, type SellerProfileView, type UserView } from './user.serializer';
 
@@ -55,7 +58,10 @@ export class UserService {
 
   /**
    * Approves or suspends an account. Suspension revokes every session in the same transaction,
-   * so the user's tokens stop working at once. An admin cannot suspend themself.
+   * so the user's tokens stop working at once; a seller's products leave the catalog (status
+   * `suspended`, so carts and checkout refuse them) and their payouts are held. Approval again
+   * puts the products back as they were and sends the held Connect transfers. An admin cannot
+   * suspend themself.
    */
   async setStatus(actorId: string, userId: string, status: 'approved' | 'suspended', reason?: string): Promise<UserView> {
     if (actorId === userId && status === 'suspended') {
@@ -64,12 +70,35 @@ export class UserService {
     const user = await getSequelize().transaction(async (transaction) => {
       const found = await User.findByPk(userId, { transaction, lock: transaction.LOCK.UPDATE });
       if (!found) throw new NotFoundError('User');
+      const wasSuspended = found.status === 'suspended';
       await found.update({ status, suspendedReason: status === 'suspended' ? (reason ?? null) : null }, { transaction });
       if (status === 'suspended') await sessionService.revokeAllForUser(found.id, 'suspended', { transaction });
+      if (found.role === 'seller' && wasSuspended !== (status === 'suspended')) await this.setSellerTrading(found.id, status === 'approved', transaction);
       return found;
     });
     logger.info('user status changed', { userId, status, actorId });
     return serializeUser(user, { admin: true });
+  }
+
+  /** A seller's products out of (or back into) the catalog, and their held payouts released on approval. */
+  private async setSellerTrading(sellerId: string, trading: boolean, transaction: Transaction): Promise<void> {
+    if (trading) {
+      await queryRows(
+        `UPDATE products SET status = status_before_suspension::enum_products_status, status_before_suspension = NULL, updated_at = now()
+          WHERE seller_id = $sellerId AND status = 'suspended'`,
+        { sellerId },
+        transaction,
+      );
+      await ledgerService.releaseHeldPayouts(sellerId, transaction);
+    } else {
+      await queryRows(
+        `UPDATE products SET status_before_suspension = status::text, status = 'suspended', updated_at = now()
+          WHERE seller_id = $sellerId AND status <> 'suspended'`,
+        { sellerId },
+        transaction,
+      );
+    }
+    transaction.afterCommit(forgetCatalogCaches);
   }
 
   async listSellers(filters: PageQuery & { status: UserStatus }): Promise<{ sellers: UserView[]; pagination: Pagination }> {

@@ -43,6 +43,8 @@ function emailOnly(handler: Handler): JobHandlers {
     'orders.expire-unpaid': idle,
     'payments.apply-event': idle,
     'payments.settle-refund': idle,
+    'payments.cancel-intents': idle,
+    'payments.sweep-refunds': idle,
     'payouts.run': idle,
     'payouts.transfer': idle,
     'email.send': handler,

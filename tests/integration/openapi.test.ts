@@ -88,6 +88,7 @@ const CONTRACT: Record<string, 'served' | 'planned'> = {
   'POST /api/admin/orders/{id}/refund': 'served',
   'GET /api/admin/transactions': 'served',
   'GET /api/admin/payouts': 'served',
+  'GET /api/admin/disputes': 'served',
   'POST /api/admin/payouts/run': 'served',
   'POST /api/admin/payouts/{id}/mark-paid': 'served',
   'GET /api/admin/stats/overview': 'served',

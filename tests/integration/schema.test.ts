@@ -49,6 +49,8 @@ function expectedType(type: unknown, table: string, column: string): string {
       return 'tsvector';
     case 'ENUM':
       return `enum_${table}_${column}`;
+    case 'ARRAY':
+      return 'ARRAY';
     default:
       return `unknown ${t.key}`;
   }

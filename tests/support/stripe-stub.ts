@@ -138,6 +138,11 @@ export class StripeStub {
     return { ...intent };
   }
 
+  /** An intent made at Stripe for an order by some other way than the app's request (a client of its own, an older version). */
+  createIntentFor(orderId: string, amount: number, currency = 'usd'): StubIntent {
+    return this.createIntent({ amount: String(amount), currency, metadata: { orderId } });
+  }
+
   cancel(intentId: string): StubIntent {
     const intent = this.intent(intentId);
     intent.status = 'canceled';
