@@ -73,6 +73,7 @@ const envSchema = Joi.object({
 
   SMTP_HOST: Joi.string(),
   SMTP_PORT: Joi.number().port().default(587),
+  PROVIDER_RETRY_DELAY_MS: Joi.number().integer().min(0).max(3_600_000).default(30_000),
   SMTP_USER: Joi.string(),
   SMTP_PASS: Joi.string(),
   SMTP_SECURE: Joi.boolean().truthy('1').falsy('0'),
@@ -165,6 +166,8 @@ export interface AppConfig {
   };
   mail: {
     from: string;
+    /** How long the job behind a refund or intent cancel waits before it calls Stripe (the request tries first). */
+    retryDelayMs: number;
     smtp?: { host: string; port: number; secure: boolean; user?: string; pass?: string };
   };
   cloudinary?: { cloudName: string; apiKey: string; apiSecret: string; uploadPrefix?: string };
@@ -306,6 +309,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
   const present = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== undefined && value !== ''));
   const { value, error } = envSchema.validate(present);
   if (error) {
+        retryDelayMs: Number(env.PROVIDER_RETRY_DELAY_MS),
     const variable = String(error.details[0]?.path[0] ?? '');
     throw new ConfigError(`Invalid environment variable ${variable}: ${error.details[0]?.message ?? error.message}`, variable);
   }

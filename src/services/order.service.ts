@@ -25,7 +25,7 @@ import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../util
 import { orderTotals } from './money-rules';
 import { canMove, moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
 import { ledgerService } from './ledger.service';
-import { PROVIDER_BACKSTOP_MS, paymentService } from './payment.service';
+import { paymentService, providerBackstopMs } from './payment.service';
 import { serializeOrder, serializePlacedOrder, serializeSellerOrder, type OrderView, type PlacedOrderRow, type SellerOrderView } from './order.serializer';
 import { insufficientStock, restockOrder, takeStock, type StockShortfall } from './stock.service';
 
@@ -474,7 +474,7 @@ export class OrderService {
   /** Records the job that cancels a card order's open intents (in the cancel's transaction); true when there may be some. */
   private async recordIntentCancels(orderId: string, provider: string | null, transaction: Transaction): Promise<boolean> {
     if (provider !== 'stripe') return false;
-    await recordJob('payments.cancel-intents', { orderId }, { transaction, delayMs: PROVIDER_BACKSTOP_MS });
+    await recordJob('payments.cancel-intents', { orderId }, { transaction, delayMs: providerBackstopMs() });
     return true;
   }
 

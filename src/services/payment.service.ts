@@ -8,6 +8,7 @@ import {
   type ProviderIntent,
   type ProviderRefund,
 } from '../integrations/payments';
+import { config } from '../config';
 import { recordJob } from '../jobs/outbox';
 import { isUuid, type OrderStatus, type TransactionStatus, type TransactionType } from '../models';
 import { BadRequestError, ConflictError, NotFoundError, PaymentRequiredError, UpstreamError, ValidationError } from '../utils/errors';
@@ -100,7 +101,9 @@ interface ReserveRefundOptions {
 /** The statuses from which a full refund moves an order to `refunded` (a cancelled order stays cancelled). */
 const REFUNDABLE_STATUSES: OrderStatus[] = ['confirmed', 'processing', 'shipped', 'delivered'];
 /** How long the job behind a provider call waits, when the request that recorded it calls the provider itself first. */
-export const PROVIDER_BACKSTOP_MS = 30_000;
+export function providerBackstopMs(): number {
+  return config.stripe?.retryDelayMs ?? 30_000;
+}
 /** A refund still pending after this long is sent again by the sweep (its jobs may have run out of attempts). */
 const SWEEP_AFTER_MINUTES = 5;
 const SWEEP_BATCH = 100;
@@ -533,7 +536,7 @@ export class PaymentService {
         order,
         amount,
         actor,
-        { reason: input.reason ?? null, restock: Boolean(input.restock) && order.status !== 'cancelled', jobDelayMs: PROVIDER_BACKSTOP_MS },
+        { reason: input.reason ?? null, restock: Boolean(input.restock) && order.status !== 'cancelled', jobDelayMs: providerBackstopMs() },
         transaction,
       );
     }, { name: 'reserve refund' });
@@ -604,7 +607,7 @@ export class PaymentService {
     if (!order || order.payment_status === 'unpaid') return null;
     const amount = await this.refundable(order, transaction);
     if (amount <= 0) return null;
-    return this.reserveRefund(order, amount, actor, { reason, jobDelayMs: PROVIDER_BACKSTOP_MS }, transaction);
+    return this.reserveRefund(order, amount, actor, { reason, jobDelayMs: providerBackstopMs() }, transaction);
   }
 
   /**
@@ -625,7 +628,7 @@ export class PaymentService {
     const outstanding = toMinor(order.amount_paid) - toMinor(order.amount_refunded);
     const amount = Math.min(proportionalShare(outstanding, toMinor(lines.these_remaining), toMinor(lines.all_remaining)), await this.refundable(order, transaction));
     if (amount <= 0) return null;
-    return this.reserveRefund(order, amount, actor, { reason, itemIds, jobDelayMs: PROVIDER_BACKSTOP_MS }, transaction);
+    return this.reserveRefund(order, amount, actor, { reason, itemIds, jobDelayMs: providerBackstopMs() }, transaction);
   }
 
   /**
