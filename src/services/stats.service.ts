@@ -9,7 +9,8 @@ import { lineCommissionSql } from './money-rules';
  * agree to the cent for the same period:
  * - a sale is a line of an order that has been paid, dated by the order's paidAt;
  * - grossSales is the amountPaid of the orders paid in the period (lines, tax and shipping);
- * - refunds are the succeeded refunds made in the period;
+ * - refunds are the succeeded refunds made in the period (not those of surplus payments, which
+ *   were never sales);
  * - a line's commission is round_half_up((lineTotal − refunded) × its rate);
  * - a seller's grossRevenue is the sum of their lines; netEarnings = grossRevenue − refunded − commission.
  * Periods are half-open, [from, to), in UTC.
@@ -124,7 +125,7 @@ export const STATS_STATEMENTS = {
           SELECT coalesce(sum(p.orders), 0)::int AS count, coalesce(sum(p.gross), 0)::text AS gross,
                  coalesce(sum(p.tax_shipping), 0)::text AS tax_shipping, coalesce(sum(p.commission), 0)::text AS commission,
                  (SELECT coalesce(sum(amount), 0) FROM transactions
-                   WHERE type = 'refund' AND status = 'succeeded' AND created_at >= $from AND created_at < $to)::text AS refunds,
+                   WHERE type = 'refund' AND status = 'succeeded' AND NOT surplus AND created_at >= $from AND created_at < $to)::text AS refunds,
                  (SELECT json_object_agg(status, n) FROM (
                     SELECT status, count(*)::int AS n FROM orders WHERE created_at >= $from AND created_at < $to GROUP BY status) s) AS by_status,
                  (SELECT count(*) FROM users WHERE role = 'customer' AND created_at >= $from AND created_at < $to)::int AS customers,
@@ -152,7 +153,7 @@ export const STATS_STATEMENTS = {
           ), refunds AS (
             SELECT date_trunc($unit, t.created_at AT TIME ZONE 'UTC') AS b, sum(t.amount) AS refunds
               FROM transactions t
-             WHERE t.type = 'refund' AND t.status = 'succeeded' AND t.created_at >= $from AND t.created_at < $to
+             WHERE t.type = 'refund' AND t.status = 'succeeded' AND NOT t.surplus AND t.created_at >= $from AND t.created_at < $to
              GROUP BY 1
           )
           SELECT series.b AT TIME ZONE 'UTC' AS bucket, coalesce(s.orders, 0)::int AS orders, coalesce(s.gross, 0)::text AS gross,

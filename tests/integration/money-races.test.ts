@@ -311,6 +311,15 @@ describe('money under hostile timing', () => {
       const after = (await orderOf(customer, order.id)).body.data;
       expect(after).toMatchObject({ paymentStatus: 'paid', amountPaid: order.totalAmount, amountRefunded: '0.00' });
       expect(after.transactions.filter((row: { surplus: boolean }) => row.surplus)).toHaveLength(2);
+      // A surplus payment was never a sale: its refund is no refund of sales either.
+      const from = new Date(Date.now() - 3600_000).toISOString();
+      const to = new Date(Date.now() + 3600_000).toISOString();
+      const overview = (await api().get('/api/admin/stats/overview').query({ from, to }).set('Authorization', adminBearer)).body.data;
+      const [{ refunds }] = await rows<{ refunds: string }>(
+        `SELECT coalesce(sum(amount), 0)::text AS refunds FROM transactions WHERE type = 'refund' AND status = 'succeeded' AND NOT surplus AND created_at >= $from AND created_at < $to`,
+        { from, to },
+      );
+      expect(overview.refunds).toBe(refunds);
 
       const other = await cardOrder('8.00');
       const open = await intentFor(other.customer, other.order.id);
