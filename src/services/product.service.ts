@@ -483,7 +483,9 @@ export class ProductService {
   /**
    * Changes a product of the caller (or any, for an admin). comparePrice is checked against the
    * resulting price; stock and status stay in step (stock back above 0 makes an out_of_stock
-   * product active again). The slug does not change with the name: links stay valid.
+   * product active again). The slug does not change with the name: links stay valid. The product
+   * of a suspended seller keeps its `suspended` status; a status asked for meanwhile is the one
+   * it gets back when the seller is approved again.
    */
   async update(id: string, viewer: Viewer, changes: ProductChanges): Promise<ProductDetailView> {
     try {
@@ -495,8 +497,10 @@ export class ProductService {
         if (comparePrice !== null && toMinor(comparePrice) <= toMinor(price)) {
           throw new ValidationError([{ field: 'comparePrice', message: 'comparePrice must be greater than price' }]);
         }
-        const { weight, ...rest } = changes;
-        product.set({ ...rest, ...(weight === undefined ? {} : { weight: weightOf(weight) }) });
+        const { weight, status, ...rest } = changes;
+        // A suspended seller's product stays out of the catalog: a status set meanwhile is the one it returns with.
+        const statusChange = status === undefined ? {} : product.status === 'suspended' ? { statusBeforeSuspension: status } : { status };
+        product.set({ ...rest, ...statusChange, ...(weight === undefined ? {} : { weight: weightOf(weight) }) });
         // The model's validate hook keeps status and stock in step (active ⇄ out_of_stock).
         await product.save({ transaction });
         return this.detailFor(product.id, true, transaction);

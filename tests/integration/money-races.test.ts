@@ -371,6 +371,10 @@ describe('money under hostile timing', () => {
       expect(refused.status).toBe(409);
       expect(refused.body.error.code).toBe('PRODUCT_UNAVAILABLE');
       expect((await orderOf(buyer, order.id)).status).toBe(200);
+      // An admin's status change does not bring it back while the seller is suspended.
+      await api().patch(`/api/products/${listed.id}`).set('Authorization', adminBearer).send({ status: 'inactive' }).expect(200);
+      await api().patch(`/api/products/${listed.id}`).set('Authorization', adminBearer).send({ status: 'active' }).expect(200);
+      expect((await api().get(`/api/products/${listed.id}`)).status).toBe(404);
 
       const run = await api().post('/api/admin/payouts/run').set('Authorization', adminBearer).send({});
       expect(run.body.data.payouts.filter((payout: { sellerId: string }) => payout.sellerId === seller.user.id)).toHaveLength(0);
