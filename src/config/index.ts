@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import Joi from 'joi';
+import { analyzeSecret, MIN_DISTINCT_CHARACTERS, PATTERN_NAMES } from './secret-strength';
+
+export { estimatedSecretBits } from './secret-strength';
 
 /**
  * The only module that reads process.env. Everything else imports `config`.
@@ -21,9 +24,9 @@ export class ConfigError extends Error {
 
 const MIN_SECRET_LENGTH = 32;
 /**
- * Bits a production secret must carry once placeholder words and repetition are taken out. A random
- * 32-character hex string (`openssl rand -hex 16`) estimates at 90 bits or more; `'a' × 32`,
- * `changeme` repeated or `your-secret-key` estimate near zero.
+ * Bits a production secret must carry once placeholder words, runs, keyboard walks and repeated
+ * blocks are taken out. A random 32-character hex string (`openssl rand -hex 16`) estimates at 70
+ * bits or more; `'a' × 32`, `abcd…`, `qwerty…` or `changeme` repeated estimate near zero.
  */
 const MIN_SECRET_BITS = 64;
 /** bcrypt costs below this are cheap enough to brute-force a leaked hash table. */
@@ -238,44 +241,19 @@ function developmentSecret(dataDir: string, name: string): string {
   return secrets[name];
 }
 
-/** Words of tutorial and template secrets ("your-super-secret-jwt-key-change-this"): they add nothing unguessable. */
-const PLACEHOLDER_WORDS =
-  /changeme|change|secret|your|jwt|key|token|password|passwd|example|placeholder|replace|default|sample|dummy|test|demo|production|prod|refresh|access|super|this|here|insert|todo|admin|qwerty|letmein/gi;
-
-/**
- * A rough upper bound of the unguessable bits of a secret: placeholder words and separators are
- * dropped, a repeated unit counts once, and what is left is rated by its Shannon entropy per
- * character. Length alone says nothing: 32 × 'a' is 32 characters and no secret at all.
- */
-export function estimatedSecretBits(value: string): number {
-  const core = value.replace(PLACEHOLDER_WORDS, '').replace(/[-_.\s]+/g, '');
-  let period = core.length;
-  for (let candidate = 1; candidate < core.length; candidate += 1) {
-    let repeats = true;
-    for (let i = candidate; i < core.length && repeats; i += 1) repeats = core[i] === core[i - candidate];
-    if (repeats) {
-      period = candidate;
-      break;
-    }
-  }
-  const unit = core.slice(0, period);
-  const counts = new Map<string, number>();
-  for (const char of unit) counts.set(char, (counts.get(char) ?? 0) + 1);
-  let bitsPerChar = 0;
-  for (const count of counts.values()) bitsPerChar -= (count / unit.length) * Math.log2(count / unit.length);
-  return bitsPerChar * unit.length;
-}
-
 /** Production secrets must be long and not guessable; the error names the variable and says how to make one. */
 function assertStrongSecret(value: string, name: string): void {
   if (value.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`${name} must be at least ${MIN_SECRET_LENGTH} characters in production`, name);
   }
-  if (estimatedSecretBits(value) < MIN_SECRET_BITS) {
-    throw new ConfigError(
-      `${name} is too easy to guess (a repeated pattern or placeholder words); generate one with: openssl rand -base64 48`,
-      name,
-    );
+  // Patterns are refused however many different characters they hold: a run of the alphabet
+  // rates high by character counts alone, and is the first thing a cracker tries.
+  const { bits, distinctCharacters, patterns } = analyzeSecret(value);
+  if (bits < MIN_SECRET_BITS || distinctCharacters < MIN_DISTINCT_CHARACTERS) {
+    const reasons = patterns.map((pattern) => PATTERN_NAMES[pattern]);
+    if (distinctCharacters < MIN_DISTINCT_CHARACTERS) reasons.push(`only ${distinctCharacters} different characters`);
+    if (reasons.length === 0) reasons.push('too few random characters');
+    throw new ConfigError(`${name} is too easy to guess (${reasons.join(', ')}); generate one with: openssl rand -base64 48`, name);
   }
 }
 

@@ -4,8 +4,9 @@ import path from 'node:path';
 /** The environment every test process sees: fixed dev secrets, fast hashing, quiet logs, a private DATA_DIR. */
 export const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
-  JWT_SECRET: 'test-access-secret-that-is-long-enough-0123456789',
-  JWT_REFRESH_SECRET: 'test-refresh-secret-that-is-long-enough-9876543210',
+  // Random (openssl rand -base64 36): the files that load a production configuration need secrets it accepts.
+  JWT_SECRET: 'SPHM1FB07QFR9MymhiUmgoPS90tt862H8TGpi8HnzK+YLqwE',
+  JWT_REFRESH_SECRET: 'KURi5Rubu8luzTMGFmFESIqWiDe9S9qqkXUaO1rzC36zA8zi',
   BCRYPT_ROUNDS: '4',
   LOG_LEVEL: 'error',
   FRONTEND_URL: 'http://shop.test',

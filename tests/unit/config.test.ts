@@ -92,19 +92,43 @@ describe('configuration', () => {
     ['a tutorial placeholder', 'your-super-secret-jwt-key-change-this-in-production'],
     ['a short pattern repeated', '0123456789'.repeat(4)],
     ['a word and digits repeated', 'password1234'.repeat(3)],
+    // Many different characters, so a high entropy estimate, and still the first guesses a cracker makes.
+    ['the alphabet and digits in order', 'abcdefghijklmnopqrstuvwxyz012345'],
+    ['the digits in order', '01234567890123456789012345678901'],
+    ['the alphabet backwards', 'zyxwvutsrqponmlkjihgfedcba987654'],
+    ['the alphabet in capitals', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ-23456'],
+    ['keyboard rows', 'qwertyuiopasdfghjklzxcvbnm123456'],
+    ['a keyboard row repeated', 'qwertyuiop'.repeat(4)],
+    ['shifted keyboard rows', '!@#$%^&*()_+QWERTYUIOP{}ASDFGHJKL'],
+    ['keyboard columns', '1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9'],
+    ['a short block repeated', 'abc'.repeat(11)],
+    ['a mixed block repeated', 'Xk9#'.repeat(8)],
+    ['a random-looking block repeated', 'h7Rq2LmZ'.repeat(5)],
+    ['few different characters', '0110100110010110100101100110100110010110'],
   ])('refuses a production JWT secret of low entropy: %s', (_what, secret) => {
     for (const name of ['JWT_SECRET', 'JWT_REFRESH_SECRET']) {
       const error = errorOf(() => loadConfig(production({ [name]: secret })));
       expect(error.variable).toBe(name);
-      expect(error.message).toMatch(/too easy to guess/);
+      expect(error.message).toMatch(new RegExp(`^${name} is too easy to guess \\(.+\\); generate one with: openssl rand -base64 48$`));
     }
     // Development takes what it is given: the rule guards deployments, not laptops.
     expect(loadConfig({ DATA_DIR: tempDir(), JWT_SECRET: secret }).jwt.secret).toBe(secret);
   });
 
+  it('says what the pattern is', () => {
+    expect(errorOf(() => loadConfig(production({ JWT_SECRET: 'abcdefghijklmnopqrstuvwxyz012345' }))).message).toMatch(/a run such as abcd/);
+    expect(errorOf(() => loadConfig(production({ JWT_SECRET: 'qwertyuiopasdfghjklzxcvbnm123456' }))).message).toMatch(/a keyboard row/);
+    expect(errorOf(() => loadConfig(production({ JWT_SECRET: 'h7Rq2LmZ'.repeat(5) }))).message).toMatch(/a repeated block/);
+    expect(errorOf(() => loadConfig(production({ JWT_SECRET: '01'.repeat(20) }))).message).toMatch(/only 2 different characters/);
+  });
+
   it('accepts the secrets the usual generators make', () => {
     const generated = [
+      // One output of `openssl rand -base64 48`, then fresh ones of the usual generators.
+      'N4kpLCQPkY4hC+KGatNuSW7amDURPiaPIRv2lQbAbSbm1NuiL0T3T9N9zDfGrbB3',
+      randomBytes(48).toString('base64'),
       randomBytes(16).toString('hex'), // openssl rand -hex 16: the shortest accepted length
+      randomBytes(32).toString('hex'),
       randomBytes(32).toString('base64'),
       randomBytes(24).toString('base64url'),
       randomUUID(),
@@ -112,6 +136,14 @@ describe('configuration', () => {
     for (const secret of generated) {
       expect(estimatedSecretBits(secret)).toBeGreaterThanOrEqual(64);
       expect(loadConfig(production({ JWT_SECRET: secret })).jwt.secret).toBe(secret);
+    }
+  });
+
+  it('accepts every one of many random secrets (no false refusals by chance)', () => {
+    for (let i = 0; i < 300; i += 1) {
+      for (const secret of [randomBytes(48).toString('base64'), randomBytes(16).toString('hex'), randomBytes(24).toString('base64url')]) {
+        expect([secret, estimatedSecretBits(secret) >= 64]).toEqual([secret, true]);
+      }
     }
   });
 
