@@ -29,6 +29,17 @@ function isParsedContainer(value: unknown): value is Record<string, unknown> | u
   return prototype === Object.prototype || prototype === null;
 }
 
+/**
+ * What a route that declares no body was sent anyway: one detail per field of an object, one for
+ * the whole body otherwise (an array, bytes). No body, `{}` and `[]` are nothing.
+ */
+function unexpectedBody(body: unknown): ErrorDetail[] {
+  if (body === undefined || body === null) return [];
+  if (isParsedContainer(body) && !Array.isArray(body)) return Object.keys(body).map((field) => ({ field, message: `${field} is not allowed` }));
+  const size = Array.isArray(body) || ArrayBuffer.isView(body) || typeof body === 'string' ? (body as { length: number }).length : 1;
+  return size > 0 ? [{ field: 'body', message: 'body is not allowed' }] : [];
+}
+
 /** PostgreSQL text cannot hold NUL, and no field of this API has a use for it. */
 function nulPaths(value: unknown, path: string, found: string[], depth = 0): string[] {
   if (typeof value === 'string') {
@@ -41,8 +52,10 @@ function nulPaths(value: unknown, path: string, found: string[], depth = 0): str
 
 /**
  * Validates params, query and body against joi schemas (unknown keys rejected) and puts the
- * converted values on req.validated. A malformed path id is a 404 of `schemas.notFound`,
- * as the contract says, not a 400.
+ * converted values on req.validated. A route without a query or body schema takes none: any
+ * query parameter or body field sent is refused (no mass assignment through a route that reads
+ * no body), except a raw body the route checks itself (`rawBody`). A malformed path id is a 404
+ * of `schemas.notFound`, as the contract says, not a 400.
  */
 export function validate(schemas: RouteInputSchemas): RequestHandler {
   const handler: RequestHandler = (req, _res, next) => {
@@ -68,6 +81,8 @@ export function validate(schemas: RouteInputSchemas): RequestHandler {
       const { value, error } = schemas.body.validate(req.body ?? {}, options);
       if (error) details.push(...joiDetails(error, 'body'));
       validated.body = value;
+    } else if (!schemas.rawBody) {
+      details.push(...unexpectedBody(req.body));
     }
     if (details.length > 0) throw new ValidationError(details);
     req.validated = validated;

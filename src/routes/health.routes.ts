@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { config } from '../config';
 import { getSequelize } from '../db';
 import { getRedis } from '../integrations/redis';
+import { validate } from '../middleware/validate.middleware';
 import { RouteNotFoundError } from '../utils/errors';
 import { ApiRouter, describeMiddleware } from '../utils/openapi';
 import { registry } from '../utils/metrics';
@@ -107,7 +108,7 @@ export function publishedOpenApiDocument(): Record<string, unknown> {
 }
 
 export const healthRoutes = new ApiRouter('', 'Operations')
-  .get('/api/openapi.json', { summary: 'This OpenAPI 3 document', bare: { openapi: { type: 'string' }, paths: { type: 'object' } } }, (_req: Request, res: Response) => {
+  .get('/api/openapi.json', { summary: 'This OpenAPI 3 document', bare: { openapi: { type: 'string' }, paths: { type: 'object' } } }, validate({}), (_req: Request, res: Response) => {
     res.json(openApiDocument);
   })
   .documentOnly('get', '/api/docs', { summary: 'Swagger UI over the OpenAPI document (HTML)', text: 'text/html' })
@@ -119,6 +120,7 @@ export const healthRoutes = new ApiRouter('', 'Operations')
       returns: 'success, message, timestamp, uptime',
       bare: { success: { type: 'boolean' }, message: { type: 'string' }, timestamp: { type: 'string', format: 'date-time' }, uptime: { type: 'number' } },
     },
+    validate({}),
     (_req: Request, res: Response) => {
       res.json({ success: true, message: 'OK', timestamp: new Date().toISOString(), uptime: process.uptime() });
     },
@@ -132,6 +134,7 @@ export const healthRoutes = new ApiRouter('', 'Operations')
       response: { checks: { type: 'object', additionalProperties: { type: 'string', enum: ['up', 'down'] }, example: { database: 'up', redis: 'up' } } },
       errors: ['503 NOT_READY'],
     },
+    validate({}),
     async (_req: Request, res: Response) => {
       const checks = await readiness();
       const ready = Object.values(checks).every((state) => state === 'up');
@@ -151,6 +154,7 @@ export const healthRoutes = new ApiRouter('', 'Operations')
       errors: ['404 ROUTE_NOT_FOUND'],
     },
     metricsAccess,
+    validate({}),
     async (_req: Request, res: Response) => {
       res.set('Content-Type', registry.contentType);
       res.send(await registry.metrics());

@@ -14,7 +14,8 @@ export const confirm = {
 
 export const byOrder = { params: Joi.object({ orderId: uuid.required() }), notFound: 'Order' };
 
-export const webhook = {};
+/** Stripe's event is read by its signature check, over the exact bytes it signed. */
+export const webhook = { rawBody: true } as const;
 
 const positiveAmount = money.custom((value: string | number, helpers) => {
   const minor = toMinor(value);

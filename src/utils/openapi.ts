@@ -16,6 +16,8 @@ export interface RouteInputSchemas {
   body?: Joi.ObjectSchema;
   /** Entity whose NOT_FOUND answers a malformed path parameter (e.g. 'Product'). */
   notFound?: string;
+  /** The body is raw bytes that the route checks itself (a signature): validate() leaves it alone. */
+  rawBody?: true;
 }
 
 export interface MiddlewareMeta {
@@ -89,7 +91,10 @@ export class ApiRouter {
 
   private add(method: Method, path: string, doc: RouteDoc, handlers: RequestHandler[]): this {
     const fullPath = `${this.basePath}${path === '/' ? '' : path}` || '/';
-    routes.push({ method, path: fullPath, tag: this.tag, doc, meta: collectMeta(handlers) });
+    const meta = collectMeta(handlers);
+    // validate() is where a body or query a route does not read is refused: a route without it would take anything.
+    if (!meta.schemas) throw new Error(`${method.toUpperCase()} ${fullPath} has no validate(): every route declares its input, validate({}) for none`);
+    routes.push({ method, path: fullPath, tag: this.tag, doc, meta });
     this.router[method](fullPath, ...handlers);
     return this;
   }

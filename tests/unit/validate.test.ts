@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { validate } from '../../src/middleware/validate.middleware';
 import * as paymentSchemas from '../../src/routes/payment.schemas';
-import type { RouteInputSchemas } from '../../src/utils/openapi';
+import { ApiRouter, type RouteInputSchemas } from '../../src/utils/openapi';
 
 /** Runs a validate() middleware on a hand-made request; the error it throws, if any. */
 function run(schemas: RouteInputSchemas, input: { body?: unknown; query?: Record<string, unknown> }): unknown {
@@ -36,6 +36,28 @@ describe('validate()', () => {
     const typed = Object.assign(new Uint8Array(16), { note: 'a\u0000b' });
     expect(run(paymentSchemas.webhook, { body: buffer })).toBeUndefined();
     expect(run(paymentSchemas.webhook, { body: typed })).toBeUndefined();
+  });
+
+  it('refuses any body on a route that declares none, but not its absence', () => {
+    expect(run({}, { body: { foo: 1, bar: 2 } })).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: [
+        { field: 'foo', message: 'foo is not allowed' },
+        { field: 'bar', message: 'bar is not allowed' },
+      ],
+    });
+    for (const body of [[1], Buffer.from('bytes'), 'text']) {
+      expect(run({}, { body })).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ field: 'body', message: 'body is not allowed' }] });
+    }
+    for (const body of [undefined, {}, [], Object.create(null), Buffer.alloc(0)]) expect(run({}, { body })).toBeUndefined();
+    // Stripe's webhook reads raw bytes, checked by their signature.
+    expect(run(paymentSchemas.webhook, { body: Buffer.from('{"id":"evt_1"}') })).toBeUndefined();
+  });
+
+  it('is on every route: one registered without it is refused when the app is built', () => {
+    const router = new ApiRouter('/api/things', 'Things');
+    expect(() => router.post('/', { summary: 'Takes anything' }, (_req, res) => res.end())).toThrow(/POST \/api\/things has no validate\(\)/);
+    expect(() => router.post('/', { summary: 'Takes nothing' }, validate({}), (_req, res) => res.end())).not.toThrow();
   });
 
   it('still refuses NUL characters in parsed bodies and query strings', () => {
