@@ -73,10 +73,10 @@ const envSchema = Joi.object({
   STRIPE_API_PORT: Joi.number().port(),
   STRIPE_API_PROTOCOL: Joi.string().valid('http', 'https'),
   STRIPE_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+  PROVIDER_RETRY_DELAY_MS: Joi.number().integer().min(0).max(3_600_000).default(30_000),
 
   SMTP_HOST: Joi.string(),
   SMTP_PORT: Joi.number().port().default(587),
-  PROVIDER_RETRY_DELAY_MS: Joi.number().integer().min(0).max(3_600_000).default(30_000),
   SMTP_USER: Joi.string(),
   SMTP_PASS: Joi.string(),
   SMTP_SECURE: Joi.boolean().truthy('1').falsy('0'),
@@ -166,11 +166,11 @@ export interface AppConfig {
     port?: number;
     protocol?: 'http' | 'https';
     timeoutMs: number;
+    /** How long the job behind a refund or intent cancel waits before it calls Stripe (the request tries first). */
+    retryDelayMs: number;
   };
   mail: {
     from: string;
-    /** How long the job behind a refund or intent cancel waits before it calls Stripe (the request tries first). */
-    retryDelayMs: number;
     smtp?: { host: string; port: number; secure: boolean; user?: string; pass?: string };
   };
   cloudinary?: { cloudName: string; apiKey: string; apiSecret: string; uploadPrefix?: string };
@@ -287,7 +287,6 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
   const present = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== undefined && value !== ''));
   const { value, error } = envSchema.validate(present);
   if (error) {
-        retryDelayMs: Number(env.PROVIDER_RETRY_DELAY_MS),
     const variable = String(error.details[0]?.path[0] ?? '');
     throw new ConfigError(`Invalid environment variable ${variable}: ${error.details[0]?.message ?? error.message}`, variable);
   }
@@ -310,6 +309,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
         port: env.STRIPE_API_PORT as number | undefined,
         protocol: env.STRIPE_API_PROTOCOL as 'http' | 'https' | undefined,
         timeoutMs: Number(env.STRIPE_TIMEOUT_MS),
+        retryDelayMs: Number(env.PROVIDER_RETRY_DELAY_MS),
       }
     : undefined;
   if (nodeEnv === 'production' && stripe && !stripe.webhookSecret) {

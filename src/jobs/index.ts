@@ -23,12 +23,12 @@ export const handlers: JobHandlers = {
   },
   'payments.apply-event': ({ eventId }) => paymentService.applyEvent(eventId),
   'payments.settle-refund': ({ refundId }) => paymentService.settleRefundById(refundId),
-  'payouts.run': async () => {
-    await ledgerService.runPayouts();
   'payments.cancel-intents': ({ orderId }) => paymentService.cancelOpenIntents(orderId, { throwOnFailure: true }),
   'payments.sweep-refunds': async () => {
     await paymentService.sweepPendingRefunds();
   },
+  'payouts.run': async () => {
+    await ledgerService.runPayouts();
   },
   'payouts.transfer': ({ payoutId }) => ledgerService.transferPayout(payoutId),
 };
@@ -38,18 +38,18 @@ export const PAYOUTS_EVERY_MS = 24 * 60 * 60 * 1000;
 
 /** How often unpaid orders past their deadline are looked for. */
 export const EXPIRE_UNPAID_EVERY_MS = 60_000;
+
 /** How often refunds left pending are looked for. */
 export const SWEEP_REFUNDS_EVERY_MS = 60_000;
-
 
 /** The repeating jobs (one scheduler each, however many processes call this). */
 export async function scheduleRepeatingJobs(): Promise<void> {
   await getJobs().schedule('catalog.flush-views', FLUSH_VIEWS_EVERY_MS);
   await getJobs().schedule('orders.expire-unpaid', EXPIRE_UNPAID_EVERY_MS);
   await getJobs().schedule('payouts.run', PAYOUTS_EVERY_MS);
+  await getJobs().schedule('payments.sweep-refunds', SWEEP_REFUNDS_EVERY_MS);
 }
 
-  await getJobs().schedule('payments.sweep-refunds', SWEEP_REFUNDS_EVERY_MS);
 let driver: JobDriver | undefined;
 let relay: OutboxRelay | undefined;
 
