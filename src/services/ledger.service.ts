@@ -11,6 +11,7 @@ import { logger } from '../utils/logger';
 import { formatMoney, fromMinor, toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
 import { allocateRefund, lineCommission, lineCommissionSql } from './money-rules';
+import { DISPUTE_STATUS, moveStatus, PAYOUT_STATUS } from './status-machines';
 
 /**
  * What sellers are owed, as a journal (seller_ledger_entries) written with the money events, and
@@ -244,25 +245,34 @@ export class LedgerService {
         { orderId: payment.order_id },
         transaction,
       );
-      // A closed dispute stays closed whatever arrives after; an open one takes the newest state.
-      const [dispute] = await queryRows<{ id: string; status: DisputeStatus; amount: string }>(
-        `INSERT INTO disputes AS d (order_id, provider_dispute_id, payment_reference, amount, currency, reason, status, closed_at)
+      // The first event of a dispute records it as it is then (a `closed` may come first); a later
+      // one moves it on through the table, so a closed dispute stays closed whatever arrives after.
+      const bind = {
+        orderId: order.id,
+        disputeId: input.providerDisputeId,
+        reference: input.paymentReference,
+        amount: fromMinor(Math.max(0, Math.trunc(input.amount))),
+        currency: input.currency || order.currency,
+        reason: input.reason,
+        status,
+      };
+      let [dispute] = await queryRows<{ id: string; status: DisputeStatus; amount: string }>(
+        `INSERT INTO disputes (order_id, provider_dispute_id, payment_reference, amount, currency, reason, status, closed_at)
          VALUES ($orderId, $disputeId, $reference, $amount, $currency, $reason, $status::varchar, CASE WHEN $status::varchar = 'open' THEN NULL ELSE now() END)
-         ON CONFLICT (provider_dispute_id) DO UPDATE
-            SET status = EXCLUDED.status, closed_at = EXCLUDED.closed_at, amount = EXCLUDED.amount, reason = coalesce(EXCLUDED.reason, d.reason), updated_at = now()
-          WHERE d.status = 'open'
+         ON CONFLICT (provider_dispute_id) DO NOTHING
          RETURNING id, status, amount`,
-        {
-          orderId: order.id,
-          disputeId: input.providerDisputeId,
-          reference: input.paymentReference,
-          amount: fromMinor(Math.max(0, Math.trunc(input.amount))),
-          currency: input.currency || order.currency,
-          reason: input.reason,
-          status,
-        },
+        bind,
         transaction,
       );
+      if (!dispute && status !== 'open') {
+        [dispute] = await moveStatus<DisputeStatus, { id: string; status: DisputeStatus; amount: string }>(DISPUTE_STATUS, status, {
+          where: 't.provider_dispute_id = $disputeId',
+          bind,
+          set: { closed_at: 'now()', amount: '$amount', reason: 'coalesce($reason, t.reason)' },
+          returning: 't.id, t.status, t.amount',
+          transaction,
+        });
+      }
       if (!dispute) return;
       if (dispute.status === 'lost') await this.recordDisputeLost(dispute.id, order.id, toMinor(dispute.amount), transaction);
       logger.warn('payment disputed', { event: 'dispute', orderId: order.id, disputeId: input.providerDisputeId, status: dispute.status, reason: input.reason });
@@ -571,13 +581,13 @@ export class LedgerService {
 
   private async markPaidIn(payoutId: string, reference: string | null, transferId: string | null): Promise<PayoutView> {
     return inTransaction(async (transaction) => {
-      const [row] = await queryRows<PayoutRow>(
-        `UPDATE seller_payouts SET status = 'paid', paid_at = now(), reference = $reference, transfer_id = coalesce($transferId, transfer_id),
-                failure_reason = NULL, updated_at = now()
-          WHERE id = $payoutId AND status = 'pending' RETURNING *`,
-        { payoutId, reference, transferId },
+      const [row] = await moveStatus<PayoutStatus, PayoutRow>(PAYOUT_STATUS, 'paid', {
+        where: 't.id = $payoutId',
+        bind: { payoutId, reference, transferId },
+        set: { paid_at: 'now()', reference: '$reference', transfer_id: 'coalesce($transferId, t.transfer_id)', failure_reason: 'NULL' },
+        returning: 't.*',
         transaction,
-      );
+      });
       if (!row) {
         const [existing] = await queryRows<{ status: string }>('SELECT status FROM seller_payouts WHERE id = $payoutId', { payoutId }, transaction);
         if (!existing) throw new NotFoundError('Payout');

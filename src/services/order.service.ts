@@ -27,6 +27,7 @@ import { canMove, moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
 import { ledgerService } from './ledger.service';
 import { paymentService, providerBackstopMs } from './payment.service';
 import { serializeOrder, serializePlacedOrder, serializeSellerOrder, type OrderView, type PlacedOrderRow, type SellerOrderView } from './order.serializer';
+import { FULFILLMENT_STATUS, moveStatus } from './status-machines';
 import { insufficientStock, restockOrder, takeStock, type StockShortfall } from './stock.service';
 
 export interface CheckoutInput {
@@ -450,18 +451,13 @@ export class OrderService {
       refusal: asStatusMove ? undefined : (current) => new ConflictError('ORDER_NOT_CANCELLABLE', `An order that is ${current} cannot be cancelled`),
     });
     await restockOrder(orderId, transaction);
-    await queryRows(`UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now() WHERE order_id = $orderId`, { orderId }, transaction);
+    await moveStatus(FULFILLMENT_STATUS, 'cancelled', { where: 't.order_id = $orderId', bind: { orderId }, transaction });
     const refundId = await paymentService.refundEverythingIn(orderId, actor, reason ?? 'Order cancelled', transaction);
     return { refundId, cancelIntents: await this.recordIntentCancels(orderId, order.payment_provider, transaction) };
   }
 
   private async cancelUnshippedLines(orderId: string, actor: Actor, reason: string | null, transaction: Transaction): Promise<CancelOutcome> {
-    const cancelled = await queryRows<{ id: string }>(
-      `UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now()
-        WHERE order_id = $orderId AND fulfillment_status = 'unfulfilled' RETURNING id`,
-      { orderId },
-      transaction,
-    );
+    const cancelled = await moveStatus(FULFILLMENT_STATUS, 'cancelled', { where: 't.order_id = $orderId', bind: { orderId }, transaction });
     const itemIds = cancelled.map((row) => row.id);
     await restockOrder(orderId, transaction, itemIds);
     const note = `Lines not shipped cancelled${reason ? `: ${reason}` : ''}`;
@@ -500,7 +496,7 @@ export class OrderService {
             set: { cancellation_reason: 'payment_timeout' },
           });
           await restockOrder(id, transaction);
-          await queryRows(`UPDATE order_items SET fulfillment_status = 'cancelled', updated_at = now() WHERE order_id = $id`, { id }, transaction);
+          await moveStatus(FULFILLMENT_STATUS, 'cancelled', { where: 't.order_id = $id', bind: { id }, transaction });
           const [order] = await queryRows<{ payment_provider: string | null }>('SELECT payment_provider FROM orders WHERE id = $id', { id }, transaction);
           return this.recordIntentCancels(id, order?.payment_provider ?? null, transaction);
         }, { name: 'expire order' });
@@ -540,12 +536,12 @@ export class OrderService {
          VALUES ($orderId, 'payment', 'manual', $amount, $currency, 'succeeded', $adminId, $metadata::jsonb)`,
         { bind: { orderId, amount: order.total_amount, currency: order.currency, adminId: admin.id, metadata: JSON.stringify({ reference: reference ?? null }) }, transaction },
       );
+      await paymentService.markOrderPaid(orderId, 'manual', null, transaction);
       await moveOrder(orderId, 'confirmed', {
         transaction,
         actor: actorOf(admin),
         note: reference ? `Paid (manual, reference ${reference})` : 'Paid (manual)',
         from: ['pending'],
-        set: { payment_status: 'paid', payment_provider: 'manual', amount_paid: order.total_amount, paid_at: new Date() },
       });
       await ledgerService.recordSale(orderId, transaction);
       await this.recordConfirmationMail(orderId, transaction);
@@ -645,22 +641,18 @@ export class OrderService {
         case 'shipped': {
           const tracking = { tracking_number: input.trackingNumber ?? null, tracking_url: input.trackingUrl ?? null };
           await moveOrder(orderId, 'shipped', { transaction, actor, note, set: tracking });
-          await getSequelize().query(
-            `UPDATE order_items SET fulfillment_status = 'shipped', tracking_number = coalesce($trackingNumber, tracking_number),
-                    tracking_url = coalesce($trackingUrl, tracking_url), shipped_at = now(), updated_at = now()
-              WHERE order_id = $orderId AND fulfillment_status = 'unfulfilled'`,
-            { bind: { orderId, trackingNumber: tracking.tracking_number, trackingUrl: tracking.tracking_url }, transaction },
-          );
+          await moveStatus(FULFILLMENT_STATUS, 'shipped', {
+            where: 't.order_id = $orderId',
+            bind: { orderId, trackingNumber: tracking.tracking_number, trackingUrl: tracking.tracking_url },
+            set: { tracking_number: 'coalesce($trackingNumber, t.tracking_number)', tracking_url: 'coalesce($trackingUrl, t.tracking_url)', shipped_at: 'now()' },
+            transaction,
+          });
           await this.mailShipped(orderId, transaction);
           return nothingToDo;
         }
         case 'delivered':
           await moveOrder(orderId, 'delivered', { transaction, actor, note });
-          await getSequelize().query(
-            `UPDATE order_items SET fulfillment_status = 'delivered', delivered_at = now(), updated_at = now()
-              WHERE order_id = $orderId AND fulfillment_status = 'shipped'`,
-            { bind: { orderId }, transaction },
-          );
+          await moveStatus(FULFILLMENT_STATUS, 'delivered', { where: 't.order_id = $orderId', bind: { orderId }, set: { delivered_at: 'now()' }, transaction });
           return nothingToDo;
         case 'confirmed':
         case 'pending':
@@ -741,14 +733,12 @@ export class OrderService {
       if (!paid || (order.status !== 'confirmed' && order.status !== 'processing')) {
         throw new ConflictError('ORDER_NOT_FULFILLABLE', `An order that is ${order.status} and ${order.payment_status} cannot be shipped`);
       }
-      await getSequelize().query(
-        `UPDATE order_items SET fulfillment_status = 'shipped', tracking_number = $trackingNumber, tracking_url = $trackingUrl, shipped_at = now(), updated_at = now()
-          WHERE order_id = $orderId AND seller_id = $sellerId AND fulfillment_status = 'unfulfilled' ${input.itemIds ? 'AND id = ANY($itemIds::uuid[])' : ''}`,
-        {
-          bind: { orderId, sellerId: seller.id, trackingNumber: input.trackingNumber ?? null, trackingUrl: input.trackingUrl ?? null, ...(input.itemIds ? { itemIds: input.itemIds } : {}) },
-          transaction,
-        },
-      );
+      await moveStatus(FULFILLMENT_STATUS, 'shipped', {
+        where: `t.order_id = $orderId AND t.seller_id = $sellerId${input.itemIds ? ' AND t.id = ANY($itemIds::uuid[])' : ''}`,
+        bind: { orderId, sellerId: seller.id, trackingNumber: input.trackingNumber ?? null, trackingUrl: input.trackingUrl ?? null, ...(input.itemIds ? { itemIds: input.itemIds } : {}) },
+        set: { tracking_number: '$trackingNumber', tracking_url: '$trackingUrl', shipped_at: 'now()' },
+        transaction,
+      });
       const [{ left, numbers }] = await queryRows<{ left: number; numbers: string[] }>(
         `SELECT count(*) FILTER (WHERE fulfillment_status = 'unfulfilled')::int AS left,
                 coalesce(array_agg(DISTINCT tracking_number) FILTER (WHERE tracking_number IS NOT NULL), '{}') AS numbers

@@ -10,7 +10,7 @@ import {
 } from '../integrations/payments';
 import { config } from '../config';
 import { recordJob } from '../jobs/outbox';
-import { isUuid, type OrderStatus, type TransactionStatus, type TransactionType } from '../models';
+import { isUuid, type OrderStatus, type PaymentStatus, type RefundStatus, type TransactionStatus, type TransactionType } from '../models';
 import { BadRequestError, ConflictError, NotFoundError, PaymentRequiredError, UpstreamError, ValidationError } from '../utils/errors';
 import { logger } from '../utils/logger';
 import { fromMinor, toMinor } from '../utils/money';
@@ -20,6 +20,7 @@ import { moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
 import { ledgerService } from './ledger.service';
 import { orderService, type Caller } from './order.service';
 import type { OrderView, TransactionView } from './order.serializer';
+import { FULFILLMENT_STATUS, moveStatus, PAYMENT_STATUS, REFUND_STATUS, TRANSACTION_STATUS } from './status-machines';
 import { restockOrder } from './stock.service';
 
 /**
@@ -107,6 +108,8 @@ export function providerBackstopMs(): number {
 /** A refund still pending after this long is sent again by the sweep (its jobs may have run out of attempts). */
 const SWEEP_AFTER_MINUTES = 5;
 const SWEEP_BATCH = 100;
+/** The card payment transaction of an intent (`$intentId`), as a condition on `transactions t`. */
+const CARD_PAYMENT = "t.provider = 'stripe' AND t.type = 'payment' AND t.provider_reference = $intentId";
 const ORDER_COLUMNS = 'id, user_id, status, payment_status, payment_provider, payment_intent_id, intent_attempt, total_amount, amount_paid, amount_refunded, currency';
 
 /** The provider's own words go to the log only; the client gets ours and the request id. */
@@ -316,15 +319,9 @@ export class PaymentService {
         return 'surplus';
       }
       await this.markPaymentSucceeded(made.id, false, transaction);
-      const paid = { payment_status: 'paid', payment_provider: 'stripe', payment_intent_id: intent.id, amount_paid: order.total_amount, paid_at: new Date() };
+      await this.markOrderPaid(orderId, 'stripe', intent.id, transaction);
       if (order.status !== 'pending') {
         // Paid after it was cancelled or expired: the money is the order's, and goes back in full.
-        await queryRows(
-          `UPDATE orders SET payment_status = 'paid', payment_provider = 'stripe', payment_intent_id = $intentId, amount_paid = total_amount,
-                  paid_at = now(), updated_at = now() WHERE id = $orderId`,
-          { orderId, intentId: intent.id },
-          transaction,
-        );
         await ledgerService.recordSale(orderId, transaction);
         const locked = { ...order, payment_status: 'paid', payment_provider: 'stripe' as const, payment_intent_id: intent.id, amount_paid: order.total_amount };
         await this.reserveRefund(locked, toMinor(order.total_amount), SYSTEM_ACTOR, { reason: `Paid after the order was ${order.status}`, jobDelayMs: 0 }, transaction);
@@ -336,7 +333,7 @@ export class PaymentService {
         });
         return 'late';
       }
-      await moveOrder(orderId, 'confirmed', { transaction, actor, note: 'Paid (card)', from: ['pending'], set: paid });
+      await moveOrder(orderId, 'confirmed', { transaction, actor, note: 'Paid (card)', from: ['pending'] });
       await ledgerService.recordSale(orderId, transaction);
       await orderService.recordConfirmationMail(orderId, transaction);
       return 'confirmed';
@@ -346,11 +343,31 @@ export class PaymentService {
   }
 
   private async markPaymentSucceeded(transactionId: string, surplus: boolean, transaction: Transaction): Promise<void> {
-    await queryRows(
-      `UPDATE transactions SET status = 'succeeded', surplus = surplus OR $surplus, failure_reason = NULL, updated_at = now() WHERE id = $id`,
-      { id: transactionId, surplus },
+    await moveStatus(TRANSACTION_STATUS, 'succeeded', {
+      where: 't.id = $id',
+      bind: { id: transactionId, surplus },
+      set: { surplus: '$surplus', failure_reason: 'NULL' },
       transaction,
-    );
+    });
+  }
+
+  /**
+   * The order's move from unpaid to paid, by this provider and payment (the caller holds the
+   * order's row lock and has checked it is unpaid): its amount paid is its total.
+   */
+  async markOrderPaid(orderId: string, provider: 'stripe' | 'manual', intentId: string | null, transaction: Transaction): Promise<void> {
+    const moved = await moveStatus(PAYMENT_STATUS, 'paid', {
+      where: 't.id = $orderId',
+      bind: { orderId, provider, intentId },
+      set: {
+        payment_provider: '$provider::enum_orders_payment_provider',
+        payment_intent_id: 'coalesce($intentId, t.payment_intent_id)',
+        amount_paid: 't.total_amount',
+        paid_at: 'now()',
+      },
+      transaction,
+    });
+    if (moved.length === 0) throw new ConflictError('ORDER_ALREADY_PAID', 'This order is already paid');
   }
 
   /** The refund of a surplus payment, once per payment (a unique index), sent by a job at once. */
@@ -431,13 +448,9 @@ export class PaymentService {
           await this.applySucceeded(intent, SYSTEM_ACTOR);
           return;
         }
-        const status = intent.status === 'canceled' ? 'canceled' : type === 'payment_intent.canceled' ? 'canceled' : 'failed';
+        const status = intent.status === 'canceled' || type === 'payment_intent.canceled' ? 'canceled' : 'failed';
         const reason = (object.last_payment_error as { message?: string } | undefined)?.message ?? null;
-        await queryRows(
-          `UPDATE transactions SET status = $status::enum_transactions_status, failure_reason = $reason, updated_at = now()
-            WHERE provider = 'stripe' AND type = 'payment' AND provider_reference = $intentId AND status IN ('pending', 'failed')`,
-          { status, reason, intentId: intent.id },
-        );
+        await moveStatus(TRANSACTION_STATUS, status, { where: CARD_PAYMENT, bind: { intentId: intent.id, reason }, set: { failure_reason: '$reason' } });
         return;
       }
       case 'charge.refunded':
@@ -650,20 +663,14 @@ export class PaymentService {
     for (const { provider_reference: intentId } of open) {
       try {
         await provider.cancelIntent(intentId);
-        await queryRows(
-          `UPDATE transactions SET status = 'canceled', updated_at = now()
-            WHERE provider = 'stripe' AND type = 'payment' AND provider_reference = $intentId AND status IN ('pending', 'failed')`,
-          { intentId },
-        );
+        await moveStatus(TRANSACTION_STATUS, 'canceled', { where: CARD_PAYMENT, bind: { intentId } });
       } catch (error) {
         // Refused: most likely paid meanwhile. The intent as it is now decides.
         const intent = error instanceof PaymentProviderError && error.rejected ? await provider.retrieveIntent(intentId).catch(() => undefined) : undefined;
         if (intent?.status === 'succeeded') {
           await this.applySucceeded(intent, SYSTEM_ACTOR);
         } else if (intent?.status === 'canceled') {
-          await queryRows(`UPDATE transactions SET status = 'canceled', updated_at = now() WHERE provider = 'stripe' AND type = 'payment' AND provider_reference = $intentId`, {
-            intentId,
-          });
+          await moveStatus(TRANSACTION_STATUS, 'canceled', { where: CARD_PAYMENT, bind: { intentId } });
         } else {
           logger.warn('could not cancel a payment intent', { orderId, intentId, error: (error as Error).message });
           failure = error;
@@ -713,9 +720,10 @@ export class PaymentService {
     } catch (error) {
       const rejected = error instanceof PaymentProviderError && error.rejected;
       if (rejected) {
-        await queryRows(`UPDATE refunds SET status = 'failed', reason = concat_ws(' | ', reason, $why::text), updated_at = now() WHERE id = $refundId AND status = 'pending'`, {
-          refundId,
-          why: (error as Error).message.slice(0, 500),
+        await moveStatus(REFUND_STATUS, 'failed', {
+          where: 't.id = $refundId',
+          bind: { refundId, why: (error as Error).message.slice(0, 500) },
+          set: { reason: "concat_ws(' | ', t.reason, $why::text)" },
         });
         logger.error('refund refused by the provider; an admin must settle it', { event: 'refund_refused', refundId, orderId: row.order_id });
       } else {
@@ -727,10 +735,7 @@ export class PaymentService {
       return false;
     }
     if (outcome.status === 'failed' || outcome.status === 'canceled') {
-      await queryRows(`UPDATE refunds SET status = 'failed', provider_refund_id = $providerId, updated_at = now() WHERE id = $refundId AND status = 'pending'`, {
-        refundId,
-        providerId: outcome.id,
-      });
+      await moveStatus(REFUND_STATUS, 'failed', { where: 't.id = $refundId', bind: { refundId, providerId: outcome.id }, set: { provider_refund_id: '$providerId' } });
       logger.error('refund failed at the provider; an admin must settle it', { event: 'refund_refused', refundId, orderId: row.order_id, status: outcome.status });
       if (options.throwOnFailure) throw new UpstreamError('PAYMENT_PROVIDER_ERROR', 'The payment provider refused the refund');
       return false;
@@ -750,13 +755,13 @@ export class PaymentService {
    * surplus payment's refund touches none of that. The caller holds the order's row lock.
    */
   private async completeRefund(refundId: string, outcome: ProviderRefund | null, actor: Actor, transaction: Transaction): Promise<void> {
-    const [refund] = await queryRows<RefundRow>(
-      `UPDATE refunds SET status = 'succeeded', provider_refund_id = $providerId, updated_at = now()
-        WHERE id = $refundId AND status = 'pending'
-        RETURNING id, order_id, amount, status, restock, reason, created_by, payment_transaction_id, item_ids`,
-      { refundId, providerId: outcome?.id ?? null },
+    const [refund] = await moveStatus<RefundStatus, RefundRow>(REFUND_STATUS, 'succeeded', {
+      where: 't.id = $refundId',
+      bind: { refundId, providerId: outcome?.id ?? null },
+      set: { provider_refund_id: '$providerId' },
+      returning: 't.id, t.order_id, t.amount, t.status, t.restock, t.reason, t.created_by, t.payment_transaction_id, t.item_ids',
       transaction,
-    );
+    });
     if (!refund) return;
     if (refund.payment_transaction_id) {
       const [payment] = await queryRows<{ id: string }>(
@@ -776,15 +781,16 @@ export class PaymentService {
       logger.info('surplus payment refunded', { orderId: refund.order_id, refundId, amount: refund.amount });
       return;
     }
-    const [order] = await queryRows<OrderRow>(
-      `UPDATE orders SET amount_refunded = amount_refunded + $amount,
-              payment_status = CASE WHEN amount_refunded + $amount = amount_paid THEN 'refunded' ELSE 'partially_refunded' END::enum_orders_payment_status,
-              updated_at = now()
-        WHERE id = $orderId
-        RETURNING ${ORDER_COLUMNS}`,
-      { orderId: refund.order_id, amount: refund.amount },
+    const [before] = await queryRows<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $orderId`, { orderId: refund.order_id }, transaction);
+    const refundedAfter = toMinor(before.amount_refunded) + toMinor(refund.amount);
+    const [order] = await moveStatus<PaymentStatus, OrderRow>(PAYMENT_STATUS, refundedAfter === toMinor(before.amount_paid) ? 'refunded' : 'partially_refunded', {
+      where: 't.id = $orderId',
+      bind: { orderId: refund.order_id, amount: refund.amount },
+      set: { amount_refunded: 't.amount_refunded + $amount' },
+      returning: ORDER_COLUMNS.split(', ').map((column) => `t.${column}`).join(', '),
       transaction,
-    );
+    });
+    if (!order) throw new Error(`A refund of an order whose payment status is ${before.payment_status}`);
     const [payment] = await queryRows<{ id: string }>(
       `INSERT INTO transactions (order_id, type, provider, provider_reference, amount, currency, status, recorded_by, metadata)
        VALUES ($orderId, 'refund', $provider, $reference, $amount, $currency, 'succeeded', $actorId, $metadata::jsonb) RETURNING id`,
@@ -836,11 +842,7 @@ export class PaymentService {
     if (order.payment_status === 'refunded' && REFUNDABLE_STATUSES.includes(order.status)) {
       await moveOrder(order.id, 'refunded', { transaction, actor, note: refund.reason, from: REFUNDABLE_STATUSES });
       // Lines cancelled earlier were restocked with their cancel.
-      const refunded = await queryRows<{ id: string }>(
-        `UPDATE order_items SET fulfillment_status = 'refunded', updated_at = now() WHERE order_id = $orderId AND fulfillment_status <> 'cancelled' RETURNING id`,
-        { orderId: order.id },
-        transaction,
-      );
+      const refunded = await moveStatus(FULFILLMENT_STATUS, 'refunded', { where: 't.order_id = $orderId', bind: { orderId: order.id }, transaction });
       if (refund.restock && refunded.length > 0) await restockOrder(order.id, transaction, refunded.map((row) => row.id));
     }
   }
