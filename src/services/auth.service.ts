@@ -6,7 +6,7 @@ import { SellerProfile, User } from '../models';
 import { BadRequestError, ConflictError, ForbiddenError, UnauthorizedError, ValidationError } from '../utils/errors';
 import { logger } from '../utils/logger';
 import { burnPasswordCheck, hashPassword, needsRehash, passwordWeakness, verifyPassword } from '../utils/password';
-import { withUniqueSlug } from '../utils/slug';
+import { withUniqueSlug } from '../db/unique-slug';
 import { hashToken, randomToken } from '../utils/tokens';
 import { sealForMail } from './mail.service';
 import { sessionService, type ClientInfo, type TokenPair } from './session.service';

@@ -4,7 +4,7 @@ import { Category, isUuid } from '../models';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../utils/errors';
 import { forgetCatalogCaches } from './catalog-cache';
 import { logger } from '../utils/logger';
-import { withUniqueSlug } from '../utils/slug';
+import { withUniqueSlug } from '../db/unique-slug';
 import { LISTED_PRODUCTS } from './product.service';
 
 export interface CategoryInput {

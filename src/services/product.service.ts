@@ -8,7 +8,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { logger } from '../utils/logger';
 import { toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
-import { withUniqueSlug } from '../utils/slug';
+import { withUniqueSlug } from '../db/unique-slug';
 import {
   serializeProductDetail,
   serializeProductSummary,

@@ -8,7 +8,7 @@ import type { UserAttributes } from '../models/user.model';
 import { BadRequestError, ConflictError, NotFoundError } from '../utils/errors';
 import { logger } from '../utils/logger';
 import { likePattern, offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
-import { withUniqueSlug } from '../utils/slug';
+import { withUniqueSlug } from '../db/unique-slug';
 import { forgetCatalogCaches } from './catalog-cache';
 import { ledgerService } from './ledger.service';
 import { sessionService } from './session.service';
