@@ -144,12 +144,17 @@ class NothingToPay extends Error {}
 
 export class LedgerService {
   /**
-   * The sale and its commission, for every line of an order that was just paid (a cancelled line is
-   * no sale: a payment that arrives after a cancel is refunded), and the order in its payment day's
-   * sales (sales_days). Called once per order, by the move from unpaid to paid, under the order's
-   * row lock; the ledger entries are also unique per line.
+   * The sale and its commission, for every line of orders that were just paid (a cancelled line is
+   * no sale: a payment that arrives after a cancel is refunded), and the orders in their payment
+   * days' sales (sales_days). Called once per order, by the move from unpaid to paid, under the
+   * order's row lock (or by the order generator for its batches); ledger entries are also unique
+   * per line.
    */
   async recordSale(orderId: string, transaction: Transaction): Promise<void> {
+    await this.recordSales([orderId], transaction);
+  }
+
+  async recordSales(orderIds: string[], transaction: Transaction): Promise<void> {
     await queryRows<{ id: string }>(
       `INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, occurred_at)
        SELECT oi.seller_id, t.type,
@@ -158,21 +163,22 @@ export class LedgerService {
          FROM order_items oi
          JOIN orders o ON o.id = oi.order_id
         CROSS JOIN (VALUES ('sale'::enum_seller_ledger_entries_type), ('commission'::enum_seller_ledger_entries_type)) AS t(type)
-        WHERE oi.order_id = $orderId AND o.paid_at IS NOT NULL AND oi.fulfillment_status <> 'cancelled'
+        WHERE oi.order_id = ANY($orderIds::uuid[]) AND o.paid_at IS NOT NULL AND oi.fulfillment_status <> 'cancelled'
        ON CONFLICT DO NOTHING
        RETURNING id`,
-      { orderId },
+      { orderIds },
       transaction,
     );
     await queryRows(
       `INSERT INTO sales_days AS d (day, orders, amount_paid, tax_shipping, commission)
-       SELECT (o.paid_at AT TIME ZONE 'UTC')::date, 1, o.amount_paid, o.tax_amount + o.shipping_amount,
-              (SELECT coalesce(sum(${lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate')}), 0) FROM order_items oi WHERE oi.order_id = o.id)
-         FROM orders o WHERE o.id = $orderId
+       SELECT (o.paid_at AT TIME ZONE 'UTC')::date, count(*), sum(o.amount_paid), sum(o.tax_amount + o.shipping_amount),
+              coalesce(sum((SELECT sum(${lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate')}) FROM order_items oi WHERE oi.order_id = o.id)), 0)
+         FROM orders o WHERE o.id = ANY($orderIds::uuid[]) AND o.paid_at IS NOT NULL
+        GROUP BY 1
        ON CONFLICT (day) DO UPDATE
           SET orders = d.orders + EXCLUDED.orders, amount_paid = d.amount_paid + EXCLUDED.amount_paid,
               tax_shipping = d.tax_shipping + EXCLUDED.tax_shipping, commission = d.commission + EXCLUDED.commission, updated_at = now()`,
-      { orderId },
+      { orderIds },
       transaction,
     );
   }

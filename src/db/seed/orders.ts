@@ -88,7 +88,7 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
       lines += result.lines;
       written += result.ids?.length ?? 0;
       const bind = { ids: result.ids ?? [] };
-      // Totals from the lines, the payment, the first history rows, and the ledger's sales.
+      // Totals from the lines, the payment, the first history rows, and the ledger's sales (as a payment writes them).
       await sequelize.query(
         `UPDATE orders o SET subtotal = t.total, total_amount = t.total, amount_paid = t.total
            FROM (SELECT order_id, sum(line_total) AS total FROM order_items WHERE order_id = ANY($ids::uuid[]) GROUP BY order_id) t
@@ -107,16 +107,7 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
            FROM orders o WHERE o.id = ANY($ids::uuid[])`,
         { bind, transaction },
       );
-      await sequelize.query(
-        `INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, occurred_at)
-         SELECT oi.seller_id, t.type,
-                CASE t.type WHEN 'sale' THEN oi.line_total ELSE -${lineCommissionSql('oi.line_total', '0', 'oi.commission_rate')} END,
-                oi.order_id, oi.id, o.paid_at
-           FROM order_items oi JOIN orders o ON o.id = oi.order_id
-          CROSS JOIN (VALUES ('sale'::enum_seller_ledger_entries_type), ('commission'::enum_seller_ledger_entries_type)) AS t(type)
-          WHERE oi.order_id = ANY($ids::uuid[])`,
-        { bind, transaction },
-      );
+      await ledgerService.recordSales(result.ids ?? [], transaction);
       // One order in twenty has its first line refunded, a week after payment.
       await sequelize.query(
         `WITH chosen AS (
