@@ -4,6 +4,7 @@ import { orderService } from '../services/order.service';
 import { ledgerService } from '../services/ledger.service';
 import { paymentService } from '../services/payment.service';
 import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../services/view-counter.service';
+import { logger } from '../utils/logger';
 import { setQueueDepthReader } from '../utils/metrics';
 import { OutboxRelay, unsentDueCount } from './outbox';
 import type { JobHandlers } from './types';
@@ -14,8 +15,9 @@ export { recordJob, type RecordJobOptions } from './outbox';
 
 /** What each job type does: a few lines that call a service (PeerTube's handlers/email.ts). */
 export const handlers: JobHandlers = {
-  'email.send': async ({ template, to, data }) => {
-    await getMailService().send(template, to, data);
+  // Named by its job: a mail run again after a crash is the same message (one .eml file, one Message-ID).
+  'email.send': async ({ template, to, data }, job) => {
+    await getMailService().send(template, to, data, { id: job.id, recordedAt: job.recordedAt });
   },
   'catalog.flush-views': () => flushViews(),
   'orders.expire-unpaid': async () => {
@@ -92,17 +94,26 @@ export async function whenJobsIdle(): Promise<void> {
   for (;;) {
     await relay?.drain();
     await getJobs().whenIdle();
-    if (!relay || (await unsentDueCount()) === 0) return;
+    // What ran in this process is marked in the outbox before "idle" is believed.
+    await relay?.flush();
+    if (!relay || (relay.holding === 0 && (await unsentDueCount()) === 0)) return;
   }
 }
 
-/** Stops the workers (running jobs finish), then the mail transport their handlers send through. */
+/**
+ * Stops the workers (running jobs finish), then the mail transport their handlers send through.
+ * Outbox rows of jobs that were still waiting in this process are made due again for the next start.
+ */
 export async function closeJobs(): Promise<void> {
-  await relay?.stop();
+  const stopping = relay;
   relay = undefined;
+  await stopping?.stop();
   const current = driver;
   driver = undefined;
   setQueueDepthReader(undefined);
   await current?.close();
+  await stopping?.flush().catch((error: unknown) =>
+    logger.warn('could not write the state of in-process jobs to the outbox; they run again when their lease ends', { error: (error as Error).message }),
+  );
   await closeMail();
 }

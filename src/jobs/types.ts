@@ -63,12 +63,40 @@ export const queueConcurrency: { readonly [Q in QueueName]: number } = {
 export const KEEP_COMPLETED = { age: 24 * 3600, count: 1000 } as const;
 export const KEEP_FAILED = { age: 7 * 24 * 3600, count: 5000 } as const;
 
-export type JobHandlers = { [T in JobType]: (payload: JobPayloads[T]) => Promise<void> };
+/** What a handler knows of its job besides the payload. */
+export interface JobContext {
+  /**
+   * The job id: the outbox row id (or the stable id its caller gave) for a recorded job. A job
+   * may run again after a crash, so an effect that must happen once is named by it.
+   */
+  id: string;
+  /** When the job was recorded (or queued): the same on every run of it. */
+  recordedAt: Date;
+}
+
+export type JobHandlers = { [T in JobType]: (payload: JobPayloads[T], job: JobContext) => Promise<void> };
 
 export interface EnqueueOptions {
   /** A stable id: a job with the same id is not queued again while the first is kept. */
   jobId?: string;
   delayMs?: number;
+}
+
+/** How a run of a job recorded in the outbox ended, told to the outbox by a driver that keeps jobs in memory. */
+export type JobOutcome =
+  | { state: 'completed' }
+  /** A run failed; another follows after the backoff. */
+  | { state: 'retrying'; attemptsMade: number; error: string }
+  /** The last attempt failed: the job is dead-lettered. */
+  | { state: 'dead'; attemptsMade: number; error: string }
+  /** Handed back unrun (the driver closed): it is to run again at the next start. */
+  | { state: 'released'; attemptsMade: number };
+
+export interface RecordedJobOptions {
+  jobId: string;
+  /** Runs that failed before (a job taken up again after a restart). */
+  attemptsMade: number;
+  recordedAt: Date;
 }
 
 export interface DeadLetter {

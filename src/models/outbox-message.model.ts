@@ -5,7 +5,8 @@ import { AppModel } from './app-model';
 /**
  * A side effect (a job: a mail, a restock alert…) recorded in the same transaction as the change
  * it follows. It exists only if that transaction committed; the relay (src/jobs/outbox.ts) moves
- * it to the job queue once it is due and marks it sent.
+ * it to the job queue once it is due and marks it sent. Without Redis the job runs in the memory
+ * of the process that leased the row, and the row is marked sent (or dead) once it has run.
  */
 export interface OutboxMessageAttributes {
   id: string;
@@ -20,12 +21,18 @@ export interface OutboxMessageAttributes {
   /** Failed relay attempts (the queue was unreachable). */
   attempts: number;
   lastError: string | null;
+  /** Held until then by the process whose memory its job waits or runs in; due again after it. */
+  lockedUntil: Date | null;
+  /** Runs of the job that failed, in-process (so a job taken up again after a restart keeps its count). */
+  failedRuns: number;
+  /** The job failed its last attempt in-process: kept, with its payload, for a person to look at. */
+  deadAt: Date | null;
   createdAt: Date;
 }
 
 export type OutboxMessageCreationAttributes = Optional<
   OutboxMessageAttributes,
-  'id' | 'jobId' | 'availableAt' | 'sentAt' | 'attempts' | 'lastError' | 'createdAt'
+  'id' | 'jobId' | 'availableAt' | 'sentAt' | 'attempts' | 'lastError' | 'lockedUntil' | 'failedRuns' | 'deadAt' | 'createdAt'
 >;
 
 @Table({
@@ -36,6 +43,7 @@ export type OutboxMessageCreationAttributes = Optional<
   indexes: [
     { name: 'outbox_unsent_available_at_idx', fields: ['available_at'], where: { sent_at: null } },
     { name: 'outbox_sent_at_idx', fields: ['sent_at'], where: { sent_at: { [Op.ne]: null } } },
+    { name: 'outbox_dead_at_idx', fields: ['dead_at'], where: { dead_at: { [Op.ne]: null } } },
   ],
 })
 export class OutboxMessage
@@ -65,6 +73,15 @@ export class OutboxMessage
 
   @Column({ type: DataType.TEXT, allowNull: true })
   lastError!: string | null;
+
+  @Column({ type: DataType.DATE, allowNull: true })
+  lockedUntil!: Date | null;
+
+  @Column({ type: DataType.INTEGER, allowNull: false, defaultValue: 0 })
+  failedRuns!: number;
+
+  @Column({ type: DataType.DATE, allowNull: true })
+  deadAt!: Date | null;
 
   override createdAt!: Date;
 }

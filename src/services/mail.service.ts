@@ -246,9 +246,13 @@ export class MailService {
     };
   }
 
-  /** Renders and sends one mail. Throws when the transport fails, so a job retries it. */
-  async send(template: EmailTemplate, to: string, data: Record<string, unknown> = {}): Promise<{ messageId: string }> {
-    const result = await this.transport.send({ to, ...this.render(template, data) });
+  /**
+   * Renders and sends one mail. Throws when the transport fails, so a job retries it. With `job`
+   * (the job that sends it), every try is the same message: one Message-ID, one outbox file.
+   */
+  async send(template: EmailTemplate, to: string, data: Record<string, unknown> = {}, job?: { id: string; recordedAt: Date }): Promise<{ messageId: string }> {
+    const identity = job ? { key: job.id, createdAt: job.recordedAt } : undefined;
+    const result = await this.transport.send({ to, ...this.render(template, data), identity });
     logger.info('mail sent', { template, transport: this.transport.kind, messageId: result.messageId });
     return result;
   }

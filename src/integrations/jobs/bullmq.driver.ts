@@ -10,6 +10,7 @@ import {
   queueConcurrency,
   type DeadLetter,
   type EnqueueOptions,
+  type JobContext,
   type JobHandlers,
   type JobPayloads,
   type JobType,
@@ -89,10 +90,10 @@ export function createBullmqDriver(handlers: JobHandlers, options: BullmqDriverO
   let closing: Promise<void> | undefined;
 
   async function processJob(job: Job): Promise<void> {
-    const handler = handlers[job.name as JobType] as ((payload: unknown) => Promise<void>) | undefined;
+    const handler = handlers[job.name as JobType] as ((payload: unknown, context: JobContext) => Promise<void>) | undefined;
     // Retrying cannot make a handler appear: fail for good at once.
     if (!handler) throw new UnrecoverableError(`No handler for job type ${job.name}`);
-    await handler(job.data);
+    await handler(job.data, { id: job.id ?? '', recordedAt: new Date(job.timestamp) });
   }
 
   function onFailed(queue: QueueName, job: Job | undefined, error: Error): void {

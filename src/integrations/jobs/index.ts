@@ -1,9 +1,9 @@
 import { config } from '../../config';
-import type { DeadLetter, EnqueueOptions, JobHandlers, JobPayloads, JobType } from '../../jobs/types';
+import type { DeadLetter, EnqueueOptions, JobHandlers, JobOutcome, JobPayloads, JobType, RecordedJobOptions } from '../../jobs/types';
 import { createBullmqDriver } from './bullmq.driver';
 import { createInlineDriver } from './inline.driver';
 
-export type { DeadLetter, EnqueueOptions, JobHandlers } from '../../jobs/types';
+export type { DeadLetter, EnqueueOptions, JobHandlers, JobOutcome, RecordedJobOptions } from '../../jobs/types';
 
 /**
  * Runs typed jobs with retries and dead letters. Two implementations with the same rules:
@@ -12,6 +12,13 @@ export type { DeadLetter, EnqueueOptions, JobHandlers } from '../../jobs/types';
 export interface JobDriver {
   readonly kind: 'bullmq' | 'inline';
   enqueue<T extends JobType>(type: T, payload: JobPayloads[T], options?: EnqueueOptions): Promise<void>;
+  /**
+   * Only a driver whose queue is this process's memory has it. Queues a job recorded in the
+   * outbox and tells `report` how each run ends, so that the outbox keeps the row until the job
+   * has run or failed for good: a process killed meanwhile loses nothing. Returns false, queueing
+   * nothing, when a job with this id is already kept (as `enqueue` deduplicates).
+   */
+  enqueueRecorded?<T extends JobType>(type: T, payload: JobPayloads[T], options: RecordedJobOptions, report: (outcome: JobOutcome) => void): boolean;
   /** A repeating job with an empty payload, first run now; idempotent across processes. */
   schedule(type: JobType, everyMs: number): Promise<void>;
   /** Starts processing; until then enqueued jobs wait. */

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import {
   KEEP_COMPLETED,
   KEEP_FAILED,
@@ -9,9 +10,12 @@ import {
   type DeadLetter,
   type EnqueueOptions,
   type JobHandlers,
+  type JobContext,
+  type JobOutcome,
   type JobPayloads,
   type JobType,
   type QueueName,
+  type RecordedJobOptions,
 } from '../../jobs/types';
 import { logger } from '../../utils/logger';
 import type { JobDriver } from './index';
@@ -26,15 +30,27 @@ interface InlineJob {
   type: JobType;
   payload: unknown;
   attemptsMade: number;
+  recordedAt: Date;
   /** Set for the runs of a schedule, which never pile up: one at a time per type. */
   scheduled?: boolean;
+  /** Set for a job recorded in the outbox: told how each run ends, so the row is kept until then. */
+  report?: (outcome: JobOutcome) => void;
+}
+
+interface AddOptions {
+  scheduled?: boolean;
+  attemptsMade?: number;
+  recordedAt?: Date;
+  report?: (outcome: JobOutcome) => void;
 }
 
 const MAX_KEPT_IDS = KEEP_FAILED.count;
 
 /**
  * The job driver without Redis: the same table, retry rule and dead-lettering as BullMQ, in
- * this process. Jobs live in memory: what is queued when the process stops is lost (logged).
+ * this process. Jobs live in memory; those recorded in the outbox (enqueueRecorded) report each
+ * run to it, which keeps their rows until they have run, so a process that stops or dies loses
+ * none of them. Others (schedules, direct enqueues) queued when the process stops are lost (logged).
  */
 export function createInlineDriver(handlers: JobHandlers, options: InlineDriverOptions = {}): JobDriver {
   const backoffScale = options.backoffScale ?? 1;
@@ -53,6 +69,8 @@ export function createInlineDriver(handlers: JobHandlers, options: InlineDriverO
   let started = false;
   let closed = false;
   let sequence = 0;
+  // Ids made up here differ from those of any other driver: a handler may name an effect by its job id.
+  const instance = crypto.randomBytes(4).toString('hex');
 
   const queueOf = (type: JobType): QueueName => jobOptions[type].queue;
 
@@ -102,13 +120,14 @@ export function createInlineDriver(handlers: JobHandlers, options: InlineDriverO
 
   function run(queue: QueueName, job: InlineJob): void {
     active.set(queue, active.get(queue)! + 1);
-    const handler = handlers[job.type] as ((payload: unknown) => Promise<void>) | undefined;
+    const handler = handlers[job.type] as ((payload: unknown, context: JobContext) => Promise<void>) | undefined;
     const execution = (async () => {
       try {
         if (!handler) throw new Error(`No handler for job type ${job.type}`);
-        await handler(job.payload);
+        await handler(job.payload, { id: job.id, recordedAt: job.recordedAt });
         completed.set(queue, completed.get(queue)! + 1);
         finish(job, Date.now() + KEEP_COMPLETED.age * 1000);
+        job.report?.({ state: 'completed' });
       } catch (error) {
         failed(job, error);
       }
@@ -132,14 +151,20 @@ export function createInlineDriver(handlers: JobHandlers, options: InlineDriverO
     const message = error instanceof Error ? error.message : String(error);
     job.attemptsMade += 1;
     if (job.attemptsMade < options.attempts && closed) {
-      // In memory there is nowhere to keep it for a retry after shutdown.
-      logger.warn('job failed during shutdown, its retry is dropped', { type: job.type, jobId: job.id, attempt: job.attemptsMade, error: message });
       finish(job, Date.now());
+      if (job.report) {
+        logger.warn('job failed during shutdown, it runs again at the next start', { type: job.type, jobId: job.id, attempt: job.attemptsMade, error: message });
+        job.report({ state: 'released', attemptsMade: job.attemptsMade });
+      } else {
+        // In memory there is nowhere to keep it for a retry after shutdown.
+        logger.warn('job failed during shutdown, its retry is dropped', { type: job.type, jobId: job.id, attempt: job.attemptsMade, error: message });
+      }
       return;
     }
     if (job.attemptsMade < options.attempts) {
       const delayMs = retryDelay(options, job.attemptsMade) * backoffScale;
       logger.warn('job failed, will retry', { type: job.type, jobId: job.id, attempt: job.attemptsMade, retryInMs: delayMs, error: message });
+      job.report?.({ state: 'retrying', attemptsMade: job.attemptsMade, error: message });
       const timer = setTimeout(() => {
         retrying.delete(timer);
         push(job);
@@ -150,27 +175,39 @@ export function createInlineDriver(handlers: JobHandlers, options: InlineDriverO
     dead.push({ type: job.type, payload: job.payload, error: message, attempts: job.attemptsMade });
     finish(job, Date.now() + KEEP_FAILED.age * 1000);
     logger.error('job failed for good, dead-lettered', { type: job.type, jobId: job.id, attempts: job.attemptsMade, error: message });
+    job.report?.({ state: 'dead', attemptsMade: job.attemptsMade, error: message });
   }
 
-  function add(type: JobType, payload: unknown, enqueueOptions: EnqueueOptions = {}, scheduled = false): void {
+  /** Queues a job; false when a job with its id is still kept (nothing queued). */
+  function add(type: JobType, payload: unknown, enqueueOptions: EnqueueOptions = {}, extra: AddOptions = {}): boolean {
     if (closed) throw new Error(`Cannot enqueue ${type}: the job driver is closed`);
-    if (!jobOptions[type]) throw new Error(`Unknown job type ${type}`);
+    const options = jobOptions[type];
+    if (!options) throw new Error(`Unknown job type ${type}`);
     let id: string;
     if (enqueueOptions.jobId !== undefined) {
       assertValidJobId(enqueueOptions.jobId);
-      if (isTaken(enqueueOptions.jobId)) return;
+      if (isTaken(enqueueOptions.jobId)) return false;
       id = enqueueOptions.jobId;
     } else {
       sequence += 1;
-      id = `inline-${sequence}`;
+      id = `inline-${instance}-${sequence}`;
     }
     keepId(id, Infinity);
-    // Through JSON like a payload going to Redis: a Date or a model instance behaves here as it would with BullMQ.
-    const job: InlineJob = { id, type, payload: JSON.parse(JSON.stringify(payload ?? {})) as unknown, attemptsMade: 0, scheduled };
+    const job: InlineJob = {
+      id,
+      type,
+      // Through JSON like a payload going to Redis: a Date or a model instance behaves here as it would with BullMQ.
+      payload: JSON.parse(JSON.stringify(payload ?? {})) as unknown,
+      // A job taken up again gets at least one more run, even if its attempts were lowered since.
+      attemptsMade: Math.min(extra.attemptsMade ?? 0, options.attempts - 1),
+      recordedAt: extra.recordedAt ?? new Date(),
+      scheduled: extra.scheduled,
+      report: extra.report,
+    };
     const delayMs = enqueueOptions.delayMs ?? 0;
     if (delayMs <= 0) {
       push(job);
-      return;
+      return true;
     }
     const timer = setTimeout(() => {
       delayed.delete(timer);
@@ -179,6 +216,7 @@ export function createInlineDriver(handlers: JobHandlers, options: InlineDriverO
     // A job planned for later must not keep a process alive that has nothing else to do.
     timer.unref();
     delayed.set(timer, job);
+    return true;
   }
 
   return {
@@ -188,12 +226,16 @@ export function createInlineDriver(handlers: JobHandlers, options: InlineDriverO
       add(type, payload, enqueueOptions);
     },
 
+    enqueueRecorded<T extends JobType>(type: T, payload: JobPayloads[T], recorded: RecordedJobOptions, report: (outcome: JobOutcome) => void): boolean {
+      return add(type, payload, { jobId: recorded.jobId }, { attemptsMade: recorded.attemptsMade, recordedAt: recorded.recordedAt, report });
+    },
+
     async schedule(type: JobType, everyMs: number): Promise<void> {
       if (closed) throw new Error(`Cannot schedule ${type}: the job driver is closed`);
       const tick = () => {
         if (liveSchedules.has(type) || closed) return;
         liveSchedules.add(type);
-        add(type, {}, {}, true);
+        add(type, {}, {}, { scheduled: true });
       };
       const previous = intervals.get(type);
       if (previous) clearInterval(previous);
@@ -250,9 +292,14 @@ export function createInlineDriver(handlers: JobHandlers, options: InlineDriverO
       delayed.clear();
       retrying.clear();
       for (const jobs of waiting.values()) jobs.length = 0;
+      // Jobs recorded in the outbox go back to it, to run at the next start; the others are gone.
+      const handedBack = dropped.filter((job) => job.report);
+      const lost = dropped.filter((job) => !job.report);
+      for (const job of handedBack) job.report!({ state: 'released', attemptsMade: job.attemptsMade });
       await Promise.allSettled([...running]);
-      if (dropped.length > 0) {
-        logger.warn('in-process jobs dropped at shutdown', { count: dropped.length, types: [...new Set(dropped.map((job) => job.type))] });
+      if (handedBack.length > 0) logger.info('in-process jobs left in the outbox for the next start', { count: handedBack.length });
+      if (lost.length > 0) {
+        logger.warn('in-process jobs dropped at shutdown', { count: lost.length, types: [...new Set(lost.map((job) => job.type))] });
       }
       notifyIfIdle();
     },

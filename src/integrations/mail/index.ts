@@ -10,6 +10,24 @@ export interface MailMessage {
   subject: string;
   html: string;
   text: string;
+  /** Makes the mail one message however often it is sent: its Message-ID, and its file in the outbox folder. */
+  identity?: MailIdentity;
+}
+
+/** A mail's own name: a key (its job id) and the time it was decided, the same on every try. */
+export interface MailIdentity {
+  key: string;
+  createdAt: Date;
+}
+
+/** A Message-ID named after the mail's identity (receivers drop a second copy), in the sender's domain. */
+export function messageIdOf(identity: MailIdentity, from: string): string {
+  const domain = /@([^>\s]+)/.exec(from)?.[1] ?? 'localhost';
+  return `<${safeKey(identity.key)}.${identity.createdAt.getTime()}@${domain}>`;
+}
+
+function safeKey(key: string): string {
+  return key.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200);
 }
 
 export interface MailTransport {
@@ -52,8 +70,8 @@ function createSmtpTransport(smtp: SmtpConfig, from: string): MailTransport {
   });
   return {
     kind: 'smtp',
-    async send(message) {
-      const info = await transporter.sendMail({ from, ...message });
+    async send({ identity, ...message }) {
+      const info = await transporter.sendMail({ from, ...message, messageId: identity ? messageIdOf(identity, from) : undefined });
       return { messageId: info.messageId };
     },
     async close() {
@@ -62,20 +80,35 @@ function createSmtpTransport(smtp: SmtpConfig, from: string): MailTransport {
   };
 }
 
-/** A name that sorts by creation time and is safe on every filesystem (no colons). */
-function outboxFileName(): string {
-  const stamp = new Date().toISOString().replace(/:/g, '-');
-  return `${stamp}-${crypto.randomBytes(6).toString('hex')}.eml`;
+/**
+ * A name that sorts by creation time and is safe on every filesystem (no colons). A mail with an
+ * identity always gets the same name, so a second try finds it written.
+ */
+function outboxFileName(identity?: MailIdentity): string {
+  const stamp = (identity?.createdAt ?? new Date()).toISOString().replace(/:/g, '-');
+  return `${stamp}-${identity ? safeKey(identity.key) : crypto.randomBytes(6).toString('hex')}.eml`;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 function createOutboxTransport(dir: string, from: string): MailTransport {
   const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     kind: 'outbox',
-    async send(message) {
-      const info = await transporter.sendMail({ from, ...message });
+    async send({ identity, ...message }) {
+      const file = path.join(dir, outboxFileName(identity));
+      const messageId = identity ? messageIdOf(identity, from) : undefined;
+      if (messageId && (await exists(file))) {
+        logger.info('mail already written to outbox, not written again', { file, messageId });
+        return { messageId };
+      }
+      const info = await transporter.sendMail({ from, ...message, messageId });
       await fs.mkdir(dir, { recursive: true });
-      const file = path.join(dir, outboxFileName());
       // Written under a temporary name and renamed, so whoever watches the folder never reads half a mail.
       const partial = `${file}.part`;
       await fs.writeFile(partial, info.message as Buffer);
