@@ -12,6 +12,7 @@ import { formatMoney, fromMinor, toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
 import { allocateRefund, lineCommission, lineCommissionSql } from './money-rules';
 import { DISPUTE_STATUS, moveStatus, PAYOUT_STATUS } from './status-machines';
+import { sqlFilter } from '../db/sql-filter';
 
 /**
  * What sellers are owed, as a journal (seller_ledger_entries) written with the money events, and
@@ -324,9 +325,7 @@ export class LedgerService {
 
   /** Disputes, newest first, with their order's number. */
   async listDisputes(query: DisputeQuery): Promise<{ disputes: DisputeView[]; pagination: Pagination }> {
-    const bind: Record<string, unknown> = {};
-    const where = query.status ? 'WHERE d.status = $status' : '';
-    if (query.status) bind.status = query.status;
+    const { where, bind } = sqlFilter({ status: query.status }, { status: 'd.status = $status' });
     const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM disputes d ${where}`, bind);
     const rows = await queryRows<{
       id: string;
@@ -402,20 +401,11 @@ export class LedgerService {
 
   /** The seller's journal, newest first, with the balance. */
   async ledger(sellerId: string, query: RangeQuery & PageQuery): Promise<{ entries: LedgerEntryView[]; balance: BalanceView; pagination: Pagination }> {
-    const bind: Record<string, unknown> = { sellerId };
-    const conditions = ['seller_id = $sellerId'];
-    if (query.from) {
-      bind.from = query.from;
-      conditions.push('occurred_at >= $from');
-    }
-    if (query.to) {
-      bind.to = query.to;
-      conditions.push('occurred_at < $to');
-    }
-    const where = conditions.join(' AND ');
-    const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM seller_ledger_entries WHERE ${where}`, bind);
+    const filter = sqlFilter({ sellerId, from: query.from, to: query.to }, { sellerId: 'seller_id = $sellerId', from: 'occurred_at >= $from', to: 'occurred_at < $to' });
+    const { where, bind } = filter;
+    const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM seller_ledger_entries ${where}`, bind);
     const rows = await queryRows<{ id: string; type: LedgerEntryType; amount: string; order_id: string | null; order_item_id: string | null; payout_id: string | null; occurred_at: Date }>(
-      `SELECT id, type, amount, order_id, order_item_id, payout_id, occurred_at FROM seller_ledger_entries WHERE ${where}
+      `SELECT id, type, amount, order_id, order_item_id, payout_id, occurred_at FROM seller_ledger_entries ${where}
         ORDER BY occurred_at DESC, created_at DESC, id DESC LIMIT $limit OFFSET $offset`,
       { ...bind, limit: query.limit, offset: offsetOf(query) },
     );
@@ -614,17 +604,10 @@ export class LedgerService {
   }
 
   async listPayouts(query: PayoutQuery): Promise<{ payouts: PayoutView[]; pagination: Pagination }> {
-    const bind: Record<string, unknown> = {};
-    const conditions: string[] = [];
-    if (query.sellerId) {
-      bind.sellerId = query.sellerId;
-      conditions.push('seller_id = $sellerId');
-    }
-    if (query.status) {
-      bind.status = query.status;
-      conditions.push('status = $status::enum_seller_payouts_status');
-    }
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const { where, bind } = sqlFilter(
+      { sellerId: query.sellerId, status: query.status },
+      { sellerId: 'seller_id = $sellerId', status: 'status = $status::enum_seller_payouts_status' },
+    );
     const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM seller_payouts ${where}`, bind);
     const rows = await queryRows<PayoutRow>(`SELECT * FROM seller_payouts ${where} ORDER BY created_at DESC, id DESC LIMIT $limit OFFSET $offset`, {
       ...bind,

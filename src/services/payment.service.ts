@@ -20,6 +20,7 @@ import { moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
 import { ledgerService } from './ledger.service';
 import { orderService, type Caller } from './order.service';
 import type { OrderView, TransactionView } from './order.serializer';
+import { sqlFilter } from '../db/sql-filter';
 import { FULFILLMENT_STATUS, moveStatus, PAYMENT_STATUS, REFUND_STATUS, TRANSACTION_STATUS } from './status-machines';
 import { restockOrder } from './stock.service';
 
@@ -855,26 +856,16 @@ export class PaymentService {
 
   /** Every payment transaction, newest first, filtered. */
   async adminList(query: TransactionQuery): Promise<{ transactions: TransactionView[]; pagination: Pagination }> {
-    const conditions: string[] = [];
-    const bind: Record<string, unknown> = {};
-    if (query.status) {
-      bind.status = query.status;
-      conditions.push('status = $status::enum_transactions_status');
-    }
-    if (query.type) {
-      bind.type = query.type;
-      conditions.push('type = $type::enum_transactions_type');
-    }
-    if (query.surplus !== undefined) conditions.push(query.surplus ? 'surplus' : 'NOT surplus');
-    if (query.from) {
-      bind.from = query.from;
-      conditions.push('created_at >= $from');
-    }
-    if (query.to) {
-      bind.to = query.to;
-      conditions.push('created_at <= $to');
-    }
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const { where, bind } = sqlFilter(
+      { status: query.status, type: query.type, surplus: query.surplus, from: query.from, to: query.to },
+      {
+        status: 'status = $status::enum_transactions_status',
+        type: 'type = $type::enum_transactions_type',
+        surplus: 'surplus = $surplus',
+        from: 'created_at >= $from',
+        to: 'created_at <= $to',
+      },
+    );
     const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM transactions ${where}`, bind);
     const rows = await queryRows<{
       id: string;
