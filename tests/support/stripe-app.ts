@@ -8,6 +8,7 @@ export interface StripeTestApp {
   stub: StripeStub;
   app: Express;
   db: TestDatabase;
+  /** With Redis and JOBS_IN_API=false only the queues are waited on: the workers relay the outbox. */
   jobsIdle(): Promise<void>;
   /** Posts a Stripe event to the webhook, signed as Stripe signs it. */
   deliver(type: string, object: unknown, options?: { eventId?: string; secret?: string; timestamp?: number; tamper?: (payload: string) => string }): request.Test;
@@ -30,9 +31,11 @@ export function useStripeApp(extraEnv: Record<string, string> = {}): StripeTestA
     // A short timeout: a hanging Stripe is a test case, not a wait.
     Object.assign(process.env, stub.env(), { STRIPE_TIMEOUT_MS: '700' }, extraEnv);
     const { createApp } = await import('../../src/app');
+    const { config } = await import('../../src/config');
     jobs = await import('../../src/jobs');
     jobs.initJobs();
-    await jobs.startJobProcessing();
+    // As src/server.ts decides: with Redis and JOBS_IN_API=false the jobs run in worker processes only.
+    if (!config.redisUrl || config.jobsInApi) await jobs.startJobProcessing();
     app = createApp();
   });
 
