@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
-import { Op, literal, type Transaction, type WhereOptions } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { config } from '../config';
-import { getSequelize } from '../db';
 import { queryRows, selectRows } from '../db/hot-query';
 import { inTransaction } from '../db/transaction';
+import { sqlFilter, type SqlFilter } from '../db/sql-filter';
 import { sendEmail } from '../jobs/email.job';
 import { recordJob } from '../jobs/outbox';
 import {
@@ -356,15 +356,14 @@ export class OrderService {
 
   /** The caller's own orders, newest first. */
   async listOwn(userId: string, query: OrderListQuery): Promise<{ orders: OrderView[]; pagination: Pagination }> {
-    const where: WhereOptions = { userId, ...(query.status ? { status: query.status } : {}) };
-    return this.page(where, query);
+    return this.page(sqlFilter({ userId, status: query.status }, { userId: 'o.user_id = $userId', status: 'o.status = $status::enum_orders_status' }), query);
   }
 
-  private async page(where: WhereOptions, query: PageQuery): Promise<{ orders: OrderView[]; pagination: Pagination }> {
-    const { rows, count } = await Order.findAndCountAll({
-      where,
-      attributes: ['id'],
-      order: [['createdAt', 'DESC'], ['id', 'DESC']],
+  /** A page of orders chosen by `filter` (conditions on `orders o`), newest first, with their lines. */
+  private async page(filter: SqlFilter, query: PageQuery): Promise<{ orders: OrderView[]; pagination: Pagination }> {
+    const [{ count }] = await queryRows<{ count: number }>(`SELECT count(*)::int AS count FROM orders o ${filter.where}`, filter.bind);
+    const rows = await queryRows<{ id: string }>(`SELECT o.id FROM orders o ${filter.where} ORDER BY o.created_at DESC, o.id DESC LIMIT $limit OFFSET $offset`, {
+      ...filter.bind,
       limit: query.limit,
       offset: offsetOf(query),
     });
@@ -531,10 +530,11 @@ export class OrderService {
       if (order.status !== 'pending' || (order.payment_provider !== null && order.payment_provider !== 'manual')) {
         throw new ConflictError('ORDER_NOT_PAYABLE', `An order that is ${order.status} cannot be paid`);
       }
-      await getSequelize().query(
+      await queryRows(
         `INSERT INTO transactions (order_id, type, provider, amount, currency, status, recorded_by, metadata)
          VALUES ($orderId, 'payment', 'manual', $amount, $currency, 'succeeded', $adminId, $metadata::jsonb)`,
-        { bind: { orderId, amount: order.total_amount, currency: order.currency, adminId: admin.id, metadata: JSON.stringify({ reference: reference ?? null }) }, transaction },
+        { orderId, amount: order.total_amount, currency: order.currency, adminId: admin.id, metadata: JSON.stringify({ reference: reference ?? null }) },
+        transaction,
       );
       await paymentService.markOrderPaid(orderId, 'manual', null, transaction);
       await moveOrder(orderId, 'confirmed', {
@@ -601,17 +601,18 @@ export class OrderService {
 
   /** Every order, filtered, newest first. */
   async adminList(query: AdminOrderQuery): Promise<{ orders: OrderView[]; pagination: Pagination }> {
-    const where: Record<string | symbol, unknown> = {};
-    if (query.status) where.status = query.status;
-    if (query.userId) where.userId = query.userId;
-    if (query.disputed !== undefined) where.disputed = query.disputed;
-    if (query.from || query.to) {
-      where.createdAt = { ...(query.from ? { [Op.gte]: query.from } : {}), ...(query.to ? { [Op.lte]: query.to } : {}) };
-    }
-    if (query.sellerId) {
-      where.id = { [Op.in]: literal(`(SELECT order_id FROM order_items WHERE seller_id = ${getSequelize().escape(query.sellerId)})`) };
-    }
-    return this.page(where as WhereOptions, query);
+    const filter = sqlFilter(
+      { status: query.status, userId: query.userId, disputed: query.disputed, from: query.from, to: query.to, sellerId: query.sellerId },
+      {
+        status: 'o.status = $status::enum_orders_status',
+        userId: 'o.user_id = $userId',
+        disputed: 'o.disputed = $disputed',
+        from: 'o.created_at >= $from',
+        to: 'o.created_at <= $to',
+        sellerId: 'o.id IN (SELECT order_id FROM order_items WHERE seller_id = $sellerId)',
+      },
+    );
+    return this.page(filter, query);
   }
 
   /**
