@@ -122,6 +122,7 @@ export class OutboxRelay {
   private rerun = false;
   private stopped = true;
   private failures = 0;
+  private queueAway = false;
   private lastPurge = 0;
   private readonly pollMs: number;
   private readonly onRecorded = () => this.nudge();
@@ -205,6 +206,15 @@ export class OutboxRelay {
   }
 
   private async tick(): Promise<void> {
+    if (this.driver.accepting && !this.driver.accepting()) {
+      // Nothing is claimed while the queue is away: rows wait, and go within a poll of its return.
+      if (!this.queueAway) logger.warn('outbox relay waits for the job queue (redis is not connected); jobs wait in the outbox');
+      this.queueAway = true;
+      this.schedule(this.pollMs);
+      return;
+    }
+    if (this.queueAway) logger.info('job queue reachable again; the outbox relay sends what waited');
+    this.queueAway = false;
     try {
       const relayed = await this.runOnce();
       this.failures = 0;
@@ -238,6 +248,7 @@ export class OutboxRelay {
   private async relayBatch(): Promise<number> {
     await this.purgeNowAndThen();
     if (this.driver.enqueueRecorded) return this.leaseBatch(this.driver.enqueueRecorded.bind(this.driver));
+    if (this.driver.accepting && !this.driver.accepting()) throw new Error('The job queue is not connected');
     const { sent, error } = await getSequelize().transaction(async (transaction) => {
       const rows = await getSequelize().query<OutboxRow>(
         `SELECT id, type, payload, job_id FROM outbox

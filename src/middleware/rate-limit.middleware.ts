@@ -1,19 +1,84 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { rateLimit, type Options } from 'express-rate-limit';
+import { MemoryStore, rateLimit, type ClientRateLimitInfo, type IncrementResponse, type Options, type Store } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { config } from '../config';
-import { getRedis } from '../integrations/redis';
+import { getRedis, redisCommand } from '../integrations/redis';
 import { AppError } from '../utils/errors';
 import { hashToken } from '../utils/tokens';
 
+/**
+ * Counts in Redis, one count shared by every API process (so a limit holds behind a load
+ * balancer), while Redis is connected; in this process's memory while it is not, so that a lost
+ * Redis neither holds requests up nor lifts the limits. The two counts are apart: while Redis is
+ * away a client may get the limit once more per process, and back to Redis it finds its count there.
+ */
+class RedisOrMemoryStore implements Store {
+  readonly localKeys = false;
+  readonly prefix: string;
+  private readonly memory = new MemoryStore();
+  private shared?: RedisStore;
+  private options?: Options;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  init(options: Options): void {
+    this.options = options;
+    this.memory.init(options);
+  }
+
+  /** Made on first use (it loads its scripts into Redis at once), with commands that never wait for a lost Redis. */
+  private redisStore(): RedisStore {
+    if (!this.shared) {
+      const store = new RedisStore({
+        prefix: this.prefix,
+        sendCommand: (command: string, ...args: string[]) => redisCommand((redis) => redis.call(command, ...args) as Promise<RedisReply>),
+      });
+      // Awaited by the first increment, which loads them again when they failed; a failure is not unhandled meanwhile.
+      store.incrementScriptSha.catch(() => undefined);
+      store.getScriptSha.catch(() => undefined);
+      if (this.options) store.init(this.options);
+      this.shared = store;
+    }
+    return this.shared;
+  }
+
+  async increment(key: string): Promise<IncrementResponse> {
+    try {
+      return await this.redisStore().increment(key);
+    } catch {
+      return this.memory.increment(key);
+    }
+  }
+
+  async get(key: string): Promise<ClientRateLimitInfo | undefined> {
+    try {
+      return await this.redisStore().get(key);
+    } catch {
+      return this.memory.get(key);
+    }
+  }
+
+  async decrement(key: string): Promise<void> {
+    await this.redisStore()
+      .decrement(key)
+      .catch(() => this.memory.decrement(key));
+  }
+
+  async resetKey(key: string): Promise<void> {
+    await Promise.all([this.memory.resetKey(key), this.redisStore().resetKey(key).catch(() => undefined)]);
+  }
+
+  shutdown(): void {
+    this.memory.shutdown();
+  }
+}
+
 function storeFor(prefix: string): Options['store'] | undefined {
-  const redis = getRedis();
-  if (!redis) return undefined;
-  // Several API processes share one count per client, so the limit holds behind a load balancer.
-  return new RedisStore({
-    prefix: `${config.redisPrefix}:rl:${prefix}:`,
-    sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
-  });
+  // Connects now, so that the first requests find Redis ready.
+  if (!getRedis()) return undefined;
+  return new RedisOrMemoryStore(`${config.redisPrefix}:rl:${prefix}:`);
 }
 
 interface LimiterOptions {

@@ -1,5 +1,5 @@
 import { config } from '../config';
-import { getRedis } from '../integrations/redis';
+import { redisCommand, redisReady } from '../integrations/redis';
 import { logger } from '../utils/logger';
 import { forgetResponses } from '../utils/response-cache';
 import { forgetListingTotals } from './listing-totals';
@@ -9,9 +9,10 @@ import { forgetListingTotals } from './listing-totals';
  * invalidation across processes. A write clears this process's caches at once and bumps a
  * version counter in Redis; every process reads that counter a few times a second and clears
  * its caches when it moved. A counter cannot be missed the way a pub/sub message can (a
- * reconnecting subscriber loses what was published meanwhile), and while Redis cannot be read a
- * process serves no cached catalog answer at all rather than possibly stale ones. Without Redis
- * there is one process, and clearing its caches is enough.
+ * reconnecting subscriber loses what was published meanwhile). While Redis is not connected the
+ * version is unknown, without waiting for Redis: every poll clears the caches, so no answer older
+ * than a poll is served, however many writes other processes made meanwhile. Without Redis there
+ * is one process, and clearing its caches is enough.
  */
 
 export const CATALOG_VERSION_POLL_MS = 250;
@@ -32,23 +33,32 @@ function clearLocal(): void {
 /** After any catalog or stock write (products, categories, reviews, orders): the next reads of every process see it. */
 export function forgetCatalogCaches(): void {
   clearLocal();
-  getRedis()
-    ?.incr(versionKey())
-    .catch((error: unknown) => logger.warn('could not announce a catalog change to other processes', { error: (error as Error).message }));
+  if (!config.redisUrl) return;
+  // The others clear theirs when they see the version move, or, while Redis is away, at every poll.
+  redisCommand((redis) => redis.incr(versionKey())).catch((error: unknown) =>
+    logger.warn('could not announce a catalog change to other processes', { error: (error as Error).message }),
+  );
+}
+
+/** Changes made elsewhere cannot be seen now: what the caches hold is dropped, and dropped again at the next poll. */
+function versionUnknown(): void {
+  clearLocal();
+  lastVersion = undefined;
 }
 
 async function poll(): Promise<void> {
-  const redis = getRedis();
-  if (!redis || polling) return;
+  if (!config.redisUrl || polling) return;
+  if (!redisReady()) {
+    versionUnknown();
+    return;
+  }
   polling = true;
   try {
-    const version = await redis.get(versionKey());
+    const version = await redisCommand((redis) => redis.get(versionKey()));
     if (version !== lastVersion) clearLocal();
     lastVersion = version;
   } catch {
-    // Changes made elsewhere cannot be seen now: serve nothing from the caches until they can.
-    clearLocal();
-    lastVersion = undefined;
+    versionUnknown();
   } finally {
     polling = false;
   }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { config } from '../config';
 import { getSequelize } from '../db';
-import { getRedis } from '../integrations/redis';
+import { redisCommand, redisReady } from '../integrations/redis';
 import { logger } from '../utils/logger';
 
 /**
@@ -25,12 +25,12 @@ function addTo(target: Map<string, number>, productId: string, count: number): v
 
 /** Counts one view of the product; never throws and never waits for the database. */
 export function recordView(productId: string): void {
-  const redis = getRedis();
-  if (!redis) {
+  // Without Redis, or while it is away, counted here and written by this process's next flush.
+  if (!config.redisUrl || !redisReady()) {
     addTo(pending, productId, 1);
     return;
   }
-  redis.hincrby(redisKey(), productId, 1).catch((error: unknown) => {
+  redisCommand((redis) => redis.hincrby(redisKey(), productId, 1)).catch((error: unknown) => {
     logger.warn('could not count a product view in redis; counting it in memory', { error: (error as Error).message });
     addTo(pending, productId, 1);
   });
@@ -49,18 +49,18 @@ async function applyCounts(counts: Map<string, number>): Promise<void> {
 
 /** Takes the Redis hash atomically (RENAME): a view counted meanwhile goes to the next flush. */
 async function takeRedisCounts(): Promise<Map<string, number>> {
-  const redis = getRedis();
   const counts = new Map<string, number>();
-  if (!redis) return counts;
+  // While Redis is away its counts wait there for a later flush.
+  if (!config.redisUrl || !redisReady()) return counts;
   const taken = `${redisKey()}:flushing:${crypto.randomUUID()}`;
   try {
-    await redis.rename(redisKey(), taken);
+    await redisCommand((redis) => redis.rename(redisKey(), taken));
   } catch (error) {
     if (/no such key/i.test((error as Error).message)) return counts;
     throw error;
   }
-  const values = await redis.hgetall(taken);
-  await redis.del(taken);
+  const values = await redisCommand((redis) => redis.hgetall(taken));
+  await redisCommand((redis) => redis.del(taken));
   for (const [productId, count] of Object.entries(values)) {
     const n = Number.parseInt(count, 10);
     if (n > 0) addTo(counts, productId, n);

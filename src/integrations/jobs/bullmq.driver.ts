@@ -21,6 +21,7 @@ import { createRedisConnection } from '../redis';
 import type { JobDriver } from './index';
 
 const IDLE_POLL_MS = 50;
+const PRODUCER_COMMAND_TIMEOUT_MS = 5000;
 
 interface DeadLetterRecord extends DeadLetter {
   queue: string;
@@ -68,8 +69,9 @@ export function createBullmqDriver(handlers: JobHandlers, options: BullmqDriverO
   const prefix = config.redisPrefix;
   const backoffScale = options.backoffScale ?? 1;
   const connections: Redis[] = [];
-  // Producers fail fast when Redis is away (the caller logs or answers 5xx) instead of hanging a request.
-  const producer = createRedisConnection({ maxRetriesPerRequest: 3 });
+  // The producer (the outbox relay, /metrics) fails at once while Redis is not connected, and after
+  // a few seconds when it stopped answering, instead of waiting: jobs wait in the outbox meanwhile.
+  const producer = createRedisConnection({ maxRetriesPerRequest: 3, enableOfflineQueue: false, commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS });
   connections.push(producer);
 
   const queues = new Map<string, Queue>();
@@ -145,18 +147,29 @@ export function createBullmqDriver(handlers: JobHandlers, options: BullmqDriverO
   return {
     kind: 'bullmq',
 
+    accepting(): boolean {
+      return !closing && producer.status === 'ready' && producer.stream?.writable === true;
+    },
+
     async enqueue<T extends JobType>(type: T, payload: JobPayloads[T], enqueueOptions: EnqueueOptions = {}): Promise<void> {
       if (closing) throw new Error(`Cannot enqueue ${type}: the job driver is closed`);
       const settings = jobOptions[type];
       if (!settings) throw new Error(`Unknown job type ${type}`);
       const { jobId, delayMs } = enqueueOptions;
       if (jobId !== undefined) assertValidJobId(jobId);
-      // An existing job with the same id makes add() a no-op: that is the deduplication.
-      await queueFor(settings.queue).add(type, payload, {
-        ...jobsOptionsFor(type, backoffScale),
-        jobId,
-        delay: delayMs && delayMs > 0 ? delayMs : undefined,
-      });
+      try {
+        // An existing job with the same id makes add() a no-op: that is the deduplication.
+        await queueFor(settings.queue).add(type, payload, {
+          ...jobsOptionsFor(type, backoffScale),
+          jobId,
+          delay: delayMs && delayMs > 0 ? delayMs : undefined,
+        });
+      } catch (error) {
+        // Redis stopped answering on an open socket: a new connection, and until it is ready the
+        // relay leaves the jobs in the outbox instead of waiting on this one.
+        if ((error as Error).message === 'Command timed out' && producer.status === 'ready') producer.disconnect(true);
+        throw error;
+      }
     },
 
     async schedule(type: JobType, everyMs: number): Promise<void> {

@@ -21,6 +21,8 @@ export interface JobDriver {
   enqueueRecorded?<T extends JobType>(type: T, payload: JobPayloads[T], options: RecordedJobOptions, report: (outcome: JobOutcome) => void): boolean;
   /** A repeating job with an empty payload, first run now; idempotent across processes. */
   schedule(type: JobType, everyMs: number): Promise<void>;
+  /** False while the queue cannot take a job (Redis not connected); absent when it always can. */
+  accepting?(): boolean;
   /** Starts processing; until then enqueued jobs wait. */
   startWorkers(): Promise<void>;
   /** Job counts per queue and state (for /metrics). */
