@@ -474,7 +474,8 @@ export class LedgerService {
        )
        SELECT coalesce(sum(amount) FILTER (WHERE type = 'sale'), 0)::text AS gross,
               coalesce(-sum(amount) FILTER (WHERE type = 'commission'), 0)::text AS commission,
-              coalesce(-sum(amount) FILTER (WHERE type = 'refund'), 0)::text AS refund,
+              -- Money the customer got back: refunds, and chargebacks of lost disputes.
+              coalesce(-sum(amount) FILTER (WHERE type IN ('refund', 'dispute')), 0)::text AS refund,
               coalesce(sum(amount), 0)::text AS net,
               count(DISTINCT order_item_id) FILTER (WHERE type = 'sale')::int AS items
          FROM claimed`,

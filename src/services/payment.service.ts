@@ -844,7 +844,13 @@ export class PaymentService {
       await moveOrder(order.id, 'refunded', { transaction, actor, note: refund.reason, from: REFUNDABLE_STATUSES });
       // Lines cancelled earlier were restocked with their cancel.
       const refunded = await moveStatus(FULFILLMENT_STATUS, 'refunded', { where: 't.order_id = $orderId', bind: { orderId: order.id }, transaction });
-      if (refund.restock && refunded.length > 0) await restockOrder(order.id, transaction, refunded.map((row) => row.id));
+      // The refund that asked for the stock back may not be the last to complete.
+      const [{ restock }] = await queryRows<{ restock: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM refunds WHERE order_id = $orderId AND restock AND status = 'succeeded') AS restock`,
+        { orderId: order.id },
+        transaction,
+      );
+      if (restock && refunded.length > 0) await restockOrder(order.id, transaction, refunded.map((row) => row.id));
     }
   }
 
