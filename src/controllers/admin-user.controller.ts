@@ -1,33 +1,34 @@
-import type { Request, Response } from 'express';
 import { currentAuth } from '../middleware/auth.middleware';
+import { handler } from '../middleware/validate.middleware';
+import * as schemas from '../routes/admin-user.schemas';
 import { userService } from '../services/user.service';
 
 export const adminUserController = {
-  async list(req: Request, res: Response) {
+  list: handler(schemas.listUsers, async (req, res) => {
     res.json({ success: true, data: await userService.list(req.validated.query) });
-  },
+  }),
 
-  async get(req: Request, res: Response) {
+  get: handler(schemas.getUser, async (req, res) => {
     res.json({ success: true, data: await userService.get(req.validated.params.id) });
-  },
+  }),
 
-  async setStatus(req: Request, res: Response) {
+  setStatus: handler(schemas.setStatus, async (req, res) => {
     const { status, reason } = req.validated.body;
     const user = await userService.setStatus(currentAuth(req).user.id, req.validated.params.id, status, reason);
     res.json({ success: true, data: user, message: `User ${status}` });
-  },
+  }),
 
-  async listSellers(req: Request, res: Response) {
+  listSellers: handler(schemas.listSellers, async (req, res) => {
     res.json({ success: true, data: await userService.listSellers(req.validated.query) });
-  },
+  }),
 
-  async approveSeller(req: Request, res: Response) {
+  approveSeller: handler(schemas.approveSeller, async (req, res) => {
     const seller = await userService.approveSeller(currentAuth(req).user.id, req.validated.params.id);
     res.json({ success: true, data: seller, message: 'Seller approved' });
-  },
+  }),
 
-  async rejectSeller(req: Request, res: Response) {
+  rejectSeller: handler(schemas.rejectSeller, async (req, res) => {
     const seller = await userService.rejectSeller(currentAuth(req).user.id, req.validated.params.id, req.validated.body.reason);
     res.json({ success: true, data: seller, message: 'Seller rejected' });
-  },
+  }),
 };

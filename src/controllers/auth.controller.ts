@@ -1,5 +1,7 @@
 import type { Request, Response } from 'express';
 import { currentAuth } from '../middleware/auth.middleware';
+import { handler } from '../middleware/validate.middleware';
+import * as schemas from '../routes/auth.schemas';
 import { authService } from '../services/auth.service';
 import { cartService } from '../services/cart.service';
 import type { ClientInfo } from '../services/session.service';
@@ -10,7 +12,7 @@ function clientOf(req: Request): ClientInfo {
 }
 
 export const authController = {
-  async register(req: Request, res: Response) {
+  register: handler(schemas.register, async (req, res) => {
     const body = req.validated.body;
     const result = await authService.register(body, clientOf(req));
     // A guest cart follows its owner into the new account (sellers wait for approval: not theirs yet).
@@ -18,58 +20,58 @@ export const authController = {
     const message =
       result.user.role === 'seller' ? 'Registered; the seller account is waiting for approval' : 'Registered';
     res.status(201).json({ success: true, data: result, message });
-  },
+  }),
 
-  async login(req: Request, res: Response) {
+  login: handler(schemas.login, async (req, res) => {
     const { email, password } = req.validated.body;
     const result = await authService.login(email, password, clientOf(req));
     await cartService.mergeGuestCart(req.get('x-cart-token'), result.user.id);
     res.json({ success: true, data: result, message: 'Signed in' });
-  },
+  }),
 
-  async refreshToken(req: Request, res: Response) {
+  refreshToken: handler(schemas.refreshToken, async (req, res) => {
     const { refreshToken } = req.validated.body;
     if (!refreshToken) throw new BadRequestError('REFRESH_TOKEN_REQUIRED', 'A refresh token is required');
     const tokens = await authService.refresh(refreshToken, clientOf(req));
     res.json({ success: true, data: tokens });
-  },
+  }),
 
-  async logout(req: Request, res: Response) {
+  logout: handler(schemas.logout, async (req, res) => {
     const auth = currentAuth(req);
     await authService.logout(auth.user.id, auth.sessionId, req.validated.body.refreshToken);
     res.json({ success: true, data: {}, message: 'Signed out' });
-  },
+  }),
 
   async me(req: Request, res: Response) {
     res.json({ success: true, data: await authService.me(currentAuth(req).user.id) });
   },
 
-  async updateMe(req: Request, res: Response) {
+  updateMe: handler(schemas.updateMe, async (req, res) => {
     res.json({ success: true, data: await authService.updateMe(currentAuth(req).user.id, req.validated.body), message: 'Profile updated' });
-  },
+  }),
 
-  async changePassword(req: Request, res: Response) {
+  changePassword: handler(schemas.changePassword, async (req, res) => {
     const auth = currentAuth(req);
     const { currentPassword, newPassword } = req.validated.body;
     await authService.changePassword(auth.user.id, auth.sessionId, currentPassword, newPassword);
     res.json({ success: true, data: {}, message: 'Password changed; other sessions were signed out' });
-  },
+  }),
 
-  async forgotPassword(req: Request, res: Response) {
+  forgotPassword: handler(schemas.forgotPassword, async (req, res) => {
     await authService.forgotPassword(req.validated.body.email);
     res.json({ success: true, data: {}, message: 'If an account exists for this email, a reset link has been sent' });
-  },
+  }),
 
-  async resetPassword(req: Request, res: Response) {
+  resetPassword: handler(schemas.resetPassword, async (req, res) => {
     const { token, password } = req.validated.body;
     await authService.resetPassword(token, password);
     res.json({ success: true, data: {}, message: 'Password reset; please sign in' });
-  },
+  }),
 
-  async verifyEmail(req: Request, res: Response) {
+  verifyEmail: handler(schemas.verifyEmail, async (req, res) => {
     await authService.verifyEmail(req.validated.body.token);
     res.json({ success: true, data: {}, message: 'Email verified' });
-  },
+  }),
 
   async resendVerification(req: Request, res: Response) {
     const { alreadyVerified } = await authService.resendVerification(currentAuth(req).user.id);

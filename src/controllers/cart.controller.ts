@@ -1,4 +1,6 @@
 import type { Request, Response } from 'express';
+import { handler } from '../middleware/validate.middleware';
+import * as schemas from '../routes/cart.schemas';
 import { cartService, type CartOwner } from '../services/cart.service';
 
 /** The signed-in user's cart, else the guest cart of the X-Cart-Token (cartAccess made sure one is there). */
@@ -21,19 +23,19 @@ export const cartController = {
     res.json({ success: true, data: { cart: await cartService.get(ownerOf(req)) } });
   },
 
-  async addItem(req: Request, res: Response) {
+  addItem: handler(schemas.addItem, async (req, res) => {
     const { productId, quantity } = req.validated.body;
     res.status(201).json({ success: true, data: { cart: await cartService.addItem(ownerOf(req), productId, quantity) }, message: 'Added to cart' });
-  },
+  }),
 
-  async updateItem(req: Request, res: Response) {
+  updateItem: handler(schemas.updateItem, async (req, res) => {
     const cart = await cartService.updateItem(ownerOf(req), req.validated.params.itemId, req.validated.body.quantity);
     res.json({ success: true, data: { cart } });
-  },
+  }),
 
-  async removeItem(req: Request, res: Response) {
+  removeItem: handler(schemas.removeItem, async (req, res) => {
     res.json({ success: true, data: { cart: await cartService.removeItem(ownerOf(req), req.validated.params.itemId) }, message: 'Removed from cart' });
-  },
+  }),
 
   async clear(req: Request, res: Response) {
     res.json({ success: true, data: { cart: await cartService.clear(ownerOf(req)) }, message: 'Cart emptied' });

@@ -1,4 +1,6 @@
 import type { Request, Response } from 'express';
+import { handler } from '../middleware/validate.middleware';
+import * as schemas from '../routes/category.schemas';
 import { categoryNodeJson, categoryService, categoryTreeJson } from '../services/category.service';
 
 export const categoryController = {
@@ -8,21 +10,21 @@ export const categoryController = {
     res.type('application/json').send(`{"success":true,"data":{"categories":${categories}}}`);
   },
 
-  async get(req: Request, res: Response) {
+  get: handler(schemas.show, async (req, res) => {
     const category = categoryNodeJson(await categoryService.get(req.validated.params.idOrSlug));
     res.type('application/json').send(`{"success":true,"data":${category}}`);
-  },
+  }),
 
-  async create(req: Request, res: Response) {
+  create: handler(schemas.create, async (req, res) => {
     res.status(201).json({ success: true, data: await categoryService.create(req.validated.body), message: 'Category created' });
-  },
+  }),
 
-  async update(req: Request, res: Response) {
+  update: handler(schemas.update, async (req, res) => {
     res.json({ success: true, data: await categoryService.update(req.validated.params.id, req.validated.body), message: 'Category updated' });
-  },
+  }),
 
-  async remove(req: Request, res: Response) {
+  remove: handler(schemas.byId, async (req, res) => {
     await categoryService.remove(req.validated.params.id);
     res.json({ success: true, data: { id: req.validated.params.id }, message: 'Category deleted' });
-  },
+  }),
 };

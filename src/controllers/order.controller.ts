@@ -1,6 +1,7 @@
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { currentAuth } from '../middleware/auth.middleware';
-import { idempotencyKey } from '../routes/order.schemas';
+import { handler } from '../middleware/validate.middleware';
+import * as schemas from '../routes/order.schemas';
 import { orderService, type Caller } from '../services/order.service';
 import { ValidationError } from '../utils/errors';
 
@@ -13,59 +14,59 @@ export function callerOf(req: Request): Caller {
 function idempotencyKeyOf(req: Request): string | undefined {
   const header = req.get('idempotency-key');
   if (header === undefined) return undefined;
-  const { value, error } = idempotencyKey.validate(header);
+  const { value, error } = schemas.idempotencyKey.validate(header);
   if (error) throw new ValidationError([{ field: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' }]);
-  return value as string;
+  return value;
 }
 
 export const orderController = {
-  async checkout(req: Request, res: Response) {
+  checkout: handler(schemas.checkout, async (req, res) => {
     const result = await orderService.checkout(callerOf(req), req.validated.body, idempotencyKeyOf(req));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
     res.status(result.status).json({ success: true, data: result.order, message: result.replayed ? 'Order already placed with this Idempotency-Key' : 'Order placed' });
-  },
+  }),
 
-  async list(req: Request, res: Response) {
+  list: handler(schemas.list, async (req, res) => {
     res.json({ success: true, data: await orderService.listOwn(currentAuth(req).user.id, req.validated.query) });
-  },
+  }),
 
-  async get(req: Request, res: Response) {
+  get: handler(schemas.byId, async (req, res) => {
     res.json({ success: true, data: await orderService.get(req.validated.params.id, callerOf(req)) });
-  },
+  }),
 
-  async history(req: Request, res: Response) {
+  history: handler(schemas.byId, async (req, res) => {
     res.json({ success: true, data: { history: await orderService.history(req.validated.params.id, callerOf(req)) } });
-  },
+  }),
 
-  async cancel(req: Request, res: Response) {
+  cancel: handler(schemas.cancel, async (req, res) => {
     const order = await orderService.cancel(req.validated.params.id, callerOf(req), req.validated.body.reason || null);
     res.json({ success: true, data: order, message: 'Order cancelled' });
-  },
+  }),
 
-  async adminList(req: Request, res: Response) {
+  adminList: handler(schemas.adminList, async (req, res) => {
     res.json({ success: true, data: await orderService.adminList(req.validated.query) });
-  },
+  }),
 
-  async adminSetStatus(req: Request, res: Response) {
+  adminSetStatus: handler(schemas.adminSetStatus, async (req, res) => {
     const order = await orderService.adminSetStatus(req.validated.params.id, callerOf(req), req.validated.body);
     res.json({ success: true, data: order, message: `Order ${order.status}` });
-  },
+  }),
 
-  async markPaid(req: Request, res: Response) {
+  markPaid: handler(schemas.markPaid, async (req, res) => {
     const order = await orderService.markPaid(req.validated.params.id, callerOf(req), req.validated.body.reference || null);
     res.json({ success: true, data: order, message: 'Payment recorded; order confirmed' });
-  },
+  }),
 
-  async sellerList(req: Request, res: Response) {
+  sellerList: handler(schemas.sellerList, async (req, res) => {
     res.json({ success: true, data: await orderService.sellerList(currentAuth(req).user.id, req.validated.query) });
-  },
+  }),
 
-  async sellerGet(req: Request, res: Response) {
+  sellerGet: handler(schemas.byId, async (req, res) => {
     res.json({ success: true, data: await orderService.sellerGet(req.validated.params.id, currentAuth(req).user.id) });
-  },
+  }),
 
-  async fulfil(req: Request, res: Response) {
+  fulfil: handler(schemas.fulfil, async (req, res) => {
     const order = await orderService.sellerFulfil(req.validated.params.id, callerOf(req), req.validated.body);
     res.json({ success: true, data: order, message: 'Items marked shipped' });
-  },
+  }),
 };

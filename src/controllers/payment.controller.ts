@@ -1,20 +1,22 @@
 import type { Request, Response } from 'express';
+import { handler } from '../middleware/validate.middleware';
+import * as schemas from '../routes/payment.schemas';
 import { paymentService } from '../services/payment.service';
 import { callerOf } from './order.controller';
 
 export const paymentController = {
-  async createIntent(req: Request, res: Response) {
+  createIntent: handler(schemas.createIntent, async (req, res) => {
     res.json({ success: true, data: await paymentService.createIntent(req.validated.body.orderId, callerOf(req)) });
-  },
+  }),
 
-  async confirm(req: Request, res: Response) {
+  confirm: handler(schemas.confirm, async (req, res) => {
     const { orderId, paymentIntentId } = req.validated.body;
     res.json({ success: true, data: await paymentService.confirm(orderId, paymentIntentId, callerOf(req)), message: 'Payment confirmed' });
-  },
+  }),
 
-  async listForOrder(req: Request, res: Response) {
+  listForOrder: handler(schemas.byOrder, async (req, res) => {
     res.json({ success: true, data: { transactions: await paymentService.listForOrder(req.validated.params.orderId, callerOf(req)) } });
-  },
+  }),
 
   /** Stripe posts here; the body is the raw bytes it signed (express.raw on this path). */
   async webhook(req: Request, res: Response) {
@@ -23,12 +25,12 @@ export const paymentController = {
     res.json({ success: true, data: { received: true, duplicate } });
   },
 
-  async refund(req: Request, res: Response) {
+  refund: handler(schemas.refund, async (req, res) => {
     const order = await paymentService.refund(req.validated.params.id, callerOf(req), req.validated.body);
     res.json({ success: true, data: order, message: 'Refund made' });
-  },
+  }),
 
-  async adminTransactions(req: Request, res: Response) {
+  adminTransactions: handler(schemas.adminTransactions, async (req, res) => {
     res.json({ success: true, data: await paymentService.adminList(req.validated.query) });
-  },
+  }),
 };

@@ -1,5 +1,7 @@
 import type { Request, Response } from 'express';
 import { currentAuth } from '../middleware/auth.middleware';
+import { handler } from '../middleware/validate.middleware';
+import * as schemas from '../routes/seller-profile.schemas';
 import { userService } from '../services/user.service';
 
 export const sellerProfileController = {
@@ -7,8 +9,8 @@ export const sellerProfileController = {
     res.json({ success: true, data: await userService.getSellerProfile(currentAuth(req).user.id) });
   },
 
-  async update(req: Request, res: Response) {
+  update: handler(schemas.updateProfile, async (req, res) => {
     const profile = await userService.updateSellerProfile(currentAuth(req).user.id, req.validated.body);
     res.json({ success: true, data: profile, message: 'Store profile updated' });
-  },
+  }),
 };

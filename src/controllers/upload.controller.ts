@@ -1,6 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { currentAuth } from '../middleware/auth.middleware';
 import { uploadedFiles } from '../middleware/upload.middleware';
+import { handler } from '../middleware/validate.middleware';
+import * as schemas from '../routes/upload.schemas';
 import { uploadService } from '../services/upload.service';
 
 export const uploadController = {
@@ -20,8 +22,8 @@ export const uploadController = {
     res.status(201).json({ success: true, data: { images }, message: `${images.length} image(s) uploaded` });
   },
 
-  async deleteImage(req: Request, res: Response) {
+  deleteImage: handler(schemas.deleteImage, async (req, res) => {
     await uploadService.remove(currentAuth(req).user, req.validated.params.publicId);
     res.json({ success: true, data: {}, message: 'Image deleted' });
-  },
+  }),
 };

@@ -1,7 +1,7 @@
-import type { RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type Joi from 'joi';
 import { NotFoundError, ValidationError, type ErrorDetail } from '../utils/errors';
-import { OPENAPI_META, type RouteInputSchemas } from '../utils/openapi';
+import { describeMiddleware, OPENAPI_META, type RouteInputSchemas } from '../utils/openapi';
 
 const options: Joi.ValidationOptions = {
   abortEarly: false,
@@ -59,7 +59,7 @@ function nulPaths(value: unknown, path: string, found: string[], depth = 0): str
  */
 export function validate(schemas: RouteInputSchemas): RequestHandler {
   const handler: RequestHandler = (req, _res, next) => {
-    const validated: Express.Request['validated'] = {};
+    const validated: { params?: unknown; query?: unknown; body?: unknown } = {};
     if (schemas.params) {
       const { value, error } = schemas.params.validate(req.params, options);
       if (error) throw new NotFoundError(schemas.notFound ?? 'Resource');
@@ -90,4 +90,28 @@ export function validate(schemas: RouteInputSchemas): RequestHandler {
   };
   Object.assign(handler, { [OPENAPI_META]: { schemas } });
   return handler;
+}
+
+type InputPart = 'params' | 'query' | 'body';
+
+/** The value an object schema yields; unknown for one without a type (joi's default is any). */
+type ValueOf<S> = S extends Joi.ObjectSchema<infer T> ? (0 extends 1 & T ? unknown : T) : never;
+
+/** What validate(schemas) puts on req.validated: the value of each schema the route declares, and nothing else. */
+export type Validated<S extends RouteInputSchemas> = {
+  [P in InputPart as S extends Record<P, Joi.ObjectSchema> ? P : never]: ValueOf<S[P]>;
+};
+
+export type ValidatedRequest<S extends RouteInputSchemas> = Request & { validated: Validated<S> };
+
+export type ValidatedHandler<S extends RouteInputSchemas> = (req: ValidatedRequest<S>, res: Response, next: NextFunction) => void | Promise<void>;
+
+/**
+ * A controller that reads its input as `schemas` type it: `req.validated.body` is what
+ * `schemas.body` yields, so a schema change that breaks the controller fails to compile. Only a
+ * validate() of these same schemas makes that true, and the type system cannot see the route's
+ * middleware list: ApiRouter refuses a route whose validate() has other schemas.
+ */
+export function handler<S extends RouteInputSchemas>(schemas: S, controller: ValidatedHandler<S>): RequestHandler {
+  return describeMiddleware<RequestHandler>((req, res, next) => controller(req as ValidatedRequest<S>, res, next), { reads: schemas });
 }

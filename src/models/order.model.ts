@@ -15,17 +15,18 @@ import { Refund } from './refund.model';
 import { Transaction } from './transaction.model';
 import { User } from './user.model';
 
+/** Stored as checkout takes it: the optional lines may be absent, empty or null. */
 export interface Address {
   firstName: string;
   lastName: string;
   address1: string;
-  address2?: string;
+  address2?: string | null;
   city: string;
-  state?: string;
+  state?: string | null;
   postalCode: string;
   /** ISO 3166-1 alpha-2. */
   country: string;
-  phone?: string;
+  phone?: string | null;
 }
 
 export interface OrderAttributes {

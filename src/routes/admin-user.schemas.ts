@@ -1,38 +1,56 @@
 import Joi from 'joi';
-import { idParams, pagination } from './common.schemas';
+import type { UserRole, UserStatus } from '../models';
+import type { PageQuery } from '../utils/pagination';
+import { idParams, objectOf, oneOf, pagination } from './common.schemas';
+
+export interface ListUsersQuery extends PageQuery {
+  role?: UserRole;
+  status?: UserStatus;
+  search?: string;
+}
 
 export const listUsers = {
-  query: Joi.object({
+  query: objectOf<ListUsersQuery>()({
     ...pagination,
-    role: Joi.string().valid('customer', 'seller', 'admin'),
-    status: Joi.string().valid('pending', 'approved', 'rejected', 'suspended'),
+    role: oneOf('customer', 'seller', 'admin'),
+    status: oneOf('pending', 'approved', 'rejected', 'suspended'),
     search: Joi.string().trim().max(100).allow(''),
   }),
 };
 
 export const getUser = { params: idParams, notFound: 'User' };
 
+export interface SetStatusBody {
+  status: 'approved' | 'suspended';
+  reason?: string;
+}
+
 export const setStatus = {
   params: idParams,
   notFound: 'User',
-  body: Joi.object({
-    status: Joi.string().valid('approved', 'suspended').required(),
+  body: objectOf<SetStatusBody>()({
+    status: oneOf('approved', 'suspended').required(),
     reason: Joi.string().trim().max(1000),
   }),
 };
 
+export interface ListSellersQuery extends PageQuery {
+  status: UserStatus;
+  search?: string;
+}
+
 export const listSellers = {
-  query: Joi.object({
+  query: objectOf<ListSellersQuery>()({
     ...pagination,
-    status: Joi.string().valid('pending', 'approved', 'rejected', 'suspended').default('pending'),
+    status: oneOf('pending', 'approved', 'rejected', 'suspended').default('pending'),
     search: Joi.string().trim().max(100).allow(''),
   }),
 };
 
-export const approveSeller = { params: idParams, notFound: 'Seller', body: Joi.object({}) };
+export const approveSeller = { params: idParams, notFound: 'Seller', body: Joi.object<Record<string, never>>({}) };
 
 export const rejectSeller = {
   params: idParams,
   notFound: 'Seller',
-  body: Joi.object({ reason: Joi.string().trim().min(3).max(1000).required() }),
+  body: objectOf<{ reason: string }>()({ reason: Joi.string().trim().min(3).max(1000).required() }),
 };

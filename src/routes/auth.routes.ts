@@ -1,7 +1,7 @@
 import { authController as controller } from '../controllers/auth.controller';
 import { authenticate } from '../middleware/auth.middleware';
 import { accountRateLimit, authRateLimit, MAILS_PER_ADDRESS_PER_HOUR, mailRateLimit } from '../middleware/rate-limit.middleware';
-import { validate } from '../middleware/validate.middleware';
+import { validate, type ValidatedRequest } from '../middleware/validate.middleware';
 import { ref } from './response.schemas';
 import { ApiRouter } from '../utils/openapi';
 import * as schemas from './auth.schemas';
@@ -68,7 +68,8 @@ export const authRoutes = new ApiRouter('/api/auth', 'Auth')
     },
     authRateLimit,
     validate(schemas.forgotPassword),
-    mailRateLimit('password-reset', (req) => req.validated.body?.email),
+    // After validate(schemas.forgotPassword): the address as the controller reads it, trimmed and lowercased.
+    mailRateLimit('password-reset', (req) => (req as ValidatedRequest<typeof schemas.forgotPassword>).validated.body.email),
     controller.forgotPassword,
   )
   .post(

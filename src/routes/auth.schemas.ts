@@ -1,19 +1,28 @@
 import Joi from 'joi';
-import { email, httpUrl, opaqueToken, password, personName } from './common.schemas';
+import { email, httpUrl, objectOf, oneOf, opaqueToken, password, personName } from './common.schemas';
+
+export interface RegisterBody {
+  email: string;
+  password: string;
+  name: string;
+  role: 'customer' | 'seller';
+  storeName?: string;
+  storeDescription?: string;
+}
 
 export const register = {
-  body: Joi.object({
+  body: objectOf<RegisterBody>()({
     email: email.required(),
     password: password.required(),
     name: personName.required(),
-    role: Joi.string().valid('customer', 'seller').default('customer'),
+    role: oneOf('customer', 'seller').default('customer'),
     storeName: personName.when('role', { is: 'seller', then: Joi.required(), otherwise: Joi.forbidden() }),
     storeDescription: Joi.string().trim().max(2000).allow('').when('role', { is: 'seller', otherwise: Joi.forbidden() }),
   }),
 };
 
 export const login = {
-  body: Joi.object({ email: email.required(), password: Joi.string().max(128).required() }),
+  body: objectOf<{ email: string; password: string }>()({ email: email.required(), password: Joi.string().max(128).required() }),
 };
 
 // Long enough for anything a client may mistake for a refresh token (an access token is ~300
@@ -21,36 +30,41 @@ export const login = {
 const presentedRefreshToken = Joi.string().trim().max(2000);
 
 export const refreshToken = {
-  body: Joi.object({ refreshToken: presentedRefreshToken.allow('') }),
+  body: objectOf<{ refreshToken?: string }>()({ refreshToken: presentedRefreshToken.allow('') }),
 };
 
 export const logout = {
-  body: Joi.object({ refreshToken: presentedRefreshToken }),
+  body: objectOf<{ refreshToken?: string }>()({ refreshToken: presentedRefreshToken }),
 };
 
+export interface UpdateMeBody {
+  name?: string;
+  avatarUrl?: string | null;
+}
+
 export const updateMe = {
-  body: Joi.object({ name: personName, avatarUrl: httpUrl.allow(null) }).min(1),
+  body: objectOf<UpdateMeBody>()({ name: personName, avatarUrl: httpUrl.allow(null) }).min(1),
 };
 
 export const changePassword = {
-  body: Joi.object({
+  body: objectOf<{ currentPassword: string; newPassword: string }>()({
     currentPassword: Joi.string().max(128).required(),
     newPassword: password.required().invalid(Joi.ref('currentPassword')).messages({ 'any.invalid': 'newPassword must differ from currentPassword' }),
   }),
 };
 
 export const forgotPassword = {
-  body: Joi.object({ email: email.required() }),
+  body: objectOf<{ email: string }>()({ email: email.required() }),
 };
 
 export const resetPassword = {
-  body: Joi.object({ token: opaqueToken.required(), password: password.required() }),
+  body: objectOf<{ token: string; password: string }>()({ token: opaqueToken.required(), password: password.required() }),
 };
 
 export const verifyEmail = {
-  body: Joi.object({ token: opaqueToken.required() }),
+  body: objectOf<{ token: string }>()({ token: opaqueToken.required() }),
 };
 
 export const empty = {
-  body: Joi.object({}),
+  body: Joi.object<Record<string, never>>({}),
 };

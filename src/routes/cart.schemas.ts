@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { MAX_CART_ITEM_QUANTITY } from '../models';
-import { uuid } from './common.schemas';
+import { objectOf, uuid } from './common.schemas';
 
 const quantity = Joi.number().strict().integer().max(MAX_CART_ITEM_QUANTITY);
 
@@ -9,19 +9,19 @@ export const get = {};
 export const clear = {};
 
 export const addItem = {
-  body: Joi.object({
+  body: objectOf<{ productId: string; quantity: number }>()({
     productId: uuid.required(),
     quantity: quantity.min(1).required(),
   }),
 };
 
 export const updateItem = {
-  params: Joi.object({ itemId: uuid.required() }),
+  params: objectOf<{ itemId: string }>()({ itemId: uuid.required() }),
   notFound: 'CartItem',
-  body: Joi.object({ quantity: quantity.min(0).required().description('0 removes the line') }),
+  body: objectOf<{ quantity: number }>()({ quantity: quantity.min(0).required().description('0 removes the line') }),
 };
 
 export const removeItem = {
-  params: Joi.object({ itemId: uuid.required() }),
+  params: objectOf<{ itemId: string }>()({ itemId: uuid.required() }),
   notFound: 'CartItem',
 };

@@ -1,8 +1,17 @@
 import Joi from 'joi';
-import { httpUrl, uuid } from './common.schemas';
+import { httpUrl, objectOf, uuid } from './common.schemas';
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface CategoryBody {
+  name: string;
+  slug?: string;
+  description?: string | null;
+  parentId?: string | null;
+  imageUrl?: string | null;
+  sortOrder?: number;
+}
 
 const categoryFields = {
   name: Joi.string().trim().min(2).max(100),
@@ -22,25 +31,25 @@ const categoryFields = {
 };
 
 export const create = {
-  body: Joi.object({ ...categoryFields, name: categoryFields.name.required() }),
+  body: objectOf<CategoryBody>()({ ...categoryFields, name: categoryFields.name.required() }),
 };
 
 export const update = {
-  params: Joi.object({ id: uuid.required() }),
+  params: objectOf<{ id: string }>()({ id: uuid.required() }),
   notFound: 'Category',
-  body: Joi.object(categoryFields).min(1),
+  body: objectOf<Partial<CategoryBody>>()(categoryFields).min(1),
 };
 
 export const byId = {
-  params: Joi.object({ id: uuid.required() }),
+  params: objectOf<{ id: string }>()({ id: uuid.required() }),
   notFound: 'Category',
 };
 
 // The path names this position `id` like its siblings (/:id/…: one name per position, as OpenAPI
 // tools require); the value may be a slug too, and reaches the controller as idOrSlug.
 export const show = {
-  params: Joi.object({
-    idOrSlug: Joi.alternatives()
+  params: objectOf<{ idOrSlug: string }>()({
+    idOrSlug: Joi.alternatives<string>()
       .try(uuid, Joi.string().lowercase().max(120).pattern(SLUG))
       .required()
       .description('The category id, or its slug'),

@@ -1,8 +1,36 @@
 import Joi from 'joi';
 
+/** What a joi schema yields once it has validated and converted a value; unknown for what is no schema. */
+type ValueOf<S> = S extends Joi.AnySchema<infer V> ? V : unknown;
+
+/**
+ * The keys of T, each a schema whose value fits the key's type. The schemas are inferred before
+ * they are compared (M), so that joi's factories (`Joi.string<TSchema>()`) do not take their type
+ * from T and agree with anything.
+ */
+type KeysOf<M, T> = { [K in keyof T]-?: K extends keyof M ? (ValueOf<M[K]> extends T[K] ? M[K] : Joi.Schema<T[K]>) : Joi.Schema<T[K]> } & Record<
+  Exclude<keyof M, keyof T>,
+  never
+>;
+
+/**
+ * `Joi.object(keys)` typed as the T it yields, checked both ways: a key of T without a schema, a
+ * schema without a key of T (spread ones included) or a schema of another type fails to compile.
+ * joi's types cannot say whether a key is required or may be null: T says it, and must agree with
+ * `.required()`, `.default()` and `.allow(null)`.
+ */
+export function objectOf<T>(): <M extends Record<string, unknown>>(keys: M & KeysOf<M, T>) => Joi.ObjectSchema<T> {
+  return (keys) => Joi.object<T>(keys as Joi.PartialSchemaMap<T>);
+}
+
+/** A string among `values`, typed as their union. */
+export function oneOf<const V extends string>(...values: readonly V[]): Joi.StringSchema<V> {
+  return Joi.string<V>().valid(...values);
+}
+
 /** Shared pieces of request schemas; each route file composes its own from these. */
 export const uuid = Joi.string().guid({ version: ['uuidv1', 'uuidv4', 'uuidv5', 'uuidv7'], separator: '-' });
-export const idParams = Joi.object({ id: uuid.required() });
+export const idParams = objectOf<{ id: string }>()({ id: uuid.required() });
 export const email = Joi.string().trim().lowercase().max(255).email({ tlds: false });
 export const password = Joi.string().min(8).max(128);
 /**
@@ -22,7 +50,10 @@ export const page = Joi.number().integer().min(1).max(100_000).default(1);
 export const limit = Joi.number().integer().min(1).max(100).default(20);
 export const pagination = { page, limit };
 
-/** A money input: a number or a string with at most two decimals, as the contract allows. */
+/**
+ * A money input: a number or a string with at most two decimals, as the contract allows. Untyped
+ * (a number or a string): each use converts it to the "19.99" string and says so in its type.
+ */
 export const money = Joi.alternatives()
   .try(Joi.number().precision(2).strict(), Joi.string().trim().pattern(/^\d{1,8}(\.\d{1,2})?$/))
   .messages({ 'alternatives.match': '{{#label}} must be an amount with at most two decimals' });

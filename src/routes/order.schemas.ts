@@ -1,6 +1,7 @@
 import Joi from 'joi';
-import { FULFILLMENT_STATUSES, ORDER_STATUSES } from '../models';
-import { httpUrl, idParams, pagination, uuid } from './common.schemas';
+import { FULFILLMENT_STATUSES, ORDER_STATUSES, type Address, type FulfillmentStatus, type OrderStatus } from '../models';
+import type { PageQuery } from '../utils/pagination';
+import { httpUrl, idParams, objectOf, oneOf, pagination, uuid } from './common.schemas';
 import { ISO_COUNTRY_CODES } from './countries';
 
 const COUNTRIES = new Set(ISO_COUNTRY_CODES);
@@ -8,7 +9,7 @@ const COUNTRIES = new Set(ISO_COUNTRY_CODES);
 const line = (max: number) => Joi.string().trim().pattern(/^[^\p{Cc}]*$/u, 'one line without control characters').max(max);
 
 /** A postal address; `country` is an ISO 3166-1 alpha-2 code. */
-export const address = Joi.object({
+export const address = objectOf<Address>()({
   firstName: line(100).min(1).required(),
   lastName: line(100).min(1).required(),
   address1: line(200).min(1).required(),
@@ -32,16 +33,26 @@ const note = Joi.string().trim().max(1000);
 /** Idempotency-Key: 1 to 255 visible ASCII characters (a UUID is a good choice). */
 export const idempotencyKey = Joi.string().pattern(/^[\x21-\x7e]{1,255}$/).label('Idempotency-Key');
 
+export interface CheckoutBody {
+  shippingAddress: Address;
+  billingAddress?: Address | null;
+  notes?: string | null;
+}
+
 export const checkout = {
-  body: Joi.object({
+  body: objectOf<CheckoutBody>()({
     shippingAddress: address.required(),
     billingAddress: address.allow(null),
     notes: note.allow('', null),
   }),
 };
 
+export interface OrderListQuery extends PageQuery {
+  status?: OrderStatus;
+}
+
 export const list = {
-  query: Joi.object({ ...pagination, status: Joi.string().valid(...ORDER_STATUSES) }),
+  query: objectOf<OrderListQuery>()({ ...pagination, status: oneOf(...ORDER_STATUSES) }),
 };
 
 export const byId = { params: idParams, notFound: 'Order' };
@@ -49,20 +60,28 @@ export const byId = { params: idParams, notFound: 'Order' };
 export const cancel = {
   params: idParams,
   notFound: 'Order',
-  body: Joi.object({ reason: Joi.string().trim().max(500).allow('', null) }),
+  body: objectOf<{ reason?: string | null }>()({ reason: Joi.string().trim().max(500).allow('', null) }),
 };
 
-export const createIntent = { body: Joi.object({ orderId: uuid.required() }) };
+export const createIntent = { body: objectOf<{ orderId: string }>()({ orderId: uuid.required() }) };
 
 const dateRange = {
   from: Joi.date().iso(),
   to: Joi.date().iso().when('from', { is: Joi.exist(), then: Joi.date().min(Joi.ref('from')) }),
 };
 
+export interface AdminOrderListQuery extends OrderListQuery {
+  userId?: string;
+  sellerId?: string;
+  disputed?: boolean;
+  from?: Date;
+  to?: Date;
+}
+
 export const adminList = {
-  query: Joi.object({
+  query: objectOf<AdminOrderListQuery>()({
     ...pagination,
-    status: Joi.string().valid(...ORDER_STATUSES),
+    status: oneOf(...ORDER_STATUSES),
     userId: uuid,
     sellerId: uuid,
     disputed: Joi.boolean().description('true: orders whose payment was disputed'),
@@ -70,11 +89,18 @@ export const adminList = {
   }),
 };
 
+export interface AdminSetStatusBody {
+  status: OrderStatus;
+  trackingNumber?: string;
+  trackingUrl?: string;
+  note?: string;
+}
+
 export const adminSetStatus = {
   params: idParams,
   notFound: 'Order',
-  body: Joi.object({
-    status: Joi.string().valid(...ORDER_STATUSES).required(),
+  body: objectOf<AdminSetStatusBody>()({
+    status: oneOf(...ORDER_STATUSES).required(),
     trackingNumber,
     trackingUrl,
     note,
@@ -84,22 +110,32 @@ export const adminSetStatus = {
 export const markPaid = {
   params: idParams,
   notFound: 'Order',
-  body: Joi.object({ reference: line(255).allow('', null).description('The bank transfer or receipt reference') }),
+  body: objectOf<{ reference?: string | null }>()({ reference: line(255).allow('', null).description('The bank transfer or receipt reference') }),
 };
 
+export interface SellerOrderListQuery extends OrderListQuery {
+  fulfillmentStatus?: FulfillmentStatus;
+}
+
 export const sellerList = {
-  query: Joi.object({
+  query: objectOf<SellerOrderListQuery>()({
     ...pagination,
-    status: Joi.string().valid(...ORDER_STATUSES),
-    fulfillmentStatus: Joi.string().valid(...FULFILLMENT_STATUSES),
+    status: oneOf(...ORDER_STATUSES),
+    fulfillmentStatus: oneOf(...FULFILLMENT_STATUSES),
   }),
 };
+
+export interface FulfilBody {
+  itemIds?: string[];
+  trackingNumber?: string;
+  trackingUrl?: string;
+}
 
 export const fulfil = {
   params: idParams,
   notFound: 'Order',
-  body: Joi.object({
-    itemIds: Joi.array().items(uuid).min(1).max(100).unique().description('Your lines to ship; all of them when absent'),
+  body: objectOf<FulfilBody>()({
+    itemIds: Joi.array<string[]>().items(uuid).min(1).max(100).unique().description('Your lines to ship; all of them when absent'),
     trackingNumber,
     trackingUrl,
   }),

@@ -1,6 +1,8 @@
 import Joi from 'joi';
+import type { ProductStatus } from '../models';
 import { fromMinor, toMinor } from '../utils/money';
-import { httpUrl, money, page, limit, uuid } from './common.schemas';
+import type { PageQuery } from '../utils/pagination';
+import { httpUrl, money, objectOf, oneOf, page, limit, uuid } from './common.schemas';
 
 const MAX_PRICE_MINOR = 99_999_999;
 const MAX_TAGS = 20;
@@ -8,7 +10,7 @@ const MAX_TAG_LENGTH = 50;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** An amount within [minMinor, maxMinor] cents, normalised to the "19.99" string the database and JSON use. */
-function amount(minMinor: number, maxMinor: number, rule: string): Joi.AlternativesSchema {
+function amount(minMinor: number, maxMinor: number, rule: string): Joi.AlternativesSchema<string> {
   return money.custom((value: string | number, helpers) => {
     const minor = toMinor(value);
     if (minor < minMinor || minor > maxMinor) return helpers.message({ custom: `{{#label}} must be ${rule}` });
@@ -31,21 +33,49 @@ function normaliseTags(values: string[], helpers: Joi.CustomHelpers): string[] |
   return tags;
 }
 
-const tags = Joi.array().items(Joi.string().trim().lowercase().min(1).max(MAX_TAG_LENGTH)).max(100).custom(normaliseTags);
+const tags = Joi.array<string[]>().items(Joi.string().trim().lowercase().min(1).max(MAX_TAG_LENGTH)).max(100).custom(normaliseTags);
 
 /** `tags=a,b` or `tags=a&tags=b`: products having all of them. */
-const tagFilter = Joi.alternatives()
+const tagFilter = Joi.alternatives<string[]>()
   .try(Joi.array().items(Joi.string().max(1100)).max(MAX_TAGS), Joi.string().max(1100))
   .custom((value: string | string[], helpers) => normaliseTags((Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')), helpers))
   .description('Comma-separated or repeated; products having all of these tags');
 
+export interface Dimensions {
+  length: number;
+  width: number;
+  height: number;
+  unit?: 'mm' | 'cm' | 'm' | 'in' | 'ft';
+}
+
 const dimension = Joi.number().positive().max(100_000);
-const dimensions = Joi.object({
+const dimensions = objectOf<Dimensions>()({
   length: dimension.required(),
   width: dimension.required(),
   height: dimension.required(),
-  unit: Joi.string().valid('mm', 'cm', 'm', 'in', 'ft'),
+  unit: oneOf('mm', 'cm', 'm', 'in', 'ft'),
 });
+
+/** A product as its seller writes it; amounts are "19.99" strings by now. */
+export interface ProductBody {
+  name: string;
+  description?: string | null;
+  shortDescription?: string | null;
+  price: string;
+  comparePrice?: string | null;
+  costPrice?: string | null;
+  sku: string;
+  stockQuantity: number;
+  lowStockThreshold: number;
+  weight?: number | null;
+  dimensions?: Dimensions | null;
+  images: string[];
+  status: 'draft' | 'active' | 'inactive';
+  categoryId?: string | null;
+  tags: string[];
+  seoTitle?: string | null;
+  seoDescription?: string | null;
+}
 
 const productFields = {
   name: Joi.string().trim().min(2).max(255),
@@ -59,8 +89,8 @@ const productFields = {
   lowStockThreshold: Joi.number().integer().min(0).max(1_000_000),
   weight: Joi.number().min(0).max(999_999.99).precision(2).allow(null),
   dimensions: dimensions.allow(null),
-  images: Joi.array().items(httpUrl).max(10),
-  status: Joi.string().valid('draft', 'active', 'inactive').description('out_of_stock is derived: an active product with no stock'),
+  images: Joi.array<string[]>().items(httpUrl).max(10),
+  status: oneOf('draft', 'active', 'inactive').description('out_of_stock is derived: an active product with no stock'),
   categoryId: uuid.allow(null),
   tags,
   seoTitle: Joi.string().trim().max(255).allow('', null),
@@ -76,7 +106,7 @@ function comparePriceAbovePrice(value: { price?: string; comparePrice?: string |
 }
 
 export const create = {
-  body: Joi.object({
+  body: objectOf<ProductBody & { sellerId?: string }>()({
     ...productFields,
     name: productFields.name.required(),
     price: productFields.price.required(),
@@ -91,21 +121,21 @@ export const create = {
 };
 
 export const update = {
-  params: Joi.object({ id: uuid.required() }),
+  params: objectOf<{ id: string }>()({ id: uuid.required() }),
   notFound: 'Product',
-  body: Joi.object(productFields).min(1).custom(comparePriceAbovePrice),
+  body: objectOf<Partial<ProductBody>>()(productFields).min(1).custom(comparePriceAbovePrice),
 };
 
 export const byId = {
-  params: Joi.object({ id: uuid.required() }),
+  params: objectOf<{ id: string }>()({ id: uuid.required() }),
   notFound: 'Product',
 };
 
 // The path names this position `id` like its siblings (/:id/…: one name per position, as OpenAPI
 // tools require); the value may be a slug too, and reaches the controller as idOrSlug.
 export const show = {
-  params: Joi.object({
-    idOrSlug: Joi.alternatives()
+  params: objectOf<{ idOrSlug: string }>()({
+    idOrSlug: Joi.alternatives<string>()
       .try(uuid, Joi.string().lowercase().max(280).pattern(SLUG))
       .required()
       .description('The product id, or its slug'),
@@ -115,7 +145,7 @@ export const show = {
 
 export const related = {
   ...byId,
-  query: Joi.object({ limit: Joi.number().integer().min(1).max(20).default(8) }),
+  query: objectOf<{ limit: number }>()({ limit: Joi.number().integer().min(1).max(20).default(8) }),
 };
 
 const categoryFilter = Joi.string()
@@ -138,8 +168,20 @@ const maxPriceFilter = priceFilter.custom((value: string, helpers) => {
 export const LIST_SORTS = ['createdAt', 'price', 'name', 'averageRating', 'viewCount'] as const;
 export const SEARCH_SORTS = ['relevance', 'price_low', 'price_high', 'rating', 'newest'] as const;
 
+export interface ProductListQuery extends PageQuery {
+  category?: string;
+  search?: string;
+  minPrice?: string;
+  maxPrice?: string;
+  sellerId?: string;
+  tags?: string[];
+  inStock?: boolean;
+  sortBy: (typeof LIST_SORTS)[number];
+  sortOrder?: 'asc' | 'desc';
+}
+
 export const list = {
-  query: Joi.object({
+  query: objectOf<ProductListQuery>()({
     page,
     limit,
     category: categoryFilter,
@@ -149,31 +191,35 @@ export const list = {
     sellerId: uuid,
     tags: tagFilter,
     inStock: Joi.boolean(),
-    sortBy: Joi.string()
-      .valid(...LIST_SORTS)
-      .default('createdAt'),
-    sortOrder: Joi.string().valid('asc', 'desc').description('Default: asc for price and name, desc for the others'),
+    sortBy: oneOf(...LIST_SORTS).default('createdAt'),
+    sortOrder: oneOf('asc', 'desc').description('Default: asc for price and name, desc for the others'),
   }),
 };
 
+export interface ProductSearchQuery extends PageQuery {
+  q: string;
+  category?: string;
+  minPrice?: string;
+  maxPrice?: string;
+  sortBy: (typeof SEARCH_SORTS)[number];
+}
+
 export const search = {
-  query: Joi.object({
+  query: objectOf<ProductSearchQuery>()({
     q: Joi.string().trim().min(1).max(200).required(),
     page,
     limit,
     category: categoryFilter,
     minPrice: priceFilter,
     maxPrice: maxPriceFilter,
-    sortBy: Joi.string()
-      .valid(...SEARCH_SORTS)
-      .default('relevance'),
+    sortBy: oneOf(...SEARCH_SORTS).default('relevance'),
   }),
 };
 
 export const sellerList = {
-  query: Joi.object({
+  query: objectOf<PageQuery & { status?: ProductStatus }>()({
     page,
     limit,
-    status: Joi.string().valid('draft', 'active', 'inactive', 'out_of_stock'),
+    status: oneOf('draft', 'active', 'inactive', 'out_of_stock'),
   }),
 };

@@ -26,6 +26,8 @@ export interface MiddlewareMeta {
   optionalSecurity?: boolean;
   roles?: string[];
   multipart?: { field: string; maxFiles: number };
+  /** The schemas a controller's types were written against (`handler()`); not documented. */
+  reads?: RouteInputSchemas;
 }
 
 export interface RouteDoc {
@@ -70,6 +72,7 @@ function collectMeta(handlers: RequestHandler[]): MiddlewareMeta {
     if (own.optionalSecurity) meta.optionalSecurity = true;
     if (own.roles) meta.roles = own.roles;
     if (own.multipart) meta.multipart = own.multipart;
+    if (own.reads) meta.reads = own.reads;
   }
   return meta;
 }
@@ -94,6 +97,9 @@ export class ApiRouter {
     const meta = collectMeta(handlers);
     // validate() is where a body or query a route does not read is refused: a route without it would take anything.
     if (!meta.schemas) throw new Error(`${method.toUpperCase()} ${fullPath} has no validate(): every route declares its input, validate({}) for none`);
+    if (meta.reads && meta.reads !== meta.schemas) {
+      throw new Error(`${method.toUpperCase()} ${fullPath} validates other schemas than its controller reads: validate() and handler() take the same object`);
+    }
     routes.push({ method, path: fullPath, tag: this.tag, doc, meta });
     this.router[method](fullPath, ...handlers);
     return this;

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { validate } from '../../src/middleware/validate.middleware';
+import { handler, validate } from '../../src/middleware/validate.middleware';
 import * as paymentSchemas from '../../src/routes/payment.schemas';
 import { ApiRouter, type RouteInputSchemas } from '../../src/utils/openapi';
 
@@ -58,6 +58,17 @@ describe('validate()', () => {
     const router = new ApiRouter('/api/things', 'Things');
     expect(() => router.post('/', { summary: 'Takes anything' }, (_req, res) => res.end())).toThrow(/POST \/api\/things has no validate\(\)/);
     expect(() => router.post('/', { summary: 'Takes nothing' }, validate({}), (_req, res) => res.end())).not.toThrow();
+  });
+
+  it("is the one of the controller's schemas: a route validating others is refused when the app is built", () => {
+    const router = new ApiRouter('/api/things', 'Things');
+    const controller = handler(paymentSchemas.createIntent, (req, res) => {
+      res.json({ orderId: req.validated.body.orderId });
+    });
+    expect(() => router.post('/', { summary: 'Reads an orderId' }, validate(paymentSchemas.confirm), controller)).toThrow(
+      /POST \/api\/things validates other schemas than its controller reads/,
+    );
+    expect(() => router.post('/', { summary: 'Reads an orderId' }, validate(paymentSchemas.createIntent), controller)).not.toThrow();
   });
 
   it('still refuses NUL characters in parsed bodies and query strings', () => {
