@@ -501,6 +501,23 @@ describe('money under hostile timing', () => {
         (entry: { orderId: string }) => entry.orderId === order.id,
       );
       expect(row.status).toBe('lost');
+
+      // The loss is netted in the seller's next payout.
+      const buyer = await signedInUser(ctx.app);
+      const product = await createProduct({ sellerId: seller.user.id, price: '50.00', stockQuantity: 5 });
+      await addToCart(buyer, product.id, 1);
+      const next = await checkout(buyer);
+      await payByCard(buyer, next.id);
+      for (const status of ['shipped', 'delivered']) await api().patch(`/api/admin/orders/${next.id}/status`).set('Authorization', adminBearer).send({ status }).expect(200);
+      await rows(`UPDATE order_items SET delivered_at = now() - interval '30 days' WHERE order_id = $id`, { id: next.id });
+      const run = await api().post('/api/admin/payouts/run').set('Authorization', adminBearer).send({});
+      expect(run.status).toBe(200);
+      expect(run.body.data.payouts.find((payout: { sellerId: string }) => payout.sellerId === seller.user.id)).toMatchObject({
+        grossAmount: '100.00',
+        commissionAmount: '10.00',
+        refundAmount: '45.00',
+        netAmount: '45.00',
+      });
     });
   });
 });
