@@ -4,7 +4,6 @@ import { config } from '../config';
 import { queryRows, selectRows } from '../db/hot-query';
 import { inTransaction } from '../db/transaction';
 import { sqlFilter, type SqlFilter } from '../db/sql-filter';
-import { sendEmail } from '../jobs/email.job';
 import { recordJob } from '../jobs/outbox';
 import {
   isUuid,
@@ -12,7 +11,6 @@ import {
   OrderItem,
   OrderStatusHistory,
   PaymentTransaction,
-  User,
   type Address,
   type FulfillmentStatus,
   type OrderStatus,
@@ -20,7 +18,7 @@ import {
 } from '../models';
 import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from '../utils/errors';
 import { logger } from '../utils/logger';
-import { formatMoney, fromMinor, toMinor } from '../utils/money';
+import { fromMinor, toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
 import { orderTotals } from './money-rules';
 import { canMove, moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
@@ -28,6 +26,7 @@ import { ledgerService } from './ledger.service';
 import { paymentService, providerBackstopMs } from './payment.service';
 import { serializeOrder, serializePlacedOrder, serializeSellerOrder, type OrderView, type PlacedOrderRow, type SellerOrderView } from './order.serializer';
 import { FULFILLMENT_STATUS, moveStatus } from './status-machines';
+import { mailShipped, recordConfirmationMail } from './order-notifications';
 import { insufficientStock, restockOrder, takeStock, type StockShortfall } from './stock.service';
 
 export interface CheckoutInput {
@@ -188,16 +187,6 @@ function canonicalJson(value: unknown): string {
 
 function actorOf(caller: Caller): Actor {
   return { id: caller.id, role: caller.role };
-}
-
-/** Lines as the customer's mails show them. */
-function mailItems(items: Array<{ productName: string; quantity: number; lineTotal: string; unitPrice: string }>, currency: string) {
-  return items.map((item) => ({
-    name: item.productName,
-    quantity: item.quantity,
-    unitPrice: formatMoney(item.unitPrice, currency),
-    lineTotal: formatMoney(item.lineTotal, currency),
-  }));
 }
 
 export class OrderService {
@@ -462,7 +451,7 @@ export class OrderService {
     const note = `Lines not shipped cancelled${reason ? `: ${reason}` : ''}`;
     const refundId = await paymentService.refundLinesIn(orderId, itemIds, actor, note, transaction);
     await moveOrder(orderId, 'shipped', { transaction, actor, note, from: ['confirmed', 'processing'] });
-    await this.mailShipped(orderId, transaction);
+    await mailShipped(orderId, transaction);
     return { refundId, cancelIntents: false };
   }
 
@@ -544,59 +533,10 @@ export class OrderService {
         from: ['pending'],
       });
       await ledgerService.recordSale(orderId, transaction);
-      await this.recordConfirmationMail(orderId, transaction);
+      await recordConfirmationMail(orderId, transaction);
     }, { name: 'mark paid' });
     logger.info('manual payment recorded', { orderId, by: admin.id });
     return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
-  }
-
-  /** Records the customer's confirmation mail (in the outbox, with the transaction that confirmed the order). */
-  async recordConfirmationMail(orderId: string, transaction: Transaction): Promise<void> {
-    const order = await Order.findByPk(orderId, { include: [{ model: OrderItem, as: 'items' }, { model: User, as: 'user' }], transaction });
-    if (!order?.user) return;
-    const money = (amount: string) => formatMoney(amount, order.currency);
-    await sendEmail(
-      order.user.email,
-      'order-confirmation',
-      {
-        name: order.user.name,
-        orderNumber: order.orderNumber,
-        orderUrl: `${config.frontendUrl}/orders/${order.id}`,
-        items: mailItems(order.items ?? [], order.currency),
-        subtotal: money(order.subtotal),
-        shipping: toMinor(order.shippingAmount) > 0 ? money(order.shippingAmount) : undefined,
-        tax: toMinor(order.taxAmount) > 0 ? money(order.taxAmount) : undefined,
-        discount: toMinor(order.discountAmount) > 0 ? money(order.discountAmount) : undefined,
-        total: money(order.totalAmount),
-      },
-      transaction,
-    );
-  }
-
-  /** One mail when the whole order has shipped, listing every parcel (a tracking number per seller shipment). */
-  private async mailShipped(orderId: string, transaction: Transaction): Promise<void> {
-    const order = await Order.findByPk(orderId, { include: [{ model: OrderItem, as: 'items' }, { model: User, as: 'user' }], transaction });
-    if (!order?.user) return;
-    const parcels = new Map<string, { trackingNumber: string | null; trackingUrl: string | null; items: string[] }>();
-    for (const item of order.items ?? []) {
-      if (item.fulfillmentStatus !== 'shipped' && item.fulfillmentStatus !== 'delivered') continue;
-      const key = `${item.trackingNumber ?? ''}\u0000${item.trackingUrl ?? ''}`;
-      const parcel = parcels.get(key) ?? { trackingNumber: item.trackingNumber, trackingUrl: item.trackingUrl, items: [] };
-      parcel.items.push(`${item.productName} x ${item.quantity}`);
-      parcels.set(key, parcel);
-    }
-    const shipments = [...parcels.values()].map((parcel) => ({ ...parcel, items: parcel.items.join(', ') }));
-    await sendEmail(
-      order.user.email,
-      'order-shipped',
-      {
-        name: order.user.name,
-        orderNumber: order.orderNumber,
-        orderUrl: `${config.frontendUrl}/orders/${order.id}`,
-        ...(shipments.length === 1 ? { trackingNumber: shipments[0].trackingNumber ?? undefined, trackingUrl: shipments[0].trackingUrl ?? undefined } : { shipments }),
-      },
-      transaction,
-    );
   }
 
   /** Every order, filtered, newest first. */
@@ -648,7 +588,7 @@ export class OrderService {
             set: { tracking_number: 'coalesce($trackingNumber, t.tracking_number)', tracking_url: 'coalesce($trackingUrl, t.tracking_url)', shipped_at: 'now()' },
             transaction,
           });
-          await this.mailShipped(orderId, transaction);
+          await mailShipped(orderId, transaction);
           return nothingToDo;
         }
         case 'delivered':
@@ -751,7 +691,7 @@ export class OrderService {
         // One tracking number for the whole order only when there is one; else each line carries its own.
         const single: Record<string, string> = numbers.length === 1 ? { tracking_number: numbers[0] } : {};
         await moveOrder(orderId, 'shipped', { transaction, actor: actorOf(seller), note: 'Every item shipped', set: single });
-        await this.mailShipped(orderId, transaction);
+        await mailShipped(orderId, transaction);
       }
       return this.sellerGet(orderId, seller.id, transaction);
     }, { name: 'fulfil' });

@@ -18,6 +18,7 @@ import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../util
 import { allocateRefund, proportionalShare } from './money-rules';
 import { moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
 import { ledgerService } from './ledger.service';
+import { recordConfirmationMail } from './order-notifications';
 import { orderService, type Caller } from './order.service';
 import type { OrderView, TransactionView } from './order.serializer';
 import { sqlFilter } from '../db/sql-filter';
@@ -336,7 +337,7 @@ export class PaymentService {
       }
       await moveOrder(orderId, 'confirmed', { transaction, actor, note: 'Paid (card)', from: ['pending'] });
       await ledgerService.recordSale(orderId, transaction);
-      await orderService.recordConfirmationMail(orderId, transaction);
+      await recordConfirmationMail(orderId, transaction);
       return 'confirmed';
     }, { name: 'apply payment' });
     if (outcome === 'confirmed') logger.info('payment confirmed', { orderId, intentId: intent.id, by: actor.role });
