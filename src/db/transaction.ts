@@ -1,5 +1,4 @@
 import type { Transaction } from 'sequelize';
-import { ServiceUnavailableError } from '../utils/errors';
 import { logger } from '../utils/logger';
 import { getSequelize } from './index';
 
@@ -17,6 +16,22 @@ export class RetryTransactionError extends Error {
   constructor(reason: string) {
     super(reason);
     this.name = 'RetryTransactionError';
+  }
+}
+
+/**
+ * Thrown when PostgreSQL aborted every try of a unit of work for conflicting with concurrent ones:
+ * nothing was changed, and the same request later is likely to go through. The error handler
+ * answers it as 503 TRY_AGAIN; a job lets its queue retry it.
+ */
+export class TransactionContentionError extends Error {
+  constructor(
+    readonly unit: string | undefined,
+    readonly attempts: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`${unit ?? 'a transaction'} was aborted by conflicting work on each of ${attempts} tries`, options);
+    this.name = 'TransactionContentionError';
   }
 }
 
@@ -45,7 +60,7 @@ export interface TransactionOptions {
  * wait) when PostgreSQL aborts it for a serialization failure or a deadlock, as PeerTube's
  * retryTransactionWrapper and Vendure's transaction wrapper do. `work` must have no effect
  * outside the transaction (side effects go to the outbox), since it may run more than once.
- * When every try was aborted the caller gets 503 TRY_AGAIN, never the database's error.
+ * When every try was aborted the caller gets a TransactionContentionError, never the database's error.
  */
 export async function inTransaction<T>(work: (transaction: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
@@ -56,7 +71,7 @@ export async function inTransaction<T>(work: (transaction: Transaction) => Promi
       if (!isRetryableTransactionError(error)) throw error;
       if (attempt >= attempts) {
         logger.warn('transaction aborted on every try', { unit: options.name, attempts, error: (error as Error).message });
-        throw new ServiceUnavailableError('TRY_AGAIN', 'The server is busy with conflicting requests; please try again', { 'Retry-After': '1' });
+        throw new TransactionContentionError(options.name, attempts, { cause: error });
       }
       const delay = BASE_DELAY_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
       logger.debug('transaction aborted, trying again', { unit: options.name, attempt, sqlState: sqlStateOf(error), delayMs: Math.round(delay) });

@@ -7,7 +7,8 @@ import {
   UniqueConstraintError,
   ValidationError as SequelizeValidationError,
 } from 'sequelize';
-import { AppError, PayloadTooLargeError, RouteNotFoundError, ValidationError } from '../utils/errors';
+import { TransactionContentionError } from '../db/transaction';
+import { AppError, PayloadTooLargeError, RouteNotFoundError, ServiceUnavailableError, ValidationError } from '../utils/errors';
 import { logger } from '../utils/logger';
 import { joiDetails } from './validate.middleware';
 
@@ -46,6 +47,9 @@ const INPUT_SQLSTATES = new Set(['22P02', '22003', '22001', '22007', '22008', '2
 
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof TransactionContentionError) {
+    return new ServiceUnavailableError('TRY_AGAIN', 'The server is busy with conflicting requests; please try again', { 'Retry-After': '1' });
+  }
   const parserError = error as HttpParserError;
   switch (parserError?.type) {
     case 'entity.parse.failed':
