@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { handler } from '../middleware/validate.middleware';
 import * as schemas from '../routes/payment.schemas';
+import { orderService } from '../services/order.service';
 import { paymentService } from '../services/payment.service';
 import { callerOf } from './order.controller';
 
@@ -11,11 +12,13 @@ export const paymentController = {
 
   confirm: handler(schemas.confirm, async (req, res) => {
     const { orderId, paymentIntentId } = req.validated.body;
-    res.json({ success: true, data: await paymentService.confirm(orderId, paymentIntentId, callerOf(req)), message: 'Payment confirmed' });
+    await paymentService.confirm(orderId, paymentIntentId, callerOf(req));
+    res.json({ success: true, data: await orderService.get(orderId, callerOf(req)), message: 'Payment confirmed' });
   }),
 
   listForOrder: handler(schemas.byOrder, async (req, res) => {
-    res.json({ success: true, data: { transactions: await paymentService.listForOrder(req.validated.params.orderId, callerOf(req)) } });
+    const order = await orderService.get(req.validated.params.orderId, callerOf(req));
+    res.json({ success: true, data: { transactions: order.transactions ?? [] } });
   }),
 
   /** Stripe posts here; the body is the raw bytes it signed (express.raw on this path). */
@@ -26,8 +29,8 @@ export const paymentController = {
   },
 
   refund: handler(schemas.refund, async (req, res) => {
-    const order = await paymentService.refund(req.validated.params.id, callerOf(req), req.validated.body);
-    res.json({ success: true, data: order, message: 'Refund made' });
+    await paymentService.refund(req.validated.params.id, callerOf(req), req.validated.body);
+    res.json({ success: true, data: await orderService.get(req.validated.params.id, callerOf(req)), message: 'Refund made' });
   }),
 
   adminTransactions: handler(schemas.adminTransactions, async (req, res) => {

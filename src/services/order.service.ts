@@ -14,14 +14,13 @@ import {
   type Address,
   type FulfillmentStatus,
   type OrderStatus,
-  type UserRole,
 } from '../models';
 import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from '../utils/errors';
 import { logger } from '../utils/logger';
 import { fromMinor, toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
 import { orderTotals } from './money-rules';
-import { canMove, moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
+import { canMove, moveOrder, SYSTEM_ACTOR, type Actor, type Caller } from './order-state';
 import { ledgerService } from './ledger.service';
 import { paymentService, providerBackstopMs } from './payment.service';
 import { serializeOrder, serializePlacedOrder, serializeSellerOrder, type OrderView, type PlacedOrderRow, type SellerOrderView } from './order.serializer';
@@ -29,16 +28,14 @@ import { FULFILLMENT_STATUS, moveStatus } from './status-machines';
 import { mailShipped, recordConfirmationMail } from './order-notifications';
 import { insufficientStock, restockOrder, takeStock, type StockShortfall } from './stock.service';
 
+export type { Caller } from './order-state';
+
 export interface CheckoutInput {
   shippingAddress: Address;
   billingAddress?: Address | null;
   notes?: string | null;
 }
 
-export interface Caller {
-  id: string;
-  role: UserRole;
-}
 
 export interface CheckoutResult {
   order: OrderView;

@@ -16,11 +16,10 @@ import { logger } from '../utils/logger';
 import { fromMinor, toMinor } from '../utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../utils/pagination';
 import { allocateRefund, proportionalShare } from './money-rules';
-import { moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
+import { moveOrder, SYSTEM_ACTOR, type Actor, type Caller } from './order-state';
 import { ledgerService } from './ledger.service';
 import { recordConfirmationMail } from './order-notifications';
-import { orderService, type Caller } from './order.service';
-import type { OrderView, TransactionView } from './order.serializer';
+import type { TransactionView } from './order.serializer';
 import { sqlFilter } from '../db/sql-filter';
 import { FULFILLMENT_STATUS, moveStatus, PAYMENT_STATUS, REFUND_STATUS, TRANSACTION_STATUS } from './status-machines';
 import { restockOrder } from './stock.service';
@@ -239,7 +238,7 @@ export class PaymentService {
    * order's, the caller's, the order's amount and currency) before anything changes. Confirms the
    * order if the intent succeeded (a no-op if the webhook was first); 402 otherwise.
    */
-  async confirm(orderId: string, intentId: string, caller: Caller): Promise<OrderView> {
+  async confirm(orderId: string, intentId: string, caller: Caller): Promise<void> {
     const order = await this.ownOrder(orderId, caller);
     const provider = getPaymentProvider();
     if (provider.name !== 'stripe') throw new PaymentRequiredError('PAYMENT_NOT_COMPLETED', 'Manual payments are confirmed by an admin once received');
@@ -258,7 +257,6 @@ export class PaymentService {
     if (intent.status !== 'succeeded') throw new PaymentRequiredError('PAYMENT_NOT_COMPLETED', `The payment is ${intent.status.replace(/_/g, ' ')}`);
     const outcome = await this.applySucceeded(intent, { id: caller.id, role: caller.role });
     if (outcome === 'mismatch') throw new ConflictError('PAYMENT_MISMATCH', 'The payment does not match this order');
-    return orderService.get(order.id, caller);
   }
 
   private async ownOrder(orderId: string, caller: Caller): Promise<OrderRow> {
@@ -529,7 +527,7 @@ export class PaymentService {
    * refund made. A provider refusal leaves a failed refund row and nothing else; a provider that
    * does not answer leaves the refund pending (502), sent again by its job with the same key.
    */
-  async refund(orderId: string, admin: Caller, input: RefundInput): Promise<OrderView> {
+  async refund(orderId: string, admin: Caller, input: RefundInput): Promise<void> {
     if (!isUuid(orderId)) throw new NotFoundError('Order');
     const actor: Actor = { id: admin.id, role: admin.role };
     const requested = input.amount === undefined ? undefined : toMinor(input.amount);
@@ -557,7 +555,6 @@ export class PaymentService {
     }, { name: 'reserve refund' });
     await this.settleRefund(refundId, actor, { throwOnFailure: true });
     logger.info('refund made', { orderId, refundId, by: admin.id, amount: input.amount ?? 'all' });
-    return orderService.get(orderId, admin);
   }
 
   /**
@@ -853,12 +850,6 @@ export class PaymentService {
       );
       if (restock && refunded.length > 0) await restockOrder(order.id, transaction, refunded.map((row) => row.id));
     }
-  }
-
-  /** The payment transactions of an order its owner (or an admin) may see. */
-  async listForOrder(orderId: string, caller: Caller): Promise<TransactionView[]> {
-    const order = await orderService.get(orderId, caller);
-    return order.transactions ?? [];
   }
 
   /** Every payment transaction, newest first, filtered. */

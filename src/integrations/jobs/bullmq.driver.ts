@@ -18,7 +18,7 @@ import {
 } from '../../jobs/types';
 import { logger } from '../../utils/logger';
 import { createRedisConnection } from '../redis';
-import type { JobDriver } from './index';
+import type { JobDriver } from './driver';
 
 const IDLE_POLL_MS = 50;
 const PRODUCER_COMMAND_TIMEOUT_MS = 5000;

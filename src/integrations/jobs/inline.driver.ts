@@ -18,7 +18,7 @@ import {
   type RecordedJobOptions,
 } from '../../jobs/types';
 import { logger } from '../../utils/logger';
-import type { JobDriver } from './index';
+import type { JobDriver } from './driver';
 
 export interface InlineDriverOptions {
   /** Multiplies every retry delay; tests pass e.g. 0.001 to keep the real rule but not the wait. */

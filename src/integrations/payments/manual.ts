@@ -1,5 +1,5 @@
-import type { PaymentProvider } from './index';
-import { InvalidSignatureError, PaymentProviderError } from './index';
+import type { PaymentProvider } from './types';
+import { InvalidSignatureError, PaymentProviderError } from './types';
 
 /**
  * Payments settled outside the platform (bank transfer, cash on delivery). There is nothing to

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import type { AppConfig } from '../../config';
-import { InvalidSignatureError, PaymentProviderError, type IntentStatus, type PaymentProvider, type ProviderIntent, type ProviderRefund } from './index';
+import { InvalidSignatureError, PaymentProviderError, type IntentStatus, type PaymentProvider, type ProviderIntent, type ProviderRefund } from './types';
 
 /** The API version this code was written against: pinned, so a change on Stripe's side never changes what we read. */
 export const STRIPE_API_VERSION = '2026-10-28.endive' as const;

@@ -6,7 +6,7 @@ import type { AppConfig } from '../../config';
 import { UpstreamError } from '../../utils/errors';
 import { logger } from '../../utils/logger';
 import type { ImageFormat } from '../../utils/image-type';
-import type { ImageStorage, StoredImage } from './index';
+import type { ImageStorage, StoredImage } from './types';
 
 type CloudinarySettings = NonNullable<AppConfig['cloudinary']>;
 

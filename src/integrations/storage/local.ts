@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_EXTENSIONS, type ImageFormat } from '../../utils/image-type';
 import { logger } from '../../utils/logger';
-import type { ImageStorage, StoredImage } from './index';
+import type { ImageStorage, StoredImage } from './types';
 
 /** The only names this store writes, and so the only ones it will ever touch. */
 const FILE_NAME = /^[0-9a-f]{32}\.(jpg|png|webp|gif)$/;
