@@ -23,7 +23,8 @@ export const orderController = {
   checkout: handler(schemas.checkout, async (req, res) => {
     const result = await orderService.checkout(callerOf(req), req.validated.body, idempotencyKeyOf(req));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
-    res.status(result.status).json({ success: true, data: result.order, message: result.replayed ? 'Order already placed with this Idempotency-Key' : 'Order placed' });
+    // A replay answers as the request that placed the order did.
+    res.status(201).json({ success: true, data: result.order, message: result.replayed ? 'Order already placed with this Idempotency-Key' : 'Order placed' });
   }),
 
   list: handler(schemas.list, async (req, res) => {

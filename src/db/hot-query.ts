@@ -2,11 +2,11 @@ import { DatabaseError, type Transaction } from 'sequelize';
 import { getSequelize } from './index';
 
 /**
- * Read-only queries on hot paths (catalog listing, search, product pages), run on a pooled
- * connection of Sequelize but without its per-call SQL rewriting: the named `$binds` of a
- * statement are turned into pg's positional ones once per distinct SQL text, and the values are
- * sent apart from the text as always. Rows are parsed as Sequelize's own raw queries parse them
- * (the connection carries Sequelize's type parsers).
+ * The services' SQL: statements with named `$binds`, run on a pooled connection of Sequelize (or
+ * the connection of the transaction given) without its per-call SQL rewriting. The named binds
+ * are turned into pg's positional ones once per distinct SQL text, and the values are sent apart
+ * from the text as always. Rows are parsed as Sequelize's own raw queries parse them (the
+ * connection carries Sequelize's type parsers).
  */
 
 export interface Compiled {

@@ -41,7 +41,6 @@ export interface CheckoutResult {
   order: OrderView;
   /** True when an earlier request with the same Idempotency-Key made this order. */
   replayed: boolean;
-  status: number;
 }
 
 export interface HistoryEntryView {
@@ -249,7 +248,7 @@ export class OrderService {
           lines.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: line.price })),
           transaction,
         );
-        return { order, replayed: false, status: 201 };
+        return { order, replayed: false };
       },
       { name: 'checkout' },
     );
@@ -284,8 +283,8 @@ export class OrderService {
     if (!existing || existing.path !== '/api/orders' || existing.request_hash !== requestHash) {
       throw new UnprocessableError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request');
     }
-    if (!existing.response_body || !existing.response_status) throw new Error('An idempotency key committed without its response');
-    return { order: existing.response_body, replayed: true, status: existing.response_status };
+    if (!existing.response_body) throw new Error('An idempotency key committed without its response');
+    return { order: existing.response_body, replayed: true };
   }
 
   /**
