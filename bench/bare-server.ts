@@ -40,6 +40,7 @@ RETURNING id`;
 
 const CLEAR_CART = 'DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $1)';
 
+// The cart's row lock, as the API takes it: a cart checked out twice at once makes one order.
 const CART_LINES = `SELECT ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
        p.stock_quantity, coalesce(sp.commission_rate, $2::numeric(5,4)) AS commission_rate
   FROM carts c
@@ -47,7 +48,8 @@ const CART_LINES = `SELECT ci.product_id, ci.quantity, p.name, p.sku, p.images->
   JOIN products p ON p.id = ci.product_id
   LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
  WHERE c.user_id = $1
- ORDER BY ci.product_id`;
+ ORDER BY ci.product_id
+   FOR UPDATE OF c`;
 
 const INSERT_ORDER = `INSERT INTO orders (order_number, user_id, currency, subtotal, tax_amount, shipping_amount, discount_amount, total_amount,
                     shipping_address, billing_address, notes, expires_at)
