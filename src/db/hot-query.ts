@@ -39,36 +39,27 @@ export function toPositional(sql: string): Compiled {
   return entry;
 }
 
-export interface BoundStatement {
-  sql: string;
-  bind: Record<string, unknown>;
-}
-
 /**
- * The rows of a statement, on the transaction's connection when one is given (a unit of work on
- * a hot write path, such as checkout), else on a pooled one. Errors are Sequelize's
- * DatabaseError (the original pg error, with its SQLSTATE, as `original`), so the error handler
- * and the transaction retry read them as they read Sequelize's own.
+ * The rows of one statement of a service, with named `$binds` as Sequelize's `bind`: on the
+ * transaction's connection when one is given (a unit of work), else alone on a pooled connection
+ * of the primary (a single statement is atomic). Errors are Sequelize's DatabaseError (the
+ * original pg error, with its SQLSTATE, as `original`), so the error handler and the transaction
+ * retry read them as they read Sequelize's own.
  */
-export function selectRows<T>(statement: BoundStatement, transaction?: Transaction): Promise<T[]> {
-  return run<T>(statement, transaction, 'read');
-}
-
-/** Like selectRows, for a statement that writes (on the primary, outside any transaction: one statement is atomic). */
-export function writeRows<T>(statement: BoundStatement): Promise<T[]> {
-  return run<T>(statement, undefined, 'write');
-}
-
-async function run<T>(statement: BoundStatement, transaction: Transaction | undefined, type: 'read' | 'write'): Promise<T[]> {
-  const { text, names } = toPositional(statement.sql);
+export async function queryRows<T>(sql: string, bind: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
+  const { text, names } = toPositional(sql);
   const values = names.map((name) => {
-    if (!(name in statement.bind)) throw new Error(`No value bound for $${name}`);
-    return statement.bind[name];
+    if (!(name in bind)) throw new Error(`No value bound for $${name}`);
+    return bind[name];
   });
-  const manager = getSequelize().connectionManager;
+  const sequelize = getSequelize();
+  // Statements show in the SQL log like Sequelize's own when the instance logs (off by default).
+  const log = sequelize.options.logging;
+  if (typeof log === 'function') log(`Executing (${(transaction as { id?: string } | undefined)?.id ?? 'default'}): ${text}`);
+  const manager = sequelize.connectionManager;
   const own = (transaction as unknown as { connection?: PgConnection } | undefined)?.connection;
   if (transaction && !own) throw new Error('The transaction has no connection yet');
-  const connection = own ?? ((await manager.getConnection({ type })) as unknown as PgConnection);
+  const connection = own ?? ((await manager.getConnection({ type: 'write' })) as unknown as PgConnection);
   try {
     const result = await connection.query(text, values);
     return result.rows as T[];
@@ -78,12 +69,4 @@ async function run<T>(statement: BoundStatement, transaction: Transaction | unde
   } finally {
     if (!own) manager.releaseConnection(connection as never);
   }
-}
-
-/**
- * The rows of one statement of a service: in the transaction when given, else alone on the
- * primary (a single statement is atomic). Named `$binds`, as Sequelize's `bind`.
- */
-export function queryRows<T>(sql: string, bind: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
-  return transaction ? selectRows<T>({ sql, bind }, transaction) : writeRows<T>({ sql, bind });
 }

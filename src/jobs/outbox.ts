@@ -1,4 +1,4 @@
-import { QueryTypes, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { getSequelize } from '../db';
 import { queryRows } from '../db/hot-query';
 import { outermost } from '../db/transaction';
@@ -90,13 +90,11 @@ function nudgeRelays(): void {
 export async function recordJob<T extends JobType>(type: T, payload: JobPayloads[T], options: RecordJobOptions = {}): Promise<void> {
   if (!jobOptions[type]) throw new Error(`Unknown job type ${type}`);
   if (options.jobId !== undefined) assertValidJobId(options.jobId);
-  await getSequelize().query(
+  await queryRows(
     `INSERT INTO outbox (type, payload, job_id, available_at)
      VALUES ($type, $payload::jsonb, $jobId, now() + make_interval(secs => $delaySeconds::double precision))`,
-    {
-      bind: { type, payload: JSON.stringify(payload ?? {}), jobId: options.jobId ?? null, delaySeconds: Math.max(0, options.delayMs ?? 0) / 1000 },
-      transaction: options.transaction ?? undefined,
-    },
+    { type, payload: JSON.stringify(payload ?? {}), jobId: options.jobId ?? null, delaySeconds: Math.max(0, options.delayMs ?? 0) / 1000 },
+    options.transaction ?? undefined,
   );
   // The relay would find the row on its next poll; this only saves the wait. It may also run
   // after a COMMIT that failed (Sequelize calls afterCommit hooks regardless): it then finds nothing.
@@ -250,13 +248,14 @@ export class OutboxRelay {
     if (this.driver.enqueueRecorded) return this.leaseBatch(this.driver.enqueueRecorded.bind(this.driver));
     if (this.driver.accepting && !this.driver.accepting()) throw new Error('The job queue is not connected');
     const { sent, error } = await getSequelize().transaction(async (transaction) => {
-      const rows = await getSequelize().query<OutboxRow>(
+      const rows = await queryRows<OutboxRow>(
         `SELECT id, type, payload, job_id FROM outbox
           WHERE ${DUE}
           ORDER BY available_at, id
           LIMIT ${BATCH_SIZE}
           FOR UPDATE SKIP LOCKED`,
-        { type: QueryTypes.SELECT, transaction },
+        {},
+        transaction,
       );
       const outcomes = await Promise.allSettled(rows.map((row) => this.driver.enqueue(row.type, row.payload as never, { jobId: row.job_id ?? row.id })));
       const queued = rows.filter((_row, index) => outcomes[index].status === 'fulfilled').map((row) => row.id);
@@ -264,14 +263,15 @@ export class OutboxRelay {
       const firstError = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')?.reason as unknown;
       if (queued.length > 0) {
         // The payload goes with the job: a mail's may hold a sign-in link, which must not outlive its use here.
-        await getSequelize().query(`UPDATE outbox SET sent_at = now(), payload = '{}'::jsonb WHERE id = ANY($ids::uuid[])`, { bind: { ids: queued }, transaction });
+        await queryRows(`UPDATE outbox SET sent_at = now(), payload = '{}'::jsonb WHERE id = ANY($ids::uuid[])`, { ids: queued }, transaction);
       }
       if (refused.length > 0) {
         const reason = firstError instanceof Error ? firstError.message : String(firstError);
-        await getSequelize().query(`UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = ANY($ids::uuid[])`, {
-          bind: { ids: refused, reason: reason.slice(0, 1000) },
+        await queryRows(
+          `UPDATE outbox SET attempts = attempts + 1, last_error = $reason WHERE id = ANY($ids::uuid[])`,
+          { ids: refused, reason: reason.slice(0, 1000) },
           transaction,
-        });
+        );
       }
       return { sent: queued.length, error: refused.length > 0 ? firstError : undefined };
     });
@@ -310,8 +310,9 @@ export class OutboxRelay {
         firstError ??= error;
         this.held.delete(row.id);
         const reason = error instanceof Error ? error.message : String(error);
-        await getSequelize().query(`UPDATE outbox SET locked_until = NULL, attempts = attempts + 1, last_error = $reason WHERE id = $id`, {
-          bind: { id: row.id, reason: reason.slice(0, 1000) },
+        await queryRows(`UPDATE outbox SET locked_until = NULL, attempts = attempts + 1, last_error = $reason WHERE id = $id`, {
+          id: row.id,
+          reason: reason.slice(0, 1000),
         });
         continue;
       }
@@ -333,9 +334,8 @@ export class OutboxRelay {
     while (this.settling) await this.settling.catch(() => undefined);
     if (this.settlements.size === 0) return;
     const batch = [...this.settlements];
-    const run = getSequelize()
-      .query(
-        `UPDATE outbox o
+    const run = queryRows(
+      `UPDATE outbox o
             SET sent_at = CASE WHEN v.kind = 'sent' THEN now() ELSE o.sent_at END,
                 payload = CASE WHEN v.kind = 'sent' THEN '{}'::jsonb ELSE o.payload END,
                 dead_at = CASE WHEN v.kind = 'dead' THEN now() ELSE o.dead_at END,
@@ -344,22 +344,19 @@ export class OutboxRelay {
                 locked_until = CASE WHEN v.kind = 'failed' THEN o.locked_until ELSE NULL END
            FROM unnest($ids::uuid[], $kinds::text[], $runs::int[], $errors::text[]) AS v(id, kind, failed_runs, error)
           WHERE o.id = v.id`,
-        {
-          bind: {
-            ids: batch.map(([id]) => id),
-            kinds: batch.map(([, settlement]) => settlement.kind),
-            runs: batch.map(([, settlement]) => ('failedRuns' in settlement ? settlement.failedRuns : null)),
-            errors: batch.map(([, settlement]) => ('error' in settlement ? settlement.error.slice(0, 1000) : null)),
-          },
-        },
-      )
-      .then(() => {
-        for (const [id, settlement] of batch) {
-          // A later outcome reported meanwhile stays to be written.
-          if (this.settlements.get(id) === settlement) this.settlements.delete(id);
-          if (settlement.kind !== 'failed') this.held.delete(id);
-        }
-      });
+      {
+        ids: batch.map(([id]) => id),
+        kinds: batch.map(([, settlement]) => settlement.kind),
+        runs: batch.map(([, settlement]) => ('failedRuns' in settlement ? settlement.failedRuns : null)),
+        errors: batch.map(([, settlement]) => ('error' in settlement ? settlement.error.slice(0, 1000) : null)),
+      },
+    ).then(() => {
+      for (const [id, settlement] of batch) {
+        // A later outcome reported meanwhile stays to be written.
+        if (this.settlements.get(id) === settlement) this.settlements.delete(id);
+        if (settlement.kind !== 'failed') this.held.delete(id);
+      }
+    });
     this.settling = run;
     try {
       await run;
@@ -372,10 +369,10 @@ export class OutboxRelay {
   private async renewLeases(): Promise<void> {
     if (this.held.size === 0) return;
     try {
-      await getSequelize().query(
+      await queryRows(
         `UPDATE outbox SET locked_until = now() + make_interval(secs => ${OUTBOX_LEASE_MS / 1000})
           WHERE id = ANY($ids::uuid[]) AND sent_at IS NULL AND dead_at IS NULL`,
-        { bind: { ids: [...this.held] } },
+        { ids: [...this.held] },
       );
     } catch (error) {
       logger.warn('could not renew the leases of outbox rows held in memory', { error: (error as Error).message, rows: this.held.size });
@@ -389,15 +386,13 @@ export class OutboxRelay {
   private async purgeNowAndThen(): Promise<void> {
     if (Date.now() - this.lastPurge < PURGE_EVERY_MS) return;
     this.lastPurge = Date.now();
-    await getSequelize().query(`DELETE FROM outbox WHERE sent_at < now() - make_interval(hours => ${KEEP_SENT_HOURS})`);
-    await getSequelize().query(`DELETE FROM outbox WHERE dead_at < now() - make_interval(secs => ${KEEP_FAILED.age})`);
+    await queryRows(`DELETE FROM outbox WHERE sent_at < now() - make_interval(hours => ${KEEP_SENT_HOURS})`, {});
+    await queryRows(`DELETE FROM outbox WHERE dead_at < now() - make_interval(secs => ${KEEP_FAILED.age})`, {});
   }
 }
 
 /** How many outbox rows are due and wait to be relayed (held by no process). */
 export async function unsentDueCount(): Promise<number> {
-  const [row] = await getSequelize().query<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE ${DUE}`, {
-    type: QueryTypes.SELECT,
-  });
+  const [row] = await queryRows<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE ${DUE}`, {});
   return row?.count ?? 0;
 }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { config } from '../config';
-import { getSequelize } from '../db';
+import { queryRows } from '../db/hot-query';
 import { getRedis, redisCommand } from '../integrations/redis';
 import { validate } from '../middleware/validate.middleware';
 import { RouteNotFoundError } from '../utils/errors';
@@ -44,7 +44,7 @@ type Checks = Record<string, 'up' | 'down'>;
 
 async function runChecks(): Promise<Checks> {
   const redis = getRedis();
-  const checks: Checks = { database: await check(() => getSequelize().query('SELECT 1')) };
+  const checks: Checks = { database: await check(() => queryRows('SELECT 1', {})) };
   // Down at once while the connection is lost; a first connection being made is waited for.
   if (redis) checks.redis = await check(() => redisCommand((connection) => connection.ping()));
   return checks;

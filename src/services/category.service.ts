@@ -1,5 +1,6 @@
-import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { ForeignKeyConstraintError, UniqueConstraintError, type Transaction } from 'sequelize';
 import { getSequelize } from '../db';
+import { queryRows } from '../db/hot-query';
 import { Category, isUuid } from '../models';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../utils/errors';
 import { forgetCatalogCaches } from './catalog-cache';
@@ -145,9 +146,7 @@ function writeError(error: unknown): unknown {
 export class CategoryService {
   /** Every active category as a tree, in display order: one query, nested in memory. */
   async tree(): Promise<CategoryNode[]> {
-    const rows = await getSequelize().query<CategoryRow>(`SELECT ${CATEGORY_COLUMNS} FROM categories WHERE is_active ${ORDER}`, {
-      type: QueryTypes.SELECT,
-    });
+    const rows = await queryRows<CategoryRow>(`SELECT ${CATEGORY_COLUMNS} FROM categories WHERE is_active ${ORDER}`, {});
     // Children of an inactive category are unreachable from the top: they are left out too.
     return nest(rows).filter((node) => node.parentId === null);
   }
@@ -155,7 +154,7 @@ export class CategoryService {
   /** A category by id or slug with its sub-tree and the number of listed products in it. */
   async get(idOrSlug: string): Promise<CategoryDetail> {
     const root = isUuid(idOrSlug) ? 'id = $key::uuid' : 'slug = $key::text';
-    const rows = await getSequelize().query<CategoryRow & { product_count: number }>(
+    const rows = await queryRows<CategoryRow & { product_count: number }>(
       `WITH RECURSIVE tree AS (
          SELECT ${CATEGORY_COLUMNS} FROM categories WHERE ${root} AND is_active
          UNION
@@ -165,7 +164,7 @@ export class CategoryService {
        )
        SELECT tree.*, (SELECT count(*)::int FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND ${LISTED_PRODUCTS}) AS product_count
        FROM tree ${ORDER}`,
-      { bind: { key: idOrSlug }, type: QueryTypes.SELECT },
+      { key: idOrSlug },
     );
     const key = idOrSlug.toLowerCase();
     const top = rows.find((row) => row.id === key || row.slug === key);
@@ -190,7 +189,7 @@ export class CategoryService {
     try {
       const category = await getSequelize().transaction(async (transaction) => {
         if (attributes.parentId) {
-          await getSequelize().query(TREE_LOCK, { transaction });
+          await queryRows(TREE_LOCK, {}, transaction);
           const { found, depth } = await this.ancestry(attributes.parentId, undefined, transaction);
           if (!found) throw new ValidationError([{ field: 'parentId', message: 'parentId does not name a category' }]);
           if (depth + 1 > MAX_CATEGORY_DEPTH) throw tooDeep();
@@ -217,7 +216,7 @@ export class CategoryService {
    * check needs.
    */
   private async ancestry(parentId: string, id: string | undefined, transaction: Transaction): Promise<{ found: boolean; depth: number; cycle: boolean }> {
-    const [walk] = await getSequelize().query<{ found: boolean; depth: number; cycle: boolean }>(
+    const [walk] = await queryRows<{ found: boolean; depth: number; cycle: boolean }>(
       `WITH RECURSIVE up AS (
          SELECT id, parent_id, 1 AS depth FROM categories WHERE id = $parentId::uuid
          UNION
@@ -225,14 +224,15 @@ export class CategoryService {
          WHERE up.depth <= $limit AND up.id IS DISTINCT FROM $id::uuid
        )
        SELECT count(*) > 0 AS found, coalesce(max(depth), 0)::int AS depth, coalesce(bool_or(id = $id::uuid), false) AS cycle FROM up`,
-      { bind: { parentId, id: id ?? null, limit: MAX_CATEGORY_DEPTH }, type: QueryTypes.SELECT, transaction },
+      { parentId, id: id ?? null, limit: MAX_CATEGORY_DEPTH },
+      transaction,
     );
     return walk;
   }
 
   /** Levels of the sub-tree of `id`, itself included; stops one level past the limit. */
   private async height(id: string, transaction: Transaction): Promise<number> {
-    const [result] = await getSequelize().query<{ height: number }>(
+    const [result] = await queryRows<{ height: number }>(
       `WITH RECURSIVE down AS (
          SELECT id, 1 AS depth FROM categories WHERE id = $id::uuid
          UNION
@@ -240,7 +240,8 @@ export class CategoryService {
          WHERE down.depth <= $limit
        )
        SELECT coalesce(max(depth), 0)::int AS height FROM down`,
-      { bind: { id, limit: MAX_CATEGORY_DEPTH }, type: QueryTypes.SELECT, transaction },
+      { id, limit: MAX_CATEGORY_DEPTH },
+      transaction,
     );
     return result.height;
   }
@@ -257,7 +258,7 @@ export class CategoryService {
       return await getSequelize().transaction(async (transaction) => {
         transaction.afterCommit(forgetCatalogCaches);
         const moving = typeof changes.parentId === 'string';
-        if (moving) await getSequelize().query(TREE_LOCK, { transaction });
+        if (moving) await queryRows(TREE_LOCK, {}, transaction);
         const category = await Category.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
         if (!category) throw new NotFoundError('Category');
         if (moving && changes.parentId !== category.parentId) {
@@ -287,10 +288,11 @@ export class CategoryService {
       transaction.afterCommit(forgetCatalogCaches);
       const category = await Category.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
       if (!category) throw new NotFoundError('Category');
-      const [usage] = await getSequelize().query<{ children: boolean; products: boolean }>(
+      const [usage] = await queryRows<{ children: boolean; products: boolean }>(
         `SELECT EXISTS (SELECT 1 FROM categories WHERE parent_id = $id::uuid) AS children,
                 EXISTS (SELECT 1 FROM products WHERE category_id = $id::uuid AND deleted_at IS NULL) AS products`,
-        { bind: { id }, type: QueryTypes.SELECT, transaction },
+        { id },
+        transaction,
       );
       if (usage.children || usage.products) {
         throw new ConflictError('CATEGORY_NOT_EMPTY', 'This category still has sub-categories or products', [

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import { config } from '../config';
-import { queryRows, selectRows } from '../db/hot-query';
+import { queryRows } from '../db/hot-query';
 import { inTransaction } from '../db/transaction';
 import { sqlFilter, type SqlFilter } from '../db/sql-filter';
 import { recordJob } from '../jobs/outbox';
@@ -234,12 +234,10 @@ export class OrderService {
         const subtotal = lines.reduce((sum, line) => sum + toMinor(line.price) * line.quantity, 0);
         const order = await this.placeOrder(caller, input, lines, orderTotals(subtotal), transaction);
         if (idempotencyKey) {
-          await selectRows(
-            {
-              sql: `UPDATE idempotency_keys SET response_status = 201, response_body = $body::jsonb, resource_id = $orderId, locked_at = NULL, updated_at = now()
-                     WHERE user_id = $userId AND key = $key`,
-              bind: { body: JSON.stringify(order), orderId: order.id, userId: caller.id, key: idempotencyKey },
-            },
+          await queryRows(
+            `UPDATE idempotency_keys SET response_status = 201, response_body = $body::jsonb, resource_id = $orderId, locked_at = NULL, updated_at = now()
+              WHERE user_id = $userId AND key = $key`,
+            { body: JSON.stringify(order), orderId: order.id, userId: caller.id, key: idempotencyKey },
             transaction,
           );
         }
@@ -317,7 +315,7 @@ export class OrderService {
     };
     // A number another order holds makes the statement write nothing (the unique index decides): draw again.
     for (let attempt = 0; attempt < 10; attempt += 1) {
-      const rows = await selectRows<PlacedOrderRow>({ sql: PLACE_ORDER, bind: { ...bind, orderNumber: newOrderNumber() } }, transaction);
+      const rows = await queryRows<PlacedOrderRow>(PLACE_ORDER, { ...bind, orderNumber: newOrderNumber() }, transaction);
       if (rows.length > 0) return serializePlacedOrder(rows);
     }
     throw new Error('Could not draw a free order number in 10 tries');

@@ -1,6 +1,6 @@
-import { ForeignKeyConstraintError, QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { ForeignKeyConstraintError, UniqueConstraintError, type Transaction } from 'sequelize';
 import { getSequelize } from '../db';
-import { selectRows } from '../db/hot-query';
+import { queryRows } from '../db/hot-query';
 import { forgetCatalogCaches } from './catalog-cache';
 import { cachedTotal, rememberTotal, totalsGeneration } from './listing-totals';
 import { isUuid, Product, SellerProfile, User, type ProductDimensions, type ProductStatus, type UserRole } from '../models';
@@ -298,11 +298,11 @@ export function buildDetailStatement(where: { id?: string; slug?: string }): Cat
 async function runPage(statement: CatalogStatement, page: PageQuery): Promise<ProductPage> {
   const known = statement.pageOnly ? cachedTotal(statement.pageOnly.totalKey) : undefined;
   if (known !== undefined && statement.pageOnly) {
-    const rows = await selectRows<ProductSummaryRow>({ sql: statement.pageOnly.sql, bind: statement.bind });
+    const rows = await queryRows<ProductSummaryRow>(statement.pageOnly.sql, statement.bind);
     return { products: rows.filter((row) => row.id !== null).map(serializeProductSummary), pagination: paginationOf(page, known) };
   }
   const since = totalsGeneration();
-  const rows = await selectRows<ProductSummaryRow & { total: number }>(statement);
+  const rows = await queryRows<ProductSummaryRow & { total: number }>(statement.sql, statement.bind);
   const total = rows[0]?.total ?? 0;
   if (statement.pageOnly) rememberTotal(statement.pageOnly.totalKey, total, since);
   return {
@@ -360,9 +360,7 @@ export class ProductService {
 
   private async findDetail(where: { id?: string; slug?: string }, transaction?: Transaction): Promise<ProductDetailRow | undefined> {
     const statement = buildDetailStatement(where);
-    const [row] = transaction
-      ? await getSequelize().query<ProductDetailRow>(statement.sql, { bind: statement.bind, type: QueryTypes.SELECT, transaction })
-      : await selectRows<ProductDetailRow>(statement);
+    const [row] = await queryRows<ProductDetailRow>(statement.sql, statement.bind, transaction);
     return row;
   }
 
@@ -387,7 +385,7 @@ export class ProductService {
   /** Other active products of the product's category, best rated then newest first. */
   async related(productId: string, limit: number): Promise<ProductSummaryView[]> {
     const joined = summaryJoins('r');
-    const rows = await getSequelize().query<ProductSummaryRow & { found: boolean }>(
+    const rows = await queryRows<ProductSummaryRow & { found: boolean }>(
       `SELECT r.*, ${joined.columns}
        FROM (SELECT p.category_id FROM products p WHERE p.id = $id::uuid AND ${LISTED_PRODUCTS}) self
        LEFT JOIN LATERAL (
@@ -399,7 +397,7 @@ export class ProductService {
        ) r ON true
        ${joined.joins}
        ORDER BY r.average_rating DESC, r.created_at DESC, r.id DESC`,
-      { bind: { id: productId, limit }, type: QueryTypes.SELECT },
+      { id: productId, limit },
     );
     if (rows.length === 0) throw new NotFoundError('Product');
     return rows.filter((row) => row.id !== null).map(serializeProductSummary);

@@ -1,5 +1,6 @@
-import { QueryTypes, UniqueConstraintError, type Order as SequelizeOrder, type Transaction } from 'sequelize';
+import { UniqueConstraintError, type Order as SequelizeOrder, type Transaction } from 'sequelize';
 import { getSequelize } from '../db';
+import { queryRows } from '../db/hot-query';
 import { Product, Review, User } from '../models';
 import type { UserRole } from '../models/enums';
 import { ConflictError, ForbiddenError, NotFoundError } from '../utils/errors';
@@ -169,16 +170,17 @@ export class ReviewService {
 
   /** A delivered order line of this customer for this product: the one the review is tied to. */
   private async deliveredOrderItem(userId: string, productId: string, transaction: Transaction): Promise<string | undefined> {
-    const rows = await getSequelize().query<{ id: string }>(
+    const rows = await queryRows<{ id: string }>(
       `SELECT oi.id
          FROM order_items oi
          JOIN orders o ON o.id = oi.order_id
-        WHERE oi.product_id = :productId
-          AND o.user_id = :userId
+        WHERE oi.product_id = $productId
+          AND o.user_id = $userId
           AND (o.status = 'delivered' OR oi.fulfillment_status = 'delivered')
         ORDER BY oi.created_at
         LIMIT 1`,
-      { replacements: { productId, userId }, type: QueryTypes.SELECT, transaction },
+      { productId, userId },
+      transaction,
     );
     return rows[0]?.id;
   }
@@ -193,13 +195,14 @@ export class ReviewService {
    * review the other transaction just committed.
    */
   private async refreshRating(productId: string, transaction: Transaction): Promise<ProductRatingView> {
-    const rows = await getSequelize().query<{ id: string; averageRating: string; reviewCount: number }>(
+    const rows = await queryRows<{ id: string; averageRating: string; reviewCount: number }>(
       `UPDATE products
-          SET average_rating = coalesce((SELECT round(avg(rating)::numeric, 2) FROM reviews WHERE product_id = :productId), 0),
-              review_count = (SELECT count(*) FROM reviews WHERE product_id = :productId)
-        WHERE id = :productId
+          SET average_rating = coalesce((SELECT round(avg(rating)::numeric, 2) FROM reviews WHERE product_id = $productId), 0),
+              review_count = (SELECT count(*) FROM reviews WHERE product_id = $productId)
+        WHERE id = $productId
         RETURNING id, average_rating AS "averageRating", review_count AS "reviewCount"`,
-      { replacements: { productId }, type: QueryTypes.SELECT, transaction },
+      { productId },
+      transaction,
     );
     const row = rows[0];
     if (!row) throw new NotFoundError('Product');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Op, QueryTypes, type Transaction } from 'sequelize';
+import { Op, type Transaction } from 'sequelize';
 import { config } from '../config';
 import { getSequelize } from '../db';
 import { queryRows } from '../db/hot-query';
@@ -104,11 +104,11 @@ export class SessionService {
       if (session.expiresAt.getTime() <= Date.now()) {
         return { error: new UnauthorizedError('REFRESH_TOKEN_EXPIRED', 'The refresh token has expired') };
       }
-      const [user] = await getSequelize().query<{ role: string; status: UserStatus }>('SELECT role, status FROM users WHERE id = :id', {
-        replacements: { id: session.userId },
-        type: QueryTypes.SELECT,
+      const [user] = await queryRows<{ role: string; status: UserStatus }>(
+        'SELECT role, status FROM users WHERE id = $id',
+        { id: session.userId },
         transaction,
-      });
+      );
       if (!user || user.status !== 'approved') {
         return { error: new UnauthorizedError('TOKEN_REVOKED', 'This session is no longer valid') };
       }

@@ -1,9 +1,10 @@
-import { QueryTypes, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { config } from '../config';
 import { imageStorage, storageFor, type StoredImage } from '../integrations/storage';
 import { Upload } from '../models';
 import type { UserRole } from '../models/enums';
 import { getSequelize } from '../db';
+import { queryRows } from '../db/hot-query';
 import { AppError, BadRequestError, ConflictError, NotFoundError } from '../utils/errors';
 import { checkImageFile, type ImageInfo } from '../utils/image-type';
 import { logger } from '../utils/logger';
@@ -51,17 +52,19 @@ export class UploadService {
   async assertWithinHourlyLimit(uploaderId: string, count: number, transaction?: Transaction): Promise<void> {
     const max = config.uploadMaxPerHour;
     const since = new Date(Date.now() - HOUR_MS);
-    const [{ used }] = await getSequelize().query<{ used: number }>(
+    const [{ used }] = await queryRows<{ used: number }>(
       'SELECT count(*)::int AS used FROM uploads WHERE uploader_id = $uploaderId::uuid AND created_at > $since',
-      { bind: { uploaderId, since }, type: QueryTypes.SELECT, transaction },
+      { uploaderId, since },
+      transaction,
     );
     const excess = used + count - max;
     if (excess <= 0) return;
     // The upload whose leaving the window makes room for `count` more.
-    const [freeing] = await getSequelize().query<{ created_at: Date }>(
+    const [freeing] = await queryRows<{ created_at: Date }>(
       `SELECT created_at FROM uploads WHERE uploader_id = $uploaderId::uuid AND created_at > $since
        ORDER BY created_at OFFSET $offset LIMIT 1`,
-      { bind: { uploaderId, since, offset: excess - 1 }, type: QueryTypes.SELECT, transaction },
+      { uploaderId, since, offset: excess - 1 },
+      transaction,
     );
     const retryAfter = freeing ? Math.max(1, Math.ceil((new Date(freeing.created_at).getTime() + HOUR_MS - Date.now()) / 1000)) : HOUR_MS / 1000;
     throw new AppError(429, 'RATE_LIMIT_EXCEEDED', `At most ${max} images may be uploaded per hour; try again in ${retryAfter} s`, {
@@ -99,10 +102,7 @@ export class UploadService {
 
     try {
       const rows = await getSequelize().transaction(async (transaction) => {
-        await getSequelize().query(`SELECT pg_advisory_xact_lock(hashtext('uploads.hourly-limit'), hashtext($uploaderId))`, {
-          bind: { uploaderId },
-          transaction,
-        });
+        await queryRows(`SELECT pg_advisory_xact_lock(hashtext('uploads.hourly-limit'), hashtext($uploaderId))`, { uploaderId }, transaction);
         await this.assertWithinHourlyLimit(uploaderId, files.length, transaction);
         // One INSERT: the records of a request are written together or not at all.
         return Upload.bulkCreate(
@@ -137,9 +137,10 @@ export class UploadService {
     await getSequelize().transaction(async (transaction) => {
       const upload = await Upload.findOne({ where: { publicId }, transaction, lock: transaction.LOCK.UPDATE });
       if (!upload || (actor.role !== 'admin' && upload.uploaderId !== actor.id)) throw new NotFoundError('Upload');
-      const showing = await getSequelize().query<{ id: string; seller_id: string }>(
+      const showing = await queryRows<{ id: string; seller_id: string }>(
         `SELECT id, seller_id FROM products WHERE deleted_at IS NULL AND images @> jsonb_build_array($url::text) ORDER BY id`,
-        { bind: { url: upload.url }, type: QueryTypes.SELECT, transaction },
+        { url: upload.url },
+        transaction,
       );
       if (showing.length > 0) {
         const visible = showing.filter((product) => actor.role === 'admin' || product.seller_id === actor.id).map((product) => product.id);

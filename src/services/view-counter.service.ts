@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { config } from '../config';
-import { getSequelize } from '../db';
+import { queryRows } from '../db/hot-query';
 import { redisCommand, redisReady } from '../integrations/redis';
 import { logger } from '../utils/logger';
 
@@ -39,11 +39,11 @@ export function recordView(productId: string): void {
 async function applyCounts(counts: Map<string, number>): Promise<void> {
   if (counts.size === 0) return;
   const ids = [...counts.keys()].sort();
-  await getSequelize().query(
+  await queryRows(
     `UPDATE products p SET view_count = p.view_count + v.n
      FROM unnest($ids::uuid[], $counts::int[]) AS v(id, n)
      WHERE p.id = v.id`,
-    { bind: { ids, counts: ids.map((id) => counts.get(id)!) } },
+    { ids, counts: ids.map((id) => counts.get(id)!) },
   );
 }
 

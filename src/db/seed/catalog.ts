@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { faker } from '@faker-js/faker';
-import { QueryTypes, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 import { Category, Product, SellerProfile, User } from '../../models';
+import { queryRows } from '../hot-query';
 import { hashPassword } from '../../utils/password';
 import { slugify } from '../../utils/slug';
 
@@ -408,9 +409,8 @@ export async function generateCatalog(sequelize: Sequelize, options: CatalogOpti
 
   // Products go to the categories of the tree that hold kinds (leaves), matched by slug.
   const bySlug = kindsBySlug();
-  const rows = await sequelize.query<{ id: string; slug: string }>('SELECT id, slug FROM categories WHERE slug IN (:slugs)', {
-    replacements: { slugs: [...bySlug.keys()] },
-    type: QueryTypes.SELECT,
+  const rows = await queryRows<{ id: string; slug: string }>('SELECT id, slug FROM categories WHERE slug = ANY($slugs::text[])', {
+    slugs: [...bySlug.keys()],
   });
   // In slug order, so that one seed makes the same catalog in any database.
   const leaves = rows.sort((a, b) => (a.slug < b.slug ? -1 : 1)).map((row) => ({ id: row.id, kinds: bySlug.get(row.slug)! }));

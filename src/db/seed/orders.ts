@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { QueryTypes, type Sequelize } from 'sequelize';
+import type { Sequelize } from 'sequelize';
+import { queryRows } from '../hot-query';
 import { hashPassword } from '../../utils/password';
 import { ledgerService } from '../../services/ledger.service';
 import { lineCommissionSql } from '../../services/money-rules';
@@ -24,19 +25,19 @@ export interface OrderHistoryOptions {
 const BATCH = 500;
 
 export async function generateOrders(sequelize: Sequelize, options: OrderHistoryOptions): Promise<{ orders: number; lines: number }> {
-  const [{ products }] = await sequelize.query<{ products: number }>(
+  const [{ products }] = await queryRows<{ products: number }>(
     `SELECT count(*)::int AS products FROM products WHERE status = 'active' AND deleted_at IS NULL`,
-    { type: QueryTypes.SELECT },
+    {},
   );
   if (products === 0) throw new Error('No active products to order: generate a catalog first (npm run seed -- --products N)');
   const runId = randomBytes(3).toString('hex');
   const customers = options.customers ?? Math.max(1, Math.ceil(options.orders / 20));
   const password = await hashPassword(randomBytes(24).toString('base64url'), options.bcryptRounds ?? 10);
-  await sequelize.query(
+  await queryRows(
     `INSERT INTO users (email, password, name, role, status, email_verified)
      SELECT 'customer-' || $runId || '-' || g || '@example.com', $password, 'Customer ' || g, 'customer', 'approved', true
        FROM generate_series(1, $customers::int) g`,
-    { bind: { runId, password, customers } },
+    { runId, password, customers },
   );
   const days = options.days ?? 365;
   let lines = 0;
@@ -45,7 +46,7 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
   for (let done = 0; done < options.orders; done += BATCH) {
     const size = Math.min(BATCH, options.orders - done);
     await sequelize.transaction(async (transaction) => {
-      const [result] = await sequelize.query<{ lines: number; ids: string[] }>(
+      const [result] = await queryRows<{ lines: number; ids: string[] }>(
         `WITH buyers AS (
            SELECT id, row_number() OVER () AS n FROM users WHERE email LIKE 'customer-' || $runId || '-%'
          ), catalog AS (
@@ -83,33 +84,37 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
            RETURNING order_id
          )
          SELECT (SELECT count(*) FROM items)::int AS lines, (SELECT array_agg(id) FROM keyed) AS ids`,
-        { bind: { runId, customers, products, days, size, offset: String(done) }, type: QueryTypes.SELECT, transaction },
+        { runId, customers, products, days, size, offset: String(done) },
+        transaction,
       );
       lines += result.lines;
       written += result.ids?.length ?? 0;
       const bind = { ids: result.ids ?? [] };
       // Totals from the lines, the payment, the first history rows, and the ledger's sales (as a payment writes them).
-      await sequelize.query(
+      await queryRows(
         `UPDATE orders o SET subtotal = t.total, total_amount = t.total, amount_paid = t.total
            FROM (SELECT order_id, sum(line_total) AS total FROM order_items WHERE order_id = ANY($ids::uuid[]) GROUP BY order_id) t
           WHERE o.id = t.order_id`,
-        { bind, transaction },
+        bind,
+        transaction,
       );
-      await sequelize.query(
+      await queryRows(
         `INSERT INTO transactions (order_id, type, provider, amount, currency, status, created_at, updated_at)
          SELECT o.id, 'payment', 'manual', o.amount_paid, o.currency, 'succeeded', o.paid_at, o.paid_at
            FROM orders o WHERE o.id = ANY($ids::uuid[])`,
-        { bind, transaction },
+        bind,
+        transaction,
       );
-      await sequelize.query(
+      await queryRows(
         `INSERT INTO order_status_history (order_id, from_status, to_status, note, actor_role, created_at)
          SELECT o.id, NULL, 'delivered', 'Generated history', 'system', o.paid_at
            FROM orders o WHERE o.id = ANY($ids::uuid[])`,
-        { bind, transaction },
+        bind,
+        transaction,
       );
       await ledgerService.recordSales(result.ids ?? [], transaction);
       // One order in twenty has its first line refunded, a week after payment.
-      await sequelize.query(
+      await queryRows(
         `WITH chosen AS (
            SELECT DISTINCT ON (oi.order_id) oi.id AS item_id, oi.order_id, oi.line_total, oi.seller_id, oi.commission_rate, o.paid_at
              FROM order_items oi JOIN orders o ON o.id = oi.order_id
@@ -137,7 +142,8 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
          UPDATE orders o SET amount_refunded = c.line_total,
                 payment_status = CASE WHEN c.line_total = o.amount_paid THEN 'refunded' ELSE 'partially_refunded' END::enum_orders_payment_status
            FROM chosen c WHERE o.id = c.order_id`,
-        { bind, transaction },
+        bind,
+        transaction,
       );
     });
     options.onProgress?.(done + size, options.orders);
