@@ -3,7 +3,6 @@ import type {
   FulfillmentStatus,
   Order,
   OrderAttributes,
-  OrderItem,
   OrderItemAttributes,
   OrderStatus,
   PaymentProvider,
@@ -96,9 +95,15 @@ export interface SellerOrderView {
   items: OrderItemView[];
 }
 
-const byCreation = (a: OrderItem, b: OrderItem) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
+/** A line as serializeOrder reads it: a model instance, or the row the checkout statement returned. */
+type OrderItemRecord = OrderItemView & Pick<OrderItemAttributes, 'createdAt'>;
 
-export function serializeOrderItem(item: OrderItem): OrderItemView {
+/** An order as serializeOrder reads it: a model instance (with its lines, maybe its transactions), or checkout's rows. */
+type OrderRecord = Omit<OrderView, 'items' | 'transactions'> & { items?: OrderItemRecord[]; transactions?: PaymentTransaction[] };
+
+const byCreation = (a: OrderItemRecord, b: OrderItemRecord) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
+
+export function serializeOrderItem(item: OrderItemRecord): OrderItemView {
   return {
     id: item.id,
     productId: item.productId,
@@ -131,7 +136,8 @@ export function serializeTransaction(transaction: PaymentTransaction): Transacti
   };
 }
 
-export function serializeOrder(order: Order): OrderView {
+/** The one view of an order. */
+export function serializeOrder(order: Order | OrderRecord): OrderView {
   const view: OrderView = {
     id: order.id,
     orderNumber: order.orderNumber,
@@ -232,10 +238,10 @@ export interface PlacedOrderRow {
   item_tracking_url: string | null;
 }
 
-/** The same view as serializeOrder, from the rows of the statement that placed the order (no read back). */
+/** The view of an order from the rows of the statement that placed it (no read back), through serializeOrder. */
 export function serializePlacedOrder(rows: PlacedOrderRow[]): OrderView {
   const [order] = rows;
-  return {
+  return serializeOrder({
     id: order.id,
     orderNumber: order.order_number,
     status: order.status,
@@ -261,22 +267,22 @@ export function serializePlacedOrder(rows: PlacedOrderRow[]): OrderView {
     deliveredAt: order.delivered_at,
     cancelledAt: order.cancelled_at,
     createdAt: order.created_at,
-    items: [...rows]
-      .sort((a, b) => a.item_id.localeCompare(b.item_id))
-      .map((row) => ({
-        id: row.item_id,
-        productId: row.item_product_id,
-        sellerId: row.item_seller_id,
-        productName: row.item_product_name,
-        productSku: row.item_product_sku,
-        productImage: row.item_product_image,
-        unitPrice: row.item_unit_price,
-        quantity: row.item_quantity,
-        lineTotal: row.item_line_total,
-        refundedAmount: row.item_refunded_amount,
-        fulfillmentStatus: row.item_fulfillment_status,
-        trackingNumber: row.item_tracking_number,
-        trackingUrl: row.item_tracking_url,
-      })),
-  };
+    // One statement wrote every line: they share the order's creation time, and sort by id.
+    items: rows.map((row) => ({
+      id: row.item_id,
+      productId: row.item_product_id,
+      sellerId: row.item_seller_id,
+      productName: row.item_product_name,
+      productSku: row.item_product_sku,
+      productImage: row.item_product_image,
+      unitPrice: row.item_unit_price,
+      quantity: row.item_quantity,
+      lineTotal: row.item_line_total,
+      refundedAmount: row.item_refunded_amount,
+      fulfillmentStatus: row.item_fulfillment_status,
+      trackingNumber: row.item_tracking_number,
+      trackingUrl: row.item_tracking_url,
+      createdAt: order.created_at,
+    })),
+  });
 }
