@@ -873,15 +873,17 @@ Reading the table:
   product the stock taken equals the units its orders hold (the orders in the database also
   match the 201 answers one for one, and every cart is left empty).
 - The bare server runs the statements of the API's checkout transaction in the same order:
-  the cart read with prices, the order, its lines, its first history row, the cart emptied, and
-  last the stock, taken by one conditional \`UPDATE products … WHERE stock_quantity >= v.n\` over
+  the cart read with prices under the cart's row lock, the order, its lines, its first history
+  row, the cart emptied, and last the stock, taken by one conditional \`UPDATE products … WHERE stock_quantity >= v.n\` over
   the sorted product ids (run again on a deadlock, as the API's is). Its cart add is one
   statement (the cart and the line upserted), and it takes the customer's id from the
   \`Authorization\` header: no token check, no session read.
 - What the API does on top, read from its code: every request verifies the JWT and reads the
-  session; a cart add is a transaction of seven statements and then reads the whole cart back
-  for its answer; a checkout also checks for low stock and reads the order back with its lines
-  before it commits, while it holds the row locks of the stock it took.
+  session; a cart add is a transaction that takes the cart's row lock (so a cart never holds
+  more than 100 lines) and then writes the line and reads the cart back in one statement; a
+  checkout takes the cart's row lock in a statement of its own, writes the order, its lines, its
+  history row and the emptied cart in one statement answered from what it wrote, takes the stock
+  last and checks for low stock, while it holds the row locks of the stock it took.
 
 Targets: API orders/s at 50 % or more of the bare server, checkout p99 under 150 ms, no errors,
 no oversell.
