@@ -1,17 +1,9 @@
 import Joi from 'joi';
 import { email, httpUrl, objectOf, oneOf, opaqueToken, password, personName } from './common.schemas';
-
-export interface RegisterBody {
-  email: string;
-  password: string;
-  name: string;
-  role: 'customer' | 'seller';
-  storeName?: string;
-  storeDescription?: string;
-}
+import type { RegisterInput } from '../services/auth.service';
 
 export const register = {
-  body: objectOf<RegisterBody>()({
+  body: objectOf<RegisterInput>()({
     email: email.required(),
     password: password.required(),
     name: personName.required(),

@@ -1,17 +1,9 @@
 import Joi from 'joi';
 import { httpUrl, objectOf, uuid } from './common.schemas';
+import type { CategoryInput } from '../services/category.service';
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-export interface CategoryBody {
-  name: string;
-  slug?: string;
-  description?: string | null;
-  parentId?: string | null;
-  imageUrl?: string | null;
-  sortOrder?: number;
-}
 
 const categoryFields = {
   name: Joi.string().trim().min(2).max(100),
@@ -31,13 +23,13 @@ const categoryFields = {
 };
 
 export const create = {
-  body: objectOf<CategoryBody>()({ ...categoryFields, name: categoryFields.name.required() }),
+  body: objectOf<CategoryInput>()({ ...categoryFields, name: categoryFields.name.required() }),
 };
 
 export const update = {
   params: objectOf<{ id: string }>()({ id: uuid.required() }),
   notFound: 'Category',
-  body: objectOf<Partial<CategoryBody>>()(categoryFields).min(1),
+  body: objectOf<Partial<CategoryInput>>()(categoryFields).min(1),
 };
 
 export const byId = {

@@ -1,8 +1,8 @@
 import Joi from 'joi';
-import { FULFILLMENT_STATUSES, ORDER_STATUSES, type Address, type FulfillmentStatus, type OrderStatus } from '../models';
-import type { PageQuery } from '../utils/pagination';
+import { FULFILLMENT_STATUSES, ORDER_STATUSES, type Address } from '../models';
 import { httpUrl, idParams, objectOf, oneOf, pagination, uuid } from './common.schemas';
 import { ISO_COUNTRY_CODES } from './countries';
+import type { AdminOrderQuery, AdminStatusInput, CheckoutInput, FulfilInput, OrderListQuery, SellerOrderQuery } from '../services/order.service';
 
 const COUNTRIES = new Set(ISO_COUNTRY_CODES);
 
@@ -33,23 +33,13 @@ const note = Joi.string().trim().max(1000);
 /** Idempotency-Key: 1 to 255 visible ASCII characters (a UUID is a good choice). */
 export const idempotencyKey = Joi.string().pattern(/^[\x21-\x7e]{1,255}$/).label('Idempotency-Key');
 
-export interface CheckoutBody {
-  shippingAddress: Address;
-  billingAddress?: Address | null;
-  notes?: string | null;
-}
-
 export const checkout = {
-  body: objectOf<CheckoutBody>()({
+  body: objectOf<CheckoutInput>()({
     shippingAddress: address.required(),
     billingAddress: address.allow(null),
     notes: note.allow('', null),
   }),
 };
-
-export interface OrderListQuery extends PageQuery {
-  status?: OrderStatus;
-}
 
 export const list = {
   query: objectOf<OrderListQuery>()({ ...pagination, status: oneOf(...ORDER_STATUSES) }),
@@ -70,16 +60,8 @@ const dateRange = {
   to: Joi.date().iso().when('from', { is: Joi.exist(), then: Joi.date().min(Joi.ref('from')) }),
 };
 
-export interface AdminOrderListQuery extends OrderListQuery {
-  userId?: string;
-  sellerId?: string;
-  disputed?: boolean;
-  from?: Date;
-  to?: Date;
-}
-
 export const adminList = {
-  query: objectOf<AdminOrderListQuery>()({
+  query: objectOf<AdminOrderQuery>()({
     ...pagination,
     status: oneOf(...ORDER_STATUSES),
     userId: uuid,
@@ -89,17 +71,10 @@ export const adminList = {
   }),
 };
 
-export interface AdminSetStatusBody {
-  status: OrderStatus;
-  trackingNumber?: string;
-  trackingUrl?: string;
-  note?: string;
-}
-
 export const adminSetStatus = {
   params: idParams,
   notFound: 'Order',
-  body: objectOf<AdminSetStatusBody>()({
+  body: objectOf<AdminStatusInput>()({
     status: oneOf(...ORDER_STATUSES).required(),
     trackingNumber,
     trackingUrl,
@@ -113,28 +88,18 @@ export const markPaid = {
   body: objectOf<{ reference?: string | null }>()({ reference: line(255).allow('', null).description('The bank transfer or receipt reference') }),
 };
 
-export interface SellerOrderListQuery extends OrderListQuery {
-  fulfillmentStatus?: FulfillmentStatus;
-}
-
 export const sellerList = {
-  query: objectOf<SellerOrderListQuery>()({
+  query: objectOf<SellerOrderQuery>()({
     ...pagination,
     status: oneOf(...ORDER_STATUSES),
     fulfillmentStatus: oneOf(...FULFILLMENT_STATUSES),
   }),
 };
 
-export interface FulfilBody {
-  itemIds?: string[];
-  trackingNumber?: string;
-  trackingUrl?: string;
-}
-
 export const fulfil = {
   params: idParams,
   notFound: 'Order',
-  body: objectOf<FulfilBody>()({
+  body: objectOf<FulfilInput>()({
     itemIds: Joi.array<string[]>().items(uuid).min(1).max(100).unique().description('Your lines to ship; all of them when absent'),
     trackingNumber,
     trackingUrl,

@@ -1,8 +1,8 @@
 import Joi from 'joi';
-import { TRANSACTION_STATUSES, TRANSACTION_TYPES, type TransactionStatus, type TransactionType } from '../models';
-import type { PageQuery } from '../utils/pagination';
+import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from '../models';
 import { money, objectOf, oneOf, pagination, uuid } from './common.schemas';
 import { toMinor, fromMinor } from '../utils/money';
+import type { RefundInput, TransactionQuery } from '../services/payment.service';
 
 export const createIntent = { body: objectOf<{ orderId: string }>()({ orderId: uuid.required() }) };
 
@@ -24,32 +24,18 @@ const positiveAmount: Joi.AlternativesSchema<string> = money.custom((value: stri
   return minor > 0 ? fromMinor(minor) : helpers.message({ custom: '{{#label}} must be greater than 0' });
 });
 
-export interface RefundBody {
-  amount?: string;
-  reason?: string | null;
-  restock?: boolean;
-}
-
 export const refund = {
   params: objectOf<{ id: string }>()({ id: uuid.required() }),
   notFound: 'Order',
-  body: objectOf<RefundBody>()({
+  body: objectOf<RefundInput>()({
     amount: positiveAmount.description('Default: everything paid and not refunded yet'),
     reason: Joi.string().trim().max(500).allow('', null),
     restock: Joi.boolean().description('Return the stock of the lines (with a refund of everything left only)'),
   }),
 };
 
-export interface TransactionListQuery extends PageQuery {
-  status?: TransactionStatus;
-  type?: TransactionType;
-  surplus?: boolean;
-  from?: Date;
-  to?: Date;
-}
-
 export const adminTransactions = {
-  query: objectOf<TransactionListQuery>()({
+  query: objectOf<TransactionQuery>()({
     ...pagination,
     status: oneOf(...TRANSACTION_STATUSES),
     type: oneOf(...TRANSACTION_TYPES),

@@ -3,6 +3,8 @@ import type { ProductStatus } from '../models';
 import { fromMinor, toMinor } from '../utils/money';
 import type { PageQuery } from '../utils/pagination';
 import { httpUrl, money, objectOf, oneOf, page, limit, uuid } from './common.schemas';
+import type { ProductDimensions } from '../models';
+import type { ProductChanges, ProductInput } from '../services/product.service';
 
 const MAX_PRICE_MINOR = 99_999_999;
 const MAX_TAGS = 20;
@@ -41,41 +43,13 @@ const tagFilter = Joi.alternatives<string[]>()
   .custom((value: string | string[], helpers) => normaliseTags((Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')), helpers))
   .description('Comma-separated or repeated; products having all of these tags');
 
-export interface Dimensions {
-  length: number;
-  width: number;
-  height: number;
-  unit?: 'mm' | 'cm' | 'm' | 'in' | 'ft';
-}
-
 const dimension = Joi.number().positive().max(100_000);
-const dimensions = objectOf<Dimensions>()({
+const dimensions = objectOf<ProductDimensions>()({
   length: dimension.required(),
   width: dimension.required(),
   height: dimension.required(),
   unit: oneOf('mm', 'cm', 'm', 'in', 'ft'),
 });
-
-/** A product as its seller writes it; amounts are "19.99" strings by now. */
-export interface ProductBody {
-  name: string;
-  description?: string | null;
-  shortDescription?: string | null;
-  price: string;
-  comparePrice?: string | null;
-  costPrice?: string | null;
-  sku: string;
-  stockQuantity: number;
-  lowStockThreshold: number;
-  weight?: number | null;
-  dimensions?: Dimensions | null;
-  images: string[];
-  status: 'draft' | 'active' | 'inactive';
-  categoryId?: string | null;
-  tags: string[];
-  seoTitle?: string | null;
-  seoDescription?: string | null;
-}
 
 const productFields = {
   name: Joi.string().trim().min(2).max(255),
@@ -106,7 +80,7 @@ function comparePriceAbovePrice(value: { price?: string; comparePrice?: string |
 }
 
 export const create = {
-  body: objectOf<ProductBody & { sellerId?: string }>()({
+  body: objectOf<ProductInput>()({
     ...productFields,
     name: productFields.name.required(),
     price: productFields.price.required(),
@@ -123,7 +97,7 @@ export const create = {
 export const update = {
   params: objectOf<{ id: string }>()({ id: uuid.required() }),
   notFound: 'Product',
-  body: objectOf<Partial<ProductBody>>()(productFields).min(1).custom(comparePriceAbovePrice),
+  body: objectOf<ProductChanges>()(productFields).min(1).custom(comparePriceAbovePrice),
 };
 
 export const byId = {
