@@ -17,18 +17,24 @@ function mailItems(items: Array<{ productName: string; quantity: number; lineTot
   }));
 }
 
+/** The order with its lines and customer, and what every order mail opens with; undefined when it has no customer. */
+async function orderMail(orderId: string, transaction: Transaction) {
+  const order = await Order.findByPk(orderId, { include: [{ model: OrderItem, as: 'items' }, { model: User, as: 'user' }], transaction });
+  if (!order?.user) return undefined;
+  return { order, to: order.user.email, opening: { name: order.user.name, orderNumber: order.orderNumber, orderUrl: `${config.frontendUrl}/orders/${order.id}` } };
+}
+
 /** Records the customer's confirmation mail (in the outbox, with the transaction that confirmed the order). */
 export async function recordConfirmationMail(orderId: string, transaction: Transaction): Promise<void> {
-  const order = await Order.findByPk(orderId, { include: [{ model: OrderItem, as: 'items' }, { model: User, as: 'user' }], transaction });
-  if (!order?.user) return;
+  const mail = await orderMail(orderId, transaction);
+  if (!mail) return;
+  const { order } = mail;
   const money = (amount: string) => formatMoney(amount, order.currency);
   await sendEmail(
-    order.user.email,
+    mail.to,
     'order-confirmation',
     {
-      name: order.user.name,
-      orderNumber: order.orderNumber,
-      orderUrl: `${config.frontendUrl}/orders/${order.id}`,
+      ...mail.opening,
       items: mailItems(order.items ?? [], order.currency),
       subtotal: money(order.subtotal),
       shipping: toMinor(order.shippingAmount) > 0 ? money(order.shippingAmount) : undefined,
@@ -42,10 +48,10 @@ export async function recordConfirmationMail(orderId: string, transaction: Trans
 
 /** One mail when the whole order has shipped, listing every parcel (a tracking number per seller shipment). */
 export async function mailShipped(orderId: string, transaction: Transaction): Promise<void> {
-  const order = await Order.findByPk(orderId, { include: [{ model: OrderItem, as: 'items' }, { model: User, as: 'user' }], transaction });
-  if (!order?.user) return;
+  const mail = await orderMail(orderId, transaction);
+  if (!mail) return;
   const parcels = new Map<string, { trackingNumber: string | null; trackingUrl: string | null; items: string[] }>();
-  for (const item of order.items ?? []) {
+  for (const item of mail.order.items ?? []) {
     if (item.fulfillmentStatus !== 'shipped' && item.fulfillmentStatus !== 'delivered') continue;
     const key = `${item.trackingNumber ?? ''}\u0000${item.trackingUrl ?? ''}`;
     const parcel = parcels.get(key) ?? { trackingNumber: item.trackingNumber, trackingUrl: item.trackingUrl, items: [] };
@@ -54,12 +60,10 @@ export async function mailShipped(orderId: string, transaction: Transaction): Pr
   }
   const shipments = [...parcels.values()].map((parcel) => ({ ...parcel, items: parcel.items.join(', ') }));
   await sendEmail(
-    order.user.email,
+    mail.to,
     'order-shipped',
     {
-      name: order.user.name,
-      orderNumber: order.orderNumber,
-      orderUrl: `${config.frontendUrl}/orders/${order.id}`,
+      ...mail.opening,
       ...(shipments.length === 1 ? { trackingNumber: shipments[0].trackingNumber ?? undefined, trackingUrl: shipments[0].trackingUrl ?? undefined } : { shipments }),
     },
     transaction,

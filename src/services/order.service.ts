@@ -36,7 +36,6 @@ export interface CheckoutInput {
   notes?: string | null;
 }
 
-
 export interface CheckoutResult {
   order: OrderView;
   /** True when an earlier request with the same Idempotency-Key made this order. */

@@ -112,6 +112,8 @@ const SWEEP_BATCH = 100;
 /** The card payment transaction of an intent (`$intentId`), as a condition on `transactions t`. */
 const CARD_PAYMENT = "t.provider = 'stripe' AND t.type = 'payment' AND t.provider_reference = $intentId";
 const ORDER_COLUMNS = 'id, user_id, status, payment_status, payment_provider, payment_intent_id, intent_attempt, total_amount, amount_paid, amount_refunded, currency';
+/** The same columns of `orders t`, for a statement that aliases the table. */
+const ORDER_COLUMNS_OF_T = ORDER_COLUMNS.split(', ').map((column) => `t.${column}`).join(', ');
 
 /** The provider's own words go to the log only; the client gets ours and the request id. */
 function providerFailure(error: unknown, context: Record<string, unknown>): UpstreamError {
@@ -217,10 +219,9 @@ export class PaymentService {
    */
   private async intentAttempt(orderId: string, canceled: string | null): Promise<{ attempt: number; intentId: string | null }> {
     const [moved] = await queryRows<{ intent_attempt: number; payment_intent_id: string | null }>(
-      `UPDATE orders SET intent_attempt = intent_attempt + 1,
-              payment_intent_id = CASE WHEN payment_intent_id = $canceled THEN NULL ELSE payment_intent_id END, updated_at = now()
+      `UPDATE orders SET intent_attempt = intent_attempt + 1, payment_intent_id = NULL, updated_at = now()
         WHERE id = $orderId AND status = 'pending' AND payment_status = 'unpaid'
-          AND ((intent_attempt = 0 AND payment_intent_id IS NULL) OR payment_intent_id = $canceled)
+          AND ((intent_attempt = 0 AND payment_intent_id IS NULL) OR payment_intent_id = $canceled::varchar)
         RETURNING intent_attempt, payment_intent_id`,
       { orderId, canceled },
     );
@@ -786,7 +787,7 @@ export class PaymentService {
       where: 't.id = $orderId',
       bind: { orderId: refund.order_id, amount: refund.amount },
       set: { amount_refunded: 't.amount_refunded + $amount' },
-      returning: ORDER_COLUMNS.split(', ').map((column) => `t.${column}`).join(', '),
+      returning: ORDER_COLUMNS_OF_T,
       transaction,
     });
     if (!order) throw new Error(`A refund of an order whose payment status is ${before.payment_status}`);
