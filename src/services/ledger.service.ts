@@ -5,7 +5,7 @@ import { inTransaction } from '../db/transaction';
 import { getPaymentProvider, PaymentProviderError } from '../integrations/payments';
 import { sendEmail } from '../jobs/email.job';
 import { recordJob } from '../jobs/outbox';
-import { isUuid, type DisputeStatus, type LedgerEntryType, type PayoutStatus, type SellerPayoutAttributes } from '../models';
+import { isUuid, type DisputeAttributes, type DisputeStatus, type LedgerEntryType, type PayoutStatus, type SellerPayoutAttributes } from '../models';
 import { ConflictError, NotFoundError } from '../utils/errors';
 import { logger } from '../utils/logger';
 import { formatMoney, fromMinor, toMinor } from '../utils/money';
@@ -56,19 +56,8 @@ export interface DisputeInput {
   status: string;
 }
 
-export interface DisputeView {
-  id: string;
-  orderId: string;
-  orderNumber: string;
-  providerDisputeId: string;
-  paymentReference: string;
-  amount: string;
-  currency: string;
-  reason: string | null;
-  status: DisputeStatus;
-  closedAt: Date | null;
-  createdAt: Date;
-}
+/** A dispute as admins see it: every column but updatedAt, with its order's number. */
+export type DisputeView = Omit<DisputeAttributes, 'updatedAt'> & { orderNumber: string };
 
 export interface DisputeQuery extends PageQuery {
   status?: DisputeStatus;
@@ -156,7 +145,7 @@ export class LedgerService {
   }
 
   async recordSales(orderIds: string[], transaction: Transaction): Promise<void> {
-    await queryRows<{ id: string }>(
+    await queryRows(
       `INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, occurred_at)
        SELECT oi.seller_id, t.type,
               CASE t.type WHEN 'sale' THEN oi.line_total ELSE -${lineCommissionSql('oi.line_total', '0', 'oi.commission_rate')} END,
@@ -165,8 +154,7 @@ export class LedgerService {
          JOIN orders o ON o.id = oi.order_id
         CROSS JOIN (VALUES ('sale'::enum_seller_ledger_entries_type), ('commission'::enum_seller_ledger_entries_type)) AS t(type)
         WHERE oi.order_id = ANY($orderIds::uuid[]) AND o.paid_at IS NOT NULL AND oi.fulfillment_status <> 'cancelled'
-       ON CONFLICT DO NOTHING
-       RETURNING id`,
+       ON CONFLICT DO NOTHING`,
       { orderIds },
       transaction,
     );
@@ -204,6 +192,7 @@ export class LedgerService {
            FROM unnest($ids::uuid[], $amounts::numeric[]) AS v(id, amount)
            JOIN order_items oi ON oi.id = v.id
        ), written AS (
+         -- Runs whether or not the outer statement reads it, as every data-modifying WITH does.
          INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, refund_id, occurred_at)
          SELECT seller_id, type, amount, order_id, id, $refundId, now() FROM (
            SELECT l.seller_id, t.type, l.order_id, l.id, CASE t.type WHEN 'refund' THEN -l.amount ELSE l.given_back END AS amount
@@ -213,9 +202,8 @@ export class LedgerService {
          ) entries
          WHERE amount <> 0
          ON CONFLICT DO NOTHING
-         RETURNING id
        )
-       SELECT coalesce(sum(given_back), 0)::text AS given_back, (SELECT count(*) FROM written) AS written FROM lines`,
+       SELECT coalesce(sum(given_back), 0)::text AS given_back FROM lines`,
       { refundId, ids, amounts: ids.map((id) => fromMinor(shares.get(id)!)) },
       transaction,
     );
@@ -223,7 +211,7 @@ export class LedgerService {
     await queryRows(
       `UPDATE sales_days SET commission = commission - $givenBack, updated_at = now()
         WHERE day = (SELECT (paid_at AT TIME ZONE 'UTC')::date FROM orders WHERE id = $orderId)`,
-      { givenBack: givenBack, orderId },
+      { givenBack, orderId },
       transaction,
     );
   }
@@ -327,38 +315,15 @@ export class LedgerService {
   async listDisputes(query: DisputeQuery): Promise<{ disputes: DisputeView[]; pagination: Pagination }> {
     const { where, bind } = sqlFilter({ status: query.status }, { status: 'd.status = $status' });
     const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM disputes d ${where}`, bind);
-    const rows = await queryRows<{
-      id: string;
-      order_id: string;
-      order_number: string;
-      provider_dispute_id: string;
-      payment_reference: string;
-      amount: string;
-      currency: string;
-      reason: string | null;
-      status: DisputeStatus;
-      closed_at: Date | null;
-      created_at: Date;
-    }>(
-      `SELECT d.id, d.order_id, o.order_number, d.provider_dispute_id, d.payment_reference, d.amount, d.currency, d.reason, d.status, d.closed_at, d.created_at
+    const disputes = await queryRows<DisputeView>(
+      `SELECT d.id, d.order_id AS "orderId", o.order_number AS "orderNumber", d.provider_dispute_id AS "providerDisputeId",
+              d.payment_reference AS "paymentReference", d.amount, d.currency, d.reason, d.status, d.closed_at AS "closedAt", d.created_at AS "createdAt"
          FROM disputes d JOIN orders o ON o.id = d.order_id ${where}
         ORDER BY d.created_at DESC, d.id DESC LIMIT $limit OFFSET $offset`,
       { ...bind, limit: query.limit, offset: offsetOf(query) },
     );
     return {
-      disputes: rows.map((row) => ({
-        id: row.id,
-        orderId: row.order_id,
-        orderNumber: row.order_number,
-        providerDisputeId: row.provider_dispute_id,
-        paymentReference: row.payment_reference,
-        amount: row.amount,
-        currency: row.currency,
-        reason: row.reason,
-        status: row.status,
-        closedAt: row.closed_at,
-        createdAt: row.created_at,
-      })),
+      disputes,
       pagination: paginationOf(query, total),
     };
   }
@@ -401,8 +366,7 @@ export class LedgerService {
 
   /** The seller's journal, newest first, with the balance. */
   async ledger(sellerId: string, query: RangeQuery & PageQuery): Promise<{ entries: LedgerEntryView[]; balance: BalanceView; pagination: Pagination }> {
-    const filter = sqlFilter({ sellerId, from: query.from, to: query.to }, { sellerId: 'seller_id = $sellerId', from: 'occurred_at >= $from', to: 'occurred_at < $to' });
-    const { where, bind } = filter;
+    const { where, bind } = sqlFilter({ sellerId, from: query.from, to: query.to }, { sellerId: 'seller_id = $sellerId', from: 'occurred_at >= $from', to: 'occurred_at < $to' });
     const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM seller_ledger_entries ${where}`, bind);
     const rows = await queryRows<{ id: string; type: LedgerEntryType; amount: string; order_id: string | null; order_item_id: string | null; payout_id: string | null; occurred_at: Date }>(
       `SELECT id, type, amount, order_id, order_item_id, payout_id, occurred_at FROM seller_ledger_entries ${where}
