@@ -517,11 +517,6 @@ export class LedgerService {
    */
   async markPaid(payoutId: string, reference: string | null): Promise<PayoutView> {
     if (!isUuid(payoutId)) throw new NotFoundError('Payout');
-    const [held] = await queryRows<{ id: string }>(
-      `SELECT p.id FROM seller_payouts p JOIN users u ON u.id = p.seller_id WHERE p.id = $payoutId AND p.status = 'pending' AND u.status = 'suspended'`,
-      { payoutId },
-    );
-    if (held) throw new ConflictError('PAYOUT_HELD', 'The seller is suspended: their payouts are held until the account is approved again');
     return this.markPaidIn(payoutId, reference, null);
   }
 
@@ -540,8 +535,18 @@ export class LedgerService {
     for (const { id } of pending) await recordJob('payouts.transfer', { payoutId: id }, { transaction });
   }
 
+  /** `transferId` null: a bank payment an admin records, refused while the seller is suspended; else a transfer already made. */
   private async markPaidIn(payoutId: string, reference: string | null, transferId: string | null): Promise<PayoutView> {
     return inTransaction(async (transaction) => {
+      if (transferId === null) {
+        // The seller row is shared with a suspension at the same moment: one of the two goes first.
+        const [seller] = await queryRows<{ status: string }>(
+          `SELECT u.status FROM seller_payouts p JOIN users u ON u.id = p.seller_id WHERE p.id = $payoutId AND p.status = 'pending' FOR SHARE OF u`,
+          { payoutId },
+          transaction,
+        );
+        if (seller?.status === 'suspended') throw new ConflictError('PAYOUT_HELD', 'The seller is suspended: their payouts are held until the account is approved again');
+      }
       const [row] = await moveStatus<PayoutStatus, PayoutRow>(PAYOUT_STATUS, 'paid', {
         where: 't.id = $payoutId',
         bind: { payoutId, reference, transferId },

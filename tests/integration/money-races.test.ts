@@ -63,6 +63,18 @@ describe('money under hostile timing', () => {
     return { customer, product, order };
   }
 
+  /** A card order of one line of this seller, paid, delivered and past the payout hold. */
+  async function deliveredCardOrder(seller: SignedIn, price: string) {
+    const buyer = await signedInUser(ctx.app);
+    const product = await createProduct({ sellerId: seller.user.id, price, stockQuantity: 5 });
+    await addToCart(buyer, product.id, 1);
+    const order = await checkout(buyer);
+    const intent = await payByCard(buyer, order.id);
+    for (const status of ['shipped', 'delivered']) await api().patch(`/api/admin/orders/${order.id}/status`).set('Authorization', adminBearer).send({ status }).expect(200);
+    await rows(`UPDATE order_items SET delivered_at = now() - interval '30 days' WHERE order_id = $id`, { id: order.id });
+    return { buyer, order, intent };
+  }
+
   describe('cancelling once a seller has shipped', () => {
     async function twoSellerOrder() {
       const customer = await signedInUser(ctx.app);
@@ -391,13 +403,7 @@ describe('money under hostile timing', () => {
       const seller = await signedInSeller(ctx.app);
       await seller.profile.update({ payoutDetails: { stripeAccountId: 'acct_held123' } });
       const listed = await createProduct({ sellerId: seller.user.id, price: '20.00', stockQuantity: 5 });
-      const sold = await createProduct({ sellerId: seller.user.id, price: '20.00', stockQuantity: 5 });
-      const buyer = await signedInUser(ctx.app);
-      await addToCart(buyer, sold.id, 1);
-      const order = await checkout(buyer);
-      await payByCard(buyer, order.id);
-      for (const status of ['shipped', 'delivered']) await api().patch(`/api/admin/orders/${order.id}/status`).set('Authorization', adminBearer).send({ status }).expect(200);
-      await rows(`UPDATE order_items SET delivered_at = now() - interval '30 days' WHERE order_id = $id`, { id: order.id });
+      const { buyer, order } = await deliveredCardOrder(seller, '20.00');
       const shopper = await signedInUser(ctx.app);
       await addToCart(shopper, listed.id, 1);
 
@@ -432,13 +438,7 @@ describe('money under hostile timing', () => {
 
     it('holds a payout made before the suspension', async () => {
       const seller = await signedInSeller(ctx.app);
-      const buyer = await signedInUser(ctx.app);
-      const product = await createProduct({ sellerId: seller.user.id, price: '40.00', stockQuantity: 5 });
-      await addToCart(buyer, product.id, 1);
-      const order = await checkout(buyer);
-      await payByCard(buyer, order.id);
-      for (const status of ['shipped', 'delivered']) await api().patch(`/api/admin/orders/${order.id}/status`).set('Authorization', adminBearer).send({ status }).expect(200);
-      await rows(`UPDATE order_items SET delivered_at = now() - interval '30 days' WHERE order_id = $id`, { id: order.id });
+      await deliveredCardOrder(seller, '40.00');
       const run = await api().post('/api/admin/payouts/run').set('Authorization', adminBearer).send({});
       const payout = run.body.data.payouts.find((row: { sellerId: string }) => row.sellerId === seller.user.id);
       await api().patch(`/api/admin/users/${seller.user.id}/status`).set('Authorization', adminBearer).send({ status: 'suspended' }).expect(200);
@@ -446,25 +446,54 @@ describe('money under hostile timing', () => {
       expect(held.status).toBe(409);
       expect(held.body.error.code).toBe('PAYOUT_HELD');
     });
+
+    it('never records a bank payout as paid to a seller suspended while the request ran', async () => {
+      const seller = await signedInSeller(ctx.app);
+      await deliveredCardOrder(seller, '40.00');
+      const run = await api().post('/api/admin/payouts/run').set('Authorization', adminBearer).send({});
+      const payout = run.body.data.payouts.find((row: { sellerId: string }) => row.sellerId === seller.user.id);
+
+      // The payout row is held while mark-paid runs, and the suspension arrives meanwhile.
+      const hold = await ctx.db.sequelize.transaction();
+      await ctx.db.sequelize.query('SELECT id FROM seller_payouts WHERE id = $id FOR UPDATE', { bind: { id: payout.id }, transaction: hold });
+      const marking = api().post(`/api/admin/payouts/${payout.id}/mark-paid`).set('Authorization', adminBearer).send({ reference: 'BANK' }).then((answer) => answer);
+      for (;;) {
+        const [{ waiting }] = await rows<{ waiting: number }>(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (waiting > 0) break;
+        await sleep(10);
+      }
+      let suspendedFirst = false;
+      const suspending = api()
+        .patch(`/api/admin/users/${seller.user.id}/status`)
+        .set('Authorization', adminBearer)
+        .send({ status: 'suspended' })
+        .then((answer) => {
+          suspendedFirst = true;
+          return answer;
+        });
+      await sleep(300);
+      const suspendedWhileMarking = suspendedFirst;
+      await hold.commit();
+      const [marked, suspended] = await Promise.all([marking, suspending]);
+      expect(suspended.status).toBe(200);
+      // Either the payment was recorded before the suspension took effect, or it was held.
+      if (suspendedWhileMarking) expect(marked.body.error?.code).toBe('PAYOUT_HELD');
+      else expect([200, 409]).toContain(marked.status);
+    });
   });
 
   describe('disputes', () => {
-    async function deliveredCardOrder() {
+    async function disputedSale() {
       const seller = await signedInSeller(ctx.app);
-      const buyer = await signedInUser(ctx.app);
-      const product = await createProduct({ sellerId: seller.user.id, price: '50.00', stockQuantity: 5 });
-      await addToCart(buyer, product.id, 1);
-      const order = await checkout(buyer);
-      const intent = await payByCard(buyer, order.id);
-      for (const status of ['shipped', 'delivered']) await api().patch(`/api/admin/orders/${order.id}/status`).set('Authorization', adminBearer).send({ status }).expect(200);
-      await rows(`UPDATE order_items SET delivered_at = now() - interval '30 days' WHERE order_id = $id`, { id: order.id });
-      return { seller, order, intent };
+      return { seller, ...(await deliveredCardOrder(seller, '50.00')) };
     }
 
     const balanceOf = async (seller: SignedIn) => (await api().get('/api/seller/ledger').set('Authorization', seller.bearer)).body.data;
 
     it('holds the lines while open and releases them when won', async () => {
-      const { seller, order, intent } = await deliveredCardOrder();
+      const { seller, order, intent } = await disputedSale();
       const amount = Math.round(Number(order.totalAmount) * 100);
       const dispute = { id: `dp_won_${order.id}`, object: 'dispute', payment_intent: intent.paymentIntentId, amount, currency: 'usd', reason: 'fraudulent', status: 'needs_response' };
       await ctx.deliver('charge.dispute.created', dispute).expect(200);
@@ -484,7 +513,7 @@ describe('money under hostile timing', () => {
     });
 
     it('takes back the net share once when lost, however often the event arrives', async () => {
-      const { seller, order, intent } = await deliveredCardOrder();
+      const { seller, order, intent } = await disputedSale();
       const amount = Math.round(Number(order.totalAmount) * 100);
       const dispute = { id: `dp_lost_${order.id}`, object: 'dispute', payment_intent: intent.paymentIntentId, amount, currency: 'usd', reason: 'product_not_received', status: 'needs_response' };
       // Out of order and twice over.
@@ -503,13 +532,7 @@ describe('money under hostile timing', () => {
       expect(row.status).toBe('lost');
 
       // The loss is netted in the seller's next payout.
-      const buyer = await signedInUser(ctx.app);
-      const product = await createProduct({ sellerId: seller.user.id, price: '50.00', stockQuantity: 5 });
-      await addToCart(buyer, product.id, 1);
-      const next = await checkout(buyer);
-      await payByCard(buyer, next.id);
-      for (const status of ['shipped', 'delivered']) await api().patch(`/api/admin/orders/${next.id}/status`).set('Authorization', adminBearer).send({ status }).expect(200);
-      await rows(`UPDATE order_items SET delivered_at = now() - interval '30 days' WHERE order_id = $id`, { id: next.id });
+      await deliveredCardOrder(seller, '50.00');
       const run = await api().post('/api/admin/payouts/run').set('Authorization', adminBearer).send({});
       expect(run.status).toBe(200);
       expect(run.body.data.payouts.find((payout: { sellerId: string }) => payout.sellerId === seller.user.id)).toMatchObject({
