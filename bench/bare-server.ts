@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import { Pool, type PoolClient } from 'pg';
-import { toPositional } from '../src/db/hot-query';
-import { buildDetailStatement, buildListStatement } from '../src/services/product.service';
+import { toPositional } from '../src/platform/db/query';
+import { buildDetailStatement, buildListStatement } from '../src/modules/catalog/product.service';
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page

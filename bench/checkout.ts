@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
-import { hashPassword } from '../src/utils/password';
+import { hashPassword } from '../src/platform/utils/password';
 
 /**
  * The checkout rows of `npm run bench`: customers in a closed loop (each puts products in its

@@ -9,12 +9,12 @@ import autocannon from 'autocannon';
 import { Presets, SingleBar } from 'cli-progress';
 import { Pool } from 'pg';
 import { QueryTypes } from 'sequelize';
-import { closeDatabase, initDatabase } from '../src/db';
-import { runPending } from '../src/db/bootstrap';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
-import { generateCatalog } from '../src/db/seed/catalog';
-import { generateOrders } from '../src/db/seed/orders';
-import { freePort } from '../src/utils/net';
+import { closeDatabase, initDatabase } from '../src/platform/db';
+import { runPending } from '../src/platform/db/bootstrap';
+import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres';
+import { generateCatalog } from '../src/seed/catalog';
+import { generateOrders } from '../src/seed/orders';
+import { freePort } from '../src/platform/utils/net';
 import {
   API_ENDPOINTS,
   audit,

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { hashPassword } from '../src/utils/password';
+import { hashPassword } from '../src/platform/utils/password';
 import type { Customer } from './checkout';
 
 /**

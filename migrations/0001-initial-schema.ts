@@ -1,4 +1,4 @@
-import type { MigrationFn } from '../src/db/migrator';
+import type { MigrationFn } from '../src/platform/db/migrator';
 
 /**
  * The initial schema. The database holds the invariants (NOT NULL, CHECK, UNIQUE, FK); every

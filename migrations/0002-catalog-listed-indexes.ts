@@ -1,4 +1,4 @@
-import type { MigrationFn } from '../src/db/migrator';
+import type { MigrationFn } from '../src/platform/db/migrator';
 
 /**
  * The public catalog lists active and out-of-stock products (an active product that sold out

@@ -1,4 +1,4 @@
-import type { MigrationFn } from '../src/db/migrator';
+import type { MigrationFn } from '../src/platform/db/migrator';
 
 /**
  * What the order path needs beyond the initial schema:

@@ -1,4 +1,4 @@
-import type { MigrationFn } from '../src/db/migrator';
+import type { MigrationFn } from '../src/platform/db/migrator';
 
 /**
  * A session remembers the hash of the refresh token its last rotation replaced. Reuse detection

@@ -1,4 +1,4 @@
-import type { MigrationFn } from '../src/db/migrator';
+import type { MigrationFn } from '../src/platform/db/migrator';
 
 /**
  * The seller ledger: an append-only journal of what each seller is owed. A paid order writes a

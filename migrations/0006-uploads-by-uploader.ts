@@ -1,4 +1,4 @@
-import type { MigrationFn } from '../src/db/migrator';
+import type { MigrationFn } from '../src/platform/db/migrator';
 
 /** The hourly upload cap counts a user's uploads of the last hour: by uploader and time, from the index. */
 export const up: MigrationFn = async ({ context: { sequelize } }) => {

@@ -1,4 +1,4 @@
-import type { MigrationFn } from '../src/db/migrator';
+import type { MigrationFn } from '../src/platform/db/migrator';
 
 /**
  * Outbox rows held by a process that runs their jobs in its own memory (no Redis): a lease the

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Op } from 'sequelize';
-import { config } from '../src/config';
-import { generateCatalog } from '../src/db/seed/catalog';
-import type { MigrationFn } from '../src/db/migrator';
+import { config } from '../src/platform/config';
+import { generateCatalog } from '../src/seed/catalog';
+import type { MigrationFn } from '../src/platform/db/migrator';
 import { Product, SellerProfile, User } from '../src/models';
-import { hashPassword } from '../src/utils/password';
-import { logger } from '../src/utils/logger';
+import { hashPassword } from '../src/platform/utils/password';
+import { logger } from '../src/platform/utils/logger';
 
 export const DEMO_CUSTOMER_EMAIL = 'demo.customer@example.com';
 const DEMO_SELLER_PREFIX = 'demo.seller';

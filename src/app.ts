@@ -3,15 +3,15 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
-import { config } from './config';
-import { errorHandler, notFoundHandler } from './middleware/error-handler.middleware';
-import { configureRateLimits } from './middleware/rate-limit.middleware';
-import { requestId, requestLog } from './middleware/request-context.middleware';
-import { buildApiRouter } from './routes';
-import { RESPONSE_SCHEMAS } from './routes/response.schemas';
-import { publishOpenApiDocument } from './routes/health.routes';
-import { buildOpenApiDocument, registeredRoutes } from './utils/openapi';
-import { AppError } from './utils/errors';
+import { config } from './platform/config';
+import { errorHandler, notFoundHandler } from './platform/http/error-handler.middleware';
+import { configureRateLimits } from './platform/http/rate-limit.middleware';
+import { requestId, requestLog } from './platform/http/request-context.middleware';
+import { buildApiRouter } from './api-router';
+import { RESPONSE_SCHEMAS } from './platform/http/response.schemas';
+import { publishOpenApiDocument } from './platform/http/health.routes';
+import { buildOpenApiDocument, registeredRoutes } from './platform/http/openapi';
+import { AppError } from './platform/utils/errors';
 import packageJson from '../package.json';
 
 

@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import type { Server } from 'node:http';
-import { logger } from './utils/logger';
+import { logger } from './platform/utils/logger';
 
 export type Closer = { name: string; close: () => Promise<unknown> };
 

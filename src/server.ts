@@ -1,17 +1,17 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { createApp } from './app';
-import { ConfigError, config, ensureConfig } from './config';
-import { closeDatabase } from './db';
-import { connectDatabase, runPending } from './db/bootstrap';
-import { seedDemoDataOnFirstStart } from './db/demo-seed';
-import { closeRedis } from './integrations/redis';
+import { ConfigError, config, ensureConfig } from './platform/config';
+import { closeDatabase } from './platform/db';
+import { connectDatabase, runPending } from './platform/db/bootstrap';
+import { seedDemoDataOnFirstStart } from './platform/db/demo-seed';
+import { closeRedis } from './platform/redis';
 import { closeJobs, getJobs, initJobs, scheduleRepeatingJobs, startJobProcessing } from './jobs';
 import { exitOnSignals, shutdown, type Closer } from './lifecycle';
-import { startCatalogCacheSync, stopCatalogCacheSync } from './services/catalog-cache';
-import { getMailService } from './services/mail.service';
-import { flushViews } from './services/view-counter.service';
-import { logger } from './utils/logger';
+import { startCatalogCacheSync, stopCatalogCacheSync } from './modules/catalog/catalog-cache';
+import { getMailService } from './platform/mail/mail.service';
+import { flushViews } from './modules/catalog/view-counter.service';
+import { logger } from './platform/utils/logger';
 
 let stopEmbedded: (() => Promise<void>) | undefined;
 

@@ -1,9 +1,9 @@
-import { config } from '../config';
-import { getSequelize } from '../db';
-import { runPending } from '../db/bootstrap';
+import { config } from '../platform/config';
+import { getSequelize } from '../platform/db';
+import { runPending } from '../platform/db/bootstrap';
 import { User } from '../models';
-import { sessionService } from '../services/session.service';
-import { hashPassword, passwordWeakness } from '../utils/password';
+import { sessionService } from '../modules/accounts/session.service';
+import { hashPassword, passwordWeakness } from '../platform/utils/password';
 import { parseArgs, runCommand, UsageError } from './cli';
 
 // npm run admin:create -- --email E --password P --name N

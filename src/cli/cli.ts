@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import type { Sequelize } from 'sequelize-typescript';
-import { ConfigError, ensureConfig } from '../config';
-import { closeDatabase } from '../db';
-import { connectDatabase } from '../db/bootstrap';
+import { ConfigError, ensureConfig } from '../platform/config';
+import { closeDatabase } from '../platform/db';
+import { connectDatabase } from '../platform/db/bootstrap';
 
 /** Reads `--name value` pairs (and bare `--flag`s) from argv. */
 export function parseArgs(argv: string[] = process.argv.slice(2)): { positional: string[]; options: Record<string, string | true> } {

@@ -1,5 +1,5 @@
-import { runPending } from '../db/bootstrap';
-import { createMigrator } from '../db/migrator';
+import { runPending } from '../platform/db/bootstrap';
+import { createMigrator } from '../platform/db/migrator';
 import { parseArgs, runCommand } from './cli';
 
 // npm run migrate            apply every pending migration

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createApp } from '../app';
-import { closeRedis } from '../integrations/redis';
-import { publishedOpenApiDocument } from '../routes/health.routes';
+import { closeRedis } from '../platform/redis';
+import { publishedOpenApiDocument } from '../platform/http/health.routes';
 
 // npm run openapi -- [file]     writes the OpenAPI document that GET /api/openapi.json serves
 //                               (default dist/openapi.json), built from the routes without a database.

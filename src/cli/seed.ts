@@ -1,9 +1,9 @@
 import { SingleBar, Presets } from 'cli-progress';
-import { config } from '../config';
-import { runPending } from '../db/bootstrap';
-import { createMigrator } from '../db/migrator';
-import { generateCatalog } from '../db/seed/catalog';
-import { generateOrders } from '../db/seed/orders';
+import { config } from '../platform/config';
+import { runPending } from '../platform/db/bootstrap';
+import { createMigrator } from '../platform/db/migrator';
+import { generateCatalog } from '../seed/catalog';
+import { generateOrders } from '../seed/orders';
 import { parseArgs, runCommand, UsageError } from './cli';
 
 // npm run seed                        the demo data (once per database)

@@ -1,13 +1,13 @@
 import 'reflect-metadata';
-import { ConfigError, config, ensureConfig } from '../config';
-import { closeDatabase } from '../db';
-import { connectDatabase } from '../db/bootstrap';
-import { closeRedis } from '../integrations/redis';
+import { ConfigError, config, ensureConfig } from '../platform/config';
+import { closeDatabase } from '../platform/db';
+import { connectDatabase } from '../platform/db/bootstrap';
+import { closeRedis } from '../platform/redis';
 import { closeJobs, initJobs, scheduleRepeatingJobs, startJobProcessing } from '../jobs';
-import { jobOptions } from '../jobs/types';
+import { jobOptions } from '../platform/jobs/types';
 import { exitOnSignals, shutdown, type Closer } from '../lifecycle';
-import { getMailService } from '../services/mail.service';
-import { logger } from '../utils/logger';
+import { getMailService } from '../platform/mail/mail.service';
+import { logger } from '../platform/utils/logger';
 
 // npm run worker: processes the queues on Redis, beside (or instead of) the API's own workers.
 

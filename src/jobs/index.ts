@@ -1,17 +1,17 @@
-import { createJobDriver, type JobDriver } from '../integrations/jobs';
-import { closeMail, getMailService } from '../services/mail.service';
-import { orderService } from '../services/order.service';
-import { ledgerService } from '../services/ledger.service';
-import { paymentService } from '../services/payment.service';
-import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../services/view-counter.service';
-import { logger } from '../utils/logger';
-import { setQueueDepthReader } from '../utils/metrics';
-import { OutboxRelay, unsentDueCount } from './outbox';
-import type { JobHandlers } from './types';
+import { createJobDriver, type JobDriver } from '../platform/jobs/drivers';
+import { closeMail, getMailService } from '../platform/mail/mail.service';
+import { orderService } from '../modules/order/order.service';
+import { ledgerService } from '../modules/finance/ledger.service';
+import { paymentService } from '../modules/payment/payment.service';
+import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../modules/catalog/view-counter.service';
+import { logger } from '../platform/utils/logger';
+import { setQueueDepthReader } from '../platform/utils/metrics';
+import { OutboxRelay, unsentDueCount } from '../platform/jobs/outbox';
+import type { JobHandlers } from '../platform/jobs/types';
 
-export type { EnqueueOptions, JobHandlers, JobPayloads, JobType } from './types';
-export type { JobDriver } from '../integrations/jobs';
-export { recordJob, type RecordJobOptions } from './outbox';
+export type { EnqueueOptions, JobHandlers, JobPayloads, JobType } from '../platform/jobs/types';
+export type { JobDriver } from '../platform/jobs/drivers';
+export { recordJob, type RecordJobOptions } from '../platform/jobs/outbox';
 
 /** What each job type does: a few lines that call a service (PeerTube's handlers/email.ts). */
 export const handlers: JobHandlers = {

@@ -10,7 +10,7 @@ import {
   HasMany,
   Table,
 } from 'sequelize-typescript';
-import { discountPercentage, toMinor } from '../utils/money';
+import { discountPercentage, toMinor } from '../platform/utils/money';
 import { AppModel } from './app-model';
 import { Category } from './category.model';
 import { PRODUCT_STATUSES, type ProductStatus } from './enums';

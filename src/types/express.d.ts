@@ -1,4 +1,4 @@
-import type { AuthContext } from '../middleware/auth.middleware';
+import type { AuthContext } from '../modules/accounts/auth.middleware';
 
 declare global {
   namespace Express {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import Stripe from 'stripe';
-import { hashPassword } from '../../src/utils/password';
+import { hashPassword } from '../../src/platform/utils/password';
 import { ADDRESS } from '../support/orders';
 import { StripeStub } from '../support/stripe-stub';
 import { TcpProxy } from '../support/tcp-proxy';

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres';
-import { freePort } from '../../src/utils/net';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/platform/db/embedded-postgres';
+import { freePort } from '../../src/platform/utils/net';
 
 /**
  * Real processes for the cluster tests: API processes and workers started from the sources

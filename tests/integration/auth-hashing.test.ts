@@ -1,8 +1,8 @@
 import '../support/production-bcrypt-cost';
 import request from 'supertest';
-import { config } from '../../src/config';
+import { config } from '../../src/platform/config';
 import { User } from '../../src/models';
-import { hashCost, hashPassword } from '../../src/utils/password';
+import { hashCost, hashPassword } from '../../src/platform/utils/password';
 import { createProduct, createUser, DEFAULT_PASSWORD, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { signedInUser } from '../support/auth';

@@ -1,6 +1,6 @@
 import '../support/proxied-rate-limits';
 import request from 'supertest';
-import { MAILS_PER_ADDRESS_PER_HOUR } from '../../src/middleware/rate-limit.middleware';
+import { MAILS_PER_ADDRESS_PER_HOUR } from '../../src/platform/http/rate-limit.middleware';
 import { createUser, DEFAULT_PASSWORD, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { outboxFor } from '../support/outbox';

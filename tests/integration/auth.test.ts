@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { config } from '../../src/config';
+import { config } from '../../src/platform/config';
 import { User, UserSession } from '../../src/models';
 import { createUser, DEFAULT_PASSWORD, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';

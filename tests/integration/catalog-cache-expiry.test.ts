@@ -2,10 +2,10 @@
 process.env.PUBLIC_CACHE_TTL_MS = '1000';
 
 import request from 'supertest';
-import { config } from '../../src/config';
+import { config } from '../../src/platform/config';
 import { createCategory } from '../fixtures';
 import { useTestApp } from '../support/app';
-import { forgetResponses, RESPONSE_CACHE_MAX_BYTES, responseCacheStats } from '../../src/utils/response-cache';
+import { forgetResponses, RESPONSE_CACHE_MAX_BYTES, responseCacheStats } from '../../src/platform/http/response-cache';
 
 describe('public response cache: expiry and size', () => {
   const ctx = useTestApp();

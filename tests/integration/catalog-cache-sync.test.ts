@@ -1,9 +1,9 @@
 import '../support/catalog-cache-env';
 import request from 'supertest';
-import { config } from '../../src/config';
-import { createRedisConnection } from '../../src/integrations/redis';
-import { CATALOG_VERSION_POLL_MS, startCatalogCacheSync, stopCatalogCacheSync } from '../../src/services/catalog-cache';
-import { rememberResponse, cachedResponse, forgetResponses, responseGeneration } from '../../src/utils/response-cache';
+import { config } from '../../src/platform/config';
+import { createRedisConnection } from '../../src/platform/redis';
+import { CATALOG_VERSION_POLL_MS, startCatalogCacheSync, stopCatalogCacheSync } from '../../src/modules/catalog/catalog-cache';
+import { rememberResponse, cachedResponse, forgetResponses, responseGeneration } from '../../src/platform/http/response-cache';
 import { createProduct } from '../fixtures';
 import { useTestApp } from '../support/app';
 

@@ -3,8 +3,8 @@ import request from 'supertest';
 import { createCategory, createProduct } from '../fixtures';
 import { signedInUser } from '../support/auth';
 import { Product } from '../../src/models';
-import { flushViews } from '../../src/services/view-counter.service';
-import { responseCacheStats } from '../../src/utils/response-cache';
+import { flushViews } from '../../src/modules/catalog/view-counter.service';
+import { responseCacheStats } from '../../src/platform/http/response-cache';
 import { useTestApp } from '../support/app';
 import { productBody, signedInSeller } from '../support/catalog';
 

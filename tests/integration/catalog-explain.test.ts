@@ -1,7 +1,7 @@
 import { QueryTypes } from 'sequelize';
-import { generateCatalog } from '../../src/db/seed/catalog';
+import { generateCatalog } from '../../src/seed/catalog';
 import { Category } from '../../src/models';
-import { buildListStatement, buildSearchStatement, type CatalogStatement } from '../../src/services/product.service';
+import { buildListStatement, buildSearchStatement, type CatalogStatement } from '../../src/modules/catalog/product.service';
 import { useTestDatabase } from '../support/database';
 
 interface PlanNode {

@@ -1,6 +1,6 @@
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
-import { getSequelize } from '../../src/db';
+import { getSequelize } from '../../src/platform/db';
 import { Category, Product } from '../../src/models';
 import { createAdmin, createCategory, createProduct, createSeller, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';

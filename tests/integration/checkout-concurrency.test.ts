@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { Cart, CartItem, Product } from '../../src/models';
-import { orderService } from '../../src/services/order.service';
+import { orderService } from '../../src/modules/order/order.service';
 import { createProduct, createUser } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login } from '../support/auth';

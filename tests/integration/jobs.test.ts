@@ -1,29 +1,29 @@
 import crypto from 'node:crypto';
-import type { JobDriver } from '../../src/integrations/jobs';
-import type { JobHandlers, JobPayloads } from '../../src/jobs/types';
+import type { JobDriver } from '../../src/platform/jobs/drivers';
+import type { JobHandlers, JobPayloads } from '../../src/platform/jobs/types';
 
 // A namespace of our own on the shared Redis, set before anything reads the configuration.
 process.env.REDIS_PREFIX = `test-jobs-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
 
 // Loaded after the line above: the logger reads the configuration when it is imported.
 type Modules = {
-  inline: typeof import('../../src/integrations/jobs/inline.driver');
-  bullmq: typeof import('../../src/integrations/jobs/bullmq.driver');
-  types: typeof import('../../src/jobs/types');
+  inline: typeof import('../../src/platform/jobs/inline.driver');
+  bullmq: typeof import('../../src/platform/jobs/bullmq.driver');
+  types: typeof import('../../src/platform/jobs/types');
   jobs: typeof import('../../src/jobs');
-  config: typeof import('../../src/config');
-  redis: typeof import('../../src/integrations/redis');
+  config: typeof import('../../src/platform/config');
+  redis: typeof import('../../src/platform/redis');
 };
 let modules: Modules;
 
 beforeAll(async () => {
   modules = {
-    inline: await import('../../src/integrations/jobs/inline.driver'),
-    bullmq: await import('../../src/integrations/jobs/bullmq.driver'),
-    types: await import('../../src/jobs/types'),
+    inline: await import('../../src/platform/jobs/inline.driver'),
+    bullmq: await import('../../src/platform/jobs/bullmq.driver'),
+    types: await import('../../src/platform/jobs/types'),
     jobs: await import('../../src/jobs'),
-    config: await import('../../src/config'),
-    redis: await import('../../src/integrations/redis'),
+    config: await import('../../src/platform/config'),
+    redis: await import('../../src/platform/redis'),
   };
 });
 

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { freePort } from '../../src/utils/net';
+import { freePort } from '../../src/platform/utils/net';
 import { createDatabaseFromTemplate, databaseUrl, dropDatabase } from '../support/database';
 import { spawnServer, type ServerProcess } from '../support/server-process';
 

@@ -1,6 +1,6 @@
 import Transport from 'winston-transport';
 import request from 'supertest';
-import { logger } from '../../src/utils/logger';
+import { logger } from '../../src/platform/utils/logger';
 import { useTestApp } from '../support/app';
 import { tokenFromMail } from '../support/outbox';
 

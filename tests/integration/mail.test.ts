@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { config } from '../../src/config';
-import { createMailTransport, type MailTransport } from '../../src/integrations/mail';
+import { config } from '../../src/platform/config';
+import { createMailTransport, type MailTransport } from '../../src/platform/mail/transport';
 import {
   EMAIL_TEMPLATES,
   MailService,
@@ -13,7 +13,7 @@ import {
   getMailService,
   type EmailTemplate,
   type EmailTemplateData,
-} from '../../src/services/mail.service';
+} from '../../src/platform/mail/mail.service';
 
 interface ReceivedMail {
   rcptTo: string[];

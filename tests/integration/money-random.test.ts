@@ -9,7 +9,7 @@ import { signedInSeller, type SignedInSeller } from '../support/catalog';
 import { ADDRESS } from '../support/orders';
 import { spawnWorker, type ServerProcess } from '../support/server-process';
 import { useStripeApp } from '../support/stripe-app';
-import { fromMinor, toMinor } from '../../src/utils/money';
+import { fromMinor, toMinor } from '../../src/platform/utils/money';
 
 /**
  * A randomized run of the money paths against a real PostgreSQL and the real Stripe SDK (pointed
@@ -842,7 +842,7 @@ describe('money under a randomized storm', () => {
       }
     });
     // npm run stats:rebuild. Loaded here: the app's modules are imported after the Stripe stand-in is configured (see useStripeApp).
-    const { ledgerService } = await import('../../src/services/ledger.service');
+    const { ledgerService } = await import('../../src/modules/finance/ledger.service');
     await ledgerService.rebuildSalesDays();
     const after = await Promise.all(ranges.map(overview));
     ranges.forEach((range, index) => {

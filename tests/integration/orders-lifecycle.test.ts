@@ -7,7 +7,7 @@ import { login, signedInUser, type SignedIn } from '../support/auth';
 import { signedInSeller } from '../support/catalog';
 import { ADDRESS } from '../support/orders';
 import { outboxFor } from '../support/outbox';
-import { orderTotals } from '../../src/services/money-rules';
+import { orderTotals } from '../../src/modules/finance/money-rules';
 
 describe('order lifecycle', () => {
   const ctx = useTestApp();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { freePort } from '../../src/utils/net';
+import { freePort } from '../../src/platform/utils/net';
 import { createDatabaseFromTemplate, databaseUrl, dropDatabase } from '../support/database';
 import { spawnServer, type ServerProcess } from '../support/server-process';
 

@@ -1,9 +1,9 @@
 import { QueryTypes } from 'sequelize';
-import type { JobDriver } from '../../src/integrations/jobs';
-import { createInlineDriver } from '../../src/integrations/jobs/inline.driver';
+import type { JobDriver } from '../../src/platform/jobs/drivers';
+import { createInlineDriver } from '../../src/platform/jobs/inline.driver';
 import { handlers, recordJob } from '../../src/jobs';
-import { OUTBOX_LEASE_MS, OutboxRelay } from '../../src/jobs/outbox';
-import { jobOptions, type JobContext, type JobHandlers, type JobPayloads } from '../../src/jobs/types';
+import { OUTBOX_LEASE_MS, OutboxRelay } from '../../src/platform/jobs/outbox';
+import { jobOptions, type JobContext, type JobHandlers, type JobPayloads } from '../../src/platform/jobs/types';
 import { useTestDatabase } from '../support/database';
 
 // The outbox with the in-process job driver (no Redis): a row stays until its job has run.

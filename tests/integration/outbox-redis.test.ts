@@ -7,7 +7,7 @@ describeRedis('outbox while Redis is down', () => {
   useTestDatabase();
   let proxy: TcpProxy;
   let jobs: typeof import('../../src/jobs');
-  let redis: typeof import('../../src/integrations/redis');
+  let redis: typeof import('../../src/platform/redis');
 
   beforeAll(async () => {
     const target = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -16,7 +16,7 @@ describeRedis('outbox while Redis is down', () => {
     // Config is read on first use: point REDIS_URL at the proxy before the jobs are loaded.
     process.env.REDIS_URL = `redis://127.0.0.1:${port}`;
     jobs = await import('../../src/jobs');
-    redis = await import('../../src/integrations/redis');
+    redis = await import('../../src/platform/redis');
   });
 
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import { QueryTypes } from 'sequelize';
-import type { JobDriver } from '../../src/integrations/jobs';
+import type { JobDriver } from '../../src/platform/jobs/drivers';
 import { closeJobs, initJobs, recordJob, startJobProcessing, whenJobsIdle } from '../../src/jobs';
-import { OutboxRelay } from '../../src/jobs/outbox';
-import type { JobPayloads } from '../../src/jobs/types';
-import { closeRedis } from '../../src/integrations/redis';
+import { OutboxRelay } from '../../src/platform/jobs/outbox';
+import type { JobPayloads } from '../../src/platform/jobs/types';
+import { closeRedis } from '../../src/platform/redis';
 import { useTestDatabase } from '../support/database';
 
 const db = useTestDatabase();

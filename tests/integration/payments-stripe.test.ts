@@ -307,7 +307,7 @@ describe('Stripe payments', () => {
 
   it('pays a seller with a Connect account by Stripe transfer, once, and records a refused transfer for an admin', async () => {
     // Loaded here: the app's modules are imported after the Stripe stand-in is configured (see useStripeApp).
-    const { ledgerService } = await import('../../src/services/ledger.service');
+    const { ledgerService } = await import('../../src/modules/finance/ledger.service');
     const connected = await signedInSeller(ctx.app);
     await connected.profile.update({ payoutDetails: { stripeAccountId: 'acct_1Q2w3E4r' } });
     const broken = await signedInSeller(ctx.app);
@@ -344,7 +344,7 @@ describe('Stripe payments', () => {
   });
 
   it('cancels the payment intent at Stripe when an unpaid order expires or is cancelled', async () => {
-    const { orderService } = await import('../../src/services/order.service');
+    const { orderService } = await import('../../src/modules/order/order.service');
     const customer = await signedInUser(ctx.app);
     const { order: expiring } = await placeOrder(customer);
     const expiringIntent = await intentFor(customer, expiring.id);

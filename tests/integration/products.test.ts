@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { OrderItem, Product } from '../../src/models';
 import { scheduleRepeatingJobs } from '../../src/jobs';
-import { flushViews } from '../../src/services/view-counter.service';
+import { flushViews } from '../../src/modules/catalog/view-counter.service';
 import { createAdmin, createCategory, createOrderItem, createProduct, createSeller, createUser, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login, signedInUser } from '../support/auth';

@@ -1,8 +1,8 @@
 import '../support/low-rate-limits';
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { config } from '../../src/config';
-import { closeRedis, getRedis } from '../../src/integrations/redis';
+import { config } from '../../src/platform/config';
+import { closeRedis, getRedis } from '../../src/platform/redis';
 import { useTestApp } from '../support/app';
 
 describe('rate limits', () => {

@@ -19,8 +19,8 @@ describeRedis('/ready when the configured Redis stops', () => {
     // Config is read on first use: point REDIS_URL at the proxy before the app is loaded.
     process.env.REDIS_URL = `redis://127.0.0.1:${port}`;
     const { createApp } = await import('../../src/app');
-    ({ closeRedis } = await import('../../src/integrations/redis'));
-    ({ READY_CHECK_TTL_MS: checkTtlMs } = await import('../../src/routes/health.routes'));
+    ({ closeRedis } = await import('../../src/platform/redis'));
+    ({ READY_CHECK_TTL_MS: checkTtlMs } = await import('../../src/platform/http/health.routes'));
     app = createApp();
   });
 

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { closeDatabase, initDatabase } from '../../src/db';
-import { closeRedis } from '../../src/integrations/redis';
-import { READY_CHECK_TTL_MS } from '../../src/routes/health.routes';
+import { closeDatabase, initDatabase } from '../../src/platform/db';
+import { closeRedis } from '../../src/platform/redis';
+import { READY_CHECK_TTL_MS } from '../../src/platform/http/health.routes';
 import { createDatabaseFromTemplate, databaseUrl, dropDatabase } from '../support/database';
 import { TcpProxy } from '../support/tcp-proxy';
 

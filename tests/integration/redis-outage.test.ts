@@ -40,10 +40,10 @@ describeRedis('requests while Redis is lost', () => {
   let direct: Redis;
   let modules: {
     jobs: typeof import('../../src/jobs');
-    redis: typeof import('../../src/integrations/redis');
-    config: typeof import('../../src/config');
-    cache: typeof import('../../src/services/catalog-cache');
-    health: typeof import('../../src/routes/health.routes');
+    redis: typeof import('../../src/platform/redis');
+    config: typeof import('../../src/platform/config');
+    cache: typeof import('../../src/modules/catalog/catalog-cache');
+    health: typeof import('../../src/platform/http/health.routes');
     fixtures: typeof import('../fixtures');
     outbox: typeof import('../support/outbox');
   };
@@ -59,10 +59,10 @@ describeRedis('requests while Redis is lost', () => {
     process.env.REDIS_URL = `redis://127.0.0.1:${port}`;
     modules = {
       jobs: await import('../../src/jobs'),
-      redis: await import('../../src/integrations/redis'),
-      config: await import('../../src/config'),
-      cache: await import('../../src/services/catalog-cache'),
-      health: await import('../../src/routes/health.routes'),
+      redis: await import('../../src/platform/redis'),
+      config: await import('../../src/platform/config'),
+      cache: await import('../../src/modules/catalog/catalog-cache'),
+      health: await import('../../src/platform/http/health.routes'),
       fixtures: await import('../fixtures'),
       outbox: await import('../support/outbox'),
     };

@@ -1,6 +1,6 @@
 import { QueryTypes } from 'sequelize';
 import Stripe from 'stripe';
-import { freePort } from '../../src/utils/net';
+import { freePort } from '../../src/platform/utils/net';
 import { createProduct, createUser, DEFAULT_PASSWORD } from '../fixtures';
 import { useTestDatabase } from '../support/database';
 import { ADDRESS } from '../support/orders';

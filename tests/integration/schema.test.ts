@@ -1,6 +1,6 @@
 import { QueryTypes } from 'sequelize';
 import { DataType, type Model, type ModelCtor } from 'sequelize-typescript';
-import { createMigrator } from '../../src/db/migrator';
+import { createMigrator } from '../../src/platform/db/migrator';
 import { models } from '../../src/models';
 import { useTestDatabase } from '../support/database';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../../src/utils/net';
+import { freePort } from '../../src/platform/utils/net';
 import { createDatabaseFromTemplate, databaseUrl, dropDatabase } from '../support/database';
 import { spawnServer, type ServerProcess } from '../support/server-process';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { freePort } from '../../src/utils/net';
+import { freePort } from '../../src/platform/utils/net';
 import { createDatabaseFromTemplate, databaseUrl, dropDatabase } from '../support/database';
 
 const describeRedis = process.env.REDIS_URL ? describe : describe.skip;

@@ -1,9 +1,9 @@
 import { QueryTypes } from 'sequelize';
-import { generateCatalog } from '../../src/db/seed/catalog';
-import { generateOrders } from '../../src/db/seed/orders';
-import { ledgerService } from '../../src/services/ledger.service';
-import { STATS_STATEMENTS, statsService } from '../../src/services/stats.service';
-import { toMinor } from '../../src/utils/money';
+import { generateCatalog } from '../../src/seed/catalog';
+import { generateOrders } from '../../src/seed/orders';
+import { ledgerService } from '../../src/modules/finance/ledger.service';
+import { STATS_STATEMENTS, statsService } from '../../src/modules/finance/stats.service';
+import { toMinor } from '../../src/platform/utils/money';
 import { useTestDatabase } from '../support/database';
 
 interface PlanNode {

@@ -1,8 +1,8 @@
 import express from 'express';
 import request from 'supertest';
-import { inTransaction, TransactionContentionError } from '../../src/db/transaction';
-import { errorHandler } from '../../src/middleware/error-handler.middleware';
-import { requestId } from '../../src/middleware/request-context.middleware';
+import { inTransaction, TransactionContentionError } from '../../src/platform/db/transaction';
+import { errorHandler } from '../../src/platform/http/error-handler.middleware';
+import { requestId } from '../../src/platform/http/request-context.middleware';
 import { useTestDatabase } from '../support/database';
 
 /** PostgreSQL's own serialization failure, on every try. */

@@ -34,13 +34,13 @@ let dataDir: string;
 let stopJobs: () => Promise<void>;
 
 beforeAll(async () => {
-  const { config } = await import('../../src/config');
+  const { config } = await import('../../src/platform/config');
   expect(config.cloudinary).toEqual({ cloudName: 'marketplace-test', apiKey: stub.credentials.apiKey, apiSecret: stub.credentials.apiSecret, uploadPrefix: stub.url });
   dataDir = config.dataDir;
   const jobs = await import('../../src/jobs');
   jobs.initJobs();
   await jobs.startJobProcessing();
-  const redis = await import('../../src/integrations/redis');
+  const redis = await import('../../src/platform/redis');
   stopJobs = async () => {
     await jobs.closeJobs();
     await redis.closeRedis();
@@ -124,7 +124,7 @@ describe('uploads (Cloudinary through its SDK, against a local stand-in)', () =>
     const res = await request(app).post('/api/upload/image').set('Authorization', seller.bearer).attach('image', big, 'big.png');
     expect(res.status).toBe(201);
     expect(stub.assets.get(res.body.data.publicId)?.bytes.equals(big)).toBe(true);
-    const { uploadTempDir } = await import('../../src/middleware/upload.middleware');
+    const { uploadTempDir } = await import('../../src/modules/catalog/upload.middleware');
     const deadline = Date.now() + 5000;
     while (fs.readdirSync(uploadTempDir()).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(fs.readdirSync(uploadTempDir())).toEqual([]);

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { createApp } from '../../src/app';
-import { config } from '../../src/config';
-import { closeRedis, getRedis } from '../../src/integrations/redis';
+import { config } from '../../src/platform/config';
+import { closeRedis, getRedis } from '../../src/platform/redis';
 import { closeJobs, initJobs, startJobProcessing, whenJobsIdle } from '../../src/jobs';
 import { useTestDatabase, type TestDatabase } from './database';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { Sequelize } from 'sequelize-typescript';
-import { closeDatabase, initDatabase } from '../../src/db';
+import { closeDatabase, initDatabase } from '../../src/platform/db';
 
 export interface TestDatabase {
   name: string;

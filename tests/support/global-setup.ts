@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Client } from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/platform/db/embedded-postgres';
 import { TEST_ENV, testDataRoot } from './test-env';
 
 /**
@@ -33,8 +33,8 @@ export default async function globalSetup(): Promise<void> {
 
   const templateUrl = withDatabase(adminUrl, template);
   // Migrate through the same code path as `npm run migrate`.
-  const { initDatabase, closeDatabase } = await import('../../src/db');
-  const { runPending } = await import('../../src/db/bootstrap');
+  const { initDatabase, closeDatabase } = await import('../../src/platform/db');
+  const { runPending } = await import('../../src/platform/db/bootstrap');
   const sequelize = initDatabase(templateUrl);
   await runPending(sequelize);
   await closeDatabase();

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Client } from 'pg';
-import type { EmbeddedPostgres } from '../../src/db/embedded-postgres';
+import type { EmbeddedPostgres } from '../../src/platform/db/embedded-postgres';
 import { testDataRoot } from './test-env';
 
 export default async function globalTeardown(): Promise<void> {

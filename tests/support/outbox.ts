@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { config } from '../../src/config';
+import { config } from '../../src/platform/config';
 
 export interface OutboxMail {
   file: string;

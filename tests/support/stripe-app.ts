@@ -31,7 +31,7 @@ export function useStripeApp(extraEnv: Record<string, string> = {}): StripeTestA
     // A short timeout: a hanging Stripe is a test case, not a wait.
     Object.assign(process.env, stub.env(), { STRIPE_TIMEOUT_MS: '700' }, extraEnv);
     const { createApp } = await import('../../src/app');
-    const { config } = await import('../../src/config');
+    const { config } = await import('../../src/platform/config');
     jobs = await import('../../src/jobs');
     jobs.initJobs();
     // As src/server.ts decides: with Redis and JOBS_IN_API=false the jobs run in worker processes only.

@@ -4,9 +4,9 @@ import path from 'node:path';
 import request from 'supertest';
 import { parse } from 'yaml';
 import { createApp } from '../../src/app';
-import { loadConfig } from '../../src/config';
-import { closeRedis } from '../../src/integrations/redis';
-import { publishedOpenApiDocument } from '../../src/routes/health.routes';
+import { loadConfig } from '../../src/platform/config';
+import { closeRedis } from '../../src/platform/redis';
+import { publishedOpenApiDocument } from '../../src/platform/http/health.routes';
 
 /**
  * The container and Railway files are read, never run, here (no Docker daemon in CI): this holds

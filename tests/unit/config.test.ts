@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, estimatedSecretBits, loadConfig } from '../../src/config';
+import { ConfigError, estimatedSecretBits, loadConfig } from '../../src/platform/config';
 
 /** What `openssl rand -base64 48` makes. */
 const random = () => randomBytes(48).toString('base64');

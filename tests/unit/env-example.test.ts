@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { environmentVariables } from '../../src/config';
+import { environmentVariables } from '../../src/platform/config';
 
 /**
  * .env.example is where a new user learns the configuration: every variable the config reads is

@@ -1,5 +1,5 @@
-import { allocateRefund, lineCommission, lineNet } from '../../src/services/money-rules';
-import { applyRate, discountPercentage, fromMinor, toMinor } from '../../src/utils/money';
+import { allocateRefund, lineCommission, lineNet } from '../../src/modules/finance/money-rules';
+import { applyRate, discountPercentage, fromMinor, toMinor } from '../../src/platform/utils/money';
 
 describe('money', () => {
   it('reads amounts into minor units without float drift', () => {

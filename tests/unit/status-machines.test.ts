@@ -1,4 +1,4 @@
-import { canMove, ORDER_TRANSITIONS } from '../../src/services/order-state';
+import { canMove, ORDER_TRANSITIONS } from '../../src/modules/order/order-state';
 import {
   canMoveStatus,
   DISPUTE_STATUS,
@@ -9,7 +9,7 @@ import {
   statusSources,
   TRANSACTION_STATUS,
   type StatusMachine,
-} from '../../src/services/status-machines';
+} from '../../src/platform/db/status-machine';
 
 /**
  * Every status money or stock depends on, move by move: each table is written out here as the

@@ -1,4 +1,4 @@
-import { TtlCache } from '../../src/utils/ttl-cache';
+import { TtlCache } from '../../src/platform/utils/ttl-cache';
 
 describe('TtlCache', () => {
   beforeEach(() => jest.useFakeTimers());

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import { handler, validate } from '../../src/middleware/validate.middleware';
-import * as paymentSchemas from '../../src/routes/payment.schemas';
-import { ApiRouter, type RouteInputSchemas } from '../../src/utils/openapi';
+import { handler, validate } from '../../src/platform/http/validate.middleware';
+import * as paymentSchemas from '../../src/modules/payment/payment.schemas';
+import { ApiRouter, type RouteInputSchemas } from '../../src/platform/http/openapi';
 
 /** Runs a validate() middleware on a hand-made request; the error it throws, if any. */
 function run(schemas: RouteInputSchemas, input: { body?: unknown; query?: Record<string, unknown> }): unknown {

@@ -1,0 +1,58 @@
+import type { Request } from 'express';
+import { currentAuth } from '../accounts/auth.middleware';
+import { handler } from '../../platform/http/validate.middleware';
+import * as schemas from './product.schemas';
+import { productService, type Viewer } from './product.service';
+
+function viewerOf(req: Request): Viewer | undefined {
+  const user = req.auth?.user;
+  return user ? { id: user.id, role: user.role } : undefined;
+}
+
+function signedInViewer(req: Request): Viewer {
+  const { user } = currentAuth(req);
+  return { id: user.id, role: user.role };
+}
+
+export const productController = {
+  list: handler(schemas.list, async (req, res) => {
+    res.json({ success: true, data: await productService.list(req.validated.query) });
+  }),
+
+  search: handler(schemas.search, async (req, res) => {
+    res.json({ success: true, data: await productService.search(req.validated.query) });
+  }),
+
+  /** A public read answered from the response cache: the view still counts. */
+  countView(productId: string | undefined) {
+    if (productId) productService.countView(productId);
+  },
+
+  get: handler(schemas.show, async (req, res) => {
+    res.json({ success: true, data: await productService.get(req.validated.params.idOrSlug, viewerOf(req)) });
+  }),
+
+  related: handler(schemas.related, async (req, res) => {
+    const products = await productService.related(req.validated.params.id, req.validated.query.limit);
+    res.json({ success: true, data: { products } });
+  }),
+
+  create: handler(schemas.create, async (req, res) => {
+    const product = await productService.create(signedInViewer(req), req.validated.body);
+    res.status(201).json({ success: true, data: product, message: 'Product created' });
+  }),
+
+  update: handler(schemas.update, async (req, res) => {
+    const product = await productService.update(req.validated.params.id, signedInViewer(req), req.validated.body);
+    res.json({ success: true, data: product, message: 'Product updated' });
+  }),
+
+  remove: handler(schemas.byId, async (req, res) => {
+    await productService.remove(req.validated.params.id, signedInViewer(req));
+    res.json({ success: true, data: { id: req.validated.params.id }, message: 'Product deleted' });
+  }),
+
+  listOwn: handler(schemas.sellerList, async (req, res) => {
+    res.json({ success: true, data: await productService.listOwn(currentAuth(req).user.id, req.validated.query) });
+  }),
+};

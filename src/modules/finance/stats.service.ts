@@ -1,0 +1,292 @@
+import { queryRows } from '../../platform/db/query';
+import { fromMinor, toMinor } from '../../platform/utils/money';
+import { ledgerService, type BalanceView } from './ledger.service';
+import { lineCommissionSql } from './money-rules';
+
+/**
+ * Sales figures, computed in SQL from one set of definitions (the contract's money rules), so
+ * that the admin overview, the sales series, the top lists and each seller's own statistics
+ * agree to the cent for the same period:
+ * - a sale is a line of an order that has been paid, dated by the order's paidAt;
+ * - grossSales is the amountPaid of the orders paid in the period (lines, tax and shipping);
+ * - refunds are the succeeded refunds made in the period (not those of surplus payments, which
+ *   were never sales);
+ * - a line's commission is round_half_up((lineTotal − refunded) × its rate);
+ * - a seller's grossRevenue is the sum of their lines; netEarnings = grossRevenue − refunded − commission.
+ * Periods are half-open, [from, to), in UTC.
+ */
+
+export interface Period {
+  from: Date;
+  to: Date;
+}
+
+export type Interval = 'day' | 'week' | 'month';
+
+export interface OverviewView {
+  grossSales: string;
+  refunds: string;
+  netSales: string;
+  commission: string;
+  /** The tax and shipping in grossSales: grossSales = Σ top-sellers' grossRevenue + taxAndShipping. */
+  taxAndShipping: string;
+  orderCount: number;
+  ordersByStatus: Record<string, number>;
+  averageOrderValue: string;
+  newCustomers: number;
+  newSellers: number;
+  /** Payouts created and not paid yet (whatever the period). */
+  pendingPayouts: string;
+}
+
+export interface SalesBucketView {
+  period: Date;
+  orderCount: number;
+  grossSales: string;
+  refunds: string;
+  netSales: string;
+  commission: string;
+}
+
+export interface TopProductView {
+  productId: string | null;
+  name: string;
+  unitsSold: number;
+  grossRevenue: string;
+}
+
+export interface TopSellerView {
+  sellerId: string;
+  name: string;
+  storeName: string | null;
+  unitsSold: number;
+  grossRevenue: string;
+  commission: string;
+  netEarnings: string;
+}
+
+export interface SellerStatsView {
+  salesCount: number;
+  unitsSold: number;
+  grossRevenue: string;
+  commission: string;
+  refunds: string;
+  netEarnings: string;
+  balance: BalanceView;
+  lowStockProducts: Array<{ id: string; name: string; stockQuantity: number; lowStockThreshold: number }>;
+}
+
+/** Orders that count as paid: those with a payment, refunded since or not. */
+const PAID_ORDER = `o.paid_at IS NOT NULL AND o.payment_status IN ('paid', 'partially_refunded', 'refunded')`;
+const COMMISSION = lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate');
+
+/** Numeric sums read as text, returned as "0.00" strings. */
+function money(value: string | null | undefined): string {
+  return fromMinor(toMinor(value ?? '0'));
+}
+
+/** The average in cents, half up, without floats. */
+function averageOf(totalMinor: number, count: number): number {
+  return count === 0 ? 0 : Math.floor((2 * totalMinor + count) / (2 * count));
+}
+
+interface Statement {
+  sql: string;
+  bind: Record<string, unknown>;
+}
+
+/**
+ * The sales of [from, to) as rows (at, orders, gross, tax_shipping, commission): the whole UTC
+ * days inside it from sales_days, one row a day; the partial days at its ends from their orders.
+ */
+const SALES_PARTS = `
+WITH bounds AS (
+  SELECT $from::timestamptz AS lo, $to::timestamptz AS hi,
+         CASE WHEN $from::timestamptz = date_trunc('day', $from::timestamptz, 'UTC') THEN $from::timestamptz
+              ELSE date_trunc('day', $from::timestamptz, 'UTC') + interval '1 day' END AS first_day,
+         date_trunc('day', $to::timestamptz, 'UTC') AS last_day
+), parts AS (
+  SELECT d.day::timestamp AT TIME ZONE 'UTC' AS at, d.orders, d.amount_paid AS gross, d.tax_shipping, d.commission
+    FROM sales_days d, bounds b
+   WHERE d.day >= (b.first_day AT TIME ZONE 'UTC')::date AND d.day < (b.last_day AT TIME ZONE 'UTC')::date
+  UNION ALL
+  SELECT o.paid_at, 1, o.amount_paid, o.tax_amount + o.shipping_amount,
+         (SELECT coalesce(sum(${COMMISSION}), 0) FROM order_items oi WHERE oi.order_id = o.id)
+    FROM orders o, bounds b
+   WHERE ${PAID_ORDER}
+     AND ((o.paid_at >= b.lo AND o.paid_at < least(b.first_day, b.hi)) OR (o.paid_at >= greatest(b.last_day, b.first_day) AND o.paid_at < b.hi))
+)`;
+
+/** The statements behind the figures (exported so that their plans can be checked). */
+export const STATS_STATEMENTS = {
+  /** The overview's figures: sales from SALES_PARTS, the rest counted over their own indexes. */
+  overview: (period: Period): Statement => ({
+    sql: `${SALES_PARTS}
+          SELECT coalesce(sum(p.orders), 0)::int AS count, coalesce(sum(p.gross), 0)::text AS gross,
+                 coalesce(sum(p.tax_shipping), 0)::text AS tax_shipping, coalesce(sum(p.commission), 0)::text AS commission,
+                 (SELECT coalesce(sum(amount), 0) FROM transactions
+                   WHERE type = 'refund' AND status = 'succeeded' AND NOT surplus AND created_at >= $from AND created_at < $to)::text AS refunds,
+                 (SELECT json_object_agg(status, n) FROM (
+                    SELECT status, count(*)::int AS n FROM orders WHERE created_at >= $from AND created_at < $to GROUP BY status) s) AS by_status,
+                 (SELECT count(*) FROM users WHERE role = 'customer' AND created_at >= $from AND created_at < $to)::int AS customers,
+                 (SELECT count(*) FROM users WHERE role = 'seller' AND created_at >= $from AND created_at < $to)::int AS sellers,
+                 (SELECT coalesce(sum(net_amount), 0) FROM seller_payouts WHERE status = 'pending')::text AS pending_payouts
+            FROM parts p`,
+    bind: { from: period.from, to: period.to },
+  }),
+  lines: (period: Period, sellerId?: string): Statement => ({
+    sql: `SELECT coalesce(sum(oi.quantity), 0)::int AS units, coalesce(sum(oi.line_total), 0)::text AS gross,
+                 coalesce(sum(${COMMISSION}), 0)::text AS commission, coalesce(sum(oi.refunded_amount), 0)::text AS refunded,
+                 count(DISTINCT o.id)::int AS orders
+            FROM orders o JOIN order_items oi ON oi.order_id = o.id
+           WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to ${sellerId ? 'AND oi.seller_id = $sellerId' : ''}`,
+    bind: { from: period.from, to: period.to, ...(sellerId ? { sellerId } : {}) },
+  }),
+  sales: (period: Period, interval: Interval): Statement => ({
+    sql: `${SALES_PARTS},
+          series AS (
+            SELECT b FROM generate_series(date_trunc($unit, $from::timestamptz AT TIME ZONE 'UTC'),
+                                          ($to::timestamptz AT TIME ZONE 'UTC') - interval '1 microsecond', interval '1 ${interval}') AS b
+          ), sales AS (
+            SELECT date_trunc($unit, at AT TIME ZONE 'UTC') AS b, sum(orders) AS orders, sum(gross) AS gross, sum(commission) AS commission
+              FROM parts GROUP BY 1
+          ), refunds AS (
+            SELECT date_trunc($unit, t.created_at AT TIME ZONE 'UTC') AS b, sum(t.amount) AS refunds
+              FROM transactions t
+             WHERE t.type = 'refund' AND t.status = 'succeeded' AND NOT t.surplus AND t.created_at >= $from AND t.created_at < $to
+             GROUP BY 1
+          )
+          SELECT series.b AT TIME ZONE 'UTC' AS bucket, coalesce(s.orders, 0)::int AS orders, coalesce(s.gross, 0)::text AS gross,
+                 coalesce(r.refunds, 0)::text AS refunds, coalesce(s.commission, 0)::text AS commission
+            FROM series LEFT JOIN sales s ON s.b = series.b LEFT JOIN refunds r ON r.b = series.b
+           ORDER BY series.b`,
+    bind: { from: period.from, to: period.to, unit: interval },
+  }),
+  topSellers: (period: Period, limit: number): Statement => ({
+    sql: `SELECT s.seller_id, u.name, sp.store_name, s.units, s.gross::text, s.commission::text, s.refunded::text
+            FROM (SELECT oi.seller_id, sum(oi.quantity)::int AS units, sum(oi.line_total) AS gross, sum(${COMMISSION}) AS commission,
+                         sum(oi.refunded_amount) AS refunded
+                    FROM orders o JOIN order_items oi ON oi.order_id = o.id
+                   WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to
+                   GROUP BY oi.seller_id) s
+            JOIN users u ON u.id = s.seller_id
+            LEFT JOIN seller_profiles sp ON sp.user_id = s.seller_id
+           ORDER BY s.gross DESC, s.seller_id
+           LIMIT $limit`,
+    bind: { from: period.from, to: period.to, limit },
+  }),
+};
+
+interface LineFigures {
+  units: number;
+  gross: string;
+  commission: string;
+  refunded: string;
+  orders: number;
+}
+
+export class StatsService {
+  /** One statement, so every figure comes from the same snapshot (and one round trip). */
+  async overview(period: Period): Promise<OverviewView> {
+    const statement = STATS_STATEMENTS.overview(period);
+    const [row] = await queryRows<{
+      count: number;
+      gross: string;
+      tax_shipping: string;
+      commission: string;
+      refunds: string;
+      by_status: Record<string, number> | null;
+      customers: number;
+      sellers: number;
+      pending_payouts: string;
+    }>(statement.sql, statement.bind);
+    const gross = toMinor(row.gross);
+    return {
+      grossSales: money(row.gross),
+      refunds: money(row.refunds),
+      netSales: fromMinor(gross - toMinor(row.refunds)),
+      commission: money(row.commission),
+      taxAndShipping: money(row.tax_shipping),
+      orderCount: row.count,
+      ordersByStatus: row.by_status ?? {},
+      averageOrderValue: fromMinor(averageOf(gross, row.count)),
+      newCustomers: row.customers,
+      newSellers: row.sellers,
+      pendingPayouts: money(row.pending_payouts),
+    };
+  }
+
+  /** The period's sales lines, of one seller or of all. */
+  private async lineFigures(period: Period, sellerId?: string): Promise<LineFigures> {
+    const statement = STATS_STATEMENTS.lines(period, sellerId);
+    const [row] = await queryRows<{ units: number; gross: string; commission: string; refunded: string; orders: number }>(statement.sql, statement.bind);
+    return { units: row.units, gross: money(row.gross), commission: money(row.commission), refunded: money(row.refunded), orders: row.orders };
+  }
+
+  /** Buckets of the period (every one, empty ones included), each computed as the overview is. */
+  async sales(period: Period, interval: Interval): Promise<SalesBucketView[]> {
+    const statement = STATS_STATEMENTS.sales(period, interval);
+    const rows = await queryRows<{ bucket: Date; orders: number; gross: string; refunds: string; commission: string }>(statement.sql, statement.bind);
+    return rows.map((row) => ({
+      period: row.bucket,
+      orderCount: row.orders,
+      grossSales: money(row.gross),
+      refunds: money(row.refunds),
+      netSales: fromMinor(toMinor(row.gross) - toMinor(row.refunds)),
+      commission: money(row.commission),
+    }));
+  }
+
+  async topProducts(period: Period, limit: number): Promise<TopProductView[]> {
+    const rows = await queryRows<{ product_id: string | null; name: string; units: number; gross: string }>(
+      `SELECT oi.product_id, max(oi.product_name) AS name, sum(oi.quantity)::int AS units, sum(oi.line_total)::text AS gross
+         FROM orders o JOIN order_items oi ON oi.order_id = o.id
+        WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to
+        GROUP BY oi.product_id
+        ORDER BY sum(oi.line_total) DESC, oi.product_id
+        LIMIT $limit`,
+      { from: period.from, to: period.to, limit },
+    );
+    return rows.map((row) => ({ productId: row.product_id, name: row.name, unitsSold: row.units, grossRevenue: money(row.gross) }));
+  }
+
+  async topSellers(period: Period, limit: number): Promise<TopSellerView[]> {
+    const statement = STATS_STATEMENTS.topSellers(period, limit);
+    const rows = await queryRows<{ seller_id: string; name: string; store_name: string | null; units: number; gross: string; commission: string; refunded: string }>(
+      statement.sql,
+      statement.bind,
+    );
+    return rows.map((row) => ({
+      sellerId: row.seller_id,
+      name: row.name,
+      storeName: row.store_name,
+      unitsSold: row.units,
+      grossRevenue: money(row.gross),
+      commission: money(row.commission),
+      netEarnings: fromMinor(toMinor(row.gross) - toMinor(row.refunded) - toMinor(row.commission)),
+    }));
+  }
+
+  /** A seller's own figures, by the same definitions as the admin's top-sellers row of that seller. */
+  async seller(sellerId: string, period: Period): Promise<SellerStatsView> {
+    const lines = await this.lineFigures(period, sellerId);
+    const lowStock = await queryRows<{ id: string; name: string; stock_quantity: number; low_stock_threshold: number }>(
+      `SELECT id, name, stock_quantity, low_stock_threshold FROM products
+        WHERE seller_id = $sellerId AND deleted_at IS NULL AND status IN ('active', 'out_of_stock') AND stock_quantity <= low_stock_threshold
+        ORDER BY stock_quantity, name LIMIT 50`,
+      { sellerId },
+    );
+    return {
+      salesCount: lines.orders,
+      unitsSold: lines.units,
+      grossRevenue: lines.gross,
+      commission: lines.commission,
+      refunds: lines.refunded,
+      netEarnings: fromMinor(toMinor(lines.gross) - toMinor(lines.refunded) - toMinor(lines.commission)),
+      balance: await ledgerService.balance(sellerId),
+      lowStockProducts: lowStock.map((row) => ({ id: row.id, name: row.name, stockQuantity: row.stock_quantity, lowStockThreshold: row.low_stock_threshold })),
+    };
+  }
+}
+
+export const statsService = new StatsService();

@@ -1,0 +1,57 @@
+import { cartController as controller } from './cart.controller';
+import { cartAccess, optionalAuth } from '../accounts/auth.middleware';
+import { validate } from '../../platform/http/validate.middleware';
+import { ApiRouter } from '../../platform/http/openapi';
+import * as schemas from './cart.schemas';
+
+const CART_ERRORS = ['404 CART_NOT_FOUND'];
+
+export const cartRoutes = new ApiRouter('/api/cart', 'Cart')
+  .post(
+    '/',
+    {
+      summary: 'Create a guest cart (no credentials), or get your cart',
+      description: 'Without a Bearer token or X-Cart-Token, answers 201 with a new guest cart and its token, shown only once.',
+      status: 201,
+      returns: 'cartToken, cart',
+      response: { cartToken: { type: 'string' }, cart: { $ref: '#/components/schemas/Cart' } },
+      errors: CART_ERRORS,
+    },
+    optionalAuth,
+    validate(schemas.create),
+    controller.create,
+  )
+  .get('/', { summary: 'Your cart at current prices', returns: 'cart', response: { cart: { $ref: '#/components/schemas/Cart' } }, errors: CART_ERRORS }, cartAccess, validate(schemas.get), controller.get)
+  .delete('/', { summary: 'Empty your cart', returns: 'cart', response: { cart: { $ref: '#/components/schemas/Cart' } }, errors: CART_ERRORS }, cartAccess, validate(schemas.clear), controller.clear)
+  .post(
+    '/items',
+    {
+      summary: 'Add a product (adds to the quantity already in the cart)',
+      status: 201,
+      returns: 'cart',
+      response: { cart: { $ref: '#/components/schemas/Cart' } },
+      errors: ['404 PRODUCT_NOT_FOUND', '409 INSUFFICIENT_STOCK', '400 CART_FULL', ...CART_ERRORS],
+    },
+    cartAccess,
+    validate(schemas.addItem),
+    controller.addItem,
+  )
+  .patch(
+    '/items/:itemId',
+    {
+      summary: 'Set the quantity of a line (0 removes it)',
+      returns: 'cart',
+      response: { cart: { $ref: '#/components/schemas/Cart' } },
+      errors: ['404 CART_ITEM_NOT_FOUND', '400 PRODUCT_UNAVAILABLE', '409 INSUFFICIENT_STOCK', ...CART_ERRORS],
+    },
+    cartAccess,
+    validate(schemas.updateItem),
+    controller.updateItem,
+  )
+  .delete(
+    '/items/:itemId',
+    { summary: 'Remove a line', returns: 'cart', response: { cart: { $ref: '#/components/schemas/Cart' } }, errors: ['404 CART_ITEM_NOT_FOUND', ...CART_ERRORS] },
+    cartAccess,
+    validate(schemas.removeItem),
+    controller.removeItem,
+  );

@@ -1,0 +1,350 @@
+import type { Transaction } from 'sequelize';
+import { queryRows } from '../../platform/db/query';
+import { inTransaction } from '../../platform/db/transaction';
+import { isUuid, MAX_CART_ITEM_QUANTITY } from '../../models';
+import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../../platform/utils/errors';
+import { fromMinor, toMinor } from '../../platform/utils/money';
+import { hashToken, randomToken } from '../../platform/utils/tokens';
+import { insufficientStock } from '../catalog/stock.service';
+
+/** A cart belongs to a signed-in user, or to whoever holds a guest cart's token. */
+export type CartOwner = { userId: string } | { token: string };
+
+export const GUEST_CART_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** Distinct products in one cart: bounds the size of an order (and of its totals). */
+export const MAX_CART_LINES = 100;
+
+const CART_PRODUCT_COLUMNS = `p.id AS product_id, p.name, p.slug, p.images->>0 AS image, p.price, p.stock_quantity, p.status, p.deleted_at, p.seller_id`;
+
+/**
+ * Adds `quantity` of a product to a cart whose row lock the caller holds, in one statement. The
+ * insert happens only for a product on sale with enough stock and a cart with room for a new
+ * line; the update of a line already there only when the sum stays within the stock and the
+ * per-product limit. The statement starts after the lock was taken, so its count of the cart's
+ * lines is the count no other writer can change before the commit.
+ */
+const ADD_ITEM = `
+WITH product AS (
+  SELECT id, stock_quantity FROM products WHERE id = $productId AND status = 'active' AND deleted_at IS NULL
+), added AS (
+  INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
+  SELECT $cartId, product.id, $quantity::int FROM product
+   WHERE $quantity::int <= product.stock_quantity
+     AND (EXISTS (SELECT 1 FROM cart_items WHERE cart_id = $cartId AND product_id = product.id)
+          OR (SELECT count(*) FROM cart_items WHERE cart_id = $cartId) < $maxLines::int)
+  ON CONFLICT (cart_id, product_id) DO UPDATE
+     SET quantity = ci.quantity + EXCLUDED.quantity, updated_at = now()
+   WHERE ci.quantity + EXCLUDED.quantity <= LEAST($max::int, (SELECT stock_quantity FROM product))
+  RETURNING id, cart_id, product_id, quantity, created_at
+)
+-- The cart as the client sees it, in the same round trip: the statement's own snapshot does not
+-- hold the line it wrote, so that line comes from RETURNING (flagged) and replaces its old copy.
+SELECT true AS written, a.cart_id, a.id, a.quantity, a.created_at, ${CART_PRODUCT_COLUMNS}
+  FROM added a JOIN products p ON p.id = a.product_id
+UNION ALL
+SELECT false, ci.cart_id, ci.id, ci.quantity, ci.created_at, ${CART_PRODUCT_COLUMNS}
+  FROM cart_items ci JOIN products p ON p.id = ci.product_id
+ WHERE ci.cart_id = $cartId`;
+
+/**
+ * Moves a guest cart's lines into a user's cart whose row lock the caller holds: quantities add up
+ * (capped by stock and the per-product limit); new products take the room left under the line
+ * limit, oldest first; products no longer for sale stay behind.
+ */
+const MERGE_GUEST_CART = `
+WITH room AS (
+  SELECT greatest($maxLines::int - count(*), 0) AS n FROM cart_items WHERE cart_id = $userCartId
+), candidates AS (
+  SELECT g.product_id, LEAST(g.quantity, p.stock_quantity, $max) AS quantity, g.created_at,
+         EXISTS (SELECT 1 FROM cart_items u WHERE u.cart_id = $userCartId AND u.product_id = g.product_id) AS present
+    FROM cart_items g JOIN products p ON p.id = g.product_id
+   WHERE g.cart_id = $guestCartId AND p.status = 'active' AND p.deleted_at IS NULL AND p.stock_quantity > 0
+), chosen AS (
+  SELECT product_id, quantity FROM candidates WHERE present
+  UNION ALL
+  (SELECT product_id, quantity FROM candidates WHERE NOT present ORDER BY created_at, product_id LIMIT (SELECT n FROM room))
+)
+INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
+SELECT $userCartId, product_id, quantity FROM chosen ORDER BY product_id
+ON CONFLICT (cart_id, product_id) DO UPDATE
+   SET quantity = GREATEST(ci.quantity, LEAST(ci.quantity + EXCLUDED.quantity, $max,
+         (SELECT stock_quantity FROM products WHERE id = EXCLUDED.product_id))),
+       updated_at = now()`;
+
+export interface CartProductView {
+  id: string;
+  name: string;
+  slug: string;
+  image: string | null;
+  price: string;
+  stockQuantity: number;
+  status: string;
+  sellerId: string;
+}
+
+export interface CartItemView {
+  id: string;
+  product: CartProductView;
+  quantity: number;
+  unitPrice: string;
+  lineTotal: string;
+  /** False when the product was withdrawn or has less stock than the quantity: checkout refuses it then. */
+  available: boolean;
+}
+
+export interface CartView {
+  /** Null until something was put in the cart. */
+  id: string | null;
+  items: CartItemView[];
+  /** Units of the available items. */
+  itemCount: number;
+  /** Sum of the available items' line totals at current prices. */
+  subtotal: string;
+}
+
+interface CartItemRow {
+  id: string;
+  quantity: number;
+  product_id: string;
+  name: string;
+  slug: string;
+  image: string | null;
+  price: string;
+  stock_quantity: number;
+  status: string;
+  deleted_at: Date | null;
+  seller_id: string;
+}
+
+interface ProductRow {
+  id: string;
+  name: string;
+  status: string;
+  deleted_at: Date | null;
+  stock_quantity: number;
+}
+
+const EMPTY_CART: CartView = { id: null, items: [], itemCount: 0, subtotal: '0.00' };
+
+function isForSale(row: { status: string; deleted_at: Date | null }): boolean {
+  return (row.status === 'active' || row.status === 'out_of_stock') && row.deleted_at === null;
+}
+
+function cartNotFound(): NotFoundError {
+  return new NotFoundError('Cart', 'No cart for this cart token (it may have expired or been merged into an account)');
+}
+
+function quantityLimit(): ValidationError {
+  return new ValidationError([{ field: 'quantity', message: `a cart holds at most ${MAX_CART_ITEM_QUANTITY} of a product` }]);
+}
+
+
+export class CartService {
+  /** Creates a guest cart; the token is shown once and stored only as its hash. */
+  async createGuestCart(): Promise<{ cartToken: string; cart: CartView }> {
+    const token = randomToken(32);
+    const [row] = await queryRows<{ id: string }>(
+      `INSERT INTO carts (token_hash, expires_at) VALUES ($hash, now() + make_interval(secs => $ttl)) RETURNING id`,
+      { hash: hashToken(token), ttl: GUEST_CART_TTL_MS / 1000 },
+    );
+    return { cartToken: token, cart: { ...EMPTY_CART, id: row.id } };
+  }
+
+  /** The cart with current prices and stock. A user without a cart gets an empty one (id null). */
+  async get(owner: CartOwner): Promise<CartView> {
+    const cartId = await this.findCartId(owner);
+    return cartId ? this.view(cartId) : { ...EMPTY_CART };
+  }
+
+  /**
+   * Adds a product (to the quantity already there), under the cart's row lock: a cart never holds
+   * more than MAX_CART_LINES lines, whatever arrives at once. The product must be on sale (else
+   * 404) and have the stock for the new quantity (409 INSUFFICIENT_STOCK). A user's cart is made on
+   * first need.
+   */
+  async addItem(owner: CartOwner, productId: string, quantity: number): Promise<CartView> {
+    if (!isUuid(productId)) throw new NotFoundError('Product');
+    const { cartId, rows } = await inTransaction(async (transaction) => {
+      const id = await this.lockCart(owner, transaction);
+      const written = await queryRows<CartItemRow & { written: boolean; cart_id: string; created_at: Date }>(
+        ADD_ITEM,
+        { cartId: id, productId, quantity, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES },
+        transaction,
+      );
+      if (!written.some((row) => row.written)) await this.explainRefusedAdd(id, productId, quantity, transaction);
+      if ('token' in owner) await this.touch(id, transaction);
+      return { cartId: id, rows: written };
+    }, { name: 'cart add' });
+    const written = rows.find((row) => row.written)!;
+    const lines = rows
+      .filter((row) => row.written || row.id !== written.id)
+      .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id));
+    return viewOf(cartId, lines);
+  }
+
+  /** Takes the row lock of the owner's cart, making a user's cart on first need; the cart's id. */
+  private async lockCart(owner: CartOwner, transaction: Transaction): Promise<string> {
+    if ('token' in owner) {
+      const [row] = await queryRows<{ id: string }>(
+        'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now() FOR UPDATE',
+        { hash: hashToken(owner.token) },
+        transaction,
+      );
+      if (!row) throw cartNotFound();
+      return row.id;
+    }
+    const lock = () => queryRows<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId FOR UPDATE', { userId: owner.userId }, transaction);
+    const [row] = await lock();
+    if (row) return row.id;
+    // Two first adds at once: the unique index makes the second insert wait for the first, then do nothing.
+    await queryRows('INSERT INTO carts (user_id) VALUES ($userId) ON CONFLICT (user_id) DO NOTHING', { userId: owner.userId }, transaction);
+    const [created] = await lock();
+    if (!created) throw new Error('A user cart was not created');
+    return created.id;
+  }
+
+  /** Why ADD_ITEM wrote nothing, as the error the client gets. */
+  private async explainRefusedAdd(cartId: string, productId: string, quantity: number, transaction: Transaction): Promise<never> {
+    const [product] = await queryRows<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $productId', { productId }, transaction);
+    if (!product || !isForSale(product)) throw new NotFoundError('Product');
+    const [existing] = await queryRows<{ quantity: number }>(
+      'SELECT quantity FROM cart_items WHERE cart_id = $cartId AND product_id = $productId',
+      { cartId, productId },
+      transaction,
+    );
+    const wanted = (existing?.quantity ?? 0) + quantity;
+    if (product.status !== 'active' || wanted > product.stock_quantity) {
+      throw insufficientStock([{ productId, name: product.name, requested: wanted, available: product.status === 'active' ? product.stock_quantity : 0 }]);
+    }
+    if (wanted > MAX_CART_ITEM_QUANTITY) throw quantityLimit();
+    if (!existing) throw new BadRequestError('CART_FULL', `A cart holds at most ${MAX_CART_LINES} different products`);
+    // The cart changed between the two statements (a concurrent add or removal): the client may simply try again.
+    throw new ConflictError('CART_CHANGED', 'The cart changed meanwhile; please try again');
+  }
+
+  /** Sets a line's quantity; 0 removes it. The product must still be on sale and in stock for it. */
+  async updateItem(owner: CartOwner, itemId: string, quantity: number): Promise<CartView> {
+    const cartId = await inTransaction(async (transaction) => {
+      const id = await this.findCartId(owner, { transaction });
+      const [item] = id && isUuid(itemId)
+        ? await queryRows<{ product_id: string }>('SELECT product_id FROM cart_items WHERE id = $itemId AND cart_id = $cartId FOR UPDATE', { itemId, cartId: id }, transaction)
+        : [];
+      if (!id || !item) throw new NotFoundError('CartItem');
+      if (quantity === 0) {
+        await queryRows('DELETE FROM cart_items WHERE id = $itemId', { itemId }, transaction);
+      } else {
+        const [product] = await queryRows<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $id', { id: item.product_id }, transaction);
+        if (!product || !isForSale(product)) throw new BadRequestError('PRODUCT_UNAVAILABLE', 'This product is no longer for sale; remove it from the cart');
+        if (product.status !== 'active' || product.stock_quantity < quantity) {
+          throw insufficientStock([{ productId: product.id, name: product.name, requested: quantity, available: product.status === 'active' ? product.stock_quantity : 0 }]);
+        }
+        await queryRows('UPDATE cart_items SET quantity = $quantity, updated_at = now() WHERE id = $itemId', { itemId, quantity }, transaction);
+      }
+      await this.touch(id, transaction);
+      return id;
+    });
+    return this.view(cartId);
+  }
+
+  async removeItem(owner: CartOwner, itemId: string): Promise<CartView> {
+    return this.updateItem(owner, itemId, 0);
+  }
+
+  /** Empties the cart (the cart itself, and a guest's token, stay). */
+  async clear(owner: CartOwner): Promise<CartView> {
+    const cartId = await this.findCartId(owner);
+    if (!cartId) return { ...EMPTY_CART };
+    await queryRows('DELETE FROM cart_items WHERE cart_id = $cartId', { cartId });
+    return this.view(cartId);
+  }
+
+  /**
+   * Moves a guest cart into the user's cart at sign-in, under both carts' row locks: quantities
+   * add up, capped by stock and by the per-product limit; new products fill the room left under
+   * the line limit (the rest, and products no longer for sale, stay behind); the guest cart and
+   * its token are gone afterwards. An unknown or expired token changes nothing (sign-in must not fail on it).
+   */
+  async mergeGuestCart(token: string | undefined, userId: string): Promise<void> {
+    if (!token) return;
+    await inTransaction(async (transaction) => {
+      const [guest] = await queryRows<{ id: string }>(
+        'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now() FOR UPDATE',
+        { hash: hashToken(token) },
+        transaction,
+      );
+      if (!guest) return;
+      const userCartId = await this.lockCart({ userId }, transaction);
+      await queryRows(MERGE_GUEST_CART, { userCartId, guestCartId: guest.id, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES }, transaction);
+      await queryRows('DELETE FROM carts WHERE id = $id', { id: guest.id }, transaction);
+    }, { name: 'merge guest cart' });
+  }
+
+  /** The owner's cart id (null: a user who has none yet; a user's cart is made by the first add). */
+  private async findCartId(owner: CartOwner, options: { transaction?: Transaction } = {}): Promise<string | null> {
+    if ('token' in owner) {
+      const [row] = await queryRows<{ id: string }>(
+        'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now()',
+        { hash: hashToken(owner.token) },
+        options.transaction,
+      );
+      if (!row) throw cartNotFound();
+      return row.id;
+    }
+    const [row] = await queryRows<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId', { userId: owner.userId }, options.transaction);
+    return row?.id ?? null;
+  }
+
+  /** A guest cart in use lives on for another 30 days. */
+  private async touch(cartId: string, transaction?: Transaction): Promise<void> {
+    await queryRows(
+      `UPDATE carts SET updated_at = now(), expires_at = CASE WHEN user_id IS NULL THEN now() + make_interval(secs => $ttl) ELSE expires_at END WHERE id = $cartId`,
+      { cartId, ttl: GUEST_CART_TTL_MS / 1000 },
+      transaction,
+    );
+  }
+
+  private async view(cartId: string): Promise<CartView> {
+    const rows = await queryRows<CartItemRow>(
+      `SELECT ci.id, ci.quantity, ${CART_PRODUCT_COLUMNS}
+         FROM cart_items ci JOIN products p ON p.id = ci.product_id
+        WHERE ci.cart_id = $cartId
+        ORDER BY ci.created_at, ci.id`,
+      { cartId },
+    );
+    return viewOf(cartId, rows);
+  }
+}
+
+/** The cart at current prices: lines whose product is withdrawn or short of stock are shown, flagged, and left out of the totals. */
+function viewOf(cartId: string, rows: CartItemRow[]): CartView {
+  let itemCount = 0;
+  let subtotal = 0;
+  const items = rows.map((row): CartItemView => {
+    const lineTotal = toMinor(row.price) * row.quantity;
+    const available = isForSale(row) && row.status === 'active' && row.stock_quantity >= row.quantity;
+    if (available) {
+      itemCount += row.quantity;
+      subtotal += lineTotal;
+    }
+    return {
+      id: row.id,
+      product: {
+        id: row.product_id,
+        name: row.name,
+        slug: row.slug,
+        image: row.image,
+        price: row.price,
+        stockQuantity: row.stock_quantity,
+        status: row.deleted_at ? 'deleted' : row.status,
+        sellerId: row.seller_id,
+      },
+      quantity: row.quantity,
+      unitPrice: row.price,
+      lineTotal: fromMinor(lineTotal),
+      available,
+    };
+  });
+  return { id: cartId, items, itemCount, subtotal: fromMinor(subtotal) };
+}
+
+export const cartService = new CartService();

@@ -1,0 +1,39 @@
+import type { Request, Response } from 'express';
+import { handler } from '../../platform/http/validate.middleware';
+import * as schemas from './payment.schemas';
+import { orderService } from '../order/order.service';
+import { paymentService } from './payment.service';
+import { callerOf } from '../order/order.controller';
+
+export const paymentController = {
+  createIntent: handler(schemas.createIntent, async (req, res) => {
+    res.json({ success: true, data: await paymentService.createIntent(req.validated.body.orderId, callerOf(req)) });
+  }),
+
+  confirm: handler(schemas.confirm, async (req, res) => {
+    const { orderId, paymentIntentId } = req.validated.body;
+    await paymentService.confirm(orderId, paymentIntentId, callerOf(req));
+    res.json({ success: true, data: await orderService.get(orderId, callerOf(req)), message: 'Payment confirmed' });
+  }),
+
+  listForOrder: handler(schemas.byOrder, async (req, res) => {
+    const order = await orderService.get(req.validated.params.orderId, callerOf(req));
+    res.json({ success: true, data: { transactions: order.transactions ?? [] } });
+  }),
+
+  /** Stripe posts here; the body is the raw bytes it signed (express.raw on this path). */
+  async webhook(req: Request, res: Response) {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const { duplicate } = await paymentService.receiveWebhook(body, req.get('stripe-signature'));
+    res.json({ success: true, data: { received: true, duplicate } });
+  },
+
+  refund: handler(schemas.refund, async (req, res) => {
+    await paymentService.refund(req.validated.params.id, callerOf(req), req.validated.body);
+    res.json({ success: true, data: await orderService.get(req.validated.params.id, callerOf(req)), message: 'Refund made' });
+  }),
+
+  adminTransactions: handler(schemas.adminTransactions, async (req, res) => {
+    res.json({ success: true, data: await paymentService.adminList(req.validated.query) });
+  }),
+};

@@ -1,0 +1,361 @@
+import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, TRANSACTION_STATUSES, USER_ROLES, USER_STATUSES } from '../../models';
+
+/**
+ * OpenAPI schemas of what routes answer (the `data` of the envelope), so that generated clients
+ * get types. Money is a string with two decimals.
+ */
+
+const money = { type: 'string', pattern: '^-?\\d+\\.\\d{2}$', example: '19.99' };
+const uuid = { type: 'string', format: 'uuid' };
+const timestamp = { type: 'string', format: 'date-time' };
+const nullable = (schema: Record<string, unknown>) => ({ ...schema, nullable: true });
+const object = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({ type: 'object', required, properties });
+
+/** `{ $ref: '#/components/schemas/<name>' }`: what routes put in their doc's `response`. */
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+export const listOf = (name: string) => ({ type: 'array', items: ref(name) });
+/** The `response` of a paginated list route: `{ <key>: [...], pagination }`. */
+export const pageOf = (key: string, name: string) => ({ [key]: listOf(name), pagination: ref('Pagination') });
+
+// --- Accounts (src/services/user.serializer.ts) ---------------------------------------------------
+
+const sellerProfile = object(
+  {
+    id: uuid,
+    storeName: { type: 'string' },
+    storeSlug: { type: 'string' },
+    storeDescription: nullable({ type: 'string' }),
+    logoUrl: nullable({ type: 'string' }),
+    approvedAt: nullable(timestamp),
+    rejectedAt: nullable(timestamp),
+    rejectionReason: nullable({ type: 'string' }),
+    payoutDetails: nullable({ type: 'object', additionalProperties: true, description: 'The seller themself and admins only, e.g. {stripeAccountId}' }),
+    commissionRate: nullable({ type: 'string', example: '0.1000', description: "The seller themself and admins only; null: the platform's rate" }),
+  },
+  ['id', 'storeName', 'storeSlug', 'storeDescription', 'logoUrl', 'approvedAt', 'rejectedAt', 'rejectionReason'],
+);
+
+const user = object(
+  {
+    id: uuid,
+    email: { type: 'string', format: 'email' },
+    name: { type: 'string' },
+    role: { type: 'string', enum: [...USER_ROLES] },
+    status: { type: 'string', enum: [...USER_STATUSES] },
+    avatarUrl: nullable({ type: 'string' }),
+    emailVerified: { type: 'boolean' },
+    lastLoginAt: nullable(timestamp),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    suspendedReason: nullable({ type: 'string', description: 'Admins only' }),
+    sellerProfile: nullable({ ...ref('SellerProfile'), description: 'Sellers, where the route loads it (admin views)' }),
+  },
+  ['id', 'email', 'name', 'role', 'status', 'avatarUrl', 'emailVerified', 'lastLoginAt', 'createdAt', 'updatedAt'],
+);
+
+// --- Catalog (src/services/product.serializer.ts, category.service.ts, review.service.ts) ------------
+
+const productSummaryProperties = {
+  id: uuid,
+  name: { type: 'string' },
+  slug: { type: 'string' },
+  shortDescription: nullable({ type: 'string' }),
+  price: money,
+  comparePrice: nullable(money),
+  discountPercentage: { type: 'integer', minimum: 0, maximum: 100, description: 'Off comparePrice, rounded; 0 without one' },
+  inStock: { type: 'boolean' },
+  stockQuantity: { type: 'integer', minimum: 0 },
+  status: { type: 'string', enum: [...PRODUCT_STATUSES] },
+  images: { type: 'array', items: { type: 'string' } },
+  tags: { type: 'array', items: { type: 'string' } },
+  averageRating: { type: 'number', minimum: 0, maximum: 5 },
+  reviewCount: { type: 'integer', minimum: 0 },
+  viewCount: { type: 'integer', minimum: 0 },
+  createdAt: timestamp,
+  seller: object({ id: uuid, name: nullable({ type: 'string' }), storeName: nullable({ type: 'string' }) }),
+  category: nullable(object({ id: uuid, name: { type: 'string' }, slug: { type: 'string' } })),
+};
+const productOwnerProperties = {
+  sku: { type: 'string', description: 'Listings show it to the owner and admins only' },
+  costPrice: nullable({ ...money, description: 'The owner and admins only' }),
+  lowStockThreshold: { type: 'integer', minimum: 0, description: 'The owner and admins only' },
+};
+
+const productDetailProperties = {
+  ...productSummaryProperties,
+  ...productOwnerProperties,
+  description: nullable({ type: 'string' }),
+  weight: nullable({ type: 'string', pattern: '^\\d+\\.\\d{2}$', example: '1.25' }),
+  dimensions: nullable({
+    type: 'object',
+    properties: { length: { type: 'number' }, width: { type: 'number' }, height: { type: 'number' }, unit: { type: 'string', enum: ['mm', 'cm', 'm', 'in', 'ft'] } },
+  }),
+  seoTitle: nullable({ type: 'string' }),
+  seoDescription: nullable({ type: 'string' }),
+  updatedAt: timestamp,
+};
+
+const categoryProperties = {
+  id: uuid,
+  name: { type: 'string' },
+  slug: { type: 'string' },
+  description: nullable({ type: 'string' }),
+  parentId: nullable(uuid),
+  imageUrl: nullable({ type: 'string' }),
+  sortOrder: { type: 'integer' },
+};
+
+const address = object(
+  {
+    firstName: { type: 'string' },
+    lastName: { type: 'string' },
+    address1: { type: 'string' },
+    address2: nullable({ type: 'string' }),
+    city: { type: 'string' },
+    state: nullable({ type: 'string' }),
+    postalCode: { type: 'string' },
+    country: { type: 'string', pattern: '^[A-Z]{2}$' },
+    phone: nullable({ type: 'string' }),
+  },
+  ['firstName', 'lastName', 'address1', 'city', 'postalCode', 'country'],
+);
+
+const orderItem = object({
+  id: uuid,
+  productId: nullable(uuid),
+  sellerId: uuid,
+  productName: { type: 'string' },
+  productSku: { type: 'string' },
+  productImage: nullable({ type: 'string' }),
+  unitPrice: money,
+  quantity: { type: 'integer', minimum: 1 },
+  lineTotal: money,
+  refundedAmount: money,
+  fulfillmentStatus: { type: 'string', enum: [...FULFILLMENT_STATUSES] },
+  trackingNumber: nullable({ type: 'string' }),
+  trackingUrl: nullable({ type: 'string' }),
+});
+
+const transaction = object({
+  id: uuid,
+  orderId: uuid,
+  type: { type: 'string', enum: ['payment', 'refund'] },
+  provider: { type: 'string', enum: [...PAYMENT_PROVIDERS] },
+  providerReference: nullable({ type: 'string' }),
+  amount: money,
+  currency: { type: 'string' },
+  status: { type: 'string', enum: [...TRANSACTION_STATUSES] },
+  surplus: { type: 'boolean', description: 'A payment beyond the one that paid the order, or its refund: outside the order amounts, refunded automatically' },
+  createdAt: timestamp,
+});
+
+const orderProperties = {
+  id: uuid,
+  orderNumber: { type: 'string', pattern: '^ORD-\\d{8}-[A-Z0-9]{6}$' },
+  status: { type: 'string', enum: [...ORDER_STATUSES] },
+  paymentStatus: { type: 'string', enum: [...PAYMENT_STATUSES] },
+  paymentProvider: nullable({ type: 'string', enum: [...PAYMENT_PROVIDERS] }),
+  currency: { type: 'string', example: 'usd' },
+  subtotal: money,
+  taxAmount: money,
+  shippingAmount: money,
+  discountAmount: money,
+  totalAmount: money,
+  amountPaid: money,
+  amountRefunded: money,
+  shippingAddress: { $ref: '#/components/schemas/Address' },
+  billingAddress: nullable({ $ref: '#/components/schemas/Address' }),
+  notes: nullable({ type: 'string' }),
+  trackingNumber: nullable({ type: 'string' }),
+  trackingUrl: nullable({ type: 'string' }),
+  disputed: { type: 'boolean' },
+  expiresAt: nullable(timestamp),
+  paidAt: nullable(timestamp),
+  shippedAt: nullable(timestamp),
+  deliveredAt: nullable(timestamp),
+  cancelledAt: nullable(timestamp),
+  createdAt: timestamp,
+  items: { type: 'array', items: { $ref: '#/components/schemas/OrderItem' } },
+};
+
+export const RESPONSE_SCHEMAS: Record<string, unknown> = {
+  Pagination: object({ page: { type: 'integer' }, limit: { type: 'integer' }, total: { type: 'integer' }, totalPages: { type: 'integer' } }),
+  User: user,
+  SellerProfile: sellerProfile,
+  ProductSummary: object(
+    { ...productSummaryProperties, ...productOwnerProperties },
+    Object.keys(productSummaryProperties),
+  ),
+  Product: object(productDetailProperties, [...Object.keys(productSummaryProperties), 'sku', 'description', 'weight', 'dimensions', 'seoTitle', 'seoDescription', 'updatedAt']),
+  Category: object(categoryProperties),
+  CategoryNode: object({ ...categoryProperties, children: listOf('CategoryNode') }),
+  CategoryDetail: object({
+    ...categoryProperties,
+    children: listOf('CategoryNode'),
+    productCount: { type: 'integer', minimum: 0, description: 'Listed products (active or sold out) of the category and its sub-categories' },
+  }),
+  Review: object({
+    id: uuid,
+    productId: uuid,
+    rating: { type: 'integer', minimum: 1, maximum: 5 },
+    title: nullable({ type: 'string' }),
+    comment: { type: 'string' },
+    isVerifiedPurchase: { type: 'boolean' },
+    user: nullable(object({ id: uuid, name: { type: 'string' } })),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+  ProductRating: object({
+    id: uuid,
+    averageRating: { type: 'string', pattern: '^\\d\\.\\d{2}$', example: '4.50' },
+    reviewCount: { type: 'integer', minimum: 0 },
+  }),
+  Upload: object({
+    url: { type: 'string', format: 'uri' },
+    publicId: { type: 'string' },
+    width: nullable({ type: 'integer' }),
+    height: nullable({ type: 'integer' }),
+    format: { type: 'string', example: 'webp' },
+    bytes: { type: 'integer', minimum: 0 },
+  }),
+  Address: address,
+  Cart: object({
+    id: nullable(uuid),
+    items: {
+      type: 'array',
+      items: object({
+        id: uuid,
+        product: object({
+          id: uuid,
+          name: { type: 'string' },
+          slug: { type: 'string' },
+          image: nullable({ type: 'string' }),
+          price: money,
+          stockQuantity: { type: 'integer' },
+          status: { type: 'string', enum: [...PRODUCT_STATUSES, 'deleted'] },
+          sellerId: uuid,
+        }),
+        quantity: { type: 'integer', minimum: 1, maximum: 1000 },
+        unitPrice: money,
+        lineTotal: money,
+        available: { type: 'boolean', description: 'False when the product was withdrawn or lacks the stock: checkout refuses the cart then' },
+      }),
+    },
+    itemCount: { type: 'integer', description: 'Units of the available items' },
+    subtotal: money,
+  }),
+  OrderItem: orderItem,
+  PaymentTransaction: transaction,
+  Order: object(
+    { ...orderProperties, transactions: { type: 'array', items: { $ref: '#/components/schemas/PaymentTransaction' } } },
+    Object.keys(orderProperties),
+  ),
+  SellerOrder: object({
+    id: uuid,
+    orderNumber: orderProperties.orderNumber,
+    status: orderProperties.status,
+    paymentStatus: orderProperties.paymentStatus,
+    currency: orderProperties.currency,
+    shippingAddress: orderProperties.shippingAddress,
+    notes: orderProperties.notes,
+    paidAt: nullable(timestamp),
+    shippedAt: nullable(timestamp),
+    deliveredAt: nullable(timestamp),
+    cancelledAt: nullable(timestamp),
+    createdAt: timestamp,
+    itemsTotal: money,
+    items: orderProperties.items,
+  }),
+  OrderHistoryEntry: object({
+    status: { type: 'string', enum: [...ORDER_STATUSES] },
+    fromStatus: nullable({ type: 'string', enum: [...ORDER_STATUSES] }),
+    note: nullable({ type: 'string' }),
+    actor: object({ id: nullable(uuid), role: { type: 'string', enum: ['customer', 'seller', 'admin', 'system'] } }),
+    createdAt: timestamp,
+  }),
+  PaymentIntent: object({
+    provider: { type: 'string', enum: [...PAYMENT_PROVIDERS] },
+    clientSecret: nullable({ type: 'string' }),
+    paymentIntentId: nullable({ type: 'string' }),
+    amount: money,
+    currency: { type: 'string' },
+  }),
+  Payout: object({
+    id: uuid,
+    sellerId: uuid,
+    periodStart: timestamp,
+    periodEnd: timestamp,
+    grossAmount: money,
+    commissionAmount: money,
+    refundAmount: money,
+    netAmount: money,
+    currency: { type: 'string' },
+    status: { type: 'string', enum: [...PAYOUT_STATUSES] },
+    paidAt: nullable(timestamp),
+    reference: nullable({ type: 'string' }),
+    itemCount: { type: 'integer' },
+    transferId: nullable({ type: 'string' }),
+    failureReason: nullable({ type: 'string' }),
+    createdAt: timestamp,
+  }),
+  LedgerEntry: object({
+    id: uuid,
+    type: { type: 'string', enum: [...LEDGER_ENTRY_TYPES] },
+    amount: { ...money, description: 'Signed: what the seller is credited is positive' },
+    orderId: nullable(uuid),
+    orderItemId: nullable(uuid),
+    payoutId: nullable(uuid),
+    createdAt: timestamp,
+  }),
+  Balance: object({ pending: money, available: money, paidOut: money }),
+  Dispute: object({
+    id: uuid,
+    orderId: uuid,
+    orderNumber: { type: 'string' },
+    providerDisputeId: { type: 'string' },
+    paymentReference: { type: 'string', description: 'The disputed payment at the provider' },
+    amount: money,
+    currency: { type: 'string' },
+    reason: nullable({ type: 'string' }),
+    status: { type: 'string', enum: [...DISPUTE_STATUSES], description: "open: the order's lines are not payable; won: released; lost: the sellers' net share taken back" },
+    closedAt: nullable(timestamp),
+    createdAt: timestamp,
+  }),
+  SellerStats: object({
+    salesCount: { type: 'integer' },
+    unitsSold: { type: 'integer' },
+    grossRevenue: money,
+    commission: money,
+    refunds: money,
+    netEarnings: money,
+    balance: ref('Balance'),
+    lowStockProducts: {
+      type: 'array',
+      items: object({ id: uuid, name: { type: 'string' }, stockQuantity: { type: 'integer' }, lowStockThreshold: { type: 'integer' } }),
+    },
+  }),
+  StatsOverview: object({
+    grossSales: money,
+    refunds: money,
+    netSales: money,
+    commission: money,
+    taxAndShipping: money,
+    orderCount: { type: 'integer' },
+    ordersByStatus: { type: 'object', additionalProperties: { type: 'integer' } },
+    averageOrderValue: money,
+    newCustomers: { type: 'integer' },
+    newSellers: { type: 'integer' },
+    pendingPayouts: money,
+  }),
+  SalesBucket: object({ period: timestamp, orderCount: { type: 'integer' }, grossSales: money, refunds: money, netSales: money, commission: money }),
+  TopProduct: object({ productId: nullable(uuid), name: { type: 'string' }, unitsSold: { type: 'integer' }, grossRevenue: money }),
+  TopSeller: object({
+    sellerId: uuid,
+    name: { type: 'string' },
+    storeName: nullable({ type: 'string' }),
+    unitsSold: { type: 'integer' },
+    grossRevenue: money,
+    commission: money,
+    netEarnings: money,
+  }),
+};

@@ -1,0 +1,26 @@
+import { config } from '../config';
+import { createManualProvider } from './manual';
+import { createStripeProvider } from './stripe';
+
+/**
+ * Payment providers behind one interface, in integer minor units. `stripe` when
+ * STRIPE_SECRET_KEY is set, `manual` (bank transfer, cash on delivery: an admin records the
+ * payment) otherwise. Calls that create something carry an idempotency key derived from our ids,
+ * so a retry never makes a second one. Failures throw PaymentProviderError.
+ */
+
+import type { PaymentProvider } from './types';
+
+export * from './types';
+
+let provider: PaymentProvider | undefined;
+
+export function getPaymentProvider(): PaymentProvider {
+  provider ??= config.stripe ? createStripeProvider(config.stripe) : createManualProvider();
+  return provider;
+}
+
+/** For tests that change the configuration between files. */
+export function resetPaymentProvider(): void {
+  provider = undefined;
+}
