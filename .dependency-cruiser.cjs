@@ -1,8 +1,28 @@
 /**
- * The import graph of src/, checked in CI (`npm run lint:deps`): no cycle between files, and no
- * import running back up a layer (routes → controllers → services → models, db and
- * integrations; utils, config and types below everything).
+ * The import graph of src/, checked in CI (`npm run lint:deps`).
+ *
+ * - src/modules/<name>/ is one domain each: accounts < catalog < finance < order < payment. A
+ *   module imports only modules below it, and only through their index.ts.
+ * - src/platform/ (config, db, http, jobs, mail, payments, storage, utils) and src/models/ sit
+ *   below every module and import none.
+ * - Inside a module the layers run one way: *.routes → *.controller → services → models and
+ *   platform; nothing below the HTTP edge knows Express.
+ * - The composition roots (app.ts, api-router.ts, server.ts, jobs/, cli/, seed/) put it together.
  */
+const MODULE_ORDER = ['accounts', 'catalog', 'finance', 'order', 'payment'];
+
+/** One rule per module: nothing above it in MODULE_ORDER. */
+const moduleLayers = MODULE_ORDER.slice(0, -1).map((name, index) => ({
+  name: `module-order-${name}`,
+  severity: 'error',
+  comment: `Modules depend one way (${MODULE_ORDER.join(' < ')}): ${name} imports none of ${MODULE_ORDER.slice(index + 1).join(', ')}.`,
+  from: { path: `^src/modules/${name}/` },
+  to: { path: `^src/modules/(${MODULE_ORDER.slice(index + 1).join('|')})/` },
+}));
+
+/** The HTTP edge: the only files that may know Express, routers, controllers and request schemas. */
+const HTTP_EDGE = '(\\.routes|\\.controller|\\.middleware|\\.schemas)\\.ts$|^src/platform/http/|^src/(app|api-router|server)\\.ts$|^src/types/|^src/cli/openapi\\.ts$';
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -15,33 +35,48 @@ module.exports = {
       from: { path: '^src/', pathNot: '^src/models/' },
       to: { circular: true },
     },
+    ...moduleLayers,
+    {
+      name: 'modules-through-their-index',
+      severity: 'error',
+      comment: "Another module is reached through its index.ts only: what it exports there is its surface, the rest is its own.",
+      from: { path: '^src/modules/([^/]+)/' },
+      to: { path: '^src/modules/[^/]+/', pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/index\\.ts$'] },
+    },
+    {
+      name: 'composition-through-indexes',
+      severity: 'error',
+      comment: 'Outside the modules, a module is reached through its index.ts only.',
+      from: { path: '^src/', pathNot: '^src/modules/' },
+      to: { path: '^src/modules/[^/]+/', pathNot: '^src/modules/[^/]+/index\\.ts$' },
+    },
+    {
+      name: 'platform-below-modules',
+      severity: 'error',
+      comment: 'The platform and the models serve every module and know none of them, nor what composes them.',
+      from: { path: '^src/(platform|models)/' },
+      to: { path: '^src/(modules|jobs|cli|seed)/|^src/(app|api-router|server|lifecycle)\\.ts$' },
+    },
     {
       name: 'services-know-no-http',
       severity: 'error',
-      comment: 'Services, models, jobs, db and integrations know nothing of HTTP: only routes, controllers and middleware do.',
-      from: { path: '^src/(services|models|jobs|db|integrations)/' },
-      to: { path: '^src/(routes|controllers|middleware)/|^node_modules/express/' },
+      comment: 'Services, state machines, serializers, models and the platform below HTTP know nothing of Express, routes, controllers or request schemas.',
+      from: { path: '^src/', pathNot: `${HTTP_EDGE}|/index\\.ts$` },
+      to: { path: `${HTTP_EDGE}|^node_modules/(@types/)?express/` },
     },
     {
       name: 'controllers-call-services',
       severity: 'error',
       comment: 'Controllers call services; they never touch models or SQL.',
-      from: { path: '^src/controllers/' },
-      to: { path: '^src/(models|db)/' },
+      from: { path: '\\.controller\\.ts$' },
+      to: { path: '^src/models/|^src/platform/db/' },
     },
     {
-      name: 'no-upward-from-routes',
+      name: 'routers-mounted-from-above',
       severity: 'error',
-      comment: 'Routes mount controllers; nothing below them imports a router.',
-      from: { path: '^src/(controllers|services|models|jobs|db|integrations|middleware|utils|config)/' },
-      to: { path: '^src/routes/.+\\.routes\\.ts$' },
-    },
-    {
-      name: 'foundations-stay-below',
-      severity: 'error',
-      comment: 'utils and config are the bottom layer: they import nothing of the application.',
-      from: { path: '^src/(utils|config)/' },
-      to: { path: '^src/(routes|controllers|services|models|jobs|db|integrations|middleware)/' },
+      comment: 'A router is mounted by its module index and the API router; nothing below imports one.',
+      from: { path: '^src/', pathNot: '/index\\.ts$|^src/(app|api-router)\\.ts$|^src/cli/openapi\\.ts$' },
+      to: { path: '\\.routes\\.ts$' },
     },
     {
       name: 'tests-not-imported',
@@ -52,7 +87,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules)/' },
+    exclude: { path: '^dist/' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },

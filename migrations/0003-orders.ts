@@ -3,7 +3,7 @@ import type { MigrationFn } from '../src/platform/db/migrator';
 /**
  * What the order path needs beyond the initial schema:
  * - `outbox`: side effects (mails, jobs) recorded in the transaction of the change they follow,
- *   relayed to the job queue after it commits (src/jobs/outbox.ts).
+ *   relayed to the job queue after it commits (src/platform/jobs/outbox.ts).
  * - order lines snapshot the commission rate of their seller at checkout.
  * - money columns that sum many lines are numeric(14,2): 100 lines of 1000 × 999,999.99 fit,
  *   where numeric(10,2) overflowed on a single such line.

@@ -1,19 +1,12 @@
 import { Router } from 'express';
-import { adminUserRoutes } from './modules/accounts/admin-user.routes';
-import { authRoutes } from './modules/accounts/auth.routes';
-import { cartRoutes } from './modules/order/cart.routes';
-import { categoryRoutes } from './modules/catalog/category.routes';
-import { adminFinanceRoutes, sellerFinanceRoutes } from './modules/finance/finance.routes';
+import { adminUserRoutes, authRoutes, sellerProfileRoutes } from './modules/accounts';
+import { categoryRoutes, productRoutes, reviewRoutes, sellerProductRoutes, uploadRoutes } from './modules/catalog';
+import { adminFinanceRoutes, sellerFinanceRoutes } from './modules/finance';
+import { adminOrderRoutes, cartRoutes, orderRoutes, sellerOrderRoutes } from './modules/order';
+import { adminPaymentRoutes, paymentRoutes, webhookRoutes } from './modules/payment';
 import { healthRoutes } from './platform/http/health.routes';
-import { adminOrderRoutes, orderRoutes, sellerOrderRoutes } from './modules/order/order.routes';
-import { adminPaymentRoutes, paymentRoutes, webhookRoutes } from './modules/payment/payment.routes';
-import { productRoutes } from './modules/catalog/product.routes';
-import { reviewRoutes } from './modules/catalog/review.routes';
-import { sellerProductRoutes } from './modules/catalog/seller-product.routes';
-import { sellerProfileRoutes } from './modules/accounts/seller-profile.routes';
-import { uploadRoutes } from './modules/catalog/upload.routes';
 
-/** Every router of the API, in the order they are matched. */
+/** Every router of the API, in the order they are matched: the composition of the modules. */
 export function buildApiRouter(): Router {
   const router = Router();
   const all = [

@@ -8,9 +8,8 @@ import { seedDemoDataOnFirstStart } from './platform/db/demo-seed';
 import { closeRedis } from './platform/redis';
 import { closeJobs, getJobs, initJobs, scheduleRepeatingJobs, startJobProcessing } from './jobs';
 import { exitOnSignals, shutdown, type Closer } from './lifecycle';
-import { startCatalogCacheSync, stopCatalogCacheSync } from './modules/catalog/catalog-cache';
+import { flushViews, startCatalogCacheSync, stopCatalogCacheSync } from './modules/catalog';
 import { getMailService } from './platform/mail/mail.service';
-import { flushViews } from './modules/catalog/view-counter.service';
 import { logger } from './platform/utils/logger';
 
 let stopEmbedded: (() => Promise<void>) | undefined;

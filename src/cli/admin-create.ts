@@ -2,7 +2,7 @@ import { config } from '../platform/config';
 import { getSequelize } from '../platform/db';
 import { runPending } from '../platform/db/bootstrap';
 import { User } from '../models';
-import { sessionService } from '../modules/accounts/session.service';
+import { sessionService } from '../modules/accounts';
 import { hashPassword, passwordWeakness } from '../platform/utils/password';
 import { parseArgs, runCommand, UsageError } from './cli';
 

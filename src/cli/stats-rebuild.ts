@@ -1,5 +1,5 @@
 import { runPending } from '../platform/db/bootstrap';
-import { ledgerService } from '../modules/finance/ledger.service';
+import { ledgerService } from '../modules/finance';
 import { runCommand } from './cli';
 
 // npm run stats:rebuild    builds the per-day sales (sales_days) again from the orders, e.g. after

@@ -1,9 +1,9 @@
 import { createJobDriver, type JobDriver } from '../platform/jobs/drivers';
 import { closeMail, getMailService } from '../platform/mail/mail.service';
-import { orderService } from '../modules/order/order.service';
-import { ledgerService } from '../modules/finance/ledger.service';
-import { paymentService } from '../modules/payment/payment.service';
-import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../modules/catalog/view-counter.service';
+import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../modules/catalog';
+import { ledgerService } from '../modules/finance';
+import { orderService } from '../modules/order';
+import { paymentService } from '../modules/payment';
 import { logger } from '../platform/utils/logger';
 import { setQueueDepthReader } from '../platform/utils/metrics';
 import { OutboxRelay, unsentDueCount } from '../platform/jobs/outbox';

@@ -47,7 +47,7 @@ export * from './webhook-event.model';
 /** The payment Transaction model under a name that does not clash with Sequelize's Transaction. */
 export { Transaction as PaymentTransaction } from './transaction.model';
 
-/** Every model, bound to the Sequelize instance by src/db/index.ts. */
+/** Every model, bound to the Sequelize instance by src/platform/db/index.ts. */
 export const models = [
   User,
   SellerProfile,

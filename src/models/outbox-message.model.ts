@@ -4,7 +4,7 @@ import { AppModel } from './app-model';
 
 /**
  * A side effect (a job: a mail, a restock alert…) recorded in the same transaction as the change
- * it follows. It exists only if that transaction committed; the relay (src/jobs/outbox.ts) moves
+ * it follows. It exists only if that transaction committed; the relay (src/platform/jobs/outbox.ts) moves
  * it to the job queue once it is due and marks it sent. Without Redis the job runs in the memory
  * of the process that leased the row, and the row is marked sent (or dead) once it has run.
  */

@@ -11,7 +11,7 @@ import { UserSession } from './user-session.model';
 export interface UserAttributes {
   id: string;
   email: string;
-  /** A hash made by src/utils/password (bcrypt), never the password itself. */
+  /** A hash made by src/platform/utils/password.ts (bcrypt), never the password itself. */
   password: string;
   name: string;
   role: UserRole;

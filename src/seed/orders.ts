@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
 import { queryRows } from '../platform/db/query';
 import { hashPassword } from '../platform/utils/password';
-import { ledgerService } from '../modules/finance/ledger.service';
-import { lineCommissionSql } from '../modules/finance/money-rules';
+import { ledgerService, lineCommissionSql } from '../modules/finance';
 
 /**
  * Generated order history for benchmarks and demos: paid orders of 1 to 4 lines from the

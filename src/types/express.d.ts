@@ -1,4 +1,4 @@
-import type { AuthContext } from '../modules/accounts/auth.middleware';
+import type { AuthContext } from '../modules/accounts';
 
 declare global {
   namespace Express {

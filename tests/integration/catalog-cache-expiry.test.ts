@@ -5,7 +5,7 @@ import request from 'supertest';
 import { config } from '../../src/platform/config';
 import { createCategory } from '../fixtures';
 import { useTestApp } from '../support/app';
-import { forgetResponses, RESPONSE_CACHE_MAX_BYTES, responseCacheStats } from '../../src/platform/http/response-cache';
+import { forgetResponses, RESPONSE_CACHE_MAX_BYTES, responseCacheStats } from '../../src/platform/utils/response-cache';
 
 describe('public response cache: expiry and size', () => {
   const ctx = useTestApp();

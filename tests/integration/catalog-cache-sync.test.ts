@@ -3,7 +3,7 @@ import request from 'supertest';
 import { config } from '../../src/platform/config';
 import { createRedisConnection } from '../../src/platform/redis';
 import { CATALOG_VERSION_POLL_MS, startCatalogCacheSync, stopCatalogCacheSync } from '../../src/modules/catalog/catalog-cache';
-import { rememberResponse, cachedResponse, forgetResponses, responseGeneration } from '../../src/platform/http/response-cache';
+import { rememberResponse, cachedResponse, forgetResponses, responseGeneration } from '../../src/platform/utils/response-cache';
 import { createProduct } from '../fixtures';
 import { useTestApp } from '../support/app';
 

@@ -4,7 +4,7 @@ import { createCategory, createProduct } from '../fixtures';
 import { signedInUser } from '../support/auth';
 import { Product } from '../../src/models';
 import { flushViews } from '../../src/modules/catalog/view-counter.service';
-import { responseCacheStats } from '../../src/platform/http/response-cache';
+import { responseCacheStats } from '../../src/platform/utils/response-cache';
 import { useTestApp } from '../support/app';
 import { productBody, signedInSeller } from '../support/catalog';
 

@@ -4,7 +4,8 @@ import request from 'supertest';
 import { Cart, CartItem } from '../../src/models';
 import { ledgerService } from '../../src/modules/finance/ledger.service';
 import { lineCommission } from '../../src/modules/finance/money-rules';
-import { orderService, type Caller } from '../../src/modules/order/order.service';
+import type { Caller } from '../../src/modules/accounts';
+import { orderService } from '../../src/modules/order/order.service';
 import { paymentService } from '../../src/modules/payment/payment.service';
 import { statsService } from '../../src/modules/finance/stats.service';
 import { fromMinor, toMinor } from '../../src/platform/utils/money';
@@ -40,7 +41,7 @@ describe('marketplace money', () => {
     const cart = (await Cart.findOne({ where: { userId: customerId } })) ?? (await Cart.create({ userId: customerId, tokenHash: null, expiresAt: null }));
     for (const line of lines) await CartItem.create({ cartId: cart.id, ...line });
     const { order } = await orderService.checkout({ id: customerId, role: 'customer' }, { shippingAddress: ADDRESS });
-    await orderService.markPaid(order.id, admin);
+    await paymentService.markPaidManually(order.id, admin);
     return order.id;
   }
 

@@ -1,15 +1,8 @@
 import { canMove, ORDER_TRANSITIONS } from '../../src/modules/order/order-state';
-import {
-  canMoveStatus,
-  DISPUTE_STATUS,
-  FULFILLMENT_STATUS,
-  PAYMENT_STATUS,
-  PAYOUT_STATUS,
-  REFUND_STATUS,
-  statusSources,
-  TRANSACTION_STATUS,
-  type StatusMachine,
-} from '../../src/platform/db/status-machine';
+import { canMoveStatus, statusSources, type StatusMachine } from '../../src/platform/db/status-machine';
+import { DISPUTE_STATUS, PAYOUT_STATUS } from '../../src/modules/finance/finance-states';
+import { FULFILLMENT_STATUS } from '../../src/modules/order/fulfillment-state';
+import { PAYMENT_STATUS, REFUND_STATUS, TRANSACTION_STATUS } from '../../src/modules/payment/payment-states';
 
 /**
  * Every status money or stock depends on, move by move: each table is written out here as the

@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import type { UserRole, UserStatus } from '../../models';
-import type { PageQuery } from '../../platform/http/pagination';
+import type { PageQuery } from '../../platform/utils/pagination';
 import { idParams, objectOf, oneOf, pagination } from '../../platform/http/common.schemas';
 
 export interface ListUsersQuery extends PageQuery {

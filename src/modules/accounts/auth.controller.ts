@@ -3,7 +3,7 @@ import { currentAuth } from './auth.middleware';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './auth.schemas';
 import { authService } from './auth.service';
-import { cartService } from '../order/cart.service';
+import { signedIn } from './account-events';
 import type { ClientInfo } from './session.service';
 import { BadRequestError } from '../../platform/utils/errors';
 
@@ -15,8 +15,8 @@ export const authController = {
   register: handler(schemas.register, async (req, res) => {
     const body = req.validated.body;
     const result = await authService.register(body, clientOf(req));
-    // A guest cart follows its owner into the new account (sellers wait for approval: not theirs yet).
-    if (result.accessToken) await cartService.mergeGuestCart(req.get('x-cart-token'), result.user.id);
+    // What follows a sign-in (a guest cart joins its owner's) waits for approval for sellers.
+    if (result.accessToken) await signedIn(result.user.id, (name) => req.get(name));
     const message =
       result.user.role === 'seller' ? 'Registered; the seller account is waiting for approval' : 'Registered';
     res.status(201).json({ success: true, data: result, message });
@@ -25,7 +25,7 @@ export const authController = {
   login: handler(schemas.login, async (req, res) => {
     const { email, password } = req.validated.body;
     const result = await authService.login(email, password, clientOf(req));
-    await cartService.mergeGuestCart(req.get('x-cart-token'), result.user.id);
+    await signedIn(result.user.id, (name) => req.get(name));
     res.json({ success: true, data: result, message: 'Signed in' });
   }),
 

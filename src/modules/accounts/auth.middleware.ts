@@ -4,6 +4,7 @@ import { sessionService, type SessionUser } from './session.service';
 import { verifyAccessToken } from './token.service';
 import { ForbiddenError, UnauthorizedError } from '../../platform/utils/errors';
 import { describeMiddleware } from '../../platform/http/openapi';
+import type { Caller } from './caller';
 
 export type AuthUser = SessionUser;
 
@@ -90,3 +91,9 @@ export const cartAccess: RequestHandler = describeMiddleware(
   },
   { security: ['bearer', 'cartToken'] },
 );
+
+/** The signed-in caller of a request, as services take it. */
+export function callerOf(req: Request): Caller {
+  const { user } = currentAuth(req);
+  return { id: user.id, role: user.role };
+}

@@ -1,16 +1,14 @@
 import { Op, type Transaction, type WhereOptions } from 'sequelize';
 import { getSequelize } from '../../platform/db';
-import { queryRows } from '../../platform/db/query';
 import { sendEmail } from '../../platform/jobs/email.job';
 import { SellerProfile, User } from '../../models';
 import type { UserRole, UserStatus } from '../../models/enums';
 import type { UserAttributes } from '../../models/user.model';
 import { BadRequestError, ConflictError, NotFoundError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
-import { likePattern, offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/http/pagination';
+import { likePattern, offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
 import { withUniqueSlug } from '../../platform/db/unique-slug';
-import { forgetCatalogCaches } from '../catalog/catalog-cache';
-import { ledgerService } from '../finance/ledger.service';
+import { sellerTradingChanged } from './account-events';
 import { sessionService } from './session.service';
 import { serializeSellerProfile, serializeUser, type SellerProfileView, type UserView } from './user.serializer';
 
@@ -73,32 +71,11 @@ export class UserService {
       const wasSuspended = found.status === 'suspended';
       await found.update({ status, suspendedReason: status === 'suspended' ? (reason ?? null) : null }, { transaction });
       if (status === 'suspended') await sessionService.revokeAllForUser(found.id, 'suspended', { transaction });
-      if (found.role === 'seller' && wasSuspended !== (status === 'suspended')) await this.setSellerTrading(found.id, status === 'approved', transaction);
+      if (found.role === 'seller' && wasSuspended !== (status === 'suspended')) await sellerTradingChanged(found.id, status === 'approved', transaction);
       return found;
     });
     logger.info('user status changed', { userId, status, actorId });
     return serializeUser(user, { admin: true });
-  }
-
-  /** A seller's products out of (or back into) the catalog, and their held payouts released on approval. */
-  private async setSellerTrading(sellerId: string, trading: boolean, transaction: Transaction): Promise<void> {
-    if (trading) {
-      await queryRows(
-        `UPDATE products SET status = status_before_suspension::enum_products_status, status_before_suspension = NULL, updated_at = now()
-          WHERE seller_id = $sellerId AND status = 'suspended'`,
-        { sellerId },
-        transaction,
-      );
-      await ledgerService.releaseHeldPayouts(sellerId, transaction);
-    } else {
-      await queryRows(
-        `UPDATE products SET status_before_suspension = status::text, status = 'suspended', updated_at = now()
-          WHERE seller_id = $sellerId AND status <> 'suspended'`,
-        { sellerId },
-        transaction,
-      );
-    }
-    transaction.afterCommit(forgetCatalogCaches);
   }
 
   async listSellers(filters: PageQuery & { status: UserStatus }): Promise<{ sellers: UserView[]; pagination: Pagination }> {

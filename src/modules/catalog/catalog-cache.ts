@@ -1,7 +1,7 @@
 import { config } from '../../platform/config';
 import { redisCommand, redisReady } from '../../platform/redis';
 import { logger } from '../../platform/utils/logger';
-import { forgetResponses } from '../../platform/http/response-cache';
+import { forgetResponses } from '../../platform/utils/response-cache';
 import { forgetListingTotals } from './listing-totals';
 
 /**

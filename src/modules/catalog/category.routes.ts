@@ -1,5 +1,5 @@
 import { categoryController as controller } from './category.controller';
-import { authenticate, authorize } from '../accounts/auth.middleware';
+import { authenticate, authorize } from '../accounts';
 import { publicCache } from '../../platform/http/public-cache.middleware';
 import { validate } from '../../platform/http/validate.middleware';
 import { listOf, ref } from '../../platform/http/response.schemas';

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { currentAuth } from '../accounts/auth.middleware';
+import { currentAuth } from '../accounts';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './product.schemas';
 import { productService, type Viewer } from './product.service';

@@ -1,5 +1,5 @@
 import { productController as controller } from './product.controller';
-import { authenticate, authorize, optionalAuth } from '../accounts/auth.middleware';
+import { authenticate, authorize, optionalAuth } from '../accounts';
 import { cachePublicResponse, publicCache } from '../../platform/http/public-cache.middleware';
 import { validate } from '../../platform/http/validate.middleware';
 import { listOf, pageOf, ref } from '../../platform/http/response.schemas';

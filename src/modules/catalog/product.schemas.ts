@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import type { ProductStatus } from '../../models';
 import { fromMinor, toMinor } from '../../platform/utils/money';
-import type { PageQuery } from '../../platform/http/pagination';
+import type { PageQuery } from '../../platform/utils/pagination';
 import { httpUrl, money, objectOf, oneOf, page, limit, uuid } from '../../platform/http/common.schemas';
 import type { ProductDimensions } from '../../models';
 import type { ProductChanges, ProductInput } from './product.service';

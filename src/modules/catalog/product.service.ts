@@ -7,7 +7,7 @@ import { isUuid, Product, SellerProfile, User, type ProductDimensions, type Prod
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
 import { toMinor } from '../../platform/utils/money';
-import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/http/pagination';
+import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
 import { withUniqueSlug } from '../../platform/db/unique-slug';
 import {
   serializeProductDetail,

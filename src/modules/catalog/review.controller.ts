@@ -1,4 +1,4 @@
-import { currentAuth } from '../accounts/auth.middleware';
+import { currentAuth } from '../accounts';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './review.schemas';
 import { reviewService } from './review.service';

@@ -1,5 +1,5 @@
 import { reviewController as controller } from './review.controller';
-import { authenticate, authorize } from '../accounts/auth.middleware';
+import { authenticate, authorize } from '../accounts';
 import { publicCache } from '../../platform/http/public-cache.middleware';
 import { validate } from '../../platform/http/validate.middleware';
 import { pageOf, ref } from '../../platform/http/response.schemas';

@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import type { PageQuery } from '../../platform/http/pagination';
+import type { PageQuery } from '../../platform/utils/pagination';
 import { idParams, objectOf, oneOf, pagination } from '../../platform/http/common.schemas';
 
 const rating = Joi.number().integer().min(1).max(5);

@@ -4,7 +4,7 @@ import { queryRows } from '../../platform/db/query';
 import { Product, Review, User } from '../../models';
 import type { UserRole } from '../../models/enums';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/utils/errors';
-import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/http/pagination';
+import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
 import { forgetCatalogCaches } from './catalog-cache';
 
 export type ReviewSort = 'newest' | 'rating';

@@ -1,5 +1,5 @@
 import { productController as controller } from './product.controller';
-import { authenticate, authorize } from '../accounts/auth.middleware';
+import { authenticate, authorize } from '../accounts';
 import { validate } from '../../platform/http/validate.middleware';
 import { pageOf } from '../../platform/http/response.schemas';
 import { ApiRouter } from '../../platform/http/openapi';

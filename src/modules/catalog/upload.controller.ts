@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { currentAuth } from '../accounts/auth.middleware';
+import { currentAuth } from '../accounts';
 import { uploadedFiles } from './upload.middleware';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './upload.schemas';

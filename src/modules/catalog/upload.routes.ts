@@ -1,5 +1,5 @@
 import { uploadController as controller } from './upload.controller';
-import { authenticate, authorize } from '../accounts/auth.middleware';
+import { authenticate, authorize } from '../accounts';
 import { acceptImages } from './upload.middleware';
 import { validate } from '../../platform/http/validate.middleware';
 import { listOf, ref } from '../../platform/http/response.schemas';

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { currentAuth } from '../accounts/auth.middleware';
+import { currentAuth } from '../accounts';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './finance.schemas';
 import { ledgerService } from './ledger.service';

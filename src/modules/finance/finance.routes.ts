@@ -1,5 +1,5 @@
 import { financeController as controller } from './finance.controller';
-import { authenticate, authorize } from '../accounts/auth.middleware';
+import { authenticate, authorize } from '../accounts';
 import { validate } from '../../platform/http/validate.middleware';
 import { ApiRouter } from '../../platform/http/openapi';
 import * as schemas from './finance.schemas';

@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { DISPUTE_STATUSES, PAYOUT_STATUSES, type DisputeStatus, type PayoutStatus } from '../../models';
-import type { PageQuery } from '../../platform/http/pagination';
+import type { PageQuery } from '../../platform/utils/pagination';
 import { objectOf, oneOf, pagination, uuid } from '../../platform/http/common.schemas';
 
 const FIVE_YEARS_MS = 5 * 366 * 24 * 60 * 60 * 1000;

@@ -9,9 +9,10 @@ import { isUuid, type DisputeAttributes, type DisputeStatus, type LedgerEntryTyp
 import { ConflictError, NotFoundError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
 import { formatMoney, fromMinor, toMinor } from '../../platform/utils/money';
-import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/http/pagination';
+import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
 import { allocateRefund, lineCommission, lineCommissionSql } from './money-rules';
-import { DISPUTE_STATUS, moveStatus, PAYOUT_STATUS } from '../../platform/db/status-machine';
+import { moveStatus } from '../../platform/db/status-machine';
+import { DISPUTE_STATUS, PAYOUT_STATUS } from './finance-states';
 import { sqlFilter } from '../../platform/db/sql-filter';
 
 /**

@@ -1,5 +1,5 @@
 import { cartController as controller } from './cart.controller';
-import { cartAccess, optionalAuth } from '../accounts/auth.middleware';
+import { cartAccess, optionalAuth } from '../accounts';
 import { validate } from '../../platform/http/validate.middleware';
 import { ApiRouter } from '../../platform/http/openapi';
 import * as schemas from './cart.schemas';

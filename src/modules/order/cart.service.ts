@@ -5,7 +5,7 @@ import { isUuid, MAX_CART_ITEM_QUANTITY } from '../../models';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../../platform/utils/errors';
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { hashToken, randomToken } from '../../platform/utils/tokens';
-import { insufficientStock } from '../catalog/stock.service';
+import { insufficientStock } from '../catalog';
 
 /** A cart belongs to a signed-in user, or to whoever holds a guest cart's token. */
 export type CartOwner = { userId: string } | { token: string };

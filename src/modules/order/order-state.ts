@@ -1,6 +1,6 @@
 import type { Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
-import type { HistoryActorRole, OrderStatus, UserRole } from '../../models';
+import type { HistoryActorRole, OrderStatus } from '../../models';
 import { ConflictError, NotFoundError, type AppError } from '../../platform/utils/errors';
 
 /**
@@ -27,12 +27,6 @@ export function sourcesOf(to: OrderStatus): OrderStatus[] {
 
 export function canMove(from: OrderStatus, to: OrderStatus): boolean {
   return ORDER_TRANSITIONS[from].includes(to);
-}
-
-/** Who makes a request that acts on orders and payments. */
-export interface Caller {
-  id: string;
-  role: UserRole;
 }
 
 export interface Actor {

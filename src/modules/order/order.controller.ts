@@ -1,14 +1,9 @@
 import type { Request } from 'express';
-import { currentAuth } from '../accounts/auth.middleware';
+import { callerOf, currentAuth } from '../accounts';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './order.schemas';
-import { orderService, type Caller } from './order.service';
+import { orderService } from './order.service';
 import { ValidationError } from '../../platform/utils/errors';
-
-export function callerOf(req: Request): Caller {
-  const { user } = currentAuth(req);
-  return { id: user.id, role: user.role };
-}
 
 /** The Idempotency-Key header, checked like any other input. */
 function idempotencyKeyOf(req: Request): string | undefined {
@@ -51,11 +46,6 @@ export const orderController = {
   adminSetStatus: handler(schemas.adminSetStatus, async (req, res) => {
     const order = await orderService.adminSetStatus(req.validated.params.id, callerOf(req), req.validated.body);
     res.json({ success: true, data: order, message: `Order ${order.status}` });
-  }),
-
-  markPaid: handler(schemas.markPaid, async (req, res) => {
-    const order = await orderService.markPaid(req.validated.params.id, callerOf(req), req.validated.body.reference || null);
-    res.json({ success: true, data: order, message: 'Payment recorded; order confirmed' });
   }),
 
   sellerList: handler(schemas.sellerList, async (req, res) => {

@@ -1,5 +1,5 @@
 import { orderController as controller } from './order.controller';
-import { authenticate, authorize } from '../accounts/auth.middleware';
+import { authenticate, authorize } from '../accounts';
 import { validate } from '../../platform/http/validate.middleware';
 import { ApiRouter } from '../../platform/http/openapi';
 import * as schemas from './order.schemas';
@@ -80,19 +80,6 @@ export const adminOrderRoutes = new ApiRouter('/api/admin/orders', 'Admin: order
     authorize('admin'),
     validate(schemas.adminSetStatus),
     controller.adminSetStatus,
-  )
-  .post(
-    '/:id/mark-paid',
-    {
-      summary: 'Record the manual payment of a pending order (whole total) and confirm it; mails the customer',
-      returns: 'the order',
-      response: ORDER,
-      errors: ['404 ORDER_NOT_FOUND', '409 ORDER_ALREADY_PAID', '409 ORDER_NOT_PAYABLE'],
-    },
-    authenticate,
-    authorize('admin'),
-    validate(schemas.markPaid),
-    controller.markPaid,
   );
 
 const SELLER_ORDER = { $ref: '#/components/schemas/SellerOrder' };

@@ -1,22 +1,21 @@
 import Joi from 'joi';
 import { FULFILLMENT_STATUSES, ORDER_STATUSES, type Address } from '../../models';
-import { httpUrl, idParams, objectOf, oneOf, pagination, uuid } from '../../platform/http/common.schemas';
+import { httpUrl, idParams, objectOf, oneLine, oneOf, pagination, uuid } from '../../platform/http/common.schemas';
 import { ISO_COUNTRY_CODES } from './countries';
 import type { AdminOrderQuery, AdminStatusInput, CheckoutInput, FulfilInput, OrderListQuery, SellerOrderQuery } from './order.service';
 
 const COUNTRIES = new Set(ISO_COUNTRY_CODES);
 
-const line = (max: number) => Joi.string().trim().pattern(/^[^\p{Cc}]*$/u, 'one line without control characters').max(max);
 
 /** A postal address; `country` is an ISO 3166-1 alpha-2 code. */
 export const address = objectOf<Address>()({
-  firstName: line(100).min(1).required(),
-  lastName: line(100).min(1).required(),
-  address1: line(200).min(1).required(),
-  address2: line(200).allow('', null),
-  city: line(100).min(1).required(),
-  state: line(100).allow('', null),
-  postalCode: line(20).min(1).required(),
+  firstName: oneLine(100).min(1).required(),
+  lastName: oneLine(100).min(1).required(),
+  address1: oneLine(200).min(1).required(),
+  address2: oneLine(200).allow('', null),
+  city: oneLine(100).min(1).required(),
+  state: oneLine(100).allow('', null),
+  postalCode: oneLine(20).min(1).required(),
   country: Joi.string()
     .trim()
     .uppercase()
@@ -26,7 +25,7 @@ export const address = objectOf<Address>()({
   phone: Joi.string().trim().pattern(/^\+?[0-9 ()./-]{3,30}$/, 'a phone number').allow('', null),
 });
 
-export const trackingNumber = line(100).min(1);
+export const trackingNumber = oneLine(100).min(1);
 export const trackingUrl = httpUrl;
 const note = Joi.string().trim().max(1000);
 
@@ -80,12 +79,6 @@ export const adminSetStatus = {
     trackingUrl,
     note,
   }),
-};
-
-export const markPaid = {
-  params: idParams,
-  notFound: 'Order',
-  body: objectOf<{ reference?: string | null }>()({ reference: line(255).allow('', null).description('The bank transfer or receipt reference') }),
 };
 
 export const sellerList = {

@@ -18,17 +18,18 @@ import {
 import { BadRequestError, ConflictError, NotFoundError, UnprocessableError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
 import { fromMinor, toMinor } from '../../platform/utils/money';
-import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/http/pagination';
-import { orderTotals } from '../finance/money-rules';
-import { canMove, moveOrder, SYSTEM_ACTOR, type Actor, type Caller } from './order-state';
-import { ledgerService } from '../finance/ledger.service';
-import { paymentService, providerBackstopMs } from '../payment/payment.service';
+import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
+import { orderTotals } from '../finance';
+import type { Caller } from '../accounts';
+import { canMove, moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
+import { providerBackstopMs } from '../../platform/payments';
+import { payments } from './payments-port';
 import { serializeOrder, serializePlacedOrder, serializeSellerOrder, type OrderView, type PlacedOrderRow, type SellerOrderView } from './order.serializer';
-import { FULFILLMENT_STATUS, moveStatus } from '../../platform/db/status-machine';
-import { mailShipped, recordConfirmationMail } from './order-notifications';
-import { insufficientStock, restockOrder, takeStock, type StockShortfall } from '../catalog/stock.service';
+import { moveStatus } from '../../platform/db/status-machine';
+import { FULFILLMENT_STATUS } from './fulfillment-state';
+import { mailShipped } from './order-notifications';
+import { insufficientStock, restockOrder, takeStock, type StockShortfall } from '../catalog';
 
-export type { Caller } from './order-state';
 
 export interface CheckoutInput {
   shippingAddress: Address;
@@ -391,8 +392,8 @@ export class OrderService {
 
   /** The provider calls a committed cancel recorded as jobs, tried at once so the answer shows them; the jobs stay as the backstop. */
   private async afterCancel(orderId: string, outcome: CancelOutcome, actor: Actor): Promise<void> {
-    if (outcome.refundId) await paymentService.settleRefund(outcome.refundId, actor, { throwOnFailure: false });
-    if (outcome.cancelIntents) await paymentService.cancelOpenIntents(orderId);
+    if (outcome.refundId) await payments().settleRefund(outcome.refundId, actor, { throwOnFailure: false });
+    if (outcome.cancelIntents) await payments().cancelOpenIntents(orderId);
   }
 
   /**
@@ -433,7 +434,7 @@ export class OrderService {
     });
     await restockOrder(orderId, transaction);
     await moveStatus(FULFILLMENT_STATUS, 'cancelled', { where: 't.order_id = $orderId', bind: { orderId }, transaction });
-    const refundId = await paymentService.refundEverythingIn(orderId, actor, reason ?? 'Order cancelled', transaction);
+    const refundId = await payments().refundEverythingIn(orderId, actor, reason ?? 'Order cancelled', transaction);
     return { refundId, cancelIntents: await this.recordIntentCancels(orderId, order.payment_provider, transaction) };
   }
 
@@ -442,7 +443,7 @@ export class OrderService {
     const itemIds = cancelled.map((row) => row.id);
     await restockOrder(orderId, transaction, itemIds);
     const note = `Lines not shipped cancelled${reason ? `: ${reason}` : ''}`;
-    const refundId = await paymentService.refundLinesIn(orderId, itemIds, actor, note, transaction);
+    const refundId = await payments().refundLinesIn(orderId, itemIds, actor, note, transaction);
     await moveOrder(orderId, 'shipped', { transaction, actor, note, from: ['confirmed', 'processing'] });
     await mailShipped(orderId, transaction);
     return { refundId, cancelIntents: false };
@@ -495,43 +496,6 @@ export class OrderService {
     return expired;
   }
 
-  /**
-   * Records a manual payment of the whole order total (an admin saw the bank transfer or the
-   * cash) and confirms the order, with a confirmation mail to the customer; once only.
-   */
-  async markPaid(orderId: string, admin: Caller, reference?: string | null): Promise<OrderView> {
-    if (!isUuid(orderId)) throw new NotFoundError('Order');
-    await inTransaction(async (transaction) => {
-      const [order] = await queryRows<LockedOrderRow>(
-        'SELECT id, user_id, status, payment_status, payment_provider, order_number, total_amount, currency FROM orders WHERE id = $orderId FOR UPDATE',
-        { orderId },
-        transaction,
-      );
-      if (!order) throw new NotFoundError('Order');
-      if (order.payment_status !== 'unpaid') throw new ConflictError('ORDER_ALREADY_PAID', 'This order is already paid');
-      if (order.status !== 'pending' || (order.payment_provider !== null && order.payment_provider !== 'manual')) {
-        throw new ConflictError('ORDER_NOT_PAYABLE', `An order that is ${order.status} cannot be paid`);
-      }
-      await queryRows(
-        `INSERT INTO transactions (order_id, type, provider, amount, currency, status, recorded_by, metadata)
-         VALUES ($orderId, 'payment', 'manual', $amount, $currency, 'succeeded', $adminId, $metadata::jsonb)`,
-        { orderId, amount: order.total_amount, currency: order.currency, adminId: admin.id, metadata: JSON.stringify({ reference: reference ?? null }) },
-        transaction,
-      );
-      await paymentService.markOrderPaid(orderId, 'manual', null, transaction);
-      await moveOrder(orderId, 'confirmed', {
-        transaction,
-        actor: actorOf(admin),
-        note: reference ? `Paid (manual, reference ${reference})` : 'Paid (manual)',
-        from: ['pending'],
-      });
-      await ledgerService.recordSale(orderId, transaction);
-      await recordConfirmationMail(orderId, transaction);
-    }, { name: 'mark paid' });
-    logger.info('manual payment recorded', { orderId, by: admin.id });
-    return serializeOrder(await this.load(orderId, undefined, { transactions: true }));
-  }
-
   /** Every order, filtered, newest first. */
   async adminList(query: AdminOrderQuery): Promise<{ orders: OrderView[]; pagination: Pagination }> {
     const filter = sqlFilter(
@@ -563,7 +527,7 @@ export class OrderService {
       const [current] = await queryRows<{ status: OrderStatus }>('SELECT status FROM orders WHERE id = $orderId', { orderId });
       if (!current) throw new NotFoundError('Order');
       if (!canMove(current.status, 'refunded')) throw new ConflictError('INVALID_STATUS_TRANSITION', `An order cannot move from ${current.status} to refunded`);
-      await paymentService.refund(orderId, admin, { reason: note });
+      await payments().refund(orderId, admin, { reason: note });
       logger.info('order status set', { orderId, status: input.status, by: admin.id });
       return this.get(orderId, admin);
     }

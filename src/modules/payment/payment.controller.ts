@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './payment.schemas';
-import { orderService } from '../order/order.service';
+import { orderService } from '../order';
 import { paymentService } from './payment.service';
-import { callerOf } from '../order/order.controller';
+import { callerOf } from '../accounts';
 
 export const paymentController = {
   createIntent: handler(schemas.createIntent, async (req, res) => {
@@ -31,6 +31,11 @@ export const paymentController = {
   refund: handler(schemas.refund, async (req, res) => {
     await paymentService.refund(req.validated.params.id, callerOf(req), req.validated.body);
     res.json({ success: true, data: await orderService.get(req.validated.params.id, callerOf(req)), message: 'Refund made' });
+  }),
+
+  markPaid: handler(schemas.markPaid, async (req, res) => {
+    await paymentService.markPaidManually(req.validated.params.id, callerOf(req), req.validated.body.reference || null);
+    res.json({ success: true, data: await orderService.get(req.validated.params.id, callerOf(req)), message: 'Payment recorded; order confirmed' });
   }),
 
   adminTransactions: handler(schemas.adminTransactions, async (req, res) => {

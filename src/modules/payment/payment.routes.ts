@@ -1,5 +1,5 @@
 import { paymentController as controller } from './payment.controller';
-import { authenticate, authorize } from '../accounts/auth.middleware';
+import { authenticate, authorize } from '../accounts';
 import { stripeSignature } from './stripe-signature.middleware';
 import { validate } from '../../platform/http/validate.middleware';
 import { ApiRouter } from '../../platform/http/openapi';
@@ -61,6 +61,19 @@ export const webhookRoutes = new ApiRouter('/api/webhooks', 'Payments').post(
 );
 
 export const adminPaymentRoutes = new ApiRouter('/api/admin', 'Admin: orders')
+  .post(
+    '/orders/:id/mark-paid',
+    {
+      summary: 'Record the manual payment of a pending order (whole total) and confirm it; mails the customer',
+      returns: 'the order',
+      response: ORDER,
+      errors: ['404 ORDER_NOT_FOUND', '409 ORDER_ALREADY_PAID', '409 ORDER_NOT_PAYABLE'],
+    },
+    authenticate,
+    authorize('admin'),
+    validate(schemas.markPaid),
+    controller.markPaid,
+  )
   .post(
     '/orders/:id/refund',
     {

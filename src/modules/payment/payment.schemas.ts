@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from '../../models';
-import { money, objectOf, oneOf, pagination, uuid } from '../../platform/http/common.schemas';
+import { idParams, money, objectOf, oneLine, oneOf, pagination, uuid } from '../../platform/http/common.schemas';
 import { toMinor, fromMinor } from '../../platform/utils/money';
 import type { RefundInput, TransactionQuery } from './payment.service';
 
@@ -14,6 +14,12 @@ export const confirm = {
 };
 
 export const byOrder = { params: objectOf<{ orderId: string }>()({ orderId: uuid.required() }), notFound: 'Order' };
+
+export const markPaid = {
+  params: idParams,
+  notFound: 'Order',
+  body: objectOf<{ reference?: string | null }>()({ reference: oneLine(255).allow('', null).description('The bank transfer or receipt reference') }),
+};
 
 /** Stripe's event is read by its signature check, over the exact bytes it signed. */
 export const webhook = { rawBody: true } as const;

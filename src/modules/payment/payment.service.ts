@@ -4,25 +4,24 @@ import { inTransaction } from '../../platform/db/transaction';
 import {
   getPaymentProvider,
   InvalidSignatureError,
+  providerBackstopMs,
   PaymentProviderError,
   type ProviderIntent,
   type ProviderRefund,
 } from '../../platform/payments';
-import { config } from '../../platform/config';
 import { recordJob } from '../../platform/jobs/outbox';
 import { isUuid, type OrderStatus, type PaymentStatus, type RefundStatus, type TransactionStatus, type TransactionType } from '../../models';
 import { BadRequestError, ConflictError, NotFoundError, PaymentRequiredError, UpstreamError, ValidationError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
 import { fromMinor, toMinor } from '../../platform/utils/money';
-import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/http/pagination';
-import { allocateRefund, proportionalShare } from '../finance/money-rules';
-import { moveOrder, SYSTEM_ACTOR, type Actor, type Caller } from '../order/order-state';
-import { ledgerService } from '../finance/ledger.service';
-import { recordConfirmationMail } from '../order/order-notifications';
-import type { TransactionView } from '../order/order.serializer';
+import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
+import { allocateRefund, ledgerService, proportionalShare } from '../finance';
+import type { Caller } from '../accounts';
+import { FULFILLMENT_STATUS, moveOrder, recordConfirmationMail, SYSTEM_ACTOR, type Actor, type TransactionView } from '../order';
 import { sqlFilter } from '../../platform/db/sql-filter';
-import { FULFILLMENT_STATUS, moveStatus, PAYMENT_STATUS, REFUND_STATUS, TRANSACTION_STATUS } from '../../platform/db/status-machine';
-import { restockOrder } from '../catalog/stock.service';
+import { moveStatus } from '../../platform/db/status-machine';
+import { PAYMENT_STATUS, REFUND_STATUS, TRANSACTION_STATUS } from './payment-states';
+import { restockOrder } from '../catalog';
 
 /**
  * Money in: payment intents, their confirmation (by the client or by Stripe's webhook, whichever
@@ -102,10 +101,6 @@ interface ReserveRefundOptions {
 
 /** The statuses from which a full refund moves an order to `refunded` (a cancelled order stays cancelled). */
 const REFUNDABLE_STATUSES: OrderStatus[] = ['confirmed', 'processing', 'shipped', 'delivered'];
-/** How long the job behind a provider call waits, when the request that recorded it calls the provider itself first. */
-export function providerBackstopMs(): number {
-  return config.stripe?.retryDelayMs ?? 30_000;
-}
 /** A refund still pending after this long is sent again by the sweep (its jobs may have run out of attempts). */
 const SWEEP_AFTER_MINUTES = 5;
 const SWEEP_BATCH = 100;
@@ -350,6 +345,38 @@ export class PaymentService {
       set: { surplus: '$surplus', failure_reason: 'NULL' },
       transaction,
     });
+  }
+
+  /**
+   * Records a manual payment of the whole order total (an admin saw the bank transfer or the
+   * cash) and confirms the order, with a confirmation mail to the customer; once only.
+   */
+  async markPaidManually(orderId: string, admin: Caller, reference?: string | null): Promise<void> {
+    if (!isUuid(orderId)) throw new NotFoundError('Order');
+    await inTransaction(async (transaction) => {
+      const order = await lockOrder(orderId, transaction);
+      if (!order) throw new NotFoundError('Order');
+      if (order.payment_status !== 'unpaid') throw new ConflictError('ORDER_ALREADY_PAID', 'This order is already paid');
+      if (order.status !== 'pending' || (order.payment_provider !== null && order.payment_provider !== 'manual')) {
+        throw new ConflictError('ORDER_NOT_PAYABLE', `An order that is ${order.status} cannot be paid`);
+      }
+      await queryRows(
+        `INSERT INTO transactions (order_id, type, provider, amount, currency, status, recorded_by, metadata)
+         VALUES ($orderId, 'payment', 'manual', $amount, $currency, 'succeeded', $adminId, $metadata::jsonb)`,
+        { orderId, amount: order.total_amount, currency: order.currency, adminId: admin.id, metadata: JSON.stringify({ reference: reference ?? null }) },
+        transaction,
+      );
+      await this.markOrderPaid(orderId, 'manual', null, transaction);
+      await moveOrder(orderId, 'confirmed', {
+        transaction,
+        actor: { id: admin.id, role: admin.role },
+        note: reference ? `Paid (manual, reference ${reference})` : 'Paid (manual)',
+        from: ['pending'],
+      });
+      await ledgerService.recordSale(orderId, transaction);
+      await recordConfirmationMail(orderId, transaction);
+    }, { name: 'mark paid' });
+    logger.info('manual payment recorded', { orderId, by: admin.id });
   }
 
   /**

@@ -1,12 +1,12 @@
 import type { Transaction } from 'sequelize';
 import { queryRows } from './query';
-import type { DisputeStatus, FulfillmentStatus, PaymentStatus, PayoutStatus, RefundStatus, TransactionStatus } from '../../models';
 
 /**
- * The status columns money and stock depend on, beside the order's own (order-state.ts): each has
- * one table of the moves it allows, and every write of it goes through `moveStatus`, one
- * conditional UPDATE (`WHERE status = ANY(allowed sources)`), so of two writers at once only the
- * one whose move is still allowed changes the row, and what follows a move happens once.
+ * A status column money or stock depends on: one table of the moves it allows, and every write of
+ * it goes through `moveStatus`, one conditional UPDATE (`WHERE status = ANY(allowed sources)`), so
+ * of two writers at once only the one whose move is still allowed changes the row, and what
+ * follows a move happens once. Each module declares the machines of its tables beside their
+ * services (the order's own status, with its history, is order/order-state.ts).
  */
 export interface StatusMachine<S extends string> {
   /** What the status is of, for messages. */
@@ -17,91 +17,6 @@ export interface StatusMachine<S extends string> {
   type: string;
   transitions: Readonly<Record<S, readonly S[]>>;
 }
-
-/** orders.payment_status: paid once; refunds move it on, never back. */
-export const PAYMENT_STATUS: StatusMachine<PaymentStatus> = {
-  name: 'payment status',
-  table: 'orders',
-  column: 'payment_status',
-  type: 'enum_orders_payment_status',
-  transitions: {
-    unpaid: ['paid'],
-    paid: ['partially_refunded', 'refunded'],
-    partially_refunded: ['partially_refunded', 'refunded'],
-    refunded: [],
-  },
-};
-
-/** order_items.fulfillment_status: a line ships once, and a cancelled or refunded line is final. */
-export const FULFILLMENT_STATUS: StatusMachine<FulfillmentStatus> = {
-  name: 'fulfillment status',
-  table: 'order_items',
-  column: 'fulfillment_status',
-  type: 'enum_order_items_fulfillment_status',
-  transitions: {
-    unfulfilled: ['shipped', 'cancelled', 'refunded'],
-    shipped: ['delivered', 'refunded'],
-    delivered: ['refunded'],
-    cancelled: [],
-    refunded: [],
-  },
-};
-
-/**
- * transactions.status of a card payment, as the provider reports its intent: a failed attempt
- * may still succeed (the customer tries another card), a canceled or succeeded one is final.
- */
-export const TRANSACTION_STATUS: StatusMachine<TransactionStatus> = {
-  name: 'transaction status',
-  table: 'transactions',
-  column: 'status',
-  type: 'enum_transactions_status',
-  transitions: {
-    pending: ['succeeded', 'failed', 'canceled'],
-    failed: ['succeeded', 'failed', 'canceled'],
-    succeeded: [],
-    canceled: [],
-  },
-};
-
-/** refunds.status: a reserved refund is made or refused, once. */
-export const REFUND_STATUS: StatusMachine<RefundStatus> = {
-  name: 'refund status',
-  table: 'refunds',
-  column: 'status',
-  type: 'enum_refunds_status',
-  transitions: {
-    pending: ['succeeded', 'failed'],
-    succeeded: [],
-    failed: [],
-  },
-};
-
-/** seller_payouts.status: a payout is paid (or cancelled) once. */
-export const PAYOUT_STATUS: StatusMachine<PayoutStatus> = {
-  name: 'payout status',
-  table: 'seller_payouts',
-  column: 'status',
-  type: 'enum_seller_payouts_status',
-  transitions: {
-    pending: ['paid', 'cancelled'],
-    paid: [],
-    cancelled: [],
-  },
-};
-
-/** disputes.status: open until the provider closes it, won or lost. */
-export const DISPUTE_STATUS: StatusMachine<DisputeStatus> = {
-  name: 'dispute status',
-  table: 'disputes',
-  column: 'status',
-  type: 'varchar',
-  transitions: {
-    open: ['won', 'lost'],
-    won: [],
-    lost: [],
-  },
-};
 
 export function canMoveStatus<S extends string>(machine: StatusMachine<S>, from: S, to: S): boolean {
   return machine.transitions[from].includes(to);

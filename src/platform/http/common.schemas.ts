@@ -43,6 +43,8 @@ export const personName = Joi.string()
   .max(100)
   .pattern(/^[^\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u, { name: 'one line' })
   .messages({ 'string.pattern.name': '{{#label}} must be one line without control characters' });
+/** Free text on one line (no control characters), at most `max` characters. */
+export const oneLine = (max: number) => Joi.string().trim().pattern(/^[^\p{Cc}]*$/u, 'one line without control characters').max(max);
 export const httpUrl = Joi.string().trim().max(500).uri({ scheme: ['http', 'https'] });
 export const opaqueToken = Joi.string().trim().max(200);
 

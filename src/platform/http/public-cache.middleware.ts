@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type Joi from 'joi';
 import { config } from '../config';
 import { registeredRoutes, type RouteInputSchemas } from './openapi';
-import { cachedResponse, rememberResponse, responseGeneration } from './response-cache';
+import { cachedResponse, rememberResponse, responseGeneration } from '../utils/response-cache';
 
 export interface PublicCacheOptions {
   /** Runs for every answer served from the cache, with the cached `data` (e.g. to count a view). */

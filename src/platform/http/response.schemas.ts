@@ -17,7 +17,7 @@ export const listOf = (name: string) => ({ type: 'array', items: ref(name) });
 /** The `response` of a paginated list route: `{ <key>: [...], pagination }`. */
 export const pageOf = (key: string, name: string) => ({ [key]: listOf(name), pagination: ref('Pagination') });
 
-// --- Accounts (src/services/user.serializer.ts) ---------------------------------------------------
+// --- Accounts (src/modules/accounts/user.serializer.ts) ---------------------------------------------------
 
 const sellerProfile = object(
   {
@@ -53,7 +53,7 @@ const user = object(
   ['id', 'email', 'name', 'role', 'status', 'avatarUrl', 'emailVerified', 'lastLoginAt', 'createdAt', 'updatedAt'],
 );
 
-// --- Catalog (src/services/product.serializer.ts, category.service.ts, review.service.ts) ------------
+// --- Catalog (src/modules/catalog/product.serializer.ts, category.service.ts, review.service.ts) ------------
 
 const productSummaryProperties = {
   id: uuid,

@@ -24,3 +24,11 @@ export function getPaymentProvider(): PaymentProvider {
 export function resetPaymentProvider(): void {
   provider = undefined;
 }
+
+/**
+ * How long the job behind a provider call waits, when the request that recorded it calls the
+ * provider itself first (the job is the backstop if that call fails or the process dies).
+ */
+export function providerBackstopMs(): number {
+  return config.stripe?.retryDelayMs ?? 30_000;
+}

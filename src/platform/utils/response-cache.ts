@@ -1,8 +1,8 @@
-import { TtlCache } from '../utils/ttl-cache';
+import { TtlCache } from './ttl-cache';
 
 /**
  * Serialized answers of public, anonymous catalog reads, kept for a second or so. Catalog
- * writes clear it in every process (services/catalog-cache.ts).
+ * writes clear it in every process (modules/catalog/catalog-cache.ts).
  */
 const MAX_BODY_BYTES = 256 * 1024;
 

@@ -1,0 +1,20 @@
+import { onSignIn } from '../accounts';
+import { cartService } from './cart.service';
+
+/**
+ * Orders: carts, checkout (with idempotency keys), order reads, cancellation and expiry,
+ * fulfilment, the order and fulfilment state machines, and the mails an order sends. Depends on
+ * accounts, catalog (stock) and finance (totals, the ledger); payments reach it through the port
+ * they provide (payments-port.ts).
+ */
+export { cartRoutes } from './cart.routes';
+export { adminOrderRoutes, orderRoutes, sellerOrderRoutes } from './order.routes';
+export { orderService } from './order.service';
+export { moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
+export { FULFILLMENT_STATUS } from './fulfillment-state';
+export { recordConfirmationMail } from './order-notifications';
+export type { TransactionView } from './order.serializer';
+export { providePayments, type OrderPayments } from './payments-port';
+
+// A guest cart follows its owner into their account when they sign in or register.
+onSignIn((userId, header) => cartService.mergeGuestCart(header('x-cart-token'), userId));
