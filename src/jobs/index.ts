@@ -1,9 +1,9 @@
 import { createJobDriver, type JobDriver } from '../platform/jobs/drivers';
 import { closeMail, getMailService } from '../platform/mail/mail.service';
 import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../modules/catalog';
-import { ledgerService } from '../modules/finance';
-import { orderService } from '../modules/order';
-import { paymentService } from '../modules/payment';
+import { payoutService } from '../modules/finance';
+import { cancellationService } from '../modules/order';
+import { intentService, refundService, webhookService } from '../modules/payment';
 import { logger } from '../platform/utils/logger';
 import { setQueueDepthReader } from '../platform/utils/metrics';
 import { OutboxRelay, unsentDueCount } from '../platform/jobs/outbox';
@@ -21,18 +21,18 @@ export const handlers: JobHandlers = {
   },
   'catalog.flush-views': () => flushViews(),
   'orders.expire-unpaid': async () => {
-    await orderService.expireDue();
+    await cancellationService.expireDue();
   },
-  'payments.apply-event': ({ eventId }) => paymentService.applyEvent(eventId),
-  'payments.settle-refund': ({ refundId }) => paymentService.settleRefundById(refundId),
-  'payments.cancel-intents': ({ orderId }) => paymentService.cancelOpenIntents(orderId, { throwOnFailure: true }),
+  'payments.apply-event': ({ eventId }) => webhookService.applyEvent(eventId),
+  'payments.settle-refund': ({ refundId }) => refundService.settleRefundById(refundId),
+  'payments.cancel-intents': ({ orderId }) => intentService.cancelOpenIntents(orderId, { throwOnFailure: true }),
   'payments.sweep-refunds': async () => {
-    await paymentService.sweepPendingRefunds();
+    await refundService.sweepPendingRefunds();
   },
   'payouts.run': async () => {
-    await ledgerService.runPayouts();
+    await payoutService.runPayouts();
   },
-  'payouts.transfer': ({ payoutId }) => ledgerService.transferPayout(payoutId),
+  'payouts.transfer': ({ payoutId }) => payoutService.transferPayout(payoutId),
 };
 
 /** Seller payouts are made once a day (one payout per seller and UTC day). */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { Cart, CartItem, Product } from '../../src/models';
-import { orderService } from '../../src/modules/order/order.service';
+import { cancellationService } from '../../src/modules/order';
 import { createProduct, createUser } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login } from '../support/auth';
@@ -124,7 +124,7 @@ describe('checkout under concurrency', () => {
     const ids = placed.map((answer) => answer.body.data.id as string);
     await ctx.db.sequelize.query(`UPDATE orders SET expires_at = now() - interval '1 minute' WHERE id = ANY($ids::uuid[])`, { bind: { ids } });
 
-    const [a, b] = await Promise.all([orderService.expireDue(), orderService.expireDue()]);
+    const [a, b] = await Promise.all([cancellationService.expireDue(), cancellationService.expireDue()]);
     expect(a + b).toBe(10);
     const product2 = await Product.findByPk(product.id);
     expect(product2?.stockQuantity).toBe(30);

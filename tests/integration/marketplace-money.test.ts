@@ -2,11 +2,11 @@ import { faker } from '@faker-js/faker';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { Cart, CartItem } from '../../src/models';
-import { ledgerService } from '../../src/modules/finance/ledger.service';
+import { ledgerService, payoutService } from '../../src/modules/finance';
 import { lineCommission } from '../../src/modules/finance/money-rules';
 import type { Caller } from '../../src/modules/accounts';
-import { orderService } from '../../src/modules/order/order.service';
-import { paymentService } from '../../src/modules/payment/payment.service';
+import { cancellationService, checkoutService } from '../../src/modules/order';
+import { intentService, refundService } from '../../src/modules/payment';
 import { statsService } from '../../src/modules/finance/stats.service';
 import { fromMinor, toMinor } from '../../src/platform/utils/money';
 import { createAdmin, createProduct, createUser } from '../fixtures';
@@ -40,14 +40,14 @@ describe('marketplace money', () => {
   async function paidOrder(customerId: string, lines: Array<{ productId: string; quantity: number }>): Promise<string> {
     const cart = (await Cart.findOne({ where: { userId: customerId } })) ?? (await Cart.create({ userId: customerId, tokenHash: null, expiresAt: null }));
     for (const line of lines) await CartItem.create({ cartId: cart.id, ...line });
-    const { order } = await orderService.checkout({ id: customerId, role: 'customer' }, { shippingAddress: ADDRESS });
-    await paymentService.markPaidManually(order.id, admin);
+    const { order } = await checkoutService.checkout({ id: customerId, role: 'customer' }, { shippingAddress: ADDRESS });
+    await intentService.markPaidManually(order.id, admin);
     return order.id;
   }
 
   async function deliver(orderId: string, daysAgo: number): Promise<void> {
-    await orderService.adminSetStatus(orderId, admin, { status: 'shipped' });
-    await orderService.adminSetStatus(orderId, admin, { status: 'delivered' });
+    await cancellationService.adminSetStatus(orderId, admin, { status: 'shipped' });
+    await cancellationService.adminSetStatus(orderId, admin, { status: 'delivered' });
     await ctx.db.sequelize.query(`UPDATE order_items SET delivered_at = now() - make_interval(days => $days) WHERE order_id = $orderId`, { bind: { days: daysAgo, orderId } });
   }
 
@@ -91,7 +91,7 @@ describe('marketplace money', () => {
     ledger = (await ledgerOf(seller)).body.data;
     expect(ledger.balance).toEqual({ pending: '0.00', available: '51.00', paidOut: '0.00' });
 
-    const [run1, run2] = await Promise.all([ledgerService.runPayouts(), ledgerService.runPayouts()]);
+    const [run1, run2] = await Promise.all([payoutService.runPayouts(), payoutService.runPayouts()]);
     const payouts = [...run1, ...run2].filter((payout) => payout.sellerId === seller.user.id);
     expect(payouts).toHaveLength(1);
     expect(payouts[0]).toMatchObject({ grossAmount: '60.00', commissionAmount: '9.00', refundAmount: '0.00', netAmount: '51.00', itemCount: 1, status: 'pending' });
@@ -108,7 +108,7 @@ describe('marketplace money', () => {
     expect(outboxFor(seller.user.email).filter((mail) => /^Payout sent: \$51\.00$/.test(mail.subject))).toHaveLength(1);
 
     // A refund after the payout: 20.00 back to the customer, 3.00 of commission back to the seller.
-    await paymentService.refund(first, admin, { amount: '20.00', reason: 'One mug broke' });
+    await refundService.refund(first, admin, { amount: '20.00', reason: 'One mug broke' });
     ledger = (await ledgerOf(seller)).body.data;
     expect(ledger.balance).toEqual({ pending: '0.00', available: '-17.00', paidOut: '51.00' });
 
@@ -116,7 +116,7 @@ describe('marketplace money', () => {
     const second = await paidOrder(customer.id, [{ productId: mug.id, quantity: 2 }]);
     await deliver(second, 8);
     await yesterdaysPayouts();
-    const [netted] = (await ledgerService.runPayouts()).filter((payout) => payout.sellerId === seller.user.id);
+    const [netted] = (await payoutService.runPayouts()).filter((payout) => payout.sellerId === seller.user.id);
     expect(netted).toMatchObject({ grossAmount: '40.00', commissionAmount: '3.00', refundAmount: '20.00', netAmount: '17.00' });
 
     ledger = (await ledgerOf(seller)).body.data;
@@ -135,10 +135,10 @@ describe('marketplace money', () => {
     const product = await createProduct({ sellerId: seller.user.id, price: '10.00', stockQuantity: 10 });
     const order = await paidOrder(customer.id, [{ productId: product.id, quantity: 1 }]);
     await deliver(order, 8);
-    await ledgerService.runPayouts();
-    await paymentService.refund(order, admin, {});
+    await payoutService.runPayouts();
+    await refundService.refund(order, admin, {});
     await yesterdaysPayouts();
-    expect((await ledgerService.runPayouts()).filter((payout) => payout.sellerId === seller.user.id)).toEqual([]);
+    expect((await payoutService.runPayouts()).filter((payout) => payout.sellerId === seller.user.id)).toEqual([]);
     expect((await ledgerOf(seller)).body.data.balance.available).toBe('-9.00');
   });
 
@@ -190,19 +190,19 @@ describe('marketplace money', () => {
       const id = await paidOrder(customer.id, picked.map((product) => ({ productId: product.id, quantity: faker.number.int({ min: 1, max: 4 }) })));
       orderIds.push(id);
       const fate = faker.number.int({ min: 0, max: 9 });
-      if (fate === 0) await orderService.cancel(id, admin, 'Out of stock at the warehouse');
+      if (fate === 0) await cancellationService.cancel(id, admin, 'Out of stock at the warehouse');
       else if (fate <= 6) await deliver(id, faker.number.int({ min: 0, max: 20 }));
-      if (fate === 2) await paymentService.refund(id, admin, { amount: '1.01' });
-      if (fate === 3) await paymentService.refund(id, admin, {});
+      if (fate === 2) await refundService.refund(id, admin, { amount: '1.01' });
+      if (fate === 3) await refundService.refund(id, admin, {});
     }
-    await ledgerService.runPayouts();
+    await payoutService.runPayouts();
     // Refunds after the payout, then another day's payout.
     for (const id of faker.helpers.arrayElements(orderIds, 6)) {
       const [order] = await rows<{ left: string }>('SELECT (amount_paid - amount_refunded)::text AS left FROM orders WHERE id = $id', { id });
-      if (toMinor(order.left) > 200) await paymentService.refund(id, admin, { amount: '2.00' });
+      if (toMinor(order.left) > 200) await refundService.refund(id, admin, { amount: '2.00' });
     }
     await yesterdaysPayouts();
-    await ledgerService.runPayouts();
+    await payoutService.runPayouts();
     // The per-day sales kept with each payment and refund equal those built from the orders.
     const everything = { from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 86_400_000) };
     const kept = await statsService.overview(everything);

@@ -307,7 +307,7 @@ describe('Stripe payments', () => {
 
   it('pays a seller with a Connect account by Stripe transfer, once, and records a refused transfer for an admin', async () => {
     // Loaded here: the app's modules are imported after the Stripe stand-in is configured (see useStripeApp).
-    const { ledgerService } = await import('../../src/modules/finance/ledger.service');
+    const { payoutService } = await import('../../src/modules/finance');
     const connected = await signedInSeller(ctx.app);
     await connected.profile.update({ payoutDetails: { stripeAccountId: 'acct_1Q2w3E4r' } });
     const broken = await signedInSeller(ctx.app);
@@ -326,7 +326,7 @@ describe('Stripe payments', () => {
     }
     await ctx.db.sequelize.query(`UPDATE order_items SET delivered_at = now() - interval '30 days' WHERE order_id = $id`, { bind: { id: order.id } });
 
-    const created = await ledgerService.runPayouts();
+    const created = await payoutService.runPayouts();
     await ctx.jobsIdle();
     const mine = created.find((payout) => payout.sellerId === connected.user.id)!;
     const [paid] = await rows<{ status: string; transfer_id: string; net_amount: string }>('SELECT status, transfer_id, net_amount FROM seller_payouts WHERE id = $id', { id: mine.id });
@@ -344,12 +344,12 @@ describe('Stripe payments', () => {
   });
 
   it('cancels the payment intent at Stripe when an unpaid order expires or is cancelled', async () => {
-    const { orderService } = await import('../../src/modules/order/order.service');
+    const { cancellationService } = await import('../../src/modules/order');
     const customer = await signedInUser(ctx.app);
     const { order: expiring } = await placeOrder(customer);
     const expiringIntent = await intentFor(customer, expiring.id);
     await ctx.db.sequelize.query(`UPDATE orders SET expires_at = now() - interval '1 minute' WHERE id = $id`, { bind: { id: expiring.id } });
-    await orderService.expireDue();
+    await cancellationService.expireDue();
     expect(ctx.stub.intent(expiringIntent.paymentIntentId).status).toBe('canceled');
     expect((await orderOf(customer, expiring.id)).body.data.transactions[0].status).toBe('canceled');
 

@@ -2,7 +2,9 @@ import type { Request, Response } from 'express';
 import { currentAuth } from '../accounts';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './finance.schemas';
+import { disputeService } from './dispute.service';
 import { ledgerService } from './ledger.service';
+import { payoutService } from './payout.service';
 import { statsService } from './stats.service';
 
 export const financeController = {
@@ -11,7 +13,7 @@ export const financeController = {
   }),
 
   sellerPayouts: handler(schemas.sellerPayouts, async (req, res) => {
-    res.json({ success: true, data: await ledgerService.listPayouts({ ...req.validated.query, sellerId: currentAuth(req).user.id }) });
+    res.json({ success: true, data: await payoutService.listPayouts({ ...req.validated.query, sellerId: currentAuth(req).user.id }) });
   }),
 
   sellerStats: handler(schemas.sellerStats, async (req, res) => {
@@ -19,20 +21,20 @@ export const financeController = {
   }),
 
   adminDisputes: handler(schemas.adminDisputes, async (req, res) => {
-    res.json({ success: true, data: await ledgerService.listDisputes(req.validated.query) });
+    res.json({ success: true, data: await disputeService.listDisputes(req.validated.query) });
   }),
 
   adminPayouts: handler(schemas.adminPayouts, async (req, res) => {
-    res.json({ success: true, data: await ledgerService.listPayouts(req.validated.query) });
+    res.json({ success: true, data: await payoutService.listPayouts(req.validated.query) });
   }),
 
   async runPayouts(_req: Request, res: Response) {
-    const payouts = await ledgerService.runPayouts();
+    const payouts = await payoutService.runPayouts();
     res.json({ success: true, data: { payouts }, message: payouts.length > 0 ? `${payouts.length} payout(s) created` : 'Nothing to pay out' });
   },
 
   markPayoutPaid: handler(schemas.markPayoutPaid, async (req, res) => {
-    const payout = await ledgerService.markPaid(req.validated.params.id, req.validated.body.reference || null);
+    const payout = await payoutService.markPaid(req.validated.params.id, req.validated.body.reference || null);
     res.json({ success: true, data: payout, message: 'Payout marked paid' });
   }),
 

@@ -1,5 +1,5 @@
 import { onSellerTrading } from '../accounts';
-import { ledgerService } from './ledger.service';
+import { payoutService } from './payout.service';
 
 /**
  * Finance: the money rules (totals, commission, refund allocation), the sellers' ledger and
@@ -8,10 +8,12 @@ import { ledgerService } from './ledger.service';
  */
 export { adminFinanceRoutes, sellerFinanceRoutes } from './finance.routes';
 export { ledgerService } from './ledger.service';
+export { disputeService } from './dispute.service';
+export { payoutService } from './payout.service';
 export { statsService } from './stats.service';
 export { allocateRefund, lineCommission, lineCommissionSql, lineNet, orderTotals, proportionalShare, type OrderTotals } from './money-rules';
 
 // A seller approved again gets the Connect transfers held while they were suspended.
 onSellerTrading(async (sellerId, trading, transaction) => {
-  if (trading) await ledgerService.releaseHeldPayouts(sellerId, transaction);
+  if (trading) await payoutService.releaseHeldPayouts(sellerId, transaction);
 });

@@ -3,12 +3,15 @@ import { cartService } from './cart.service';
 
 /**
  * Orders: carts, checkout (with idempotency keys), order reads, cancellation and expiry,
- * fulfilment, the order and fulfilment state machines, and the mails an order sends. Depends on
+ * fulfillment, the order and fulfillment state machines, and the mails an order sends. Depends on
  * accounts, catalog (stock) and finance (totals, the ledger); payments reach it through the port
  * they provide (payments-port.ts).
  */
 export { cartRoutes } from './cart.routes';
 export { adminOrderRoutes, orderRoutes, sellerOrderRoutes } from './order.routes';
+export { cancellationService } from './cancellation.service';
+export { checkoutService } from './checkout.service';
+export { fulfillmentService } from './fulfillment.service';
 export { orderService } from './order.service';
 export { moveOrder, SYSTEM_ACTOR, type Actor } from './order-state';
 export { FULFILLMENT_STATUS } from './fulfillment-state';

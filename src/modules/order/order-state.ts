@@ -1,6 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
 import type { HistoryActorRole, OrderStatus } from '../../models';
+import type { Caller } from '../accounts';
 import { ConflictError, NotFoundError, type AppError } from '../../platform/utils/errors';
 
 /**
@@ -36,6 +37,11 @@ export interface Actor {
 }
 
 export const SYSTEM_ACTOR: Actor = { id: null, role: 'system' };
+
+/** A caller as the history records them. */
+export function actorOf(caller: Caller): Actor {
+  return { id: caller.id, role: caller.role };
+}
 
 /** The timestamp column a state sets when an order enters it. */
 const ENTERED_AT: Partial<Record<OrderStatus, string>> = {

@@ -2,6 +2,9 @@ import type { Request } from 'express';
 import { callerOf, currentAuth } from '../accounts';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './order.schemas';
+import { cancellationService } from './cancellation.service';
+import { checkoutService } from './checkout.service';
+import { fulfillmentService } from './fulfillment.service';
 import { orderService } from './order.service';
 import { ValidationError } from '../../platform/utils/errors';
 
@@ -16,7 +19,7 @@ function idempotencyKeyOf(req: Request): string | undefined {
 
 export const orderController = {
   checkout: handler(schemas.checkout, async (req, res) => {
-    const result = await orderService.checkout(callerOf(req), req.validated.body, idempotencyKeyOf(req));
+    const result = await checkoutService.checkout(callerOf(req), req.validated.body, idempotencyKeyOf(req));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
     // A replay answers as the request that placed the order did.
     res.status(201).json({ success: true, data: result.order, message: result.replayed ? 'Order already placed with this Idempotency-Key' : 'Order placed' });
@@ -35,7 +38,7 @@ export const orderController = {
   }),
 
   cancel: handler(schemas.cancel, async (req, res) => {
-    const order = await orderService.cancel(req.validated.params.id, callerOf(req), req.validated.body.reason || null);
+    const order = await cancellationService.cancel(req.validated.params.id, callerOf(req), req.validated.body.reason || null);
     res.json({ success: true, data: order, message: 'Order cancelled' });
   }),
 
@@ -44,20 +47,20 @@ export const orderController = {
   }),
 
   adminSetStatus: handler(schemas.adminSetStatus, async (req, res) => {
-    const order = await orderService.adminSetStatus(req.validated.params.id, callerOf(req), req.validated.body);
+    const order = await cancellationService.adminSetStatus(req.validated.params.id, callerOf(req), req.validated.body);
     res.json({ success: true, data: order, message: `Order ${order.status}` });
   }),
 
   sellerList: handler(schemas.sellerList, async (req, res) => {
-    res.json({ success: true, data: await orderService.sellerList(currentAuth(req).user.id, req.validated.query) });
+    res.json({ success: true, data: await fulfillmentService.sellerList(currentAuth(req).user.id, req.validated.query) });
   }),
 
   sellerGet: handler(schemas.byId, async (req, res) => {
-    res.json({ success: true, data: await orderService.sellerGet(req.validated.params.id, currentAuth(req).user.id) });
+    res.json({ success: true, data: await fulfillmentService.sellerGet(req.validated.params.id, currentAuth(req).user.id) });
   }),
 
   fulfil: handler(schemas.fulfil, async (req, res) => {
-    const order = await orderService.sellerFulfil(req.validated.params.id, callerOf(req), req.validated.body);
+    const order = await fulfillmentService.sellerFulfil(req.validated.params.id, callerOf(req), req.validated.body);
     res.json({ success: true, data: order, message: 'Items marked shipped' });
   }),
 };

@@ -2,7 +2,10 @@ import Joi from 'joi';
 import { FULFILLMENT_STATUSES, ORDER_STATUSES, type Address } from '../../models';
 import { httpUrl, idParams, objectOf, oneLine, oneOf, pagination, uuid } from '../../platform/http/common.schemas';
 import { ISO_COUNTRY_CODES } from './countries';
-import type { AdminOrderQuery, AdminStatusInput, CheckoutInput, FulfilInput, OrderListQuery, SellerOrderQuery } from './order.service';
+import type { AdminStatusInput } from './cancellation.service';
+import type { CheckoutInput } from './checkout.service';
+import type { FulfilInput, SellerOrderQuery } from './fulfillment.service';
+import type { AdminOrderQuery, OrderListQuery } from './order.service';
 
 const COUNTRIES = new Set(ISO_COUNTRY_CODES);
 

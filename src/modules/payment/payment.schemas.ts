@@ -2,7 +2,8 @@ import Joi from 'joi';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from '../../models';
 import { idParams, money, objectOf, oneLine, oneOf, pagination, uuid } from '../../platform/http/common.schemas';
 import { toMinor, fromMinor } from '../../platform/utils/money';
-import type { RefundInput, TransactionQuery } from './payment.service';
+import type { RefundInput } from './refund.service';
+import type { TransactionQuery } from './payment-transactions.service';
 
 export const createIntent = { body: objectOf<{ orderId: string }>()({ orderId: uuid.required() }) };
 

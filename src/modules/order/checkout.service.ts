@@ -1,0 +1,248 @@
+import type { Transaction } from 'sequelize';
+import { config } from '../../platform/config';
+import { queryRows } from '../../platform/db/query';
+import { inTransaction } from '../../platform/db/transaction';
+import type { Address } from '../../models';
+import { BadRequestError, ConflictError, UnprocessableError } from '../../platform/utils/errors';
+import { logger } from '../../platform/utils/logger';
+import { fromMinor, toMinor } from '../../platform/utils/money';
+import { orderTotals } from '../finance';
+import type { Caller } from '../accounts';
+import { serializePlacedOrder, type OrderView, type PlacedOrderRow } from './order.serializer';
+import { insufficientStock, takeStock, type StockShortfall } from '../catalog';
+import crypto from 'node:crypto';
+
+/**
+ * Checkout: a cart becomes an order in one transaction (prices re-read, lines snapshotted, totals
+ * from the money rules, stock taken last), once per Idempotency-Key and body.
+ */
+
+export interface CheckoutInput {
+  shippingAddress: Address;
+  billingAddress?: Address | null;
+  notes?: string | null;
+}
+
+export interface CheckoutResult {
+  order: OrderView;
+  /** True when an earlier request with the same Idempotency-Key made this order. */
+  replayed: boolean;
+}
+
+const IDEMPOTENCY_TTL_HOURS = 24;
+
+const PLACE_ORDER = `
+WITH placed AS (
+  INSERT INTO orders (order_number, user_id, currency, subtotal, tax_amount, shipping_amount, discount_amount, total_amount,
+                      shipping_address, billing_address, notes, expires_at)
+  VALUES ($orderNumber, $userId, $currency, $subtotal, $tax, $shipping, $discount, $total, $shippingAddress::jsonb, $billingAddress::jsonb, $notes,
+          now() + make_interval(mins => $timeout::int))
+  ON CONFLICT (order_number) DO NOTHING
+  RETURNING *
+), lines AS (
+  INSERT INTO order_items (order_id, product_id, seller_id, product_name, product_sku, product_image, unit_price, quantity, line_total, commission_rate)
+  SELECT placed.id, u.product_id, u.seller_id, u.name, u.sku, u.image, u.price, u.quantity, u.price * u.quantity, u.rate
+    FROM placed,
+         unnest($productIds::uuid[], $sellerIds::uuid[], $names::text[], $skus::text[], $images::text[], $prices::numeric[], $quantities::int[], $rates::numeric[])
+           AS u(product_id, seller_id, name, sku, image, price, quantity, rate)
+  RETURNING *
+), history AS (
+  INSERT INTO order_status_history (order_id, from_status, to_status, note, actor_id, actor_role)
+  SELECT placed.id, NULL, 'pending', 'Order placed', $userId, $actorRole::enum_order_status_history_actor_role FROM placed
+), emptied AS (
+  DELETE FROM cart_items WHERE id = ANY($cartItemIds::uuid[]) AND EXISTS (SELECT 1 FROM placed)
+)
+SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines.seller_id AS item_seller_id,
+       lines.product_name AS item_product_name, lines.product_sku AS item_product_sku, lines.product_image AS item_product_image,
+       lines.unit_price AS item_unit_price, lines.quantity AS item_quantity, lines.line_total AS item_line_total,
+       lines.refunded_amount AS item_refunded_amount, lines.fulfillment_status AS item_fulfillment_status,
+       lines.tracking_number AS item_tracking_number, lines.tracking_url AS item_tracking_url
+  FROM placed JOIN lines ON lines.order_id = placed.id`;
+
+/** Products a cart line can still be bought from (out of stock is a shortfall, not a withdrawal). */
+const SELLABLE_STATUSES = ['active', 'out_of_stock'];
+
+function productUnavailable(lines: CartLineRow[]): ConflictError {
+  return new ConflictError(
+    'PRODUCT_UNAVAILABLE',
+    'Some products in the cart are no longer for sale; remove them from the cart',
+    lines.map((line) => ({ productId: line.product_id, name: line.name })),
+  );
+}
+
+const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+
+interface CartLineRow {
+  item_id: string;
+  product_id: string;
+  quantity: number;
+  name: string;
+  sku: string;
+  image: string | null;
+  price: string;
+  seller_id: string;
+  status: string;
+  deleted_at: Date | null;
+  stock_quantity: number;
+  commission_rate: string;
+}
+
+/** ORD-YYYYMMDD-XXXXXX: the UTC date and six characters of an alphabet without look-alikes (32^6 a day). */
+export function newOrderNumber(now: Date = new Date()): string {
+  const date = now.toISOString().slice(0, 10).replace(/-/g, '');
+  let suffix = '';
+  for (let i = 0; i < 6; i += 1) suffix += ORDER_NUMBER_ALPHABET[crypto.randomInt(ORDER_NUMBER_ALPHABET.length)];
+  return `ORD-${date}-${suffix}`;
+}
+
+/** JSON with sorted keys: the same body always hashes the same, whatever the key order it was sent in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export class CheckoutService {
+  /**
+   * Places the signed-in user's cart as an order, in one transaction (retried on deadlock or
+   * serialization failure): prices re-read, lines snapshotted (name, SKU, image, price, seller,
+   * commission rate), totals from the configured rules, the cart emptied, the first history row,
+   * and the stock taken last by one conditional UPDATE, so that no two orders ever sell the same
+   * unit and the row locks are held for the shortest time. With an Idempotency-Key the same key
+   * and body give the same order (also when sent many times at once); another body is 422.
+   */
+  async checkout(caller: Caller, input: CheckoutInput, idempotencyKey?: string): Promise<CheckoutResult> {
+    const requestHash = crypto.createHash('sha256').update(canonicalJson(input)).digest('hex');
+    const result = await inTransaction(
+      async (transaction): Promise<CheckoutResult> => {
+        if (idempotencyKey) {
+          const replay = await this.claimIdempotencyKey(caller.id, idempotencyKey, requestHash, transaction);
+          if (replay) return replay;
+        }
+        // The cart's row lock: a concurrent checkout of the same cart waits here and then finds it
+        // empty; adds wait for this order to be placed (or not).
+        await queryRows('SELECT id FROM carts WHERE user_id = $userId FOR UPDATE', { userId: caller.id }, transaction);
+        const lines = await queryRows<CartLineRow>(
+          `SELECT ci.id AS item_id, ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
+                  p.stock_quantity, coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate
+             FROM carts c
+             JOIN cart_items ci ON ci.cart_id = c.id
+             JOIN products p ON p.id = ci.product_id
+             LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
+            WHERE c.user_id = $userId
+            ORDER BY ci.product_id`,
+          { userId: caller.id, defaultRate: config.commerce.commissionRate.toFixed(4) },
+          transaction,
+        );
+        if (lines.length === 0) throw new BadRequestError('CART_EMPTY', 'The cart is empty');
+        // Refused before anything is written; the conditional take below is what guarantees it.
+        const withdrawn = lines.filter((line) => !SELLABLE_STATUSES.includes(line.status) || line.deleted_at !== null);
+        if (withdrawn.length > 0) throw productUnavailable(withdrawn);
+        const short: StockShortfall[] = lines
+          .filter((line) => line.status !== 'active' || line.stock_quantity < line.quantity)
+          .map((line) => ({
+            productId: line.product_id,
+            name: line.name,
+            requested: line.quantity,
+            available: line.status === 'active' ? line.stock_quantity : 0,
+          }));
+        if (short.length > 0) throw insufficientStock(short);
+
+        const subtotal = lines.reduce((sum, line) => sum + toMinor(line.price) * line.quantity, 0);
+        const order = await this.placeOrder(caller, input, lines, orderTotals(subtotal), transaction);
+        if (idempotencyKey) {
+          await queryRows(
+            `UPDATE idempotency_keys SET response_status = 201, response_body = $body::jsonb, resource_id = $orderId, locked_at = NULL, updated_at = now()
+              WHERE user_id = $userId AND key = $key`,
+            { body: JSON.stringify(order), orderId: order.id, userId: caller.id, key: idempotencyKey },
+            transaction,
+          );
+        }
+        // Last: the row locks of the stock are held from here to the commit only.
+        await takeStock(
+          lines.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: line.price })),
+          transaction,
+        );
+        return { order, replayed: false };
+      },
+      { name: 'checkout' },
+    );
+    if (!result.replayed) logger.info('order placed', { orderId: result.order.id, userId: caller.id, total: result.order.totalAmount });
+    return result;
+  }
+
+  /**
+   * Takes the key for this request, or answers with what the first request with it made. The
+   * insert waits on the unique index for a concurrent holder of the key to commit or roll back,
+   * so of many requests at once one places the order and the others replay it. An expired key
+   * (24 h) is taken over.
+   */
+  private async claimIdempotencyKey(userId: string, key: string, requestHash: string, transaction: Transaction): Promise<CheckoutResult | undefined> {
+    const claimed = await queryRows<{ id: string }>(
+      `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, locked_at, expires_at)
+       VALUES ($userId, $key, 'POST', '/api/orders', $requestHash, now(), now() + make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}))
+       ON CONFLICT (user_id, key) DO UPDATE
+          SET request_hash = EXCLUDED.request_hash, method = EXCLUDED.method, path = EXCLUDED.path, response_status = NULL,
+              response_body = NULL, resource_id = NULL, locked_at = now(), expires_at = EXCLUDED.expires_at, created_at = now(), updated_at = now()
+        WHERE idempotency_keys.expires_at <= now()
+       RETURNING id`,
+      { userId, key, requestHash },
+      transaction,
+    );
+    if (claimed.length > 0) return undefined;
+    const [existing] = await queryRows<{ request_hash: string; path: string; response_status: number | null; response_body: OrderView | null; resource_id: string | null }>(
+      'SELECT request_hash, path, response_status, response_body, resource_id FROM idempotency_keys WHERE user_id = $userId AND key = $key',
+      { userId, key },
+      transaction,
+    );
+    if (!existing || existing.path !== '/api/orders' || existing.request_hash !== requestHash) {
+      throw new UnprocessableError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request');
+    }
+    if (!existing.response_body) throw new Error('An idempotency key committed without its response');
+    return { order: existing.response_body, replayed: true };
+  }
+
+  /**
+   * Writes the order, its lines (the snapshot), its first history row, and empties the cart, in
+   * one statement; returns the order as the API shows it, from what the statement wrote.
+   */
+  private async placeOrder(caller: Caller, input: CheckoutInput, lines: CartLineRow[], totals: ReturnType<typeof orderTotals>, transaction: Transaction): Promise<OrderView> {
+    const bind = {
+      userId: caller.id,
+      actorRole: caller.role,
+      currency: config.commerce.currency,
+      subtotal: fromMinor(totals.subtotal),
+      tax: fromMinor(totals.tax),
+      shipping: fromMinor(totals.shipping),
+      discount: fromMinor(totals.discount),
+      total: fromMinor(totals.total),
+      shippingAddress: JSON.stringify(input.shippingAddress),
+      billingAddress: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
+      notes: input.notes ?? null,
+      timeout: config.commerce.paymentTimeoutMinutes,
+      cartItemIds: lines.map((line) => line.item_id),
+      productIds: lines.map((line) => line.product_id),
+      sellerIds: lines.map((line) => line.seller_id),
+      names: lines.map((line) => line.name),
+      skus: lines.map((line) => line.sku),
+      images: lines.map((line) => line.image),
+      prices: lines.map((line) => line.price),
+      quantities: lines.map((line) => line.quantity),
+      rates: lines.map((line) => line.commission_rate),
+    };
+    // A number another order holds makes the statement write nothing (the unique index decides): draw again.
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const rows = await queryRows<PlacedOrderRow>(PLACE_ORDER, { ...bind, orderNumber: newOrderNumber() }, transaction);
+      if (rows.length > 0) return serializePlacedOrder(rows);
+    }
+    throw new Error('Could not draw a free order number in 10 tries');
+  }
+}
+
+export const checkoutService = new CheckoutService();
