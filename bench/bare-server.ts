@@ -1,23 +1,35 @@
 import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import { Pool, type PoolClient } from 'pg';
-import { toPositional } from '../src/platform/db/query';
+import { toPositional, type Compiled } from '../src/platform/db/query';
 import { buildDetailStatement, buildListStatement } from '../src/modules/catalog/product.service';
+import { TAKE_STOCK } from '../src/modules/catalog/stock.service';
+import { CART_LINES, LOCK_CART, PLACE_ORDER } from '../src/modules/order/checkout.service';
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page
  * and the product, with no framework, validation, logging or serialization beyond JSON.stringify.
  *
- * For the checkout rows it also has a cart and a checkout, running the statements of the API's
- * checkout transaction in the same order (cart read with prices, order, lines, first history row,
- * cart emptied, then the stock taken by one conditional UPDATE over the sorted product ids). The
- * customer is named by `Authorization: Bearer <user id>`: no token check and no session read.
+ * For the checkout rows it also has a cart and a checkout. The checkout runs the API's own
+ * statements (imported, not copied) in the same order: the cart's row lock, the cart read with
+ * prices, the order with its lines, first history row and emptied cart in one statement, then the
+ * stock taken by one conditional UPDATE over the sorted product ids. The customer is named by
+ * `Authorization: Bearer <user id>`: no token check and no session read.
  */
 
 const LIMIT = 20;
 const listShape = buildListStatement({ page: 1, limit: LIMIT, sortBy: 'createdAt', sortOrder: 'desc' });
 const list = toPositional(listShape.sql);
 const detail = toPositional(buildDetailStatement({ slug: 'placeholder' }).sql);
+const lockCart = toPositional(LOCK_CART);
+const cartLines = toPositional(CART_LINES);
+const placeOrder = toPositional(PLACE_ORDER);
+const takeStock = toPositional(TAKE_STOCK);
+
+/** The values of a statement's named binds, in its positional order. */
+function valuesOf(statement: Compiled, bind: Record<string, unknown>): unknown[] {
+  return statement.names.map((name) => bind[name]);
+}
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 
@@ -40,44 +52,8 @@ RETURNING id`;
 
 const CLEAR_CART = 'DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $1)';
 
-// The cart's row lock, as the API takes it: a cart checked out twice at once makes one order.
-const CART_LINES = `SELECT ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
-       p.stock_quantity, coalesce(sp.commission_rate, $2::numeric(5,4)) AS commission_rate
-  FROM carts c
-  JOIN cart_items ci ON ci.cart_id = c.id
-  JOIN products p ON p.id = ci.product_id
-  LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
- WHERE c.user_id = $1
- ORDER BY ci.product_id
-   FOR UPDATE OF c`;
-
-const INSERT_ORDER = `INSERT INTO orders (order_number, user_id, currency, subtotal, tax_amount, shipping_amount, discount_amount, total_amount,
-                    shipping_address, billing_address, notes, expires_at)
-VALUES ($1, $2, $3, $4, 0, 0, 0, $4, $5::jsonb, NULL, NULL, now() + make_interval(mins => $6))
-ON CONFLICT (order_number) DO NOTHING
-RETURNING id, order_number`;
-
-const INSERT_LINES = `INSERT INTO order_items (order_id, product_id, seller_id, product_name, product_sku, product_image, unit_price, quantity, line_total, commission_rate)
-SELECT $1, u.product_id, u.seller_id, u.name, u.sku, u.image, u.price, u.quantity, u.price * u.quantity, u.rate
-  FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::int[], $9::numeric[])
-    AS u(product_id, seller_id, name, sku, image, price, quantity, rate)`;
-
-const INSERT_HISTORY = `INSERT INTO order_status_history (order_id, from_status, to_status, note, actor_id, actor_role)
-VALUES ($1, NULL, 'pending', 'Order placed', $2, 'customer')`;
-
-const TAKE_STOCK = `UPDATE products p
-    SET stock_quantity = p.stock_quantity - v.n,
-        status = CASE WHEN p.stock_quantity - v.n = 0 THEN 'out_of_stock'::enum_products_status ELSE p.status END,
-        updated_at = now()
-   FROM (SELECT * FROM unnest($1::uuid[], $2::int[], $3::numeric[]) AS u(id, n, price) ORDER BY id) v
-  WHERE p.id = v.id
-    AND p.stock_quantity >= v.n
-    AND p.status = 'active'
-    AND p.deleted_at IS NULL
-    AND p.price = v.price
-  RETURNING p.id`;
-
 interface CartLine {
+  item_id: string;
   product_id: string;
   quantity: number;
   name: string;
@@ -187,34 +163,48 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
   if (!body.shippingAddress || typeof body.shippingAddress !== 'object') throw new Refusal(400, 'VALIDATION_ERROR');
   const shippingAddress = JSON.stringify(body.shippingAddress);
   return inTransaction(async (client) => {
-    const { rows: lines } = await client.query<CartLine>(CART_LINES, [userId, DEFAULT_COMMISSION_RATE]);
+    await client.query(lockCart.text, valuesOf(lockCart, { userId }));
+    const { rows: lines } = await client.query<CartLine>(cartLines.text, valuesOf(cartLines, { userId, defaultRate: DEFAULT_COMMISSION_RATE }));
     if (lines.length === 0) throw new Refusal(400, 'CART_EMPTY');
     if (lines.some((line) => line.status !== 'active' || line.deleted_at !== null || line.stock_quantity < line.quantity)) {
       throw new Refusal(409, 'INSUFFICIENT_STOCK');
     }
     const total = fromMinor(lines.reduce((sum, line) => sum + toMinor(line.price) * line.quantity, 0));
-    // A number taken by another order leaves the insert without a row: draw again (as the API does).
+    const bind = {
+      userId,
+      actorRole: 'customer',
+      currency: CURRENCY,
+      subtotal: total,
+      tax: '0.00',
+      shipping: '0.00',
+      discount: '0.00',
+      total,
+      shippingAddress,
+      billingAddress: null,
+      notes: null,
+      timeout: PAYMENT_TIMEOUT_MINUTES,
+      cartItemIds: lines.map((line) => line.item_id),
+      productIds: lines.map((line) => line.product_id),
+      sellerIds: lines.map((line) => line.seller_id),
+      names: lines.map((line) => line.name),
+      skus: lines.map((line) => line.sku),
+      images: lines.map((line) => line.image),
+      prices: lines.map((line) => line.price),
+      quantities: lines.map((line) => line.quantity),
+      rates: lines.map((line) => line.commission_rate),
+    };
+    // A number taken by another order leaves the statement without a row: draw again (as the API does).
     let order: { id: string; order_number: string } | undefined;
     for (let attempt = 0; attempt < 10 && !order; attempt += 1) {
-      const inserted = await client.query<{ id: string; order_number: string }>(INSERT_ORDER, [orderNumber(), userId, CURRENCY, total, shippingAddress, PAYMENT_TIMEOUT_MINUTES]);
-      order = inserted.rows[0];
+      const placed = await client.query<{ id: string; order_number: string }>(placeOrder.text, valuesOf(placeOrder, { ...bind, orderNumber: orderNumber() }));
+      order = placed.rows[0];
     }
     if (!order) throw new Error('Could not draw a free order number in 10 tries');
-    await client.query(INSERT_LINES, [
-      order.id,
-      lines.map((line) => line.product_id),
-      lines.map((line) => line.seller_id),
-      lines.map((line) => line.name),
-      lines.map((line) => line.sku),
-      lines.map((line) => line.image),
-      lines.map((line) => line.price),
-      lines.map((line) => line.quantity),
-      lines.map((line) => line.commission_rate),
-    ]);
-    await client.query(INSERT_HISTORY, [order.id, userId]);
-    await client.query(CLEAR_CART, [userId]);
     // Lines come sorted by product id (ORDER BY ci.product_id), so the arrays are too.
-    const taken = await client.query(TAKE_STOCK, [lines.map((line) => line.product_id), lines.map((line) => line.quantity), lines.map((line) => line.price)]);
+    const taken = await client.query(
+      takeStock.text,
+      valuesOf(takeStock, { ids: bind.productIds, quantities: bind.quantities, prices: bind.prices }),
+    );
     if (taken.rowCount !== lines.length) throw new Refusal(409, 'INSUFFICIENT_STOCK');
     return { id: order.id, orderNumber: order.order_number, totalAmount: total };
   });

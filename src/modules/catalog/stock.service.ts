@@ -60,6 +60,19 @@ function sortedByProduct(lines: StockLine[]): StockLine[] {
   return [...lines].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
 }
 
+/** One conditional UPDATE over the lines sorted by product id: a row changes only when it holds enough, at the price the line was priced at. */
+export const TAKE_STOCK = `UPDATE products p
+    SET stock_quantity = p.stock_quantity - v.n,
+        status = CASE WHEN p.stock_quantity - v.n = 0 THEN 'out_of_stock'::enum_products_status ELSE p.status END,
+        updated_at = now()
+   FROM (SELECT * FROM unnest($ids::uuid[], $quantities::int[], $prices::numeric[]) AS u(id, n, price) ORDER BY id) v
+  WHERE p.id = v.id
+    AND p.stock_quantity >= v.n
+    AND p.status = 'active'
+    AND p.deleted_at IS NULL
+    AND p.price = v.price
+  RETURNING p.id, (p.low_stock_alerted_at IS NULL AND p.stock_quantity <= p.low_stock_threshold) AS needs_alert`;
+
 /**
  * Takes the stock of every line, or none: throws 409 INSUFFICIENT_STOCK naming the short items
  * (the transaction then rolls back), or RetryTransactionError when only a price moved since the
@@ -69,17 +82,7 @@ function sortedByProduct(lines: StockLine[]): StockLine[] {
 export async function takeStock(lines: StockLine[], transaction: Transaction): Promise<void> {
   const sorted = sortedByProduct(lines);
   const taken = await queryRows<TakenRow>(
-    `UPDATE products p
-        SET stock_quantity = p.stock_quantity - v.n,
-            status = CASE WHEN p.stock_quantity - v.n = 0 THEN 'out_of_stock'::enum_products_status ELSE p.status END,
-            updated_at = now()
-       FROM (SELECT * FROM unnest($ids::uuid[], $quantities::int[], $prices::numeric[]) AS u(id, n, price) ORDER BY id) v
-      WHERE p.id = v.id
-        AND p.stock_quantity >= v.n
-        AND p.status = 'active'
-        AND p.deleted_at IS NULL
-        AND p.price = v.price
-      RETURNING p.id, (p.low_stock_alerted_at IS NULL AND p.stock_quantity <= p.low_stock_threshold) AS needs_alert`,
+    TAKE_STOCK,
     { ids: sorted.map((line) => line.productId), quantities: sorted.map((line) => line.quantity), prices: sorted.map((line) => line.unitPrice) },
     transaction,
   );

@@ -31,7 +31,19 @@ export interface CheckoutResult {
 
 const IDEMPOTENCY_TTL_HOURS = 24;
 
-const PLACE_ORDER = `
+// The checkout's statements, named for the benchmark's bare server, which runs the same ones.
+export const LOCK_CART = 'SELECT id FROM carts WHERE user_id = $userId FOR UPDATE';
+
+export const CART_LINES = `SELECT ci.id AS item_id, ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
+       p.stock_quantity, coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate
+  FROM carts c
+  JOIN cart_items ci ON ci.cart_id = c.id
+  JOIN products p ON p.id = ci.product_id
+  LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
+ WHERE c.user_id = $userId
+ ORDER BY ci.product_id`;
+
+export const PLACE_ORDER = `
 WITH placed AS (
   INSERT INTO orders (order_number, user_id, currency, subtotal, tax_amount, shipping_amount, discount_amount, total_amount,
                       shipping_address, billing_address, notes, expires_at)
@@ -127,16 +139,9 @@ export class CheckoutService {
         }
         // The cart's row lock: a concurrent checkout of the same cart waits here and then finds it
         // empty; adds wait for this order to be placed (or not).
-        await queryRows('SELECT id FROM carts WHERE user_id = $userId FOR UPDATE', { userId: caller.id }, transaction);
+        await queryRows(LOCK_CART, { userId: caller.id }, transaction);
         const lines = await queryRows<CartLineRow>(
-          `SELECT ci.id AS item_id, ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
-                  p.stock_quantity, coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate
-             FROM carts c
-             JOIN cart_items ci ON ci.cart_id = c.id
-             JOIN products p ON p.id = ci.product_id
-             LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
-            WHERE c.user_id = $userId
-            ORDER BY ci.product_id`,
+          CART_LINES,
           { userId: caller.id, defaultRate: config.commerce.commissionRate.toFixed(4) },
           transaction,
         );
