@@ -872,18 +872,19 @@ Reading the table:
   CHECK (stock_quantity >= 0) would also refuse one at any moment, as an error), and for every
   product the stock taken equals the units its orders hold (the orders in the database also
   match the 201 answers one for one, and every cart is left empty).
-- The bare server runs the statements of the API's checkout transaction in the same order:
-  the cart read with prices under the cart's row lock, the order, its lines, its first history
-  row, the cart emptied, and last the stock, taken by one conditional \`UPDATE products … WHERE stock_quantity >= v.n\` over
-  the sorted product ids (run again on a deadlock, as the API's is). Its cart add is one
-  statement (the cart and the line upserted), and it takes the customer's id from the
-  \`Authorization\` header: no token check, no session read.
+- The bare server runs the API's own checkout statements, imported from its order and catalog
+  modules, in the same order: the cart's row lock, the cart read with prices, the order with its
+  lines, its first history row and the emptied cart in one statement, and last the stock, taken
+  by one conditional \`UPDATE products … WHERE stock_quantity >= v.n\` over the sorted product ids
+  (run again on a deadlock, as the API's is). Its cart add is one statement (the cart and the
+  line upserted), and it takes the customer's id from the \`Authorization\` header: no token
+  check, no session read.
 - What the API does on top, read from its code: every request verifies the JWT and reads the
-  session; a cart add is a transaction that takes the cart's row lock (so a cart never holds
-  more than 100 lines) and then writes the line and reads the cart back in one statement; a
-  checkout takes the cart's row lock in a statement of its own, writes the order, its lines, its
-  history row and the emptied cart in one statement answered from what it wrote, takes the stock
-  last and checks for low stock, while it holds the row locks of the stock it took.
+  session and validates its input; a cart add is a transaction that takes the cart's row lock
+  (so a cart never holds more than 100 lines) and then writes the line and reads the cart back
+  in one statement; a checkout also checks what it read (withdrawn products, shortfalls, the
+  totals by the money rules), answers from the rows it wrote, and checks for low stock while it
+  holds the row locks of the stock it took.
 
 Targets: API orders/s at 50 % or more of the bare server, checkout p99 under 150 ms, no errors,
 no oversell.
