@@ -16,12 +16,12 @@ import packageJson from '../package.json';
 
 
 function corsOptions(): cors.CorsOptions {
-  const allowed = new Set(config.allowedOrigins.length > 0 ? config.allowedOrigins : [config.frontendUrl]);
+  const allowed = new Set(config.allowedOrigins);
   return {
     // An origin that is not allowed gets no CORS headers (the browser blocks it), never an error.
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     credentials: true,
-    exposedHeaders: ['X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After'],
+    exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After'],
     maxAge: 600,
   };
 }

@@ -133,6 +133,10 @@ describe('HTTP layer', () => {
   it('gives CORS headers to allowed origins only, and never fails for others', async () => {
     const allowed = await request(ctx.app).get('/health').set('Origin', 'http://shop.test');
     expect(allowed.headers['access-control-allow-origin']).toBe('http://shop.test');
+    // What a browser client reads of an answer: the request id, an order's replay, the rate limits.
+    expect(allowed.headers['access-control-expose-headers']?.split(',')).toEqual(
+      expect.arrayContaining(['X-Request-Id', 'Idempotent-Replayed', 'RateLimit-Remaining', 'Retry-After']),
+    );
     const preflight = await request(ctx.app)
       .options('/api/auth/login')
       .set('Origin', 'http://admin.shop.test')

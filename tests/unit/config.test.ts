@@ -209,4 +209,11 @@ describe('configuration', () => {
     const config = loadConfig({ DATA_DIR: tempDir(), ALLOWED_ORIGINS: 'https://a.test, https://b.test,' });
     expect(config.allowedOrigins).toEqual(['https://a.test', 'https://b.test']);
   });
+
+  it('allows FRONTEND_URL and, outside production, the usual dev-server origins when ALLOWED_ORIGINS is empty', () => {
+    const development = loadConfig({ DATA_DIR: tempDir(), FRONTEND_URL: 'http://shop.test/' });
+    expect(development.allowedOrigins).toEqual(expect.arrayContaining(['http://shop.test', 'http://localhost:5173', 'http://127.0.0.1:4200', 'http://localhost:8080']));
+    const listed = loadConfig({ DATA_DIR: tempDir(), ALLOWED_ORIGINS: 'https://a.test, https://b.test' });
+    expect(listed.allowedOrigins).toEqual(['https://a.test', 'https://b.test']);
+  });
 });

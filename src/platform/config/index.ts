@@ -282,6 +282,22 @@ function groupIfAny<T>(names: string[], env: Record<string, unknown>, build: () 
 }
 
 /** Builds the configuration from an environment; throws ConfigError naming the first bad variable. */
+/** The dev servers a storefront or dashboard is usually started on (Next/CRA, Angular, Vite, Vue CLI). */
+const DEV_SERVER_ORIGINS = [3000, 4200, 5173, 8080].flatMap((port) => [`http://localhost:${port}`, `http://127.0.0.1:${port}`]);
+
+/**
+ * ALLOWED_ORIGINS, or when it is empty FRONTEND_URL, and outside production the usual dev-server
+ * origins too, so that a frontend started locally works on the first try.
+ */
+function allowedOriginsOf(list: string, frontendUrl: string, production: boolean): string[] {
+  const given = list
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  if (given.length > 0) return given;
+  return [...new Set([frontendUrl, ...(production ? [] : DEV_SERVER_ORIGINS)])];
+}
+
 export function loadConfig(rawEnv: Env = process.env): AppConfig {
   // `NAME=` in a .env file means "not set", as it does for most tools.
   const present = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== undefined && value !== ''));
@@ -390,10 +406,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     uploadMaxPixels: Number(env.UPLOAD_MAX_PIXELS),
     uploadMaxPerHour: Number(env.UPLOAD_MAX_PER_HOUR),
     frontendUrl: String(env.FRONTEND_URL).replace(/\/$/, ''),
-    allowedOrigins: String(env.ALLOWED_ORIGINS)
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    allowedOrigins: allowedOriginsOf(String(env.ALLOWED_ORIGINS), String(env.FRONTEND_URL).replace(/\/$/, ''), nodeEnv === 'production'),
     companyName: String(env.COMPANY_NAME),
     supportEmail: String(env.SUPPORT_EMAIL),
     rateLimit: {
