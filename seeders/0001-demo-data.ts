@@ -8,7 +8,7 @@ import { hashPassword } from '../src/platform/utils/password';
 import { logger } from '../src/platform/utils/logger';
 
 export const DEMO_CUSTOMER_EMAIL = 'demo.customer@example.com';
-const DEMO_SELLER_PREFIX = 'demo.seller';
+export const DEMO_SELLER_PREFIX = 'demo.seller';
 
 /**
  * Demo data for a first start: the category tree, two approved sellers with 50 products, and a

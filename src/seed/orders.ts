@@ -17,6 +17,8 @@ export interface OrderHistoryOptions {
   /** Customers who place them (created); default one per 20 orders. */
   customers?: number;
   days?: number;
+  /** Only these sellers' products are ordered; default every seller's. */
+  sellerIds?: string[];
   bcryptRounds?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -25,8 +27,9 @@ const BATCH = 500;
 
 export async function generateOrders(sequelize: Sequelize, options: OrderHistoryOptions): Promise<{ orders: number; lines: number }> {
   const [{ products }] = await queryRows<{ products: number }>(
-    `SELECT count(*)::int AS products FROM products WHERE status = 'active' AND deleted_at IS NULL`,
-    {},
+    `SELECT count(*)::int AS products FROM products
+      WHERE status = 'active' AND deleted_at IS NULL AND ($sellerIds::uuid[] IS NULL OR seller_id = ANY($sellerIds::uuid[]))`,
+    { sellerIds: options.sellerIds ?? null },
   );
   if (products === 0) throw new Error('No active products to order: generate a catalog first (npm run seed -- --products N)');
   const runId = randomBytes(3).toString('hex');
@@ -52,7 +55,7 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
            SELECT p.id, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, coalesce(sp.commission_rate, 0.1) AS rate,
                   row_number() OVER (ORDER BY p.id) AS n
              FROM products p LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
-            WHERE p.status = 'active' AND p.deleted_at IS NULL
+            WHERE p.status = 'active' AND p.deleted_at IS NULL AND ($sellerIds::uuid[] IS NULL OR p.seller_id = ANY($sellerIds::uuid[]))
          ), picks AS (
            SELECT g AS o, l, (SELECT id FROM buyers WHERE n = 1 + (g * 7919) % $customers::int) AS user_id,
                   1 + floor(random() * $products::int)::int AS product_n, 1 + floor(random() * 3)::int AS quantity,
@@ -83,7 +86,7 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
            RETURNING order_id
          )
          SELECT (SELECT count(*) FROM items)::int AS lines, (SELECT array_agg(id) FROM keyed) AS ids`,
-        { runId, customers, products, days, size, offset: String(done) },
+        { runId, customers, products, days, size, offset: String(done), sellerIds: options.sellerIds ?? null },
         transaction,
       );
       lines += result.lines;

@@ -8,6 +8,7 @@ import { slugify } from '../../src/platform/utils/slug';
 import { verifyPassword } from '../../src/platform/utils/password';
 import { createUser } from '../fixtures';
 import { useTestApp } from '../support/app';
+import { login } from '../support/auth';
 import { databaseUrl } from '../support/database';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -116,4 +117,44 @@ describe('operator commands', () => {
     expect(output).toContain('never seeded in production');
     expect(await User.count()).toBe(before);
   }, 30_000);
+
+  it('npm run seed gives every dashboard data: an admin, orders in every state, payouts, statistics, reviews', async () => {
+    const { code, output } = await run('src/cli/seed.ts', ['up'], ctx.db.name, { LOG_LEVEL: 'info', LOG_IN_TESTS: '1' });
+    expect(code).toBe(0);
+    const adminPassword = /demo\.admin@example\.com \/ ([\w-]+)/.exec(output)?.[1];
+    const sellerPassword = /demo\.seller-2@example\.com \/ ([\w-]+)/.exec(output)?.[1];
+    const customerPassword = /demo\.customer@example\.com \/ ([\w-]+)/.exec(output)?.[1];
+    expect({ adminPassword, sellerPassword, customerPassword, output }).toEqual({
+      adminPassword: expect.any(String),
+      sellerPassword: expect.any(String),
+      customerPassword: expect.any(String),
+      output: expect.any(String),
+    });
+    const as = async (email: string, password: string) => `Bearer ${(await login(ctx.app, email, password)).accessToken}`;
+    const admin = await as('demo.admin@example.com', adminPassword!);
+    const get = async (path: string, bearer: string) => {
+      const res = await request(ctx.app).get(path).set('Authorization', bearer);
+      expect(`${path} ${res.status}`).toBe(`${path} 200`);
+      return res.body.data;
+    };
+    expect((await get('/api/admin/orders', admin)).pagination.total).toBeGreaterThan(200);
+    const payouts = (await get('/api/admin/payouts', admin)).payouts as Array<{ status: string }>;
+    expect(payouts.map((payout) => payout.status)).toEqual(expect.arrayContaining(['paid', 'pending']));
+    expect((await get('/api/admin/stats/overview', admin)).orderCount).toBeGreaterThan(0);
+    const customer = await as('demo.customer@example.com', customerPassword!);
+    const own = (await get('/api/orders', customer)).orders as Array<{ status: string }>;
+    expect(new Set(own.map((order) => order.status))).toEqual(new Set(['pending', 'confirmed', 'shipped', 'delivered', 'cancelled', 'refunded']));
+    const seller = await as('demo.seller-2@example.com', sellerPassword!);
+    expect((await get('/api/seller/orders', seller)).orders.length).toBeGreaterThan(0);
+    expect(Number((await get('/api/seller/stats', seller)).grossRevenue)).toBeGreaterThan(0);
+    const reviewed = await request(ctx.app).get('/api/products?sortBy=averageRating&sortOrder=desc&limit=1');
+    expect(reviewed.body.data.products[0].reviewCount).toBeGreaterThan(0);
+
+    // npm run seed:undo takes it back, the activity first, then the accounts and the catalog.
+    for (let step = 0; step < 2; step += 1) {
+      const undo = await run('src/cli/seed.ts', ['down'], ctx.db.name);
+      expect(undo).toEqual({ code: 0, output: expect.stringContaining('Reverted') });
+    }
+    expect(await User.count({ where: { email: ['demo.admin@example.com', 'demo.customer@example.com', 'demo.seller-1@example.com'] } })).toBe(0);
+  }, 120_000);
 });

@@ -1,9 +1,17 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { Client } from 'pg';
 import type { EmbeddedPostgres } from '../../src/platform/db/embedded-postgres';
+import { typeCheckGeneratedClient } from './openapi-conformance';
 import { testDataRoot } from './test-env';
 
 export default async function globalTeardown(): Promise<void> {
+  let clientCheck: Error | undefined;
+  try {
+    typeCheckGeneratedClient(testDataRoot(), path.resolve(__dirname, '..', '..'));
+  } catch (error) {
+    clientCheck = error as Error;
+  }
   const embedded = (globalThis as { __embeddedPostgres?: EmbeddedPostgres }).__embeddedPostgres;
   if (embedded) {
     await embedded.stop();
@@ -18,4 +26,5 @@ export default async function globalTeardown(): Promise<void> {
     await admin.end();
   }
   fs.rmSync(testDataRoot(), { recursive: true, force: true });
+  if (clientCheck) throw clientCheck;
 }

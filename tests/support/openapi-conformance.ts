@@ -1,88 +1,183 @@
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type Express } from 'express';
+
 /**
- * Checks a JSON value against a schema of the published OpenAPI 3.0 document: types, `nullable`,
- * `required`, `enum`, `pattern`, `$ref`, `allOf`/`anyOf`/`oneOf`, and no property the schema does
- * not name (unless it allows additional ones). Enough to hold the documented response shapes to
- * what the routes really answer; not a general validator.
+ * Holds every answer the tests receive to the published OpenAPI 3.1 document: the status must be
+ * one the operation declares, and a JSON body must validate (ajv, JSON Schema 2020-12, formats
+ * checked) against that status's schema. Answers of paths the document does not hold (a 404 for an
+ * unknown route, /uploads files) are not checked.
  */
-type Schema = Record<string, unknown>;
-
 export interface OpenApiDocument {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>;
-  components: { schemas: Record<string, Schema> };
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }>; requestBody?: unknown }>>;
+  components: { schemas: Record<string, unknown> };
 }
 
-function resolve(schema: Schema, doc: OpenApiDocument): Schema {
-  let current = schema;
-  while (typeof current.$ref === 'string') current = doc.components.schemas[current.$ref.replace('#/components/schemas/', '')];
-  return current;
+interface Operation {
+  method: string;
+  path: string;
+  pattern: RegExp;
+  params: number;
 }
 
-/** Property names a schema (with its allOf parts) names, or undefined when any property is allowed. */
-function namedProperties(schema: Schema, doc: OpenApiDocument): Set<string> | undefined {
-  const resolved = resolve(schema, doc);
-  if (resolved.additionalProperties) return undefined;
-  const names = new Set(Object.keys((resolved.properties as Schema | undefined) ?? {}));
-  for (const part of (resolved.allOf as Schema[] | undefined) ?? []) {
-    const inner = namedProperties(part, doc);
-    if (!inner) return undefined;
-    for (const name of inner) names.add(name);
+const DOCUMENT_ID = 'openapi.json';
+
+function pointer(...segments: string[]): string {
+  return segments.map((segment) => segment.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+}
+
+export interface Sample {
+  path: string;
+  method: string;
+  status: number;
+  body: unknown;
+}
+
+export class Conformance {
+  readonly problems: string[] = [];
+  /** The first JSON body received per operation and status. */
+  readonly samples = new Map<string, Sample>();
+  private readonly ajv = new Ajv2020({ strict: false, allErrors: true, verbose: true, logger: false });
+  private readonly operations: Operation[];
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor(readonly document: OpenApiDocument) {
+    addFormats(this.ajv);
+    this.ajv.addSchema(document as object, DOCUMENT_ID);
+    this.operations = Object.entries(document.paths)
+      .flatMap(([path, methods]) =>
+        Object.keys(methods).map((method) => ({
+          method: method.toUpperCase(),
+          path,
+          pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+          params: (path.match(/\{/g) ?? []).length,
+        })),
+      )
+      // A fixed segment wins over a parameter (/api/products/search before /api/products/{id}).
+      .sort((a, b) => a.params - b.params);
   }
-  return names;
-}
 
-function typeOf(value: unknown): string {
-  if (Array.isArray(value)) return 'array';
-  if (value === null) return 'null';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value;
-}
+  operationOf(method: string, urlPath: string): Operation | undefined {
+    return this.operations.find((operation) => operation.method === method && operation.pattern.test(urlPath));
+  }
 
-export function violations(value: unknown, schema: Schema, doc: OpenApiDocument, at = 'data'): string[] {
-  const resolved = resolve(schema, doc);
-  if (value === null) return resolved.nullable === true ? [] : [`${at} is null, which the document does not allow`];
-  const problems: string[] = [];
-  for (const part of (resolved.allOf as Schema[] | undefined) ?? []) problems.push(...violations(value, part, doc, at));
-  for (const key of ['anyOf', 'oneOf'] as const) {
-    const branches = resolved[key] as Schema[] | undefined;
-    if (branches && !branches.some((branch) => violations(value, branch, doc, at).length === 0)) {
-      problems.push(`${at} matches none of the ${key} branches`);
+  /** The validator of one schema of the document, by its JSON pointer. */
+  validatorAt(path: string, method: string, ...rest: string[]): ValidateFunction {
+    const ref = `${DOCUMENT_ID}#/${pointer('paths', path, method.toLowerCase(), ...rest)}`;
+    let validate = this.validators.get(ref);
+    if (!validate) {
+      validate = this.ajv.compile({ $ref: ref });
+      this.validators.set(ref, validate);
     }
+    return validate;
   }
-  const type = resolved.type as string | undefined;
-  const actual = typeOf(value);
-  if (type && actual !== type && !(type === 'number' && actual === 'integer')) return [...problems, `${at} is ${actual}, documented as ${type}`];
-  if (Array.isArray(resolved.enum) && !resolved.enum.includes(value)) problems.push(`${at} is ${JSON.stringify(value)}, not one of ${JSON.stringify(resolved.enum)}`);
-  if (typeof value === 'string' && typeof resolved.pattern === 'string' && !new RegExp(resolved.pattern).test(value)) {
-    problems.push(`${at} is ${JSON.stringify(value)}, which does not match ${resolved.pattern}`);
-  }
-  if (actual === 'array' && resolved.items) {
-    (value as unknown[]).forEach((item, index) => problems.push(...violations(item, resolved.items as Schema, doc, `${at}[${index}]`)));
-  }
-  if (actual === 'object') {
-    const record = value as Record<string, unknown>;
-    for (const name of (resolved.required as string[] | undefined) ?? []) {
-      if (!(name in record)) problems.push(`${at}.${name} is documented as required but missing`);
+
+  /** What is wrong with one answer, as lines (empty when it conforms). */
+  check(method: string, urlPath: string, status: number, contentType: string | undefined, body: Buffer): string[] {
+    const operation = this.operationOf(method, urlPath);
+    if (!operation) return [];
+    const at = `${method} ${operation.path} → ${status}`;
+    const response = this.document.paths[operation.path][method.toLowerCase()].responses[String(status)];
+    if (!response) return [`${at}: status not documented`];
+    if (!contentType?.startsWith('application/json') || body.length === 0) return [];
+    if (!response.content?.['application/json']) return [`${at}: a JSON body where the document declares none`];
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch {
+      return [`${at}: the body is not JSON`];
     }
-    const properties = (resolved.properties as Record<string, Schema> | undefined) ?? {};
-    for (const [name, inner] of Object.entries(properties)) {
-      if (name in record) problems.push(...violations(record[name], inner, doc, `${at}.${name}`));
+    const key = `${method} ${operation.path} ${status}`;
+    if (!this.samples.has(key)) this.samples.set(key, { path: operation.path, method: method.toLowerCase(), status, body: value });
+    const validate = this.validatorAt(operation.path, method, 'responses', String(status), 'content', 'application/json', 'schema');
+    try {
+      if (validate(value)) return [];
+    } catch (error) {
+      // A body nested deeper than the validator's recursion can follow (a tree of thousands of levels): not checked.
+      if (error instanceof RangeError) return [];
+      throw error;
     }
-    const named = namedProperties(resolved, doc);
-    if (named && (named.size > 0 || resolved.type === 'object')) {
-      for (const name of Object.keys(record)) if (!named.has(name)) problems.push(`${at}.${name} is not documented`);
-    }
+    return (validate.errors ?? []).map(
+      (error) => `${at}: ${error.instancePath || '(body)'} ${error.message} ${JSON.stringify(error.params)}${error.keyword === 'enum' || error.keyword === 'const' ? ` (got ${JSON.stringify(error.data)})` : ''}`,
+    );
   }
-  return problems;
+
+  /** `app` behind a recorder that checks every answer it sends. */
+  wrap(app: Express): Express {
+    const outer = express();
+    outer.disable('x-powered-by');
+    outer.use((req, res, next) => {
+      const chunks: Buffer[] = [];
+      const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+      const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+      const keep = (chunk: unknown, encoding?: unknown) => {
+        if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+        chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+      };
+      res.write = ((chunk: unknown, ...args: unknown[]) => {
+        keep(chunk, args[0]);
+        return write(chunk, ...args);
+      }) as typeof res.write;
+      res.end = ((chunk?: unknown, ...args: unknown[]) => {
+        keep(chunk, args[0]);
+        return end(chunk, ...args);
+      }) as typeof res.end;
+      res.on('finish', () => {
+        if (req.method === 'HEAD' || req.method === 'OPTIONS') return;
+        const urlPath = req.originalUrl.split('?')[0];
+        this.problems.push(...this.check(req.method, urlPath, res.statusCode, res.getHeader('content-type')?.toString(), Buffer.concat(chunks)));
+      });
+      next();
+    });
+    outer.use(app);
+    return outer;
+  }
 }
 
-/** The documented schema of `data` in the success answer of an operation. */
-export function dataSchemaOf(doc: OpenApiDocument, method: string, path: string, status: number): Schema {
-  const operation = doc.paths[path]?.[method.toLowerCase()];
-  if (!operation) throw new Error(`${method} ${path} is not in the document`);
-  const schema = operation.responses[String(status)]?.content?.['application/json']?.schema;
-  if (!schema) throw new Error(`${method} ${path} documents no JSON answer for ${status}`);
-  const parts = (schema.allOf as Schema[] | undefined) ?? [];
-  const data = parts.map((part) => (part.properties as Record<string, Schema> | undefined)?.data).find(Boolean);
-  if (!data) throw new Error(`${method} ${path} documents no schema for data (${status})`);
-  return data;
+/** The problems found so far, each once, for an assertion at the end of a test file. */
+export function uniqueProblems(conformance: Conformance): string[] {
+  return [...new Set(conformance.problems)].sort();
+}
+
+const SAMPLES_DIR = 'openapi-samples';
+
+/** Keeps a file's bodies (and the document) under the run's data root, for the check at the end of the run. */
+export function saveSamples(conformance: Conformance, dataRoot: string): void {
+  if (conformance.samples.size === 0) return;
+  const dir = path.join(dataRoot, SAMPLES_DIR);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'openapi.json'), JSON.stringify(conformance.document));
+  fs.writeFileSync(path.join(dir, `${randomUUID()}.samples.json`), JSON.stringify([...conformance.samples.values()]));
+}
+
+/**
+ * The end of the run: a client generated from the document by openapi-typescript, and every body
+ * the suite received (the first per operation and status of each file), assigned to the type the
+ * client gives it, compiled by tsc in strict mode. Throws tsc's report when a body does not fit.
+ */
+export function typeCheckGeneratedClient(dataRoot: string, projectRoot: string): number {
+  const dir = path.join(dataRoot, SAMPLES_DIR);
+  if (!fs.existsSync(path.join(dir, 'openapi.json'))) return 0;
+  const samples = fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.samples.json'))
+    .flatMap((name) => JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as Sample[]);
+  const bin = (name: string) => path.join(projectRoot, 'node_modules', '.bin', name);
+  execFileSync(bin('openapi-typescript'), ['openapi.json', '-o', 'api.ts'], { cwd: dir, stdio: 'pipe' });
+  const lines = samples.map(
+    (sample, index) =>
+      `export const sample${index}: paths[${JSON.stringify(sample.path)}][${JSON.stringify(sample.method)}]['responses'][${sample.status}]['content']['application/json'] = ${JSON.stringify(sample.body)};`,
+  );
+  fs.writeFileSync(path.join(dir, 'bodies.ts'), `import type { paths } from './api';\n${lines.join('\n')}\n`);
+  try {
+    execFileSync(bin('tsc'), ['--noEmit', '--strict', '--target', 'es2022', '--module', 'commonjs', '--skipLibCheck', 'bodies.ts'], { cwd: dir, stdio: 'pipe' });
+  } catch (error) {
+    const output = String((error as { stdout?: Buffer }).stdout ?? error).slice(0, 6000);
+    throw new Error(`Bodies the suite received do not type-check against the client openapi-typescript generates:\n${output}`);
+  }
+  return samples.length;
 }

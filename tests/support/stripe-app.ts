@@ -25,6 +25,7 @@ export function useStripeApp(extraEnv: Record<string, string> = {}): StripeTestA
   const signer = new Stripe('sk_test_signer');
   let app: Express | undefined;
   let jobs: typeof import('../../src/jobs') | undefined;
+  let conformance: import('./openapi-conformance').Conformance | undefined;
 
   beforeAll(async () => {
     await stub.start();
@@ -36,7 +37,12 @@ export function useStripeApp(extraEnv: Record<string, string> = {}): StripeTestA
     jobs.initJobs();
     // As src/server.ts decides: with Redis and JOBS_IN_API=false the jobs run in worker processes only.
     if (!config.redisUrl || config.jobsInApi) await jobs.startJobProcessing();
-    app = createApp();
+    const { conformingApp } = await import('./app');
+    ({ app, conformance } = conformingApp(createApp));
+  });
+  afterAll(async () => {
+    const { expectConformanceNow } = await import('./app');
+    if (conformance) expectConformanceNow(conformance);
   });
 
   afterAll(async () => {

@@ -10,7 +10,8 @@ export const adminUserRoutes = new ApiRouter('/api/admin', 'Admin: users and sel
   .get('/users/:id', { summary: 'One user, with the seller profile', returns: 'the user', response: ref('User') }, authenticate, authorize('admin'), validate(schemas.getUser), controller.get)
   .patch(
     '/users/:id/status',
-    { summary: 'Approve or suspend a user; suspension revokes all their sessions', returns: 'the user', response: ref('User'), errors: ['400 CANNOT_SUSPEND_SELF'] },
+    {
+    example: { status: 'suspended', reason: 'Repeated chargebacks' }, summary: 'Approve or suspend a user; suspension revokes all their sessions', returns: 'the user', response: ref('User'), errors: ['400 CANNOT_SUSPEND_SELF'] },
     authenticate,
     authorize('admin'),
     validate(schemas.setStatus),
@@ -19,7 +20,8 @@ export const adminUserRoutes = new ApiRouter('/api/admin', 'Admin: users and sel
   .get('/sellers', { summary: 'List sellers by status (default pending)', returns: 'sellers, pagination', response: pageOf('sellers', 'User') }, authenticate, authorize('admin'), validate(schemas.listSellers), controller.listSellers)
   .post(
     '/sellers/:id/approve',
-    { summary: 'Approve a pending or rejected seller; mails them', returns: 'the seller', response: ref('User'), errors: ['409 SELLER_NOT_PENDING'] },
+    {
+    example: {}, summary: 'Approve a pending or rejected seller; mails them', returns: 'the seller', response: ref('User'), errors: ['409 SELLER_NOT_PENDING'] },
     authenticate,
     authorize('admin'),
     validate(schemas.approveSeller),
@@ -27,7 +29,8 @@ export const adminUserRoutes = new ApiRouter('/api/admin', 'Admin: users and sel
   )
   .post(
     '/sellers/:id/reject',
-    { summary: 'Reject a pending seller with a reason; mails them the reason', returns: 'the seller', response: ref('User'), errors: ['409 SELLER_NOT_PENDING'] },
+    {
+    example: { reason: 'The store name is already a registered trademark' }, summary: 'Reject a pending seller with a reason; mails them the reason', returns: 'the seller', response: ref('User'), errors: ['409 SELLER_NOT_PENDING'] },
     authenticate,
     authorize('admin'),
     validate(schemas.rejectSeller),

@@ -10,10 +10,12 @@ export const authRoutes = new ApiRouter('/api/auth', 'Auth')
   .post(
     '/register',
     {
+      example: { email: 'ada@example.com', password: 'Correct-Horse-9', name: 'Ada Lovelace' },
       summary: 'Register a customer (signed in at once) or a seller (pending approval, no tokens)',
       status: 201,
       returns: 'user, accessToken?, refreshToken?',
       response: { user: ref('User'), accessToken: { type: 'string' }, refreshToken: { type: 'string' } },
+      optional: ['accessToken', 'refreshToken'],
       errors: ['409 USER_EXISTS', '429 RATE_LIMIT_EXCEEDED'],
     },
     authRateLimit,
@@ -23,6 +25,7 @@ export const authRoutes = new ApiRouter('/api/auth', 'Auth')
   .post(
     '/login',
     {
+      example: { email: 'demo.customer@example.com', password: 'the password printed at first start' },
       summary: 'Sign in with email and password',
       returns: 'user, accessToken, refreshToken',
       response: { user: ref('User'), accessToken: { type: 'string' }, refreshToken: { type: 'string' } },
@@ -35,6 +38,7 @@ export const authRoutes = new ApiRouter('/api/auth', 'Auth')
   .post(
     '/refresh-token',
     {
+      example: { refreshToken: 'paste the refreshToken of a sign-in' },
       summary: 'Trade a refresh token for a new pair (the old refresh token stops working)',
       description: 'Presenting a refresh token that was already rotated revokes the whole session.',
       returns: 'accessToken, refreshToken',
@@ -44,12 +48,13 @@ export const authRoutes = new ApiRouter('/api/auth', 'Auth')
     validate(schemas.refreshToken),
     controller.refreshToken,
   )
-  .post('/logout', { summary: 'End this session (and the one of refreshToken, when given)' }, authenticate, validate(schemas.logout), controller.logout)
+  .post('/logout', { example: {}, summary: 'End this session (and the one of refreshToken, when given)' }, authenticate, validate(schemas.logout), controller.logout)
   .get('/me', { summary: 'The signed-in user', returns: 'the user', response: ref('User') }, authenticate, validate({}), controller.me)
-  .patch('/me', { summary: 'Change your name or avatar', returns: 'the user', response: ref('User') }, authenticate, validate(schemas.updateMe), controller.updateMe)
+  .patch('/me', { example: { name: 'Ada King', avatarUrl: 'https://images.example.com/ada.png' }, summary: 'Change your name or avatar', returns: 'the user', response: ref('User') }, authenticate, validate(schemas.updateMe), controller.updateMe)
   .post(
     '/change-password',
     {
+      example: { currentPassword: 'the password printed at first start', newPassword: 'Another-Horse-10' },
       summary: 'Change your password; your other sessions are signed out and an outstanding reset link stops working',
       errors: ['400 INVALID_CURRENT_PASSWORD', '429 RATE_LIMIT_EXCEEDED'],
     },
@@ -62,6 +67,7 @@ export const authRoutes = new ApiRouter('/api/auth', 'Auth')
   .post(
     '/forgot-password',
     {
+      example: { email: 'demo.customer@example.com' },
       summary: 'Mail a password reset link (same answer whether the account exists or not)',
       description: `At most ${MAILS_PER_ADDRESS_PER_HOUR} requests per address and hour, whether an account has that address or not.`,
       errors: ['429 RATE_LIMIT_EXCEEDED'],
@@ -74,14 +80,16 @@ export const authRoutes = new ApiRouter('/api/auth', 'Auth')
   )
   .post(
     '/reset-password',
-    { summary: 'Set a new password with a reset token (single use, 10 minutes); all sessions are signed out', errors: ['400 INVALID_OR_EXPIRED_TOKEN', '429 RATE_LIMIT_EXCEEDED'] },
+    {
+    example: { token: 'the token of the reset link', password: 'Another-Horse-10' }, summary: 'Set a new password with a reset token (single use, 10 minutes); all sessions are signed out', errors: ['400 INVALID_OR_EXPIRED_TOKEN', '429 RATE_LIMIT_EXCEEDED'] },
     authRateLimit,
     validate(schemas.resetPassword),
     controller.resetPassword,
   )
   .post(
     '/verify-email',
-    { summary: 'Confirm an email address with the mailed token', errors: ['400 INVALID_OR_EXPIRED_TOKEN', '429 RATE_LIMIT_EXCEEDED'] },
+    {
+    example: { token: 'the token of the verification link' }, summary: 'Confirm an email address with the mailed token', errors: ['400 INVALID_OR_EXPIRED_TOKEN', '429 RATE_LIMIT_EXCEEDED'] },
     authRateLimit,
     validate(schemas.verifyEmail),
     controller.verifyEmail,
@@ -89,6 +97,7 @@ export const authRoutes = new ApiRouter('/api/auth', 'Auth')
   .post(
     '/resend-verification',
     {
+      example: {},
       summary: 'Mail a new verification link',
       returns: 'alreadyVerified',
       response: { alreadyVerified: { type: 'boolean' } },

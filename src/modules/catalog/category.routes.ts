@@ -15,10 +15,11 @@ export const categoryRoutes = new ApiRouter('/api/categories', 'Catalog: categor
     validate(schemas.show),
     controller.get,
   )
-  .post('/', { summary: 'Create a category', status: 201, returns: 'the category', response: ref('Category'), errors: ['400 CATEGORY_TOO_DEEP', '409 CATEGORY_EXISTS'] }, authenticate, authorize('admin'), validate(schemas.create), controller.create)
+  .post('/', { example: { name: 'Garden', description: 'Tools and furniture for the outdoors', sortOrder: 5 }, summary: 'Create a category', status: 201, returns: 'the category', response: ref('Category'), errors: ['400 CATEGORY_TOO_DEEP', '409 CATEGORY_EXISTS'] }, authenticate, authorize('admin'), validate(schemas.create), controller.create)
   .patch(
     '/:id',
-    { summary: 'Change or move a category', returns: 'the category', response: ref('Category'), errors: ['400 CATEGORY_CYCLE', '400 CATEGORY_TOO_DEEP', '404 CATEGORY_NOT_FOUND', '409 CATEGORY_EXISTS'] },
+    {
+    example: { description: 'Tools, furniture and plants for the outdoors' }, summary: 'Change or move a category', returns: 'the category', response: ref('Category'), errors: ['400 CATEGORY_CYCLE', '400 CATEGORY_TOO_DEEP', '404 CATEGORY_NOT_FOUND', '409 CATEGORY_EXISTS'] },
     authenticate,
     authorize('admin'),
     validate(schemas.update),

@@ -10,6 +10,7 @@ export { productRoutes } from './product.routes';
 export { reviewRoutes } from './review.routes';
 export { sellerProductRoutes } from './seller-product.routes';
 export { uploadRoutes } from './upload.routes';
+export { reviewService } from './review.service';
 export { insufficientStock, restockOrder, takeStock, type StockLine, type StockShortfall } from './stock.service';
 export { startCatalogCacheSync, stopCatalogCacheSync } from './catalog-cache';
 export { FLUSH_VIEWS_EVERY_MS, flushViews } from './view-counter.service';

@@ -63,6 +63,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
   .post(
     '/',
     {
+      example: { name: 'Steel Watering Can', description: 'A 5 litre watering can of galvanised steel.', price: '24.90', sku: 'GARDEN-CAN-5L', stockQuantity: 40, status: 'active', tags: ['garden', 'steel'] },
       summary: 'Create a product (a seller for themself; an admin for the approved seller named by sellerId)',
       status: 201,
       returns: 'the product',
@@ -77,6 +78,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
   .patch(
     '/:id',
     {
+      example: { price: '22.90', stockQuantity: 35 },
       summary: 'Change a product (its seller or an admin)',
       returns: 'the product',
       response: ref('Product'),

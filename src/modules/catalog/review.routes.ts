@@ -18,6 +18,7 @@ export const reviewRoutes = new ApiRouter('', 'Catalog: reviews')
   .post(
     '/api/products/:id/reviews',
     {
+      example: { rating: 5, title: 'Does the job', comment: 'Sturdy, and the spout does not drip.' },
       summary: 'Review a product you received (one review per product)',
       description: 'Allowed to a customer with a delivered order line for the product. The product averageRating and reviewCount are updated at once.',
       status: 201,
@@ -33,6 +34,7 @@ export const reviewRoutes = new ApiRouter('', 'Catalog: reviews')
   .patch(
     '/api/reviews/:id',
     {
+      example: { rating: 4, comment: 'Sturdy; the handle gets hot in the sun.' },
       summary: 'Change your review (admins: any review)',
       returns: 'review, product {id, averageRating, reviewCount}',
       response: { review: ref('Review'), product: ref('ProductRating') },

@@ -39,7 +39,7 @@ export interface ReviewView {
 /** The product's rating as it stands after a review write. */
 export interface ProductRatingView {
   id: string;
-  averageRating: string;
+  averageRating: number;
   reviewCount: number;
 }
 
@@ -206,7 +206,7 @@ export class ReviewService {
     );
     const row = rows[0];
     if (!row) throw new NotFoundError('Product');
-    return { id: row.id, averageRating: row.averageRating, reviewCount: Number(row.reviewCount) };
+    return { id: row.id, averageRating: Number(row.averageRating), reviewCount: Number(row.reviewCount) };
   }
 
   private async reload(reviewId: string, transaction: Transaction): Promise<Review> {

@@ -30,7 +30,12 @@ export const financeController = {
 
   async runPayouts(_req: Request, res: Response) {
     const payouts = await payoutService.runPayouts();
-    res.json({ success: true, data: { payouts }, message: payouts.length > 0 ? `${payouts.length} payout(s) created` : 'Nothing to pay out' });
+    if (payouts.length > 0) {
+      res.json({ success: true, data: { payouts, nextPayableAt: null }, message: `${payouts.length} payout(s) created` });
+      return;
+    }
+    const { reason, nextPayableAt } = await payoutService.nothingToPayReason();
+    res.json({ success: true, data: { payouts, nextPayableAt }, message: reason });
   },
 
   markPayoutPaid: handler(schemas.markPayoutPaid, async (req, res) => {

@@ -41,10 +41,14 @@ export const adminFinanceRoutes = new ApiRouter('/api/admin', 'Admin: finance')
   .post(
     '/payouts/run',
     {
+      example: {},
       summary: "Create today's payouts now (the daily job does the same): one per seller with payable earnings",
       description: 'Running it again the same day (UTC), or at the same time as the job, creates nothing twice. Sellers with a Stripe Connect account are paid by transfer.',
-      returns: 'payouts',
-      response: { payouts: { type: 'array', items: PAYOUT } },
+      returns: 'payouts, nextPayableAt (with no payout: when the first held line becomes payable; the message says why nothing was paid)',
+      response: {
+        payouts: { type: 'array', items: PAYOUT },
+        nextPayableAt: { type: ['string', 'null'], format: 'date-time' },
+      },
     },
     authenticate,
     authorize('admin'),
@@ -54,6 +58,7 @@ export const adminFinanceRoutes = new ApiRouter('/api/admin', 'Admin: finance')
   .post(
     '/payouts/:id/mark-paid',
     {
+      example: { reference: 'BANK-2026-12-05-0042' },
       summary: 'Record that a payout was paid by bank transfer; mails the seller',
       description: "A suspended seller's payouts are held until the account is approved again (409 PAYOUT_HELD).",
       returns: 'the payout',

@@ -101,6 +101,37 @@ export class PayoutService {
     return created;
   }
 
+  /**
+   * Why a run created no payout, in words an admin can act on, and when the first line now held
+   * becomes payable (delivered lines wait PAYOUT_HOLD_DAYS; lines not delivered have no date yet).
+   */
+  async nothingToPayReason(): Promise<{ reason: string; nextPayableAt: Date | null }> {
+    const holdDays = Number(config.commerce.payoutHoldDays);
+    const [counts] = await queryRows<{ waiting: number; undelivered: number; holding: number; disputed: number; suspended: number; payable: number; next_payable_at: Date | null }>(
+      `SELECT count(DISTINCT oi.id)::int AS waiting,
+              count(DISTINCT oi.id) FILTER (WHERE oi.delivered_at IS NULL)::int AS undelivered,
+              count(DISTINCT oi.id) FILTER (WHERE oi.delivered_at > now() - make_interval(days => $holdDays))::int AS holding,
+              count(DISTINCT oi.id) FILTER (WHERE EXISTS (SELECT 1 FROM disputes d WHERE d.order_id = oi.order_id AND d.status = 'open'))::int AS disputed,
+              count(DISTINCT oi.id) FILTER (WHERE u.status = 'suspended')::int AS suspended,
+              count(DISTINCT oi.id) FILTER (WHERE ${payableSql()} AND u.status <> 'suspended')::int AS payable,
+              min(oi.delivered_at + make_interval(days => $holdDays)) FILTER (WHERE oi.delivered_at > now() - make_interval(days => $holdDays)) AS next_payable_at
+         FROM seller_ledger_entries e
+         JOIN order_items oi ON oi.id = e.order_item_id
+         JOIN users u ON u.id = e.seller_id
+        WHERE e.payout_id IS NULL`,
+      { holdDays },
+    );
+    if (counts.waiting === 0) return { reason: 'Nothing to pay out: no sale is waiting for a payout', nextPayableAt: null };
+    const parts: string[] = [];
+    if (counts.undelivered > 0) parts.push(`${counts.undelivered} line(s) not delivered yet`);
+    if (counts.holding > 0) parts.push(`${counts.holding} line(s) delivered less than ${holdDays} day(s) ago (PAYOUT_HOLD_DAYS)`);
+    if (counts.disputed > 0) parts.push(`${counts.disputed} line(s) of orders with an open dispute`);
+    if (counts.suspended > 0) parts.push(`${counts.suspended} line(s) of suspended sellers`);
+    if (counts.payable > 0) parts.push(`${counts.payable} payable line(s) whose sellers were paid out today already (one payout per seller and UTC day) or whose entries net to nothing`);
+    const next = counts.next_payable_at ? `; the next becomes payable at ${new Date(counts.next_payable_at).toISOString()}` : '';
+    return { reason: `Nothing to pay out: ${parts.join(', ')}${next}`, nextPayableAt: counts.next_payable_at };
+  }
+
   private async createPayout(sellerId: string, transaction: Transaction): Promise<PayoutView | null> {
     // Shares the seller row with a suspension at the same moment: one of the two goes first.
     const [seller] = await queryRows<{ status: string }>('SELECT status FROM users WHERE id = $sellerId FOR SHARE', { sellerId }, transaction);

@@ -11,10 +11,13 @@ export const cartRoutes = new ApiRouter('/api/cart', 'Cart')
     '/',
     {
       summary: 'Create a guest cart (no credentials), or get your cart',
-      description: 'Without a Bearer token or X-Cart-Token, answers 201 with a new guest cart and its token, shown only once.',
-      status: 201,
-      returns: 'cartToken, cart',
+      description:
+        'Without a Bearer token or X-Cart-Token, answers 201 with a new guest cart and its token, shown only once. ' +
+        'With one of them, answers 200 with that cart (no cartToken).',
+      status: [201, 200],
+      returns: 'cartToken (201 only), cart',
       response: { cartToken: { type: 'string' }, cart: { $ref: '#/components/schemas/Cart' } },
+      optional: ['cartToken'],
       errors: CART_ERRORS,
     },
     optionalAuth,
@@ -26,6 +29,7 @@ export const cartRoutes = new ApiRouter('/api/cart', 'Cart')
   .post(
     '/items',
     {
+      example: { productId: '00000000-0000-4000-8000-000000000000', quantity: 1 },
       summary: 'Add a product (adds to the quantity already in the cart)',
       status: 201,
       returns: 'cart',
@@ -39,6 +43,7 @@ export const cartRoutes = new ApiRouter('/api/cart', 'Cart')
   .patch(
     '/items/:itemId',
     {
+      example: { quantity: 2 },
       summary: 'Set the quantity of a line (0 removes it)',
       returns: 'cart',
       response: { cart: { $ref: '#/components/schemas/Cart' } },

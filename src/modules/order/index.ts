@@ -9,6 +9,7 @@ import { cartService } from './cart.service';
  */
 export { cartRoutes } from './cart.routes';
 export { adminOrderRoutes, orderRoutes, sellerOrderRoutes } from './order.routes';
+export { cartService } from './cart.service';
 export { cancellationService } from './cancellation.service';
 export { checkoutService } from './checkout.service';
 export { fulfillmentService } from './fulfillment.service';

@@ -11,6 +11,7 @@ export const orderRoutes = new ApiRouter('/api/orders', 'Orders')
   .post(
     '/',
     {
+      example: { shippingAddress: { firstName: 'Ada', lastName: 'Lovelace', address1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB', phone: '+44 20 7946 0000' }, notes: 'Leave at the door' },
       summary: 'Place your cart as an order',
       description:
         'One transaction: prices are read again, stock is taken atomically (never oversold), the cart is emptied. ' +
@@ -19,7 +20,17 @@ export const orderRoutes = new ApiRouter('/api/orders', 'Orders')
       status: 201,
       returns: 'the order with items',
       response: ORDER,
-      errors: ['400 CART_EMPTY', '409 INSUFFICIENT_STOCK', '422 IDEMPOTENCY_KEY_REUSED', '503 TRY_AGAIN'],
+      errors: ['400 CART_EMPTY', '409 INSUFFICIENT_STOCK', '409 PRODUCT_UNAVAILABLE', '422 IDEMPOTENCY_KEY_REUSED', '503 TRY_AGAIN'],
+      requestHeaders: [
+        {
+          name: 'Idempotency-Key',
+          description: 'Any 1 to 255 visible ASCII characters, new for each order the client means to place (a UUID): a retry with the same key and body gets the same order',
+          schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' },
+        },
+      ],
+      responseHeaders: {
+        'Idempotent-Replayed': { description: 'true when an earlier request with the same Idempotency-Key placed this order', schema: { type: 'string', enum: ['true'] } },
+      },
     },
     authenticate,
     validate(schemas.checkout),
@@ -48,6 +59,7 @@ export const orderRoutes = new ApiRouter('/api/orders', 'Orders')
   .post(
     '/:id/cancel',
     {
+      example: { reason: 'Ordered the wrong size' },
       summary: 'Cancel a pending or confirmed order: its stock comes back, a paid order is refunded',
       returns: 'the order',
       response: ORDER,
@@ -70,11 +82,12 @@ export const adminOrderRoutes = new ApiRouter('/api/admin/orders', 'Admin: order
   .patch(
     '/:id/status',
     {
+      example: { status: 'shipped', trackingNumber: '1Z999AA10123456784', trackingUrl: 'https://track.example.com/1Z999AA10123456784', note: 'Shipped from the central warehouse' },
       summary: 'Move an order (shipped mails the customer; cancelled restocks and refunds; refunded refunds)',
       description: 'Moves allowed: pending → confirmed (by a payment only) | cancelled; confirmed → processing | shipped | cancelled | refunded; processing → shipped | refunded; shipped → delivered | refunded; delivered → refunded.',
       returns: 'the order',
       response: ORDER,
-      errors: ['404 ORDER_NOT_FOUND', '409 INVALID_STATUS_TRANSITION', '502 PAYMENT_PROVIDER_ERROR'],
+      errors: ['404 ORDER_NOT_FOUND', '409 INVALID_STATUS_TRANSITION', '409 ORDER_NOT_CANCELLABLE', '409 ORDER_NOT_REFUNDABLE', '409 REFUND_EXCEEDS_PAYMENT', '502 PAYMENT_PROVIDER_ERROR'],
     },
     authenticate,
     authorize('admin'),
@@ -108,6 +121,7 @@ export const sellerOrderRoutes = new ApiRouter('/api/seller/orders', 'Seller das
   .patch(
     '/:id/items/fulfil',
     {
+      example: { trackingNumber: '1Z999AA10123456784', trackingUrl: 'https://track.example.com/1Z999AA10123456784' },
       summary: 'Mark your lines of a paid order shipped (all of them, or itemIds), with tracking',
       description: 'When every line of the order has shipped, the order becomes shipped and the customer gets one mail with every tracking number.',
       returns: 'the order',

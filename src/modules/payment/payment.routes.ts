@@ -12,6 +12,7 @@ export const paymentRoutes = new ApiRouter('/api/payments', 'Payments')
   .post(
     '/create-intent',
     {
+      example: { orderId: '00000000-0000-4000-8000-000000000000' },
       summary: 'Start paying a pending order',
       description:
         'With Stripe: a PaymentIntent for the order total (asking again returns the same one; a canceled one is replaced), to confirm with Stripe.js. ' +
@@ -27,6 +28,7 @@ export const paymentRoutes = new ApiRouter('/api/payments', 'Payments')
   .post(
     '/confirm',
     {
+      example: { orderId: '00000000-0000-4000-8000-000000000000', paymentIntentId: 'pi_3QExampleIntent' },
       summary: 'Tell the server the payment went through; it asks Stripe and confirms the order',
       description: 'The webhook confirms the order too; whichever comes first confirms, the other changes nothing.',
       returns: 'the order',
@@ -53,6 +55,7 @@ export const webhookRoutes = new ApiRouter('/api/webhooks', 'Payments').post(
       'The signature is checked first, over the raw body (5 minutes tolerance): an unsigned request is refused before anything else reads it. Each event id is applied once, whatever the order or number of deliveries; ' +
       'the answer comes at once and the event is applied by a job. Not rate limited.',
     returns: 'received, duplicate',
+    response: { received: { type: 'boolean', const: true }, duplicate: { type: 'boolean', description: 'true when this event id was received before' } },
     errors: ['400 INVALID_SIGNATURE'],
   },
   stripeSignature,
@@ -64,6 +67,7 @@ export const adminPaymentRoutes = new ApiRouter('/api/admin', 'Admin: orders')
   .post(
     '/orders/:id/mark-paid',
     {
+      example: { reference: 'BANK-2026-12-05-0042' },
       summary: 'Record the manual payment of a pending order (whole total) and confirm it; mails the customer',
       returns: 'the order',
       response: ORDER,
@@ -77,6 +81,7 @@ export const adminPaymentRoutes = new ApiRouter('/api/admin', 'Admin: orders')
   .post(
     '/orders/:id/refund',
     {
+      example: { amount: '10.00', reason: 'One item arrived damaged' },
       summary: 'Refund part or all of what was paid, through the payment provider',
       description:
         'Never more than was paid, also for requests at once. A refund of everything left moves the order to refunded (restock: true puts its stock back). ' +

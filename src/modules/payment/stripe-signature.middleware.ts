@@ -17,6 +17,12 @@ export const stripeSignature: RequestHandler = describeMiddleware(
     } catch (error) {
       if (!(error instanceof InvalidSignatureError)) throw error;
       logger.warn('webhook refused: bad signature', { requestId: req.requestId, reason: error.message });
+      if (error.notConfigured) {
+        throw new BadRequestError(
+          'INVALID_SIGNATURE',
+          'Stripe webhooks are not configured on this server (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET): no signature can be checked',
+        );
+      }
       throw new BadRequestError('INVALID_SIGNATURE', 'The Stripe signature is missing, wrong or too old');
     }
     next();

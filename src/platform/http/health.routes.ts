@@ -109,7 +109,17 @@ export function publishedOpenApiDocument(): Record<string, unknown> {
 }
 
 export const healthRoutes = new ApiRouter('', 'Operations')
-  .get('/api/openapi.json', { summary: 'This OpenAPI 3 document', bare: { openapi: { type: 'string' }, paths: { type: 'object' } } }, validate({}), (_req: Request, res: Response) => {
+  .get('/api/openapi.json', {
+      summary: 'This OpenAPI 3.1 document',
+      bare: {
+        openapi: { type: 'string', const: '3.1.0' },
+        info: { type: 'object', additionalProperties: true },
+        servers: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        tags: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        paths: { type: 'object', additionalProperties: true },
+        components: { type: 'object', additionalProperties: true },
+      },
+    }, validate({}), (_req: Request, res: Response) => {
     res.json(openApiDocument);
   })
   .documentOnly('get', '/api/docs', { summary: 'Swagger UI over the OpenAPI document (HTML)', text: 'text/html' })

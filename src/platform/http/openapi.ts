@@ -33,8 +33,8 @@ export interface MiddlewareMeta {
 export interface RouteDoc {
   summary: string;
   description?: string;
-  /** Status of the success answer; 200 unless said. */
-  status?: number;
+  /** Status of the success answer; 200 unless said (several when it depends, e.g. created or found). */
+  status?: number | number[];
   /** Error codes this route answers with beyond the common ones, e.g. ['409 SKU_EXISTS']. */
   errors?: string[];
   /** Names of the keys of `data` in the success envelope, for readers of the docs. */
@@ -44,10 +44,18 @@ export interface RouteDoc {
    * refs point into the component schemas given to buildOpenApiDocument.
    */
   response?: Record<string, unknown>;
+  /** Keys of `response` (given as properties) that are not always sent. */
+  optional?: string[];
   /** Properties of a success body that is not the envelope (the liveness probe's). */
   bare?: Record<string, unknown>;
   /** Media type of a success body that is not JSON (Prometheus' text format). */
   text?: string;
+  /** A request body the route accepts as it is: Swagger UI's "Try it out" starts from it. */
+  example?: unknown;
+  /** Request headers the route reads (beyond authentication). */
+  requestHeaders?: Array<{ name: string; description: string; schema: Record<string, unknown>; required?: boolean }>;
+  /** Headers of the success answer beyond the common ones (X-Request-Id, RateLimit-*). */
+  responseHeaders?: Record<string, Record<string, unknown>>;
 }
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -167,20 +175,20 @@ function parametersOf(schema: Joi.ObjectSchema | undefined, location: 'path' | '
 type SchemaNode = Record<string, unknown>;
 
 /** Keys whose values are data (examples, defaults, enums), not schemas: left as they are. */
-const DATA_KEYS = new Set(['example', 'examples', 'default', 'enum']);
+const DATA_KEYS = new Set(['example', 'examples', 'default', 'enum', 'const']);
 
 /**
- * Makes joi-to-swagger's output (and hand-written schemas) valid OpenAPI 3.0 for strict tools:
- * - `nullable` only means something beside `type` (3.0.3): on `anyOf`/`oneOf` it goes into each
- *   branch, on a `$ref` the ref is wrapped in `allOf` beside the referenced schema's type;
- * - a `$ref` with siblings (which 3.0 ignores) is wrapped in `allOf`;
+ * joi-to-swagger writes OpenAPI 3.0 schemas; the document is OpenAPI 3.1, whose schemas are JSON
+ * Schema 2020-12 (what ajv and openapi-typescript read):
+ * - `nullable: true` becomes `null` among the types (and the enum), or a `{type: 'null'}` branch;
+ * - a pattern of a regex with flags loses the `/` joi-to-swagger leaves at its end (`^…$/`);
  * - a one-branch `oneOf`/`anyOf` (joi `when` and `alternatives` of one) is merged into its schema.
  */
-function normalizeSchema(node: unknown, typeOfRef: (ref: string) => string): unknown {
-  if (Array.isArray(node)) return node.map((item) => normalizeSchema(item, typeOfRef));
+function toJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map((item) => toJsonSchema(item));
   if (!node || typeof node !== 'object') return node;
   let schema: SchemaNode = Object.fromEntries(
-    Object.entries(node as SchemaNode).map(([key, value]) => [key, DATA_KEYS.has(key) ? value : normalizeSchema(value, typeOfRef)]),
+    Object.entries(node as SchemaNode).map(([key, value]) => [key, DATA_KEYS.has(key) ? value : toJsonSchema(value)]),
   );
   for (const key of ['oneOf', 'anyOf'] as const) {
     const branches = schema[key];
@@ -189,58 +197,99 @@ function normalizeSchema(node: unknown, typeOfRef: (ref: string) => string): unk
       schema = { ...(branches[0] as SchemaNode), ...rest };
     }
   }
-  const nullableRef = (ref: string, rest: SchemaNode): SchemaNode => ({ ...rest, type: typeOfRef(ref), nullable: true, allOf: [{ $ref: ref }] });
-  if (schema.nullable === true && schema.type === undefined) {
+  if (typeof schema.pattern === 'string') schema.pattern = schema.pattern.replace(/(?<!\\)\/$/, '');
+  if (schema.nullable === true) {
     const { nullable: _nullable, ...rest } = schema;
-    const key = Array.isArray(rest.anyOf) ? 'anyOf' : Array.isArray(rest.oneOf) ? 'oneOf' : undefined;
-    if (key) {
-      schema = {
-        ...rest,
-        [key]: (rest[key] as SchemaNode[]).map((branch) =>
-          typeof branch.$ref === 'string' ? nullableRef(branch.$ref, {}) : { ...branch, nullable: true },
-        ),
-      };
+    schema = rest;
+    if (typeof rest.type === 'string') {
+      schema.type = [rest.type, 'null'];
+      if (Array.isArray(rest.enum) && !rest.enum.includes(null)) schema.enum = [...(rest.enum as unknown[]), null];
+    } else if (Array.isArray(rest.anyOf) || Array.isArray(rest.oneOf)) {
+      const key = Array.isArray(rest.anyOf) ? 'anyOf' : 'oneOf';
+      schema[key] = [...(rest[key] as SchemaNode[]), { type: 'null' }];
     } else if (typeof rest.$ref === 'string') {
       const { $ref, ...siblings } = rest;
-      schema = nullableRef($ref as string, siblings);
+      schema = { ...siblings, anyOf: [{ $ref }, { type: 'null' }] };
     }
-  }
-  if (typeof schema.$ref === 'string' && Object.keys(schema).length > 1) {
-    const { $ref, ...siblings } = schema;
-    schema = { ...siblings, allOf: [{ $ref }] };
   }
   return schema;
 }
 
-const errorEnvelope = {
-  type: 'object',
-  required: ['success', 'error'],
-  properties: {
-    success: { type: 'boolean', enum: [false] },
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: {
-        code: { type: 'string', example: 'VALIDATION_ERROR' },
-        message: { type: 'string' },
-        details: {
-          type: 'array',
-          items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
-        },
-      },
-    },
+/** The `details` an error may carry: the fields a validation refused, or what a conflict is about. */
+const ERROR_DETAIL_SCHEMAS: Record<string, SchemaNode> = {
+  FieldError: {
+    type: 'object',
+    description: 'A refused input (VALIDATION_ERROR, RESOURCE_EXISTS)',
+    required: ['field', 'message'],
+    properties: { field: { type: 'string' }, message: { type: 'string' } },
+    additionalProperties: false,
+  },
+  StockShortfall: {
+    type: 'object',
+    description: 'A product the cart asks more of than there is (INSUFFICIENT_STOCK)',
+    required: ['productId', 'name', 'requested', 'available'],
+    properties: { productId: { type: 'string', format: 'uuid' }, name: { type: 'string' }, requested: { type: 'integer' }, available: { type: 'integer' } },
+    additionalProperties: false,
+  },
+  UnavailableProduct: {
+    type: 'object',
+    description: 'A product no longer for sale (PRODUCT_UNAVAILABLE)',
+    required: ['productId', 'name'],
+    properties: { productId: { type: 'string', format: 'uuid' }, name: { type: 'string' } },
+    additionalProperties: false,
+  },
+  UploadUsage: {
+    type: 'object',
+    description: 'The products an image is still used by, those the caller may see (UPLOAD_IN_USE)',
+    required: ['productCount', 'productIds'],
+    properties: { productCount: { type: 'integer' }, productIds: { type: 'array', items: { type: 'string', format: 'uuid' } } },
+    additionalProperties: false,
+  },
+  CategoryUsage: {
+    type: 'object',
+    description: 'What still uses a category (CATEGORY_NOT_EMPTY): it has sub-categories, products, or both',
+    required: ['children', 'products'],
+    properties: { children: { type: 'boolean' }, products: { type: 'boolean' } },
+    additionalProperties: false,
   },
 };
 
-const successEnvelope = {
-  type: 'object',
-  required: ['success'],
-  properties: {
-    success: { type: 'boolean', enum: [true] },
-    data: { type: 'object' },
-    message: { type: 'string' },
-  },
-};
+/** The error envelope of one status: its `code` is one of `codes`. */
+function errorEnvelopeOf(codes: string[]): SchemaNode {
+  return {
+    type: 'object',
+    required: ['success', 'error'],
+    additionalProperties: false,
+    properties: {
+      success: { type: 'boolean', const: false },
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        additionalProperties: false,
+        properties: {
+          code: { type: 'string', enum: codes },
+          message: { type: 'string' },
+          details: { type: 'array', items: { anyOf: Object.keys(ERROR_DETAIL_SCHEMAS).map((name) => ({ $ref: `#/components/schemas/${name}` })) } },
+          requestId: { type: 'string', description: 'On 5xx answers: quote it when reporting the problem' },
+        },
+      },
+    },
+  };
+}
+
+/** The success envelope around `data` (exactly that `data`, always sent). */
+function successEnvelopeOf(data: SchemaNode | undefined): SchemaNode {
+  return {
+    type: 'object',
+    required: ['success', 'data'],
+    additionalProperties: false,
+    properties: {
+      success: { type: 'boolean', const: true },
+      data: data ?? { type: 'object', additionalProperties: false, description: 'Nothing: the message says what happened' },
+      message: { type: 'string' },
+    },
+  };
+}
 
 const statusText: Record<number, string> = {
   200: 'OK',
@@ -252,55 +301,103 @@ const statusText: Record<number, string> = {
   404: 'Not found',
   409: 'Conflict',
   413: 'Payload too large',
+  415: 'Unsupported media type',
   422: 'Unprocessable',
   429: 'Rate limit exceeded',
+  500: 'Internal error',
   502: 'Upstream provider error',
   503: 'Unavailable',
 };
 
+/** Codes any route guarded by validate() may answer 400 with: its input, or a body the JSON parser refused. */
+const INPUT_CODES = ['VALIDATION_ERROR', 'INVALID_JSON', 'INVALID_BODY', 'INVALID_URL', 'REQUEST_ABORTED', 'INVALID_INPUT', 'INVALID_REFERENCE'];
+const TOKEN_CODES = ['NO_TOKEN', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'TOKEN_REVOKED'];
+const ACCOUNT_CODES = ['ACCOUNT_SUSPENDED', 'ACCOUNT_PENDING', 'ACCOUNT_REJECTED'];
+
+const header = (description: string, schema: SchemaNode = { type: 'string' }): SchemaNode => ({ description, schema });
+const REQUEST_ID_HEADER = header('The request id: the one sent in X-Request-Id when it is sane, else a new one');
+const RATE_LIMIT_HEADERS: Record<string, SchemaNode> = {
+  'RateLimit-Limit': header('Requests allowed in the window', { type: 'integer' }),
+  'RateLimit-Remaining': header('Requests left in the window', { type: 'integer' }),
+  'RateLimit-Reset': header('Seconds until the window resets', { type: 'integer' }),
+};
+const RETRY_AFTER_HEADER = header('Seconds to wait before trying again', { type: 'integer' });
+
+function entityCode(entity: string): string {
+  return `${entity.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}_NOT_FOUND`;
+}
+
 function operationOf(route: RegisteredRoute): Record<string, unknown> {
   const { doc, meta } = route;
-  const successStatus = doc.status ?? 200;
-  const envelope = { $ref: '#/components/schemas/SuccessEnvelope' };
-  const data = doc.response && ('$ref' in doc.response ? doc.response : { type: 'object', properties: doc.response });
+  const successStatuses = Array.isArray(doc.status) ? doc.status : [doc.status ?? 200];
+  const rateLimited = route.path.startsWith('/api/') && !route.path.startsWith('/api/webhooks/');
+  const commonHeaders: Record<string, SchemaNode> = { 'X-Request-Id': REQUEST_ID_HEADER, ...(rateLimited ? RATE_LIMIT_HEADERS : {}) };
+  const data = doc.response && ('$ref' in doc.response ? doc.response : { type: 'object', required: Object.keys(doc.response).filter((key) => !doc.optional?.includes(key)), properties: doc.response, additionalProperties: false });
   let content: Record<string, unknown>;
   if (doc.text) content = { [doc.text]: { schema: { type: 'string' } } };
-  else if (doc.bare) content = { 'application/json': { schema: { type: 'object', properties: doc.bare } } };
-  else content = { 'application/json': { schema: data ? { allOf: [envelope, { type: 'object', required: ['data'], properties: { data } }] } : envelope } };
-  const responses: Record<string, unknown> = {
-    [successStatus]: {
+  else if (doc.bare) content = { 'application/json': { schema: { type: 'object', required: Object.keys(doc.bare), properties: doc.bare, additionalProperties: false } } };
+  else content = { 'application/json': { schema: successEnvelopeOf(data) } };
+  const responses: Record<string, unknown> = {};
+  for (const successStatus of successStatuses) {
+    responses[successStatus] = {
       description: doc.returns ? `${statusText[successStatus] ?? 'OK'}: ${doc.bare ? 'the body holds' : 'data holds'} ${doc.returns}` : (statusText[successStatus] ?? 'OK'),
+      headers: { ...commonHeaders, ...(doc.responseHeaders ?? {}) },
       content,
-    },
-  };
-  const errorStatuses = new Set<number>();
-  // validate() refuses unknown query parameters and NUL characters on every route it guards, even without schemas.
-  if (meta.schemas) errorStatuses.add(400);
-  if (meta.schemas?.params) errorStatuses.add(404);
-  if (meta.security?.includes('bearer') && !meta.optionalSecurity) errorStatuses.add(401);
-  if (meta.roles) errorStatuses.add(403);
-  // app.ts puts every /api route but Stripe's webhook under the general rate limit.
-  if (route.path.startsWith('/api/') && !route.path.startsWith('/api/webhooks/')) errorStatuses.add(429);
-  for (const error of doc.errors ?? []) {
-    const status = Number(error.split(' ')[0]);
-    if (status) errorStatuses.add(status);
+    };
   }
-  for (const status of [...errorStatuses].sort()) {
-    const codes = (doc.errors ?? []).filter((error) => error.startsWith(`${status} `)).map((error) => error.slice(4));
-    if (status === 429 && codes.length === 0) codes.push('RATE_LIMIT_EXCEEDED');
+  const codes = new Map<number, Set<string>>();
+  const add = (status: number, ...list: string[]) => {
+    const set = codes.get(status) ?? new Set<string>();
+    for (const code of list) set.add(code);
+    codes.set(status, set);
+  };
+  // validate() refuses unknown query parameters and NUL characters on every route it guards, even without schemas.
+  if (meta.schemas) add(400, ...INPUT_CODES);
+  if (meta.schemas?.params) add(404, entityCode(meta.schemas.notFound ?? 'Resource'));
+  if (meta.security?.includes('bearer') || meta.security?.includes('cartToken')) {
+    // A token that is sent is checked, also where one is optional.
+    add(401, ...TOKEN_CODES);
+    add(403, ...ACCOUNT_CODES);
+  }
+  if (meta.roles) add(403, 'INSUFFICIENT_PERMISSIONS');
+  if (meta.schemas?.body) {
+    add(413, 'PAYLOAD_TOO_LARGE');
+    add(415, 'UNSUPPORTED_MEDIA_TYPE');
+  }
+  if (rateLimited) add(429, 'RATE_LIMIT_EXCEEDED');
+  add(500, 'INTERNAL_ERROR');
+  if (route.path.startsWith('/api/')) add(503, 'TRY_AGAIN');
+  for (const error of doc.errors ?? []) {
+    const [status, code] = error.split(' ');
+    add(Number(status), code);
+  }
+  for (const status of [...codes.keys()].sort()) {
+    const list = [...(codes.get(status) ?? [])];
+    const headers: Record<string, SchemaNode> = { 'X-Request-Id': REQUEST_ID_HEADER };
+    if (status === 429) Object.assign(headers, RATE_LIMIT_HEADERS, { 'Retry-After': RETRY_AFTER_HEADER });
+    if (status === 503) headers['Retry-After'] = RETRY_AFTER_HEADER;
     responses[status] = {
-      description: codes.length > 0 ? `${statusText[status] ?? 'Error'}: ${codes.join(', ')}` : (statusText[status] ?? 'Error'),
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+      description: `${statusText[status] ?? 'Error'}: ${list.join(', ')}`,
+      headers,
+      content: { 'application/json': { schema: errorEnvelopeOf(list) } },
     };
   }
 
   const descriptionParts = [doc.description];
   if (meta.roles) descriptionParts.push(`Roles: ${meta.roles.join(', ')}.`);
+  const headerParameters = [...(doc.requestHeaders ?? [])];
+  if (meta.security?.includes('cartToken')) {
+    headerParameters.push({ name: 'X-Cart-Token', description: "A guest's cart token (from POST /api/cart); signed-in users send their access token instead", schema: { type: 'string' } });
+  }
   const operation: Record<string, unknown> = {
     tags: [route.tag],
     summary: doc.summary,
     operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-    parameters: [...parametersOf(meta.schemas?.params, 'path'), ...parametersOf(meta.schemas?.query, 'query')],
+    parameters: [
+      ...parametersOf(meta.schemas?.params, 'path'),
+      ...parametersOf(meta.schemas?.query, 'query'),
+      ...headerParameters.map(({ name, description, schema, required }) => ({ name, in: 'header', required: required ?? false, description, schema })),
+    ],
     responses,
   };
   const description = descriptionParts.filter(Boolean).join('\n\n');
@@ -319,7 +416,9 @@ function operationOf(route: RegisteredRoute): Record<string, unknown> {
       },
     };
   } else if (meta.schemas?.body) {
-    operation.requestBody = { required: true, content: { 'application/json': { schema: j2s(meta.schemas.body).swagger } } };
+    const media: Record<string, unknown> = { schema: j2s(meta.schemas.body).swagger };
+    if (doc.example !== undefined) media.example = doc.example;
+    operation.requestBody = { required: true, content: { 'application/json': media } };
   }
   if (meta.security) {
     const security = meta.security.map((name) => ({ [name]: [] }));
@@ -376,13 +475,9 @@ export function buildOpenApiDocument(info: OpenApiInfo, schemas: Record<string, 
     paths[path] ??= {};
     paths[path][route.method] = operationOf(route);
   }
-  const componentSchemas: Record<string, unknown> = { SuccessEnvelope: successEnvelope, ErrorEnvelope: errorEnvelope, ...schemas };
-  const typeOfRef = (ref: string): string => {
-    const target = componentSchemas[ref.replace('#/components/schemas/', '')] as { type?: string } | undefined;
-    return target?.type ?? 'object';
-  };
+  const componentSchemas: Record<string, unknown> = { ...ERROR_DETAIL_SCHEMAS, ...schemas };
   return {
-    openapi: '3.0.3',
+    openapi: '3.1.0',
     info: {
       title: info.title,
       version: info.version,
@@ -392,7 +487,7 @@ export function buildOpenApiDocument(info: OpenApiInfo, schemas: Record<string, 
     },
     servers: [{ url: relativeServerUrl(info.serverUrl), description: 'This server, whatever its origin' }],
     tags: tagOrder.filter((tag) => routes.some((route) => route.tag === tag)).map((name) => (TAGS[name] ? { name, description: TAGS[name] } : { name })),
-    paths: normalizeSchema(paths, typeOfRef),
+    paths: toJsonSchema(paths),
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -400,7 +495,7 @@ export function buildOpenApiDocument(info: OpenApiInfo, schemas: Record<string, 
         stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature' },
         metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN; required by /metrics in production' },
       },
-      schemas: normalizeSchema(componentSchemas, typeOfRef),
+      schemas: toJsonSchema(componentSchemas),
     },
   };
 }

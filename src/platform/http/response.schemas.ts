@@ -1,15 +1,31 @@
 import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, TRANSACTION_STATUSES, USER_ROLES, USER_STATUSES } from '../../models';
 
 /**
- * OpenAPI schemas of what routes answer (the `data` of the envelope), so that generated clients
- * get types. Money is a string with two decimals.
+ * OpenAPI 3.1 (JSON Schema 2020-12) schemas of what routes answer (the `data` of the envelope),
+ * exact: every property named, the ones always sent required, so that generated clients get
+ * types they can trust. Money is a string with two decimals.
  */
 
 const money = { type: 'string', pattern: '^-?\\d+\\.\\d{2}$', example: '19.99' };
 const uuid = { type: 'string', format: 'uuid' };
 const timestamp = { type: 'string', format: 'date-time' };
-const nullable = (schema: Record<string, unknown>) => ({ ...schema, nullable: true });
-const object = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({ type: 'object', required, properties });
+/** The schema or null, as JSON Schema 2020-12 says it (OpenAPI 3.1). */
+const nullable = (schema: Record<string, unknown>): Record<string, unknown> => {
+  const { $ref, description, ...rest } = schema;
+  if (typeof $ref === 'string') return { ...(description ? { description } : {}), anyOf: [{ $ref }, { type: 'null' }] };
+  return {
+    ...schema,
+    type: [rest.type, 'null'],
+    ...(Array.isArray(rest.enum) ? { enum: [...(rest.enum as unknown[]), null] } : {}),
+  };
+};
+/** An object of exactly these properties (the required ones always present). */
+const object = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({
+  type: 'object',
+  required,
+  properties,
+  additionalProperties: false,
+});
 
 /** `{ $ref: '#/components/schemas/<name>' }`: what routes put in their doc's `response`. */
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -207,7 +223,7 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
   }),
   ProductRating: object({
     id: uuid,
-    averageRating: { type: 'string', pattern: '^\\d\\.\\d{2}$', example: '4.50' },
+    averageRating: { type: 'number', minimum: 0, maximum: 5, example: 4.5 },
     reviewCount: { type: 'integer', minimum: 0 },
   }),
   Upload: object({

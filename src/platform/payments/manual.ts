@@ -18,7 +18,7 @@ export function createManualProvider(): PaymentProvider {
     listRefunds: () => Promise.resolve([]),
     transfer: () => unsupported('transfer money'),
     verifyEvent: () => {
-      throw new InvalidSignatureError('No webhook secret is configured');
+      throw new InvalidSignatureError('Stripe is not configured', true);
     },
   };
 }

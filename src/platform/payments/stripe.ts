@@ -88,7 +88,7 @@ export function createStripeProvider(settings: NonNullable<AppConfig['stripe']>)
       }),
 
     verifyEvent: (rawBody, signature) => {
-      if (!settings.webhookSecret) throw new InvalidSignatureError('No webhook secret is configured');
+      if (!settings.webhookSecret) throw new InvalidSignatureError('No webhook secret is configured', true);
       if (!signature) throw new InvalidSignatureError('The Stripe-Signature header is missing');
       try {
         const event = stripe.webhooks.constructEvent(rawBody, signature, settings.webhookSecret, SIGNATURE_TOLERANCE_SECONDS);

@@ -49,7 +49,11 @@ export class PaymentProviderError extends Error {
 }
 
 export class InvalidSignatureError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** No webhook secret is configured: no signature can be checked. */
+    readonly notConfigured = false,
+  ) {
     super(message);
     this.name = 'InvalidSignatureError';
   }
