@@ -37,10 +37,23 @@ export interface Sample {
   body: unknown;
 }
 
+/** Answers kept per operation and status for the check at the end of the file; the rest are not checked. */
+const KEPT_PER_KEY = 40;
+
+interface Received {
+  method: string;
+  urlPath: string;
+  status: number;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
 export class Conformance {
-  readonly problems: string[] = [];
-  /** The first JSON body received per operation and status. */
-  readonly samples = new Map<string, Sample>();
+  private readonly problemsFound: string[] = [];
+  /** Answers received and not checked yet: checking waits for the end of the file, so it never slows a test down. */
+  private readonly received: Received[] = [];
+  private readonly keptPerKey = new Map<string, number>();
+  private readonly firstBodies = new Map<string, Sample>();
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true, verbose: true, logger: false });
   private readonly operations: Operation[];
   private readonly validators = new Map<string, ValidateFunction>();
@@ -59,6 +72,20 @@ export class Conformance {
       )
       // A fixed segment wins over a parameter (/api/products/search before /api/products/{id}).
       .sort((a, b) => a.params - b.params);
+  }
+
+  /** Checks the answers received since the last call; what is wrong with any of them so far. */
+  get problems(): string[] {
+    for (const answer of this.received.splice(0)) {
+      this.problemsFound.push(...this.check(answer.method, answer.urlPath, answer.status, answer.contentType, answer.body));
+    }
+    return this.problemsFound;
+  }
+
+  /** The first JSON body received per operation and status (the answers received so far checked first). */
+  get samples(): Map<string, Sample> {
+    void this.problems;
+    return this.firstBodies;
   }
 
   operationOf(method: string, urlPath: string): Operation | undefined {
@@ -92,7 +119,7 @@ export class Conformance {
       return [`${at}: the body is not JSON`];
     }
     const key = `${method} ${operation.path} ${status}`;
-    if (!this.samples.has(key)) this.samples.set(key, { path: operation.path, method: method.toLowerCase(), status, body: value });
+    if (!this.firstBodies.has(key)) this.firstBodies.set(key, { path: operation.path, method: method.toLowerCase(), status, body: value });
     const validate = this.validatorAt(operation.path, method, 'responses', String(status), 'content', 'application/json', 'schema');
     try {
       if (validate(value)) return [];
@@ -129,7 +156,12 @@ export class Conformance {
       res.on('finish', () => {
         if (req.method === 'HEAD' || req.method === 'OPTIONS') return;
         const urlPath = req.originalUrl.split('?')[0];
-        this.problems.push(...this.check(req.method, urlPath, res.statusCode, res.getHeader('content-type')?.toString(), Buffer.concat(chunks)));
+        const operation = this.operationOf(req.method, urlPath);
+        const key = `${req.method} ${operation?.path ?? urlPath} ${res.statusCode}`;
+        const kept = this.keptPerKey.get(key) ?? 0;
+        if (kept >= KEPT_PER_KEY) return;
+        this.keptPerKey.set(key, kept + 1);
+        this.received.push({ method: req.method, urlPath, status: res.statusCode, contentType: res.getHeader('content-type')?.toString(), body: Buffer.concat(chunks) });
       });
       next();
     });
@@ -138,7 +170,7 @@ export class Conformance {
   }
 }
 
-/** The problems found so far, each once, for an assertion at the end of a test file. */
+/** The problems of every answer received so far, each once, for an assertion at the end of a test file. */
 export function uniqueProblems(conformance: Conformance): string[] {
   return [...new Set(conformance.problems)].sort();
 }
