@@ -313,4 +313,26 @@ describe('OpenAPI document', () => {
     fs.writeFileSync(path.join(dir, 'bodies.ts'), `import type { paths } from './api';\n${lines.join('\n')}\n`);
     await expect(run(bin('tsc'), ['--noEmit', '--strict', '--target', 'es2022', '--module', 'commonjs', '--skipLibCheck', 'bodies.ts'])).resolves.toBeDefined();
   }, 120_000);
+
+  it('declares every error code the code base throws on some operation', async () => {
+    const { body: doc } = await request(ctx.app).get('/api/openapi.json');
+    const declared = new Set<string>();
+    for (const operations of Object.values(doc.paths as Record<string, Record<string, { responses: Record<string, any> }>>)) {
+      for (const operation of Object.values(operations)) {
+        for (const response of Object.values(operation.responses)) {
+          for (const code of response.content?.['application/json']?.schema?.properties?.error?.properties?.code?.enum ?? []) declared.add(code);
+        }
+      }
+    }
+    const thrown = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (file.endsWith('.ts')) for (const match of fs.readFileSync(file, 'utf8').matchAll(/Error\(\s*'([A-Z][A-Z_]{2,})'/g)) thrown.add(match[1]);
+      }
+    };
+    walk(path.resolve(__dirname, '..', '..', 'src'));
+    expect([...thrown].filter((code) => !declared.has(code)).sort()).toEqual([]);
+  });
 });

@@ -19,6 +19,7 @@ const fileErrors = [
   '413 FILE_TOO_LARGE',
   '429 RATE_LIMIT_EXCEEDED',
   '502 STORAGE_PROVIDER_ERROR',
+  '503 STORAGE_UNAVAILABLE',
 ];
 
 const contentRule =
@@ -65,7 +66,7 @@ export const uploadRoutes = new ApiRouter('/api/upload', 'Uploads')
     {
       summary: 'Delete an image you uploaded (admins: any image)',
       description: "Someone else's upload is answered as not found. An image that a product (not deleted) still shows is not deleted: remove it from the product first.",
-      errors: ['404 UPLOAD_NOT_FOUND', '409 UPLOAD_IN_USE', '502 STORAGE_PROVIDER_ERROR'],
+      errors: ['404 UPLOAD_NOT_FOUND', '409 UPLOAD_IN_USE', '502 STORAGE_PROVIDER_ERROR', '503 STORAGE_UNAVAILABLE'],
     },
     authenticate,
     validate(schemas.deleteImage),

@@ -34,7 +34,7 @@ export const cartRoutes = new ApiRouter('/api/cart', 'Cart')
       status: 201,
       returns: 'cart',
       response: { cart: { $ref: '#/components/schemas/Cart' } },
-      errors: ['404 PRODUCT_NOT_FOUND', '409 INSUFFICIENT_STOCK', '400 CART_FULL', ...CART_ERRORS],
+      errors: ['404 PRODUCT_NOT_FOUND', '409 INSUFFICIENT_STOCK', '409 CART_CHANGED', '400 CART_FULL', ...CART_ERRORS],
     },
     cartAccess,
     validate(schemas.addItem),
