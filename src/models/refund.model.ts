@@ -38,7 +38,13 @@ export type RefundCreationAttributes = Optional<RefundAttributes, 'id' | 'status
   indexes: [
     { name: 'refunds_order_id_idx', fields: ['order_id'] },
     { name: 'refunds_provider_refund_id_key', unique: true, fields: ['provider_refund_id'] },
-    { name: 'refunds_payment_transaction_id_key', unique: true, fields: ['payment_transaction_id'], where: { payment_transaction_id: { [Op.ne]: null } } },
+    // One refund of a surplus payment pending or made; refused ones do not count.
+    {
+      name: 'refunds_payment_transaction_id_key',
+      unique: true,
+      fields: ['payment_transaction_id'],
+      where: { payment_transaction_id: { [Op.ne]: null }, status: { [Op.ne]: 'failed' } },
+    },
     { name: 'refunds_pending_updated_at_idx', fields: ['updated_at'], where: { status: 'pending' } },
   ],
 })

@@ -347,6 +347,37 @@ describe('money under hostile timing', () => {
       }
     });
 
+    it('records a surplus payment refunded in the dashboard after Stripe refused our refund of it', async () => {
+      const { customer, order } = await cardOrder('8.00');
+      const first = await intentFor(customer, order.id);
+      const second = ctx.stub.createIntentFor(order.id, Math.round(Number(order.totalAmount) * 100));
+      await rows(
+        `INSERT INTO transactions (order_id, type, provider, provider_reference, amount, currency, status) VALUES ($orderId, 'payment', 'stripe', $ref, $amount, 'usd', 'pending')`,
+        { orderId: order.id, ref: second.id, amount: order.totalAmount },
+      );
+      await ctx.deliver('payment_intent.succeeded', ctx.stub.succeed(first.paymentIntentId)).expect(200);
+      const paidTwice = ctx.stub.succeed(second.id);
+      // Refunded in the dashboard before our refund of the surplus reaches Stripe, which then refuses ours.
+      ctx.stub.dashboardRefund(second.id, second.amount);
+      await ctx.deliver('payment_intent.succeeded', paidTwice).expect(200);
+      await ctx.jobsIdle();
+      const surplusRefunds = () =>
+        rows<{ status: string }>(
+          `SELECT r.status FROM refunds r JOIN transactions t ON t.id = r.payment_transaction_id WHERE t.provider_reference = $ref ORDER BY r.status::text`,
+          { ref: second.id },
+        );
+      expect(await surplusRefunds()).toEqual([{ status: 'failed' }]);
+
+      await ctx.deliver('charge.refunded', { id: `ch_${second.id}`, object: 'charge', payment_intent: second.id, amount_refunded: second.amount }).expect(200);
+      await ctx.jobsIdle();
+      expect(await surplusRefunds()).toEqual([{ status: 'failed' }, { status: 'succeeded' }]);
+      expect(ctx.stub.refundedTotal(second.id)).toBe(second.amount);
+      const after = (await orderOf(customer, order.id)).body.data;
+      expect(after).toMatchObject({ paymentStatus: 'paid', amountPaid: order.totalAmount, amountRefunded: '0.00' });
+      const surplusRows = after.transactions.filter((row: { surplus: boolean; status: string }) => row.surplus && row.status === 'succeeded');
+      expect(surplusRows.map((row: { type: string }) => row.type).sort()).toEqual(['payment', 'refund']);
+    });
+
     it('refunds a second intent of an order paid by the first, and cancels every open intent on cancel', async () => {
       const { customer, order } = await cardOrder('8.00');
       const first = await intentFor(customer, order.id);

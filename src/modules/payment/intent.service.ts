@@ -319,7 +319,7 @@ export class IntentService {
     const [refund] = await queryRows<{ id: string }>(
       `INSERT INTO refunds (order_id, amount, reason, status, payment_transaction_id)
        VALUES ($orderId, $amount, 'Surplus payment: the order was already paid', 'pending', $paymentId)
-       ON CONFLICT (payment_transaction_id) WHERE payment_transaction_id IS NOT NULL DO NOTHING
+       ON CONFLICT (payment_transaction_id) WHERE payment_transaction_id IS NOT NULL AND status <> 'failed' DO NOTHING
        RETURNING id`,
       { orderId: order.id, amount: fromMinor(intent.amountReceived), paymentId },
       transaction,

@@ -84,9 +84,14 @@ export class RefundService {
         let refundId = refund.refundId && isUuid(refund.refundId) ? refund.refundId : null;
         const [ours] = refundId ? await queryRows<{ id: string }>('SELECT id FROM refunds WHERE id = $id AND order_id = $orderId', { id: refundId, orderId: order.id }, transaction) : [];
         if (!ours) {
-          // Made in Stripe's dashboard. A surplus payment's refund never touches the order's amounts.
+          // Made in Stripe's dashboard. A surplus payment's refund never touches the order's amounts;
+          // one Stripe refused earlier does not count (the dashboard refund is then recorded beside it).
           const [surplusRefund] = payment.surplus
-            ? await queryRows<{ id: string; status: string }>('SELECT id, status FROM refunds WHERE payment_transaction_id = $paymentId', { paymentId: payment.id }, transaction)
+            ? await queryRows<{ id: string; status: string }>(
+                `SELECT id, status FROM refunds WHERE payment_transaction_id = $paymentId AND status <> 'failed'`,
+                { paymentId: payment.id },
+                transaction,
+              )
             : [];
           if (surplusRefund) {
             if (surplusRefund.status !== 'pending') continue;
@@ -229,9 +234,17 @@ export class RefundService {
     return this.reserveRefund(order, amount, actor, { reason, itemIds, jobDelayMs: providerBackstopMs() }, transaction);
   }
 
-  /** The job behind a pending refund: sends it with its own idempotency key; throws to be retried. */
+  /** The job behind a pending refund: sends it with its own idempotency key; throws to be retried when the provider did not answer. */
   async settleRefundById(refundId: string): Promise<void> {
-    await this.settleRefund(refundId, SYSTEM_ACTOR, { throwOnFailure: true });
+    try {
+      await this.settleRefund(refundId, SYSTEM_ACTOR, { throwOnFailure: true });
+    } catch (error) {
+      // A refusal is an outcome (the refund is failed, left to an admin): the job is done. Only a call
+      // the provider did not answer runs again.
+      const [row] = await queryRows<{ status: string }>('SELECT status FROM refunds WHERE id = $refundId', { refundId });
+      if (row?.status === 'failed') return;
+      throw error;
+    }
   }
 
   /**
