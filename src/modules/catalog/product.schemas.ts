@@ -35,7 +35,11 @@ function normaliseTags(values: string[], helpers: Joi.CustomHelpers): string[] |
   return tags;
 }
 
-const tags = Joi.array<string[]>().items(Joi.string().trim().lowercase().min(1).max(MAX_TAG_LENGTH)).max(100).custom(normaliseTags);
+const tags = Joi.array<string[]>()
+  .items(Joi.string().trim().lowercase().min(1).max(MAX_TAG_LENGTH))
+  .max(100)
+  .custom(normaliseTags)
+  .description(`At most ${MAX_TAGS} distinct tags once case and repeats are folded (up to 100 items sent)`);
 
 /** `tags=a,b` or `tags=a&tags=b`: products having all of them. */
 const tagFilter = Joi.alternatives<string[]>()

@@ -18,6 +18,7 @@ export const cartRoutes = new ApiRouter('/api/cart', 'Cart')
       returns: 'cartToken (201 only), cart',
       response: { cartToken: { type: 'string' }, cart: { $ref: '#/components/schemas/Cart' } },
       optional: ['cartToken'],
+      requestHeaders: [{ name: 'X-Cart-Token', description: "A guest cart's token: answers 200 with that cart", schema: { type: 'string' } }],
       errors: CART_ERRORS,
     },
     optionalAuth,
