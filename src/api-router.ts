@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { adminUserRoutes, authRoutes, sellerProfileRoutes } from './modules/accounts';
+import { addressRoutes, adminUserRoutes, authRoutes, sellerProfileRoutes } from './modules/accounts';
 import { categoryRoutes, productRoutes, reviewRoutes, sellerProductRoutes, uploadRoutes } from './modules/catalog';
 import { adminFinanceRoutes, sellerFinanceRoutes } from './modules/finance';
 import { adminOrderRoutes, cartRoutes, orderRoutes, sellerOrderRoutes } from './modules/order';
@@ -12,6 +12,7 @@ export function buildApiRouter(): Router {
   const all = [
     healthRoutes,
     authRoutes,
+    addressRoutes,
     adminUserRoutes,
     sellerProfileRoutes,
     sellerProductRoutes,

@@ -14,6 +14,7 @@ import { SalesDay } from './sales-day.model';
 import { SellerLedgerEntry } from './seller-ledger-entry.model';
 import { SellerPayout } from './seller-payout.model';
 import { SellerProfile } from './seller-profile.model';
+import { UserAddress } from './user-address.model';
 import { Transaction } from './transaction.model';
 import { Upload } from './upload.model';
 import { User } from './user.model';
@@ -41,6 +42,7 @@ export * from './seller-profile.model';
 export * from './transaction.model';
 export * from './upload.model';
 export * from './user.model';
+export * from './user-address.model';
 export * from './user-session.model';
 export * from './webhook-event.model';
 
@@ -70,4 +72,5 @@ export const models = [
   SellerLedgerEntry,
   SalesDay,
   Dispute,
+  UserAddress,
 ];

@@ -28,6 +28,11 @@ const CONTRACT: Record<string, 'served' | 'planned'> = {
   'POST /api/auth/verify-email': 'served',
   'POST /api/auth/resend-verification': 'served',
 
+  'GET /api/me/addresses': 'served',
+  'POST /api/me/addresses': 'served',
+  'PATCH /api/me/addresses/{id}': 'served',
+  'DELETE /api/me/addresses/{id}': 'served',
+
   'GET /api/categories': 'served',
   'GET /api/categories/{id}': 'served',
   'POST /api/categories': 'served',

@@ -4,9 +4,11 @@
  * the listeners they register (account-events.ts).
  */
 export { adminUserRoutes } from './admin-user.routes';
+export { addressRoutes } from './address.routes';
 export { authRoutes } from './auth.routes';
 export { sellerProfileRoutes } from './seller-profile.routes';
 export { authenticate, authorize, callerOf, cartAccess, currentAuth, optionalAuth, type AuthContext, type AuthUser } from './auth.middleware';
 export type { Caller } from './caller';
 export { onSellerTrading, onSignIn, type SellerTradingListener, type SignInListener } from './account-events';
 export { sessionService } from './session.service';
+export { addressService } from './address.service';

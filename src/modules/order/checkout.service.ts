@@ -7,7 +7,7 @@ import { BadRequestError, ConflictError, UnprocessableError } from '../../platfo
 import { logger } from '../../platform/utils/logger';
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { orderTotals } from '../finance';
-import type { Caller } from '../accounts';
+import { addressService, type Caller } from '../accounts';
 import { serializePlacedOrder, type OrderView, type PlacedOrderRow } from './order.serializer';
 import { insufficientStock, takeStock, type StockShortfall } from '../catalog';
 import crypto from 'node:crypto';
@@ -18,7 +18,9 @@ import crypto from 'node:crypto';
  */
 
 export interface CheckoutInput {
-  shippingAddress: Address;
+  /** The address to ship to, or `shippingAddressId` of one of the customer's saved addresses (one of the two). */
+  shippingAddress?: Address;
+  shippingAddressId?: string;
   billingAddress?: Address | null;
   notes?: string | null;
 }
@@ -160,7 +162,9 @@ export class CheckoutService {
         if (short.length > 0) throw insufficientStock(short);
 
         const subtotal = lines.reduce((sum, line) => sum + toMinor(line.price) * line.quantity, 0);
-        const order = await this.placeOrder(caller, input, lines, orderTotals(subtotal), transaction);
+        // A saved address is copied into the order: editing the address book later changes no order.
+        const shippingAddress = input.shippingAddressId ? await addressService.copyFor(caller.id, input.shippingAddressId, transaction) : input.shippingAddress!;
+        const order = await this.placeOrder(caller, { ...input, shippingAddress }, lines, orderTotals(subtotal), transaction);
         if (idempotencyKey) {
           await queryRows(
             `UPDATE idempotency_keys SET response_status = 201, response_body = $body::jsonb, resource_id = $orderId, locked_at = NULL, updated_at = now()

@@ -20,7 +20,7 @@ export const orderRoutes = new ApiRouter('/api/orders', 'Orders')
       status: 201,
       returns: 'the order with items',
       response: ORDER,
-      errors: ['400 CART_EMPTY', '409 INSUFFICIENT_STOCK', '409 PRODUCT_UNAVAILABLE', '422 IDEMPOTENCY_KEY_REUSED', '503 TRY_AGAIN'],
+      errors: ['400 CART_EMPTY', '404 ADDRESS_NOT_FOUND', '409 INSUFFICIENT_STOCK', '409 PRODUCT_UNAVAILABLE', '422 IDEMPOTENCY_KEY_REUSED', '503 TRY_AGAIN'],
       requestHeaders: [
         {
           name: 'Idempotency-Key',

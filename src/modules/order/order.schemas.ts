@@ -1,32 +1,10 @@
 import Joi from 'joi';
-import { FULFILLMENT_STATUSES, ORDER_STATUSES, type Address } from '../../models';
-import { httpUrl, idParams, objectOf, oneLine, oneOf, pagination, uuid } from '../../platform/http/common.schemas';
-import { ISO_COUNTRY_CODES } from './countries';
+import { FULFILLMENT_STATUSES, ORDER_STATUSES } from '../../models';
+import { address, httpUrl, idParams, objectOf, oneLine, oneOf, pagination, uuid } from '../../platform/http/common.schemas';
 import type { AdminStatusInput } from './cancellation.service';
 import type { CheckoutInput } from './checkout.service';
 import type { FulfilInput, SellerOrderQuery } from './fulfillment.service';
 import type { AdminOrderQuery, OrderListQuery } from './order.service';
-
-const COUNTRIES = new Set(ISO_COUNTRY_CODES);
-
-
-/** A postal address; `country` is an ISO 3166-1 alpha-2 code. */
-export const address = objectOf<Address>()({
-  firstName: oneLine(100).min(1).required(),
-  lastName: oneLine(100).min(1).required(),
-  address1: oneLine(200).min(1).required(),
-  address2: oneLine(200).allow('', null),
-  city: oneLine(100).min(1).required(),
-  state: oneLine(100).allow('', null),
-  postalCode: oneLine(20).min(1).required(),
-  country: Joi.string()
-    .trim()
-    .uppercase()
-    .required()
-    .custom((value: string, helpers) => (COUNTRIES.has(value) ? value : helpers.message({ custom: '{{#label}} must be an ISO 3166-1 alpha-2 country code' })))
-    .description('ISO 3166-1 alpha-2 code, e.g. GB'),
-  phone: Joi.string().trim().pattern(/^\+?[0-9 ()./-]{3,30}$/, 'a phone number').allow('', null),
-});
 
 export const trackingNumber = oneLine(100).min(1);
 export const trackingUrl = httpUrl;
@@ -37,7 +15,11 @@ export const idempotencyKey = Joi.string().pattern(/^[\x21-\x7e]{1,255}$/).label
 
 export const checkout = {
   body: objectOf<CheckoutInput>()({
-    shippingAddress: address.required(),
+    // Exactly one of the two; the error names shippingAddress when neither or both are sent.
+    shippingAddress: address
+      .when('shippingAddressId', { is: Joi.exist(), then: Joi.forbidden(), otherwise: Joi.required() })
+      .description('Where to ship; required unless shippingAddressId is sent, and refused beside it'),
+    shippingAddressId: uuid.description('One of your saved addresses (GET /api/me/addresses), instead of shippingAddress'),
     billingAddress: address.allow(null),
     notes: note.allow('', null),
   }),

@@ -1,4 +1,6 @@
 import Joi from 'joi';
+import type { Address } from '../../models';
+import { ISO_COUNTRY_CODES } from './countries';
 
 /** What a joi schema yields once it has validated and converted a value; unknown for what is no schema. */
 type ValueOf<S> = S extends Joi.AnySchema<infer V> ? V : unknown;
@@ -59,3 +61,26 @@ export const pagination = { page, limit };
 export const money = Joi.alternatives()
   .try(Joi.number().precision(2).strict(), Joi.string().trim().pattern(/^\d{1,8}(\.\d{1,2})?$/))
   .messages({ 'alternatives.match': '{{#label}} must be an amount with at most two decimals' });
+
+const COUNTRIES = new Set(ISO_COUNTRY_CODES);
+
+/** The fields of a postal address, each as a request takes it (required ones marked so). */
+export const addressFields = {
+  firstName: oneLine(100).min(1).required(),
+  lastName: oneLine(100).min(1).required(),
+  address1: oneLine(200).min(1).required(),
+  address2: oneLine(200).allow('', null),
+  city: oneLine(100).min(1).required(),
+  state: oneLine(100).allow('', null),
+  postalCode: oneLine(20).min(1).required(),
+  country: Joi.string()
+    .trim()
+    .uppercase()
+    .required()
+    .custom((value: string, helpers) => (COUNTRIES.has(value) ? value : helpers.message({ custom: '{{#label}} must be an ISO 3166-1 alpha-2 country code' })))
+    .description('ISO 3166-1 alpha-2 code, e.g. GB'),
+  phone: Joi.string().trim().pattern(/^\+?[0-9 ()./-]{3,30}$/, 'a phone number').allow('', null),
+};
+
+/** A postal address; `country` is an ISO 3166-1 alpha-2 code. */
+export const address = objectOf<Address>()(addressFields);

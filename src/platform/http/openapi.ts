@@ -433,6 +433,7 @@ function operationOf(route: RegisteredRoute): Record<string, unknown> {
 /** The order a reader meets the API in (signing in, the catalog, then the dashboards), with what each group is. */
 const TAGS: Record<string, string> = {
   Auth: 'Registration, sign-in, sessions (short-lived access tokens, rotated refresh tokens), password and email flows.',
+  'Address book': "A customer's saved addresses (at most 20), defaults for shipping and billing; checkout ships to one by id.",
   'Catalog: categories': 'The category tree (at most 8 levels). Reading is public; admins write.',
   'Catalog: products': 'Products of every seller: listing, full-text search, detail. Sellers write their own; admins any.',
   'Catalog: reviews': 'Reviews by customers who received the product; they update the product rating.',

@@ -235,6 +235,23 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     bytes: { type: 'integer', minimum: 0 },
   }),
   Address: address,
+  SavedAddress: object({
+    id: uuid,
+    label: nullable({ type: 'string' }),
+    firstName: { type: 'string' },
+    lastName: { type: 'string' },
+    address1: { type: 'string' },
+    address2: nullable({ type: 'string' }),
+    city: { type: 'string' },
+    state: nullable({ type: 'string' }),
+    postalCode: { type: 'string' },
+    country: { type: 'string', pattern: '^[A-Z]{2}$' },
+    phone: nullable({ type: 'string' }),
+    isDefaultShipping: { type: 'boolean' },
+    isDefaultBilling: { type: 'boolean' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
   Cart: object({
     id: nullable(uuid),
     items: {
