@@ -5,6 +5,7 @@ import { ApiRouter } from '../../platform/http/openapi';
 import * as schemas from './order.schemas';
 
 const ORDER = { $ref: '#/components/schemas/Order' };
+const ORDER_DETAIL = { $ref: '#/components/schemas/OrderDetail' };
 const ORDER_PAGE = { orders: { type: 'array', items: ORDER }, pagination: { $ref: '#/components/schemas/Pagination' } };
 
 export const orderRoutes = new ApiRouter('/api/orders', 'Orders')
@@ -39,7 +40,7 @@ export const orderRoutes = new ApiRouter('/api/orders', 'Orders')
   .get('/', { summary: 'Your orders, newest first', returns: 'orders, pagination', response: ORDER_PAGE }, authenticate, validate(schemas.list), controller.list)
   .get(
     '/:id',
-    { summary: 'One of your orders (any, for an admin), with items and payment transactions', returns: 'the order', response: ORDER, errors: ['404 ORDER_NOT_FOUND'] },
+    { summary: 'One of your orders (any, for an admin), with items and payment transactions', returns: 'the order', response: ORDER_DETAIL, errors: ['404 ORDER_NOT_FOUND'] },
     authenticate,
     validate(schemas.byId),
     controller.get,
@@ -62,7 +63,7 @@ export const orderRoutes = new ApiRouter('/api/orders', 'Orders')
       example: { reason: 'Ordered the wrong size' },
       summary: 'Cancel a pending or confirmed order: its stock comes back, a paid order is refunded',
       returns: 'the order',
-      response: ORDER,
+      response: ORDER_DETAIL,
       errors: ['404 ORDER_NOT_FOUND', '409 ORDER_NOT_CANCELLABLE'],
     },
     authenticate,
@@ -86,7 +87,7 @@ export const adminOrderRoutes = new ApiRouter('/api/admin/orders', 'Admin: order
       summary: 'Move an order (shipped mails the customer; cancelled restocks and refunds; refunded refunds)',
       description: 'Moves allowed: pending → confirmed (by a payment only) | cancelled; confirmed → processing | shipped | cancelled | refunded; processing → shipped | refunded; shipped → delivered | refunded; delivered → refunded.',
       returns: 'the order',
-      response: ORDER,
+      response: ORDER_DETAIL,
       errors: ['404 ORDER_NOT_FOUND', '409 INVALID_STATUS_TRANSITION', '409 ORDER_NOT_CANCELLABLE', '409 ORDER_NOT_REFUNDABLE', '409 REFUND_EXCEEDS_PAYMENT', '502 PAYMENT_PROVIDER_ERROR'],
     },
     authenticate,

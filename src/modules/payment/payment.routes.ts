@@ -5,7 +5,7 @@ import { validate } from '../../platform/http/validate.middleware';
 import { ApiRouter } from '../../platform/http/openapi';
 import * as schemas from './payment.schemas';
 
-const ORDER = { $ref: '#/components/schemas/Order' };
+const ORDER = { $ref: '#/components/schemas/OrderDetail' };
 const TRANSACTIONS = { transactions: { type: 'array', items: { $ref: '#/components/schemas/PaymentTransaction' } } };
 
 export const paymentRoutes = new ApiRouter('/api/payments', 'Payments')

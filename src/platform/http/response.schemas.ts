@@ -283,6 +283,8 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     { ...orderProperties, transactions: { type: 'array', items: { $ref: '#/components/schemas/PaymentTransaction' } } },
     Object.keys(orderProperties),
   ),
+  /** One order as its own reads and moves answer it: with its payment and refund transactions, always. */
+  OrderDetail: object({ ...orderProperties, transactions: { type: 'array', items: { $ref: '#/components/schemas/PaymentTransaction' } } }),
   SellerOrder: object({
     id: uuid,
     orderNumber: orderProperties.orderNumber,
