@@ -466,7 +466,7 @@ function relativeServerUrl(serverUrl: string | undefined): string {
   return new URL(serverUrl, 'http://relative.invalid').pathname.replace(/(.)\/$/, '$1');
 }
 
-/** The OpenAPI 3 document of every route registered through ApiRouter (plus the operational ones). */
+/** The OpenAPI 3.1 document of every route registered through ApiRouter (plus the operational ones). */
 export function buildOpenApiDocument(info: OpenApiInfo, schemas: Record<string, unknown> = {}): Record<string, unknown> {
   const tagOrder = [...new Set([...TAG_ORDER, ...routes.map((route) => route.tag)])];
   const ordered = [...routes].sort((a, b) => tagOrder.indexOf(a.tag) - tagOrder.indexOf(b.tag));
