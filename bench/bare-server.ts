@@ -1,10 +1,9 @@
-import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import { Pool, type PoolClient } from 'pg';
 import { toPositional, type Compiled } from '../src/platform/db/query';
 import { buildDetailStatement, buildListStatement } from '../src/modules/catalog/product.service';
 import { TAKE_STOCK } from '../src/modules/catalog/stock.service';
-import { CART_LINES, LOCK_CART, PLACE_ORDER } from '../src/modules/order/checkout.service';
+import { CART_LINES, LOCK_CART, lineBinds, newOrderNumber, PLACE_ORDER, type CartLineRow } from '../src/modules/order/checkout.service';
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page
@@ -39,7 +38,6 @@ const CURRENCY = 'usd';
 const PAYMENT_TIMEOUT_MINUTES = 30;
 const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 8;
-const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ADD_TO_CART = `WITH c AS (
@@ -52,20 +50,6 @@ RETURNING id`;
 
 const CLEAR_CART = 'DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $1)';
 
-interface CartLine {
-  item_id: string;
-  product_id: string;
-  quantity: number;
-  name: string;
-  sku: string;
-  image: string | null;
-  price: string;
-  seller_id: string;
-  status: string;
-  deleted_at: Date | null;
-  stock_quantity: number;
-  commission_rate: string;
-}
 
 /** An answer decided inside the transaction: it is rolled back and this is sent. */
 class Refusal extends Error {
@@ -117,11 +101,6 @@ function fromMinor(minor: number): string {
   return (minor / 100).toFixed(2);
 }
 
-function orderNumber(now: Date = new Date()): string {
-  let suffix = '';
-  for (let i = 0; i < 6; i += 1) suffix += ORDER_NUMBER_ALPHABET[randomInt(ORDER_NUMBER_ALPHABET.length)];
-  return `ORD-${now.toISOString().slice(0, 10).replace(/-/g, '')}-${suffix}`;
-}
 
 /** BEGIN … COMMIT on one pooled connection, run again on a deadlock or serialization failure (as the API's inTransaction). */
 async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -164,7 +143,7 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
   const shippingAddress = JSON.stringify(body.shippingAddress);
   return inTransaction(async (client) => {
     await client.query(lockCart.text, valuesOf(lockCart, { userId }));
-    const { rows: lines } = await client.query<CartLine>(cartLines.text, valuesOf(cartLines, { userId, defaultRate: DEFAULT_COMMISSION_RATE }));
+    const { rows: lines } = await client.query<CartLineRow>(cartLines.text, valuesOf(cartLines, { userId, defaultRate: DEFAULT_COMMISSION_RATE }));
     if (lines.length === 0) throw new Refusal(400, 'CART_EMPTY');
     if (lines.some((line) => line.status !== 'active' || line.deleted_at !== null || line.stock_quantity < line.quantity)) {
       throw new Refusal(409, 'INSUFFICIENT_STOCK');
@@ -183,20 +162,12 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
       billingAddress: null,
       notes: null,
       timeout: PAYMENT_TIMEOUT_MINUTES,
-      cartItemIds: lines.map((line) => line.item_id),
-      productIds: lines.map((line) => line.product_id),
-      sellerIds: lines.map((line) => line.seller_id),
-      names: lines.map((line) => line.name),
-      skus: lines.map((line) => line.sku),
-      images: lines.map((line) => line.image),
-      prices: lines.map((line) => line.price),
-      quantities: lines.map((line) => line.quantity),
-      rates: lines.map((line) => line.commission_rate),
+      ...lineBinds(lines),
     };
     // A number taken by another order leaves the statement without a row: draw again (as the API does).
     let order: { id: string; order_number: string } | undefined;
     for (let attempt = 0; attempt < 10 && !order; attempt += 1) {
-      const placed = await client.query<{ id: string; order_number: string }>(placeOrder.text, valuesOf(placeOrder, { ...bind, orderNumber: orderNumber() }));
+      const placed = await client.query<{ id: string; order_number: string }>(placeOrder.text, valuesOf(placeOrder, { ...bind, orderNumber: newOrderNumber() }));
       order = placed.rows[0];
     }
     if (!order) throw new Error('Could not draw a free order number in 10 tries');

@@ -86,7 +86,7 @@ function productUnavailable(lines: CartLineRow[]): ConflictError {
 
 const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 
-interface CartLineRow {
+export interface CartLineRow {
   item_id: string;
   product_id: string;
   quantity: number;
@@ -99,6 +99,21 @@ interface CartLineRow {
   deleted_at: Date | null;
   stock_quantity: number;
   commission_rate: string;
+}
+
+/** The binds of PLACE_ORDER that carry the lines (arrays in the lines' order) and the cart lines it empties. */
+export function lineBinds(lines: CartLineRow[]) {
+  return {
+    cartItemIds: lines.map((line) => line.item_id),
+    productIds: lines.map((line) => line.product_id),
+    sellerIds: lines.map((line) => line.seller_id),
+    names: lines.map((line) => line.name),
+    skus: lines.map((line) => line.sku),
+    images: lines.map((line) => line.image),
+    prices: lines.map((line) => line.price),
+    quantities: lines.map((line) => line.quantity),
+    rates: lines.map((line) => line.commission_rate),
+  };
 }
 
 /** ORD-YYYYMMDD-XXXXXX: the UTC date and six characters of an alphabet without look-alikes (32^6 a day). */
@@ -235,15 +250,7 @@ export class CheckoutService {
       billingAddress: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
       notes: input.notes ?? null,
       timeout: config.commerce.paymentTimeoutMinutes,
-      cartItemIds: lines.map((line) => line.item_id),
-      productIds: lines.map((line) => line.product_id),
-      sellerIds: lines.map((line) => line.seller_id),
-      names: lines.map((line) => line.name),
-      skus: lines.map((line) => line.sku),
-      images: lines.map((line) => line.image),
-      prices: lines.map((line) => line.price),
-      quantities: lines.map((line) => line.quantity),
-      rates: lines.map((line) => line.commission_rate),
+      ...lineBinds(lines),
     };
     // A number another order holds makes the statement write nothing (the unique index decides): draw again.
     for (let attempt = 0; attempt < 10; attempt += 1) {
