@@ -215,80 +215,55 @@ function toJsonSchema(node: unknown): unknown {
   return schema;
 }
 
+/** An object of exactly these properties (the required ones always present). */
+export function objectSchema(properties: Record<string, unknown>, required: string[] = Object.keys(properties)): SchemaNode {
+  return { type: 'object', required, properties, additionalProperties: false };
+}
+
+const uuidSchema = { type: 'string', format: 'uuid' };
+
 /** The `details` an error may carry: the fields a validation refused, or what a conflict is about. */
 const ERROR_DETAIL_SCHEMAS: Record<string, SchemaNode> = {
-  FieldError: {
-    type: 'object',
-    description: 'A refused input (VALIDATION_ERROR, RESOURCE_EXISTS)',
-    required: ['field', 'message'],
-    properties: { field: { type: 'string' }, message: { type: 'string' } },
-    additionalProperties: false,
-  },
+  FieldError: { description: 'A refused input (VALIDATION_ERROR, RESOURCE_EXISTS)', ...objectSchema({ field: { type: 'string' }, message: { type: 'string' } }) },
   StockShortfall: {
-    type: 'object',
     description: 'A product the cart asks more of than there is (INSUFFICIENT_STOCK)',
-    required: ['productId', 'name', 'requested', 'available'],
-    properties: { productId: { type: 'string', format: 'uuid' }, name: { type: 'string' }, requested: { type: 'integer' }, available: { type: 'integer' } },
-    additionalProperties: false,
+    ...objectSchema({ productId: uuidSchema, name: { type: 'string' }, requested: { type: 'integer' }, available: { type: 'integer' } }),
   },
-  UnavailableProduct: {
-    type: 'object',
-    description: 'A product no longer for sale (PRODUCT_UNAVAILABLE)',
-    required: ['productId', 'name'],
-    properties: { productId: { type: 'string', format: 'uuid' }, name: { type: 'string' } },
-    additionalProperties: false,
-  },
+  UnavailableProduct: { description: 'A product no longer for sale (PRODUCT_UNAVAILABLE)', ...objectSchema({ productId: uuidSchema, name: { type: 'string' } }) },
   UploadUsage: {
-    type: 'object',
     description: 'The products an image is still used by, those the caller may see (UPLOAD_IN_USE)',
-    required: ['productCount', 'productIds'],
-    properties: { productCount: { type: 'integer' }, productIds: { type: 'array', items: { type: 'string', format: 'uuid' } } },
-    additionalProperties: false,
+    ...objectSchema({ productCount: { type: 'integer' }, productIds: { type: 'array', items: uuidSchema } }),
   },
   CategoryUsage: {
-    type: 'object',
     description: 'What still uses a category (CATEGORY_NOT_EMPTY): it has sub-categories, products, or both',
-    required: ['children', 'products'],
-    properties: { children: { type: 'boolean' }, products: { type: 'boolean' } },
-    additionalProperties: false,
+    ...objectSchema({ children: { type: 'boolean' }, products: { type: 'boolean' } }),
   },
 };
 
 /** The error envelope of one status: its `code` is one of `codes`. */
 function errorEnvelopeOf(codes: string[]): SchemaNode {
-  return {
-    type: 'object',
-    required: ['success', 'error'],
-    additionalProperties: false,
-    properties: {
-      success: { type: 'boolean', const: false },
-      error: {
-        type: 'object',
-        required: ['code', 'message'],
-        additionalProperties: false,
-        properties: {
-          code: { type: 'string', enum: codes },
-          message: { type: 'string' },
-          details: { type: 'array', items: { anyOf: Object.keys(ERROR_DETAIL_SCHEMAS).map((name) => ({ $ref: `#/components/schemas/${name}` })) } },
-          requestId: { type: 'string', description: 'On 5xx answers: quote it when reporting the problem' },
-        },
-      },
+  const error = objectSchema(
+    {
+      code: { type: 'string', enum: codes },
+      message: { type: 'string' },
+      details: { type: 'array', items: { anyOf: Object.keys(ERROR_DETAIL_SCHEMAS).map((name) => ({ $ref: `#/components/schemas/${name}` })) } },
+      requestId: { type: 'string', description: 'On 5xx answers: quote it when reporting the problem' },
     },
-  };
+    ['code', 'message'],
+  );
+  return objectSchema({ success: { type: 'boolean', const: false }, error });
 }
 
 /** The success envelope around `data` (exactly that `data`, always sent). */
 function successEnvelopeOf(data: SchemaNode | undefined): SchemaNode {
-  return {
-    type: 'object',
-    required: ['success', 'data'],
-    additionalProperties: false,
-    properties: {
+  return objectSchema(
+    {
       success: { type: 'boolean', const: true },
-      data: data ?? { type: 'object', additionalProperties: false, description: 'Nothing: the message says what happened' },
+      data: data ?? { ...objectSchema({}), description: 'Nothing: the message says what happened' },
       message: { type: 'string' },
     },
-  };
+    ['success', 'data'],
+  );
 }
 
 const statusText: Record<number, string> = {
@@ -332,10 +307,10 @@ function operationOf(route: RegisteredRoute): Record<string, unknown> {
   const successStatuses = Array.isArray(doc.status) ? doc.status : [doc.status ?? 200];
   const rateLimited = route.path.startsWith('/api/') && !route.path.startsWith('/api/webhooks/');
   const commonHeaders: Record<string, SchemaNode> = { 'X-Request-Id': REQUEST_ID_HEADER, ...(rateLimited ? RATE_LIMIT_HEADERS : {}) };
-  const data = doc.response && ('$ref' in doc.response ? doc.response : { type: 'object', required: Object.keys(doc.response).filter((key) => !doc.optional?.includes(key)), properties: doc.response, additionalProperties: false });
+  const data = doc.response && ('$ref' in doc.response ? doc.response : objectSchema(doc.response, Object.keys(doc.response).filter((key) => !doc.optional?.includes(key))));
   let content: Record<string, unknown>;
   if (doc.text) content = { [doc.text]: { schema: { type: 'string' } } };
-  else if (doc.bare) content = { 'application/json': { schema: { type: 'object', required: Object.keys(doc.bare), properties: doc.bare, additionalProperties: false } } };
+  else if (doc.bare) content = { 'application/json': { schema: objectSchema(doc.bare) } };
   else content = { 'application/json': { schema: successEnvelopeOf(data) } };
   const responses: Record<string, unknown> = {};
   for (const successStatus of successStatuses) {

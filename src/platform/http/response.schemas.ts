@@ -1,3 +1,4 @@
+import { objectSchema } from './openapi';
 import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, TRANSACTION_STATUSES, USER_ROLES, USER_STATUSES } from '../../models';
 
 /**
@@ -19,13 +20,6 @@ const nullable = (schema: Record<string, unknown>): Record<string, unknown> => {
     ...(Array.isArray(rest.enum) ? { enum: [...(rest.enum as unknown[]), null] } : {}),
   };
 };
-/** An object of exactly these properties (the required ones always present). */
-const object = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({
-  type: 'object',
-  required,
-  properties,
-  additionalProperties: false,
-});
 
 /** `{ $ref: '#/components/schemas/<name>' }`: what routes put in their doc's `response`. */
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -35,7 +29,7 @@ export const pageOf = (key: string, name: string) => ({ [key]: listOf(name), pag
 
 // --- Accounts (src/modules/accounts/user.serializer.ts) ---------------------------------------------------
 
-const sellerProfile = object(
+const sellerProfile = objectSchema(
   {
     id: uuid,
     storeName: { type: 'string' },
@@ -51,7 +45,7 @@ const sellerProfile = object(
   ['id', 'storeName', 'storeSlug', 'storeDescription', 'logoUrl', 'approvedAt', 'rejectedAt', 'rejectionReason'],
 );
 
-const user = object(
+const user = objectSchema(
   {
     id: uuid,
     email: { type: 'string', format: 'email' },
@@ -88,8 +82,8 @@ const productSummaryProperties = {
   reviewCount: { type: 'integer', minimum: 0 },
   viewCount: { type: 'integer', minimum: 0 },
   createdAt: timestamp,
-  seller: object({ id: uuid, name: nullable({ type: 'string' }), storeName: nullable({ type: 'string' }) }),
-  category: nullable(object({ id: uuid, name: { type: 'string' }, slug: { type: 'string' } })),
+  seller: objectSchema({ id: uuid, name: nullable({ type: 'string' }), storeName: nullable({ type: 'string' }) }),
+  category: nullable(objectSchema({ id: uuid, name: { type: 'string' }, slug: { type: 'string' } })),
 };
 const productOwnerProperties = {
   sku: { type: 'string', description: 'Listings show it to the owner and admins only' },
@@ -121,22 +115,24 @@ const categoryProperties = {
   sortOrder: { type: 'integer' },
 };
 
-const address = object(
-  {
-    firstName: { type: 'string' },
-    lastName: { type: 'string' },
-    address1: { type: 'string' },
-    address2: nullable({ type: 'string' }),
-    city: { type: 'string' },
-    state: nullable({ type: 'string' }),
-    postalCode: { type: 'string' },
-    country: { type: 'string', pattern: '^[A-Z]{2}$' },
-    phone: nullable({ type: 'string' }),
-  },
+const addressProperties = {
+  firstName: { type: 'string' },
+  lastName: { type: 'string' },
+  address1: { type: 'string' },
+  address2: nullable({ type: 'string' }),
+  city: { type: 'string' },
+  state: nullable({ type: 'string' }),
+  postalCode: { type: 'string' },
+  country: { type: 'string', pattern: '^[A-Z]{2}$' },
+  phone: nullable({ type: 'string' }),
+};
+
+const address = objectSchema(
+  addressProperties,
   ['firstName', 'lastName', 'address1', 'city', 'postalCode', 'country'],
 );
 
-const orderItem = object({
+const orderItem = objectSchema({
   id: uuid,
   productId: nullable(uuid),
   sellerId: uuid,
@@ -152,7 +148,7 @@ const orderItem = object({
   trackingUrl: nullable({ type: 'string' }),
 });
 
-const transaction = object({
+const transaction = objectSchema({
   id: uuid,
   orderId: uuid,
   type: { type: 'string', enum: ['payment', 'refund'] },
@@ -195,38 +191,38 @@ const orderProperties = {
 };
 
 export const RESPONSE_SCHEMAS: Record<string, unknown> = {
-  Pagination: object({ page: { type: 'integer' }, limit: { type: 'integer' }, total: { type: 'integer' }, totalPages: { type: 'integer' } }),
+  Pagination: objectSchema({ page: { type: 'integer' }, limit: { type: 'integer' }, total: { type: 'integer' }, totalPages: { type: 'integer' } }),
   User: user,
   SellerProfile: sellerProfile,
-  ProductSummary: object(
+  ProductSummary: objectSchema(
     { ...productSummaryProperties, ...productOwnerProperties },
     Object.keys(productSummaryProperties),
   ),
-  Product: object(productDetailProperties, [...Object.keys(productSummaryProperties), 'sku', 'description', 'weight', 'dimensions', 'seoTitle', 'seoDescription', 'updatedAt']),
-  Category: object(categoryProperties),
-  CategoryNode: object({ ...categoryProperties, children: listOf('CategoryNode') }),
-  CategoryDetail: object({
+  Product: objectSchema(productDetailProperties, [...Object.keys(productSummaryProperties), 'sku', 'description', 'weight', 'dimensions', 'seoTitle', 'seoDescription', 'updatedAt']),
+  Category: objectSchema(categoryProperties),
+  CategoryNode: objectSchema({ ...categoryProperties, children: listOf('CategoryNode') }),
+  CategoryDetail: objectSchema({
     ...categoryProperties,
     children: listOf('CategoryNode'),
     productCount: { type: 'integer', minimum: 0, description: 'Listed products (active or sold out) of the category and its sub-categories' },
   }),
-  Review: object({
+  Review: objectSchema({
     id: uuid,
     productId: uuid,
     rating: { type: 'integer', minimum: 1, maximum: 5 },
     title: nullable({ type: 'string' }),
     comment: { type: 'string' },
     isVerifiedPurchase: { type: 'boolean' },
-    user: nullable(object({ id: uuid, name: { type: 'string' } })),
+    user: nullable(objectSchema({ id: uuid, name: { type: 'string' } })),
     createdAt: timestamp,
     updatedAt: timestamp,
   }),
-  ProductRating: object({
+  ProductRating: objectSchema({
     id: uuid,
     averageRating: { type: 'number', minimum: 0, maximum: 5, example: 4.5 },
     reviewCount: { type: 'integer', minimum: 0 },
   }),
-  Upload: object({
+  Upload: objectSchema({
     url: { type: 'string', format: 'uri' },
     publicId: { type: 'string' },
     width: nullable({ type: 'integer' }),
@@ -235,30 +231,22 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     bytes: { type: 'integer', minimum: 0 },
   }),
   Address: address,
-  SavedAddress: object({
+  SavedAddress: objectSchema({
     id: uuid,
     label: nullable({ type: 'string' }),
-    firstName: { type: 'string' },
-    lastName: { type: 'string' },
-    address1: { type: 'string' },
-    address2: nullable({ type: 'string' }),
-    city: { type: 'string' },
-    state: nullable({ type: 'string' }),
-    postalCode: { type: 'string' },
-    country: { type: 'string', pattern: '^[A-Z]{2}$' },
-    phone: nullable({ type: 'string' }),
+    ...addressProperties,
     isDefaultShipping: { type: 'boolean' },
     isDefaultBilling: { type: 'boolean' },
     createdAt: timestamp,
     updatedAt: timestamp,
   }),
-  Cart: object({
+  Cart: objectSchema({
     id: nullable(uuid),
     items: {
       type: 'array',
-      items: object({
+      items: objectSchema({
         id: uuid,
-        product: object({
+        product: objectSchema({
           id: uuid,
           name: { type: 'string' },
           slug: { type: 'string' },
@@ -279,13 +267,13 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
   }),
   OrderItem: orderItem,
   PaymentTransaction: transaction,
-  Order: object(
+  Order: objectSchema(
     { ...orderProperties, transactions: { type: 'array', items: { $ref: '#/components/schemas/PaymentTransaction' } } },
     Object.keys(orderProperties),
   ),
   /** One order as its own reads and moves answer it: with its payment and refund transactions, always. */
-  OrderDetail: object({ ...orderProperties, transactions: { type: 'array', items: { $ref: '#/components/schemas/PaymentTransaction' } } }),
-  SellerOrder: object({
+  OrderDetail: objectSchema({ ...orderProperties, transactions: { type: 'array', items: { $ref: '#/components/schemas/PaymentTransaction' } } }),
+  SellerOrder: objectSchema({
     id: uuid,
     orderNumber: orderProperties.orderNumber,
     status: orderProperties.status,
@@ -301,21 +289,21 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     itemsTotal: money,
     items: orderProperties.items,
   }),
-  OrderHistoryEntry: object({
+  OrderHistoryEntry: objectSchema({
     status: { type: 'string', enum: [...ORDER_STATUSES] },
     fromStatus: nullable({ type: 'string', enum: [...ORDER_STATUSES] }),
     note: nullable({ type: 'string' }),
-    actor: object({ id: nullable(uuid), role: { type: 'string', enum: ['customer', 'seller', 'admin', 'system'] } }),
+    actor: objectSchema({ id: nullable(uuid), role: { type: 'string', enum: ['customer', 'seller', 'admin', 'system'] } }),
     createdAt: timestamp,
   }),
-  PaymentIntent: object({
+  PaymentIntent: objectSchema({
     provider: { type: 'string', enum: [...PAYMENT_PROVIDERS] },
     clientSecret: nullable({ type: 'string' }),
     paymentIntentId: nullable({ type: 'string' }),
     amount: money,
     currency: { type: 'string' },
   }),
-  Payout: object({
+  Payout: objectSchema({
     id: uuid,
     sellerId: uuid,
     periodStart: timestamp,
@@ -333,7 +321,7 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     failureReason: nullable({ type: 'string' }),
     createdAt: timestamp,
   }),
-  LedgerEntry: object({
+  LedgerEntry: objectSchema({
     id: uuid,
     type: { type: 'string', enum: [...LEDGER_ENTRY_TYPES] },
     amount: { ...money, description: 'Signed: what the seller is credited is positive' },
@@ -342,8 +330,8 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     payoutId: nullable(uuid),
     createdAt: timestamp,
   }),
-  Balance: object({ pending: money, available: money, paidOut: money }),
-  Dispute: object({
+  Balance: objectSchema({ pending: money, available: money, paidOut: money }),
+  Dispute: objectSchema({
     id: uuid,
     orderId: uuid,
     orderNumber: { type: 'string' },
@@ -356,7 +344,7 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     closedAt: nullable(timestamp),
     createdAt: timestamp,
   }),
-  SellerStats: object({
+  SellerStats: objectSchema({
     salesCount: { type: 'integer' },
     unitsSold: { type: 'integer' },
     grossRevenue: money,
@@ -366,10 +354,10 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     balance: ref('Balance'),
     lowStockProducts: {
       type: 'array',
-      items: object({ id: uuid, name: { type: 'string' }, stockQuantity: { type: 'integer' }, lowStockThreshold: { type: 'integer' } }),
+      items: objectSchema({ id: uuid, name: { type: 'string' }, stockQuantity: { type: 'integer' }, lowStockThreshold: { type: 'integer' } }),
     },
   }),
-  StatsOverview: object({
+  StatsOverview: objectSchema({
     grossSales: money,
     refunds: money,
     netSales: money,
@@ -382,9 +370,9 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     newSellers: { type: 'integer' },
     pendingPayouts: money,
   }),
-  SalesBucket: object({ period: timestamp, orderCount: { type: 'integer' }, grossSales: money, refunds: money, netSales: money, commission: money }),
-  TopProduct: object({ productId: nullable(uuid), name: { type: 'string' }, unitsSold: { type: 'integer' }, grossRevenue: money }),
-  TopSeller: object({
+  SalesBucket: objectSchema({ period: timestamp, orderCount: { type: 'integer' }, grossSales: money, refunds: money, netSales: money, commission: money }),
+  TopProduct: objectSchema({ productId: nullable(uuid), name: { type: 'string' }, unitsSold: { type: 'integer' }, grossRevenue: money }),
+  TopSeller: objectSchema({
     sellerId: uuid,
     name: { type: 'string' },
     storeName: nullable({ type: 'string' }),
