@@ -1,7 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
 import { inTransaction } from '../../platform/db/transaction';
-import { type DisputeAttributes, type DisputeStatus } from '../../models';
+import type { DisputeAttributes, DisputeStatus } from '../../models';
 import { logger } from '../../platform/utils/logger';
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';

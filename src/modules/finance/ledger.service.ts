@@ -1,7 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
 import { inTransaction } from '../../platform/db/transaction';
-import { type LedgerEntryType } from '../../models';
+import type { LedgerEntryType } from '../../models';
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
 import { lineCommissionSql } from './money-rules';
@@ -164,21 +164,14 @@ export class LedgerService {
   async ledger(sellerId: string, query: RangeQuery & PageQuery): Promise<{ entries: LedgerEntryView[]; balance: BalanceView; pagination: Pagination }> {
     const { where, bind } = sqlFilter({ sellerId, from: query.from, to: query.to }, { sellerId: 'seller_id = $sellerId', from: 'occurred_at >= $from', to: 'occurred_at < $to' });
     const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM seller_ledger_entries ${where}`, bind);
-    const rows = await queryRows<{ id: string; type: LedgerEntryType; amount: string; order_id: string | null; order_item_id: string | null; payout_id: string | null; occurred_at: Date }>(
-      `SELECT id, type, amount, order_id, order_item_id, payout_id, occurred_at FROM seller_ledger_entries ${where}
+    const entries = await queryRows<LedgerEntryView>(
+      `SELECT id, type, amount, order_id AS "orderId", order_item_id AS "orderItemId", payout_id AS "payoutId", occurred_at AS "createdAt"
+         FROM seller_ledger_entries ${where}
         ORDER BY occurred_at DESC, created_at DESC, id DESC LIMIT $limit OFFSET $offset`,
       { ...bind, limit: query.limit, offset: offsetOf(query) },
     );
     return {
-      entries: rows.map((row) => ({
-        id: row.id,
-        type: row.type,
-        amount: row.amount,
-        orderId: row.order_id,
-        orderItemId: row.order_item_id,
-        payoutId: row.payout_id,
-        createdAt: row.occurred_at,
-      })),
+      entries,
       balance: await this.balance(sellerId),
       pagination: paginationOf(query, total),
     };

@@ -1,7 +1,7 @@
 import { queryRows } from '../../platform/db/query';
-import { type TransactionStatus, type TransactionType } from '../../models';
+import type { TransactionStatus, TransactionType } from '../../models';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
-import { type TransactionView } from '../order';
+import type { TransactionView } from '../order';
 import { sqlFilter } from '../../platform/db/sql-filter';
 
 /** The admins' list of payment and refund transactions. */
@@ -29,35 +29,14 @@ export class PaymentTransactionsService {
       },
     );
     const [{ total }] = await queryRows<{ total: number }>(`SELECT count(*)::int AS total FROM transactions ${where}`, bind);
-    const rows = await queryRows<{
-      id: string;
-      order_id: string;
-      type: TransactionType;
-      provider: 'stripe' | 'manual';
-      provider_reference: string | null;
-      amount: string;
-      currency: string;
-      status: string;
-      surplus: boolean;
-      created_at: Date;
-    }>(
-      `SELECT id, order_id, type, provider, provider_reference, amount, currency, status, surplus, created_at FROM transactions ${where}
+    const transactions = await queryRows<TransactionView>(
+      `SELECT id, order_id AS "orderId", type, provider, provider_reference AS "providerReference", amount, currency, status, surplus, created_at AS "createdAt"
+         FROM transactions ${where}
         ORDER BY created_at DESC, id DESC LIMIT $limit OFFSET $offset`,
       { ...bind, limit: query.limit, offset: offsetOf(query) },
     );
     return {
-      transactions: rows.map((row) => ({
-        id: row.id,
-        orderId: row.order_id,
-        type: row.type,
-        provider: row.provider,
-        providerReference: row.provider_reference,
-        amount: row.amount,
-        currency: row.currency,
-        status: row.status,
-        surplus: row.surplus,
-        createdAt: row.created_at,
-      })),
+      transactions,
       pagination: paginationOf(query, total),
     };
   }
