@@ -74,18 +74,23 @@ export class Conformance {
       .sort((a, b) => a.params - b.params);
   }
 
-  /** Checks the answers received since the last call; what is wrong with any of them so far. */
+  /** What is wrong with any answer received so far. */
   get problems(): string[] {
-    for (const answer of this.received.splice(0)) {
-      this.problemsFound.push(...this.check(answer.method, answer.urlPath, answer.status, answer.contentType, answer.body));
-    }
+    this.checkReceived();
     return this.problemsFound;
   }
 
-  /** The first JSON body received per operation and status (the answers received so far checked first). */
+  /** The first JSON body received per operation and status. */
   get samples(): Map<string, Sample> {
-    void this.problems;
+    this.checkReceived();
     return this.firstBodies;
+  }
+
+  /** Checks the answers received since the last call. */
+  private checkReceived(): void {
+    for (const answer of this.received.splice(0)) {
+      this.problemsFound.push(...this.check(answer.method, answer.urlPath, answer.status, answer.contentType, answer.body));
+    }
   }
 
   operationOf(method: string, urlPath: string): Operation | undefined {
