@@ -12,7 +12,7 @@ import { CART_LINES, LOCK_CART, lineBinds, newOrderNumber, PLACE_ORDER, type Car
  * For the checkout rows it also has a cart and a checkout. The checkout runs the API's own
  * statements (imported, not copied) in the same order: the cart's row lock, the cart read with
  * prices, the order with its lines, first history row and emptied cart in one statement, then the
- * stock taken by one conditional UPDATE over the sorted product ids. The customer is named by
+ * stock taken by one conditional UPDATE over the sorted variant ids (and their products' totals). The customer is named by
  * `Authorization: Bearer <user id>`: no token check and no session read.
  */
 
@@ -43,9 +43,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ADD_TO_CART = `WITH c AS (
   INSERT INTO carts (user_id) VALUES ($1) ON CONFLICT (user_id) DO UPDATE SET updated_at = now() RETURNING id
 )
-INSERT INTO cart_items (cart_id, product_id, quantity)
-SELECT c.id, p.id, $3 FROM c JOIN products p ON p.id = $2 AND p.status = 'active' AND p.deleted_at IS NULL AND p.stock_quantity >= $3
-ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = now()
+INSERT INTO cart_items (cart_id, product_id, variant_id, quantity)
+SELECT c.id, v.product_id, v.id, $3
+  FROM c
+  JOIN product_variants v ON v.id = $2 AND v.status = 'active' AND v.deleted_at IS NULL AND v.stock_quantity >= $3
+  JOIN products p ON p.id = v.product_id AND p.status = 'active' AND p.deleted_at IS NULL
+ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = now()
 RETURNING id`;
 
 const CLEAR_CART = 'DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $1)';
@@ -128,10 +131,10 @@ async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promi
 async function addToCart(req: http.IncomingMessage): Promise<{ id: string }> {
   const userId = customerOf(req);
   const body = await readJson(req);
-  const productId = String(body.productId ?? '');
+  const variantId = String(body.variantId ?? '');
   const quantity = Number(body.quantity ?? 1);
-  if (!UUID.test(productId) || !Number.isInteger(quantity) || quantity < 1) throw new Refusal(400, 'VALIDATION_ERROR');
-  const { rows } = await pool.query<{ id: string }>(ADD_TO_CART, [userId, productId, quantity]);
+  if (!UUID.test(variantId) || !Number.isInteger(quantity) || quantity < 1) throw new Refusal(400, 'VALIDATION_ERROR');
+  const { rows } = await pool.query<{ id: string }>(ADD_TO_CART, [userId, variantId, quantity]);
   if (!rows[0]) throw new Refusal(409, 'INSUFFICIENT_STOCK');
   return rows[0];
 }
@@ -145,7 +148,12 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     await client.query(lockCart.text, valuesOf(lockCart, { userId }));
     const { rows: lines } = await client.query<CartLineRow>(cartLines.text, valuesOf(cartLines, { userId, defaultRate: DEFAULT_COMMISSION_RATE }));
     if (lines.length === 0) throw new Refusal(400, 'CART_EMPTY');
-    if (lines.some((line) => line.status !== 'active' || line.deleted_at !== null || line.stock_quantity < line.quantity)) {
+    if (
+      lines.some(
+        (line) =>
+          line.status !== 'active' || line.deleted_at !== null || line.variant_status !== 'active' || line.variant_deleted_at !== null || line.stock_quantity < line.quantity,
+      )
+    ) {
       throw new Refusal(409, 'INSUFFICIENT_STOCK');
     }
     const total = fromMinor(lines.reduce((sum, line) => sum + toMinor(line.price) * line.quantity, 0));
@@ -171,10 +179,10 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
       order = placed.rows[0];
     }
     if (!order) throw new Error('Could not draw a free order number in 10 tries');
-    // Lines come sorted by product id (ORDER BY ci.product_id), so the arrays are too.
+    // Lines come sorted by variant id (ORDER BY ci.variant_id), so the arrays are too.
     const taken = await client.query(
       takeStock.text,
-      valuesOf(takeStock, { ids: bind.productIds, quantities: bind.quantities, prices: bind.prices }),
+      valuesOf(takeStock, { ids: bind.variantIds, quantities: bind.quantities, prices: bind.prices }),
     );
     if (taken.rowCount !== lines.length) throw new Refusal(409, 'INSUFFICIENT_STOCK');
     return { id: order.id, orderNumber: order.order_number, totalAmount: total };

@@ -46,12 +46,12 @@ export const up: MigrationFn = async ({ context: { sequelize } }) => {
     const customerCaller = { id: customer.id, role: customer.role };
     const products = await queryRows<{ id: string }>(
       `SELECT id FROM products
-        WHERE status = 'active' AND deleted_at IS NULL AND stock_quantity >= 5 AND seller_id = ANY($sellerIds::uuid[])
+        WHERE status = 'active' AND deleted_at IS NULL AND stock_quantity >= 5 AND seller_id = ANY($sellerIds::uuid[]) AND sku IS NOT NULL
         ORDER BY sku LIMIT 6`,
       { sellerIds },
     );
     const place = async (productId: string) => {
-      await cartService.addItem({ userId: customer.id }, productId, 1);
+      await cartService.addItem({ userId: customer.id }, { productId }, 1);
       return (await checkoutService.checkout(customerCaller, { shippingAddress: ADDRESS })).order.id;
     };
     const [placed, paid, shipped, delivered, cancelled, refunded] = products.map((product) => product.id);

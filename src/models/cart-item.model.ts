@@ -3,6 +3,7 @@ import { BelongsTo, Column, DataType, ForeignKey, Table } from 'sequelize-typesc
 import { AppModel } from './app-model';
 import { Cart } from './cart.model';
 import { Product } from './product.model';
+import { ProductVariant } from './product-variant.model';
 
 export const MAX_CART_ITEM_QUANTITY = 1000;
 
@@ -10,6 +11,8 @@ export interface CartItemAttributes {
   id: string;
   cartId: string;
   productId: string;
+  /** The variant bought; `productId` is its product. */
+  variantId: string;
   /** 1..1000 (CHECK); prices are read from the product, never stored in the cart. */
   quantity: number;
   createdAt: Date;
@@ -23,8 +26,9 @@ export type CartItemCreationAttributes = Optional<CartItemAttributes, 'id' | 'cr
   underscored: true,
   timestamps: true,
   indexes: [
-    { name: 'cart_items_cart_id_product_id_key', unique: true, fields: ['cart_id', 'product_id'] },
+    { name: 'cart_items_cart_id_variant_id_key', unique: true, fields: ['cart_id', 'variant_id'] },
     { name: 'cart_items_product_id_idx', fields: ['product_id'] },
+    { name: 'cart_items_variant_id_idx', fields: ['variant_id'] },
   ],
 })
 export class CartItem extends AppModel<CartItemAttributes, CartItemCreationAttributes> implements CartItemAttributes {
@@ -39,6 +43,10 @@ export class CartItem extends AppModel<CartItemAttributes, CartItemCreationAttri
   @Column({ type: DataType.UUID, allowNull: false })
   productId!: string;
 
+  @ForeignKey(() => ProductVariant)
+  @Column({ type: DataType.UUID, allowNull: false })
+  variantId!: string;
+
   @Column({ type: DataType.INTEGER, allowNull: false })
   quantity!: number;
 
@@ -50,4 +58,7 @@ export class CartItem extends AppModel<CartItemAttributes, CartItemCreationAttri
 
   @BelongsTo(() => Product, { foreignKey: 'productId', as: 'product', onDelete: 'CASCADE' })
   product?: Product;
+
+  @BelongsTo(() => ProductVariant, { foreignKey: 'variantId', as: 'variant', onDelete: 'CASCADE' })
+  variant?: ProductVariant;
 }

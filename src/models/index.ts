@@ -8,6 +8,7 @@ import { OutboxMessage } from './outbox-message.model';
 import { OrderItem } from './order-item.model';
 import { OrderStatusHistory } from './order-status-history.model';
 import { Product } from './product.model';
+import { ProductVariant } from './product-variant.model';
 import { Refund } from './refund.model';
 import { Review } from './review.model';
 import { SalesDay } from './sales-day.model';
@@ -33,6 +34,7 @@ export * from './outbox-message.model';
 export * from './order-item.model';
 export * from './order-status-history.model';
 export * from './product.model';
+export * from './product-variant.model';
 export * from './refund.model';
 export * from './review.model';
 export * from './sales-day.model';
@@ -55,6 +57,7 @@ export const models = [
   SellerProfile,
   Category,
   Product,
+  ProductVariant,
   Cart,
   CartItem,
   SellerPayout,

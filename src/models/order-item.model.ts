@@ -4,6 +4,7 @@ import { AppModel } from './app-model';
 import { FULFILLMENT_STATUSES, type FulfillmentStatus } from './enums';
 import { Order } from './order.model';
 import { Product } from './product.model';
+import { ProductVariant } from './product-variant.model';
 import { SellerPayout } from './seller-payout.model';
 import { User } from './user.model';
 
@@ -13,8 +14,13 @@ export interface OrderItemAttributes {
   orderId: string;
   /** Null once the product row is gone; the snapshot columns below keep what was sold. */
   productId: string | null;
+  /** The variant sold; null once its row is gone (the snapshot keeps its title and SKU). */
+  variantId: string | null;
   sellerId: string;
   productName: string;
+  /** The variant's title when sold ("M / Red"; "Default" for a product without options). */
+  variantTitle: string | null;
+  /** The variant's SKU when sold. */
   productSku: string;
   productImage: string | null;
   /** Money: decimal strings; lineTotal = unitPrice × quantity (CHECK). */
@@ -37,7 +43,7 @@ export interface OrderItemAttributes {
 
 export type OrderItemCreationAttributes = Optional<
   OrderItemAttributes,
-  'id' | 'refundedAmount' | 'fulfillmentStatus' | 'createdAt' | 'updatedAt'
+  'id' | 'variantId' | 'variantTitle' | 'refundedAmount' | 'fulfillmentStatus' | 'createdAt' | 'updatedAt'
 >;
 
 @Table({
@@ -49,6 +55,7 @@ export type OrderItemCreationAttributes = Optional<
     { name: 'order_items_order_id_figures_idx', fields: ['order_id'] },
     { name: 'order_items_seller_id_created_at_idx', fields: ['seller_id', 'created_at'] },
     { name: 'order_items_product_id_idx', fields: ['product_id'] },
+    { name: 'order_items_variant_id_idx', fields: ['variant_id'] },
     { name: 'order_items_payout_id_idx', fields: ['payout_id'] },
     { name: 'order_items_seller_id_order_id_idx', fields: ['seller_id', 'order_id'] },
   ],
@@ -65,12 +72,19 @@ export class OrderItem extends AppModel<OrderItemAttributes, OrderItemCreationAt
   @Column({ type: DataType.UUID, allowNull: true })
   productId!: string | null;
 
+  @ForeignKey(() => ProductVariant)
+  @Column({ type: DataType.UUID, allowNull: true })
+  variantId!: string | null;
+
   @ForeignKey(() => User)
   @Column({ type: DataType.UUID, allowNull: false })
   sellerId!: string;
 
   @Column({ type: DataType.STRING(255), allowNull: false })
   productName!: string;
+
+  @Column({ type: DataType.STRING(255), allowNull: true })
+  variantTitle!: string | null;
 
   @Column({ type: DataType.STRING(100), allowNull: false })
   productSku!: string;
@@ -120,6 +134,9 @@ export class OrderItem extends AppModel<OrderItemAttributes, OrderItemCreationAt
 
   @BelongsTo(() => Product, { foreignKey: 'productId', as: 'product', onDelete: 'SET NULL' })
   product?: Product | null;
+
+  @BelongsTo(() => ProductVariant, { foreignKey: 'variantId', as: 'variant', onDelete: 'SET NULL' })
+  variant?: ProductVariant | null;
 
   @BelongsTo(() => User, { foreignKey: 'sellerId', as: 'seller', onDelete: 'RESTRICT' })
   seller?: User;

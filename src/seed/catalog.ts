@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { faker } from '@faker-js/faker';
 import type { Transaction } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
-import { Category, Product, SellerProfile, User } from '../models';
+import { Category, Product, ProductVariant, SellerProfile, User, type ProductOption, type VariantOptions } from '../models';
+import { addDefaultVariants, refreshProductsFromVariants } from '../modules/catalog';
+import { toMinor } from '../platform/utils/money';
 import { queryRows } from '../platform/db/query';
 import { hashPassword } from '../platform/utils/password';
 import { slugify } from '../platform/utils/slug';
@@ -255,6 +257,11 @@ export interface CatalogOptions {
   sellerEmailPrefix?: string;
   bcryptRounds?: number;
   seed?: number;
+  /**
+   * Variants of every product (sizes and colours, 1..12). Default: clothing has 4 to 6 sizes and
+   * colours, everything else one default variant.
+   */
+  variantsPerProduct?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -337,6 +344,45 @@ export function describeProduct(kind: ProductKind): { name: string; shortDescrip
   return { name, shortDescription, description };
 }
 
+const SIZES = ['S', 'M', 'L', 'XL'];
+const COLOURS = ['Black', 'White', 'Navy', 'Olive', 'Burgundy', 'Grey'];
+/** Leaf categories whose products come in sizes and colours by default. */
+const APPAREL_SLUGS = new Set(['fashion-men', 'fashion-women']);
+
+/**
+ * `count` size-and-colour variants of a product row (sizes cost a little more as they grow), and
+ * the options they use.
+ */
+function apparelVariants(row: Record<string, unknown>, count: number): { options: ProductOption[]; variants: Array<Record<string, unknown>> } {
+  const colours = faker.helpers.arrayElements(COLOURS, Math.ceil(count / SIZES.length));
+  const combinations = SIZES.flatMap((size, sizeIndex) => colours.map((colour) => ({ size, sizeIndex, colour }))).slice(0, count);
+  const base = toMinor(row.price as string);
+  const compare = row.comparePrice ? toMinor(row.comparePrice as string) : null;
+  const variants = combinations.map(({ size, sizeIndex, colour }, position) => {
+    const options: VariantOptions = { Size: size, Color: colour };
+    return {
+      id: faker.string.uuid(),
+      productId: row.id,
+      sellerId: row.sellerId,
+      sku: `${row.sku as string}-${size}-${colour.slice(0, 3).toUpperCase()}`,
+      title: `${size} / ${colour}`,
+      options,
+      price: money(base + sizeIndex * 100),
+      comparePrice: compare === null ? null : money(compare + sizeIndex * 100),
+      costPrice: money(Math.floor(base * 0.6)),
+      stockQuantity: faker.number.int({ min: 0, max: 7 }) === 0 ? 0 : faker.number.int({ min: 1, max: 80 }),
+      lowStockThreshold: 5,
+      images: [],
+      status: 'active',
+      position,
+      createdAt: row.createdAt,
+      updatedAt: row.createdAt,
+    };
+  });
+  const used = (name: 'Size' | 'Color', order: string[]) => order.filter((value) => combinations.some((c) => (name === 'Size' ? c.size : c.colour) === value));
+  return { options: [{ name: 'Size', values: used('Size', SIZES) }, { name: 'Color', values: used('Color', colours) }], variants };
+}
+
 function productRow(index: number, runId: string, sellerIds: string[], leaf: { id: string; kinds: ProductKind[] }): Record<string, unknown> {
   const kind = faker.helpers.arrayElement(leaf.kinds);
   const { name, shortDescription, description } = describeProduct(kind);
@@ -356,6 +402,7 @@ function productRow(index: number, runId: string, sellerIds: string[], leaf: { i
     shortDescription,
     description,
     price: money(price),
+    priceMax: money(price),
     comparePrice: hasDiscount ? money(price + Math.max(100, Math.round((price * faker.number.int({ min: 10, max: 40 })) / 100 / 100) * 100)) : null,
     costPrice: money(Math.floor(price * 0.6)),
     sku: `SKU-${runId}-${index.toString().padStart(6, '0')}`.toUpperCase(),
@@ -413,11 +460,29 @@ export async function generateCatalog(sequelize: Sequelize, options: CatalogOpti
     slugs: [...bySlug.keys()],
   });
   // In slug order, so that one seed makes the same catalog in any database.
-  const leaves = rows.sort((a, b) => (a.slug < b.slug ? -1 : 1)).map((row) => ({ id: row.id, kinds: bySlug.get(row.slug)! }));
+  const leaves = rows.sort((a, b) => (a.slug < b.slug ? -1 : 1)).map((row) => ({ id: row.id, slug: row.slug, kinds: bySlug.get(row.slug)! }));
   for (let done = 0; done < options.products; done += BATCH) {
     const size = Math.min(BATCH, options.products - done);
-    const batch = Array.from({ length: size }, (_, i) => productRow(done + i, runId, sellerIds, faker.helpers.arrayElement(leaves)));
-    await Product.bulkCreate(batch as never[], { validate: false, hooks: false });
+    const batch: Array<Record<string, unknown>> = [];
+    const variants: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < size; i += 1) {
+      const leaf = faker.helpers.arrayElement(leaves);
+      const row = productRow(done + i, runId, sellerIds, leaf);
+      const count = options.variantsPerProduct ?? (APPAREL_SLUGS.has(leaf.slug) ? faker.number.int({ min: 4, max: 6 }) : 1);
+      if (count > 1) {
+        const made = apparelVariants(row, Math.min(count, SIZES.length * COLOURS.length));
+        row.options = made.options;
+        variants.push(...made.variants);
+      }
+      batch.push(row);
+    }
+    await sequelize.transaction(async (transaction) => {
+      await Product.bulkCreate(batch as never[], { validate: false, hooks: false, transaction });
+      if (variants.length > 0) await ProductVariant.bulkCreate(variants as never[], { validate: false, hooks: false, transaction });
+      const ids = batch.map((row) => row.id as string);
+      await addDefaultVariants(ids, transaction);
+      await refreshProductsFromVariants(ids, transaction);
+    });
     options.onProgress?.(done + size, options.products);
   }
   return { categoryIds, sellerIds, productCount: options.products };

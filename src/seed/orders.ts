@@ -52,9 +52,13 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
         `WITH buyers AS (
            SELECT id, row_number() OVER () AS n FROM users WHERE email LIKE 'customer-' || $runId || '-%'
          ), catalog AS (
-           SELECT p.id, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, coalesce(sp.commission_rate, 0.1) AS rate,
-                  row_number() OVER (ORDER BY p.id) AS n
-             FROM products p LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
+           -- Each product once, as one of its active variants.
+           SELECT p.id, v.id AS variant_id, p.name, v.title, v.sku, coalesce(v.images->>0, p.images->>0) AS image, v.price, p.seller_id,
+                  coalesce(sp.commission_rate, 0.1) AS rate, row_number() OVER (ORDER BY p.id) AS n
+             FROM products p
+             JOIN LATERAL (SELECT * FROM product_variants w WHERE w.product_id = p.id AND w.status = 'active' AND w.deleted_at IS NULL
+                            ORDER BY random() LIMIT 1) v ON true
+             LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
             WHERE p.status = 'active' AND p.deleted_at IS NULL AND ($sellerIds::uuid[] IS NULL OR p.seller_id = ANY($sellerIds::uuid[]))
          ), picks AS (
            SELECT g AS o, l, (SELECT id FROM buyers WHERE n = 1 + (g * 7919) % $customers::int) AS user_id,
@@ -78,9 +82,10 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
          ), keyed AS (
            SELECT p.id, x.o FROM placed p JOIN one_paid_at x ON p.order_number = 'ORD-' || to_char(x.paid_at, 'YYYYMMDD') || '-' || upper(substr(md5($runId || '-' || $offset || '-' || x.o), 1, 6))
          ), items AS (
-           INSERT INTO order_items (order_id, product_id, seller_id, product_name, product_sku, product_image, unit_price, quantity, line_total,
-                                    commission_rate, fulfillment_status, shipped_at, delivered_at, created_at, updated_at)
-           SELECT DISTINCT ON (k.id, c.id) k.id, c.id, c.seller_id, c.name, c.sku, c.image, c.price, pk.quantity, c.price * pk.quantity, c.rate,
+           INSERT INTO order_items (order_id, product_id, variant_id, seller_id, product_name, variant_title, product_sku, product_image, unit_price,
+                                    quantity, line_total, commission_rate, fulfillment_status, shipped_at, delivered_at, created_at, updated_at)
+           SELECT DISTINCT ON (k.id, c.id) k.id, c.id, c.variant_id, c.seller_id, c.name, c.title, c.sku, c.image, c.price,
+                  pk.quantity, c.price * pk.quantity, c.rate,
                   'delivered', pk.paid_at + interval '1 day', pk.paid_at + interval '3 days', pk.paid_at, pk.paid_at
              FROM picks pk JOIN keyed k ON k.o = pk.o JOIN catalog c ON c.n = pk.product_n
            RETURNING order_id

@@ -4,7 +4,7 @@ import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { Cart, CartItem, Product } from '../../src/models';
 import { cancellationService } from '../../src/modules/order';
-import { createProduct, createUser } from '../fixtures';
+import { createProduct, createUser, defaultVariantId } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login } from '../support/auth';
 import { ADDRESS } from '../support/orders';
@@ -36,7 +36,7 @@ describe('checkout under concurrency', () => {
         Array.from({ length: Math.min(25, count - start) }, async () => {
           const user = await createUser();
           const cart = await Cart.create({ userId: user.id, tokenHash: null, expiresAt: null });
-          for (const line of lines) await CartItem.create({ cartId: cart.id, ...line });
+          for (const line of lines) await CartItem.create({ cartId: cart.id, ...line, variantId: await defaultVariantId(line.productId) });
           return `Bearer ${(await login(ctx.app, user.email)).accessToken}`;
         }),
       );
@@ -66,7 +66,7 @@ describe('checkout under concurrency', () => {
     expect(statuses.filter((status) => status === 409)).toHaveLength(190);
     for (const refused of answers.filter((answer) => answer.status === 409)) {
       expect(refused.body.error.code).toBe('INSUFFICIENT_STOCK');
-      expect(refused.body.error.details).toEqual([{ productId: product.id, name: product.name, requested: 1, available: 0 }]);
+      expect(refused.body.error.details).toEqual([{ productId: product.id, variantId: await defaultVariantId(product.id), name: product.name, requested: 1, available: 0 }]);
     }
     await product.reload();
     expect(product.stockQuantity).toBe(0);

@@ -9,7 +9,7 @@ import { cancellationService, checkoutService } from '../../src/modules/order';
 import { intentService, refundService } from '../../src/modules/payment';
 import { statsService } from '../../src/modules/finance/stats.service';
 import { fromMinor, toMinor } from '../../src/platform/utils/money';
-import { createAdmin, createProduct, createUser } from '../fixtures';
+import { createAdmin, createProduct, createUser, defaultVariantId } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login, signedInUser, type SignedIn } from '../support/auth';
 import { signedInSeller, type SignedInSeller } from '../support/catalog';
@@ -39,7 +39,7 @@ describe('marketplace money', () => {
   /** A customer's paid order of these lines (through the services: checkout, then a manual payment). */
   async function paidOrder(customerId: string, lines: Array<{ productId: string; quantity: number }>): Promise<string> {
     const cart = (await Cart.findOne({ where: { userId: customerId } })) ?? (await Cart.create({ userId: customerId, tokenHash: null, expiresAt: null }));
-    for (const line of lines) await CartItem.create({ cartId: cart.id, ...line });
+    for (const line of lines) await CartItem.create({ cartId: cart.id, ...line, variantId: await defaultVariantId(line.productId) });
     const { order } = await checkoutService.checkout({ id: customerId, role: 'customer' }, { shippingAddress: ADDRESS });
     await intentService.markPaidManually(order.id, admin);
     return order.id;

@@ -234,7 +234,10 @@ describe('money under hostile timing', () => {
         const catalog = await products(115);
         await addToCart(customer, catalog[0].id);
         const [{ id: cartId }] = await rows<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId', { userId: customer.user.id });
-        await rows('INSERT INTO cart_items (cart_id, product_id, quantity) SELECT $cartId, unnest($ids::uuid[]), 1', { cartId, ids: catalog.slice(1, 95).map((product) => product.id) });
+        await rows('INSERT INTO cart_items (cart_id, product_id, variant_id, quantity) SELECT $cartId, product_id, id, 1 FROM product_variants WHERE product_id = ANY($ids::uuid[])', {
+          cartId,
+          ids: catalog.slice(1, 95).map((product) => product.id),
+        });
         const answers = await Promise.all(
           catalog.slice(95).map((product) => api().post('/api/cart/items').set('Authorization', customer.bearer).send({ productId: product.id, quantity: 1 })),
         );

@@ -11,6 +11,7 @@ export { reviewRoutes } from './review.routes';
 export { sellerProductRoutes } from './seller-product.routes';
 export { uploadRoutes } from './upload.routes';
 export { reviewService } from './review.service';
+export { addDefaultVariants, refreshProductsFromVariants } from './variant-store';
 export { insufficientStock, restockOrder, takeStock, type StockLine, type StockShortfall } from './stock.service';
 export { startCatalogCacheSync, stopCatalogCacheSync } from './catalog-cache';
 export { FLUSH_VIEWS_EVERY_MS, flushViews } from './view-counter.service';

@@ -3,6 +3,7 @@ import { currentAuth } from '../accounts';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './product.schemas';
 import { productService, type Viewer } from './product.service';
+import { variantService } from './variant.service';
 
 function viewerOf(req: Request): Viewer | undefined {
   const user = req.auth?.user;
@@ -30,6 +31,26 @@ export const productController = {
 
   get: handler(schemas.show, async (req, res) => {
     res.json({ success: true, data: await productService.get(req.validated.params.idOrSlug, viewerOf(req)) });
+  }),
+
+  facets: handler(schemas.facets, async (req, res) => {
+    res.json({ success: true, data: await productService.facets(req.validated.query) });
+  }),
+
+  addVariant: handler(schemas.addVariant, async (req, res) => {
+    const variant = await variantService.add(req.validated.params.id, signedInViewer(req), req.validated.body);
+    res.status(201).json({ success: true, data: variant, message: 'Variant added' });
+  }),
+
+  updateVariant: handler(schemas.updateVariant, async (req, res) => {
+    const { id, variantId } = req.validated.params;
+    res.json({ success: true, data: await variantService.update(id, variantId, signedInViewer(req), req.validated.body), message: 'Variant updated' });
+  }),
+
+  removeVariant: handler(schemas.removeVariant, async (req, res) => {
+    const { id, variantId } = req.validated.params;
+    await variantService.remove(id, variantId, signedInViewer(req));
+    res.json({ success: true, data: { id: variantId }, message: 'Variant deleted' });
   }),
 
   related: handler(schemas.related, async (req, res) => {

@@ -2,7 +2,8 @@ import { productController as controller } from './product.controller';
 import { authenticate, authorize, optionalAuth } from '../accounts';
 import { cachePublicResponse, publicCache } from '../../platform/http/public-cache.middleware';
 import { validate } from '../../platform/http/validate.middleware';
-import { listOf, pageOf, ref } from '../../platform/http/response.schemas';
+import { objectSchema } from '../../platform/http/openapi';
+import { listOf, money, nullable, pageOf, ref } from '../../platform/http/response.schemas';
 import { ApiRouter } from '../../platform/http/openapi';
 import * as schemas from './product.schemas';
 
@@ -32,6 +33,30 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
     publicCache,
     validate(schemas.search),
     controller.search,
+  )
+  .get(
+    '/facets',
+    {
+      summary: 'Facets of the listed products matching the filters: option values, price range, categories',
+      description:
+        'Counts are of listed products (active and sold out). An option value counts the products having an active variant with it; ' +
+        'categories count products by their own category. Values are ordered by count, then name.',
+      returns: 'options, price, categories',
+      response: {
+        options: {
+          type: 'object',
+          additionalProperties: { type: 'array', items: objectSchema({ value: { type: 'string' }, count: { type: 'integer', minimum: 1 } }) },
+        },
+        price: objectSchema({ min: nullable(money), max: nullable(money) }),
+        categories: {
+          type: 'array',
+          items: objectSchema({ id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, slug: { type: 'string' }, count: { type: 'integer', minimum: 1 } }),
+        },
+      },
+    },
+    publicCache,
+    validate(schemas.facets),
+    controller.facets,
   )
   .get(
     '/:id',
@@ -68,7 +93,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
       status: 201,
       returns: 'the product',
       response: ref('Product'),
-      errors: ['409 SKU_EXISTS'],
+      errors: ['400 VARIANT_OPTIONS_MISMATCH', '409 VARIANT_EXISTS', '409 SKU_EXISTS'],
     },
     authenticate,
     authorize('seller', 'admin'),
@@ -82,12 +107,56 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
       summary: 'Change a product (its seller or an admin)',
       returns: 'the product',
       response: ref('Product'),
-      errors: ['403 RESOURCE_ACCESS_DENIED', '404 PRODUCT_NOT_FOUND', '409 SKU_EXISTS'],
+      errors: ['400 VARIANT_OPTIONS_MISMATCH', '400 VARIANT_REQUIRED', '403 RESOURCE_ACCESS_DENIED', '404 PRODUCT_NOT_FOUND', '409 SKU_EXISTS'],
     },
     authenticate,
     authorize('seller', 'admin'),
     validate(schemas.update),
     controller.update,
+  )
+  .post(
+    '/:id/variants',
+    {
+      example: { sku: 'TEE-ORG-XL-NAVY', options: { Size: 'XL', Color: 'Navy' }, price: '24.00', stockQuantity: 12 },
+      summary: 'Add a variant to a product (its seller or an admin)',
+      description: 'The variant names one value of every option of the product (add values to the product\'s options first), in a combination no other variant has.',
+      status: 201,
+      returns: 'the variant',
+      response: ref('Variant'),
+      errors: ['400 VARIANT_OPTIONS_MISMATCH', '403 RESOURCE_ACCESS_DENIED', '404 PRODUCT_NOT_FOUND', '409 VARIANT_EXISTS', '409 SKU_EXISTS'],
+    },
+    authenticate,
+    authorize('seller', 'admin'),
+    validate(schemas.addVariant),
+    controller.addVariant,
+  )
+  .patch(
+    '/:id/variants/:variantId',
+    {
+      example: { price: '26.00', stockQuantity: 30 },
+      summary: 'Change a variant (its seller or an admin)',
+      description: 'Placed orders keep the price and SKU they were sold at. The last active variant cannot be made inactive.',
+      returns: 'the variant',
+      response: ref('Variant'),
+      errors: ['400 VARIANT_OPTIONS_MISMATCH', '403 RESOURCE_ACCESS_DENIED', '404 PRODUCT_NOT_FOUND', '404 VARIANT_NOT_FOUND', '409 VARIANT_EXISTS', '409 SKU_EXISTS', '409 LAST_VARIANT'],
+    },
+    authenticate,
+    authorize('seller', 'admin'),
+    validate(schemas.updateVariant),
+    controller.updateVariant,
+  )
+  .delete(
+    '/:id/variants/:variantId',
+    {
+      summary: 'Delete a variant (soft: order lines keep it; its SKU becomes free)',
+      returns: 'id',
+      response: { id: { type: 'string', format: 'uuid' } },
+      errors: ['403 RESOURCE_ACCESS_DENIED', '404 PRODUCT_NOT_FOUND', '404 VARIANT_NOT_FOUND', '409 LAST_VARIANT'],
+    },
+    authenticate,
+    authorize('seller', 'admin'),
+    validate(schemas.removeVariant),
+    controller.removeVariant,
   )
   .delete(
     '/:id',

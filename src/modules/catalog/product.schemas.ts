@@ -1,10 +1,11 @@
 import Joi from 'joi';
-import type { ProductStatus } from '../../models';
+import type { ProductOption, ProductStatus, VariantOptions } from '../../models';
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import type { PageQuery } from '../../platform/utils/pagination';
-import { httpUrl, money, objectOf, oneOf, page, limit, uuid } from '../../platform/http/common.schemas';
+import { httpUrl, money, objectOf, oneLine, oneOf, page, limit, uuid } from '../../platform/http/common.schemas';
 import type { ProductDimensions } from '../../models';
-import type { ProductChanges, ProductInput } from './product.service';
+import type { FacetQuery, ProductChanges, ProductInput } from './product.service';
+import { MAX_OPTION_VALUES, MAX_OPTIONS, MAX_VARIANTS, type VariantChanges, type VariantInput } from './variant-store';
 
 const MAX_PRICE_MINOR = 99_999_999;
 const MAX_TAGS = 20;
@@ -55,6 +56,40 @@ const dimensions = objectOf<ProductDimensions>()({
   unit: oneOf('mm', 'cm', 'm', 'in', 'ft'),
 });
 
+/** An option name or value: 1..50 characters on one line. */
+const optionText = oneLine(50).min(1);
+
+const productOption = objectOf<ProductOption>()({
+  name: optionText.required(),
+  values: Joi.array<string[]>().items(optionText).min(1).max(MAX_OPTION_VALUES).unique().required(),
+});
+
+const productOptions = Joi.array<ProductOption[]>()
+  .items(productOption)
+  .max(MAX_OPTIONS)
+  .unique('name')
+  .description(`Up to ${MAX_OPTIONS} options, names unique, each with up to ${MAX_OPTION_VALUES} distinct values`);
+
+const variantOptions = Joi.object<VariantOptions>()
+  .pattern(optionText, optionText)
+  .max(MAX_OPTIONS)
+  .description('One value of every option of the product: {"Size": "M", "Color": "Red"}');
+
+const images = Joi.array<string[]>().items(httpUrl).max(10);
+
+const variantFields = {
+  sku: Joi.string().trim().min(2).max(100),
+  title: oneLine(255).min(1).description('Default: the option values joined by " / " ("M / Red")'),
+  options: variantOptions,
+  price,
+  comparePrice: comparePrice.allow(null),
+  costPrice: costPrice.allow(null),
+  stockQuantity: Joi.number().integer().min(0).max(1_000_000),
+  lowStockThreshold: Joi.number().integer().min(0).max(1_000_000),
+  images,
+  status: oneOf('active', 'inactive'),
+};
+
 const productFields = {
   name: Joi.string().trim().min(2).max(255),
   description: Joi.string().trim().min(10).max(10_000).allow(null),
@@ -67,7 +102,8 @@ const productFields = {
   lowStockThreshold: Joi.number().integer().min(0).max(1_000_000),
   weight: Joi.number().min(0).max(999_999.99).precision(2).allow(null),
   dimensions: dimensions.allow(null),
-  images: Joi.array<string[]>().items(httpUrl).max(10),
+  images,
+  options: productOptions,
   status: oneOf('draft', 'active', 'inactive').description('out_of_stock is derived: an active product with no stock'),
   categoryId: uuid.allow(null),
   tags,
@@ -83,14 +119,42 @@ function comparePriceAbovePrice(value: { price?: string; comparePrice?: string |
   return value;
 }
 
+const variant = objectOf<VariantInput>()({
+  ...variantFields,
+  sku: variantFields.sku.required(),
+  price: variantFields.price.required(),
+  options: variantOptions.default({}),
+  stockQuantity: variantFields.stockQuantity.default(0),
+  lowStockThreshold: variantFields.lowStockThreshold.default(10),
+  images: images.default([]),
+  status: variantFields.status.default('active'),
+}).custom(comparePriceAbovePrice);
+
+/** A product-level variant field: required without `variants` (it makes the default variant), refused with them. */
+function defaultVariantField<S extends Joi.Schema>(schema: S, required: boolean): S {
+  return schema.when('variants', {
+    is: Joi.exist(),
+    then: Joi.forbidden().messages({ 'any.unknown': '{{#label}} belongs to each variant when variants are given' }),
+    otherwise: required ? Joi.required() : Joi.optional(),
+  }) as unknown as S;
+}
+
 export const create = {
   body: objectOf<ProductInput>()({
     ...productFields,
     name: productFields.name.required(),
-    price: productFields.price.required(),
-    sku: productFields.sku.required(),
-    stockQuantity: productFields.stockQuantity.default(0),
-    lowStockThreshold: productFields.lowStockThreshold.default(10),
+    price: defaultVariantField(productFields.price, true),
+    comparePrice: defaultVariantField(productFields.comparePrice, false),
+    costPrice: defaultVariantField(productFields.costPrice, false),
+    sku: defaultVariantField(productFields.sku, true),
+    stockQuantity: defaultVariantField(productFields.stockQuantity, false),
+    lowStockThreshold: defaultVariantField(productFields.lowStockThreshold, false),
+    variants: Joi.array<VariantInput[]>()
+      .items(variant)
+      .min(1)
+      .max(MAX_VARIANTS)
+      .when('options', { is: Joi.exist(), then: Joi.required() })
+      .description(`1..${MAX_VARIANTS} variants; without them the product gets one default variant from price, sku and stockQuantity`),
     images: productFields.images.default([]),
     tags: productFields.tags.default([]),
     status: productFields.status.default('draft'),
@@ -102,6 +166,23 @@ export const update = {
   params: objectOf<{ id: string }>()({ id: uuid.required() }),
   notFound: 'Product',
   body: objectOf<ProductChanges>()(productFields).min(1).custom(comparePriceAbovePrice),
+};
+
+export const addVariant = {
+  params: objectOf<{ id: string }>()({ id: uuid.required() }),
+  notFound: 'Product',
+  body: variant,
+};
+
+export const updateVariant = {
+  params: objectOf<{ id: string; variantId: string }>()({ id: uuid.required(), variantId: uuid.required() }),
+  notFound: 'Variant',
+  body: objectOf<VariantChanges>()(variantFields).min(1).custom(comparePriceAbovePrice),
+};
+
+export const removeVariant = {
+  params: objectOf<{ id: string; variantId: string }>()({ id: uuid.required(), variantId: uuid.required() }),
+  notFound: 'Variant',
 };
 
 export const byId = {
@@ -143,6 +224,29 @@ const maxPriceFilter = priceFilter.custom((value: string, helpers) => {
   return value;
 });
 
+/**
+ * `options=Size:M,Color:Red` (or repeated): products with an active variant having all of these
+ * values. Names and values are split at the first colon; a value holding a comma cannot be asked for.
+ */
+const optionFilter = Joi.alternatives<VariantOptions>()
+  .try(Joi.array().items(Joi.string().max(1100)).max(MAX_OPTIONS), Joi.string().max(1100))
+  .custom((value: string | string[], helpers) => {
+    const options: VariantOptions = {};
+    for (const pair of (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(','))) {
+      const at = pair.indexOf(':');
+      const name = pair.slice(0, Math.max(at, 0)).trim();
+      const optionValue = pair.slice(at + 1).trim();
+      if (at < 1 || !name || !optionValue || name.length > 50 || optionValue.length > 50) {
+        return helpers.message({ custom: '{{#label}} must be Name:Value pairs separated by commas' });
+      }
+      if (name in options) return helpers.message({ custom: `{{#label}} names option "${name}" twice` });
+      options[name] = optionValue;
+    }
+    if (Object.keys(options).length > MAX_OPTIONS) return helpers.message({ custom: `{{#label}} must name at most ${MAX_OPTIONS} options` });
+    return options;
+  })
+  .description('Name:Value pairs, comma-separated or repeated ("Size:M,Color:Red"): products with an active variant having all of them');
+
 export const LIST_SORTS = ['createdAt', 'price', 'name', 'averageRating', 'viewCount'] as const;
 export const SEARCH_SORTS = ['relevance', 'price_low', 'price_high', 'rating', 'newest'] as const;
 
@@ -154,6 +258,7 @@ export interface ProductListQuery extends PageQuery {
   sellerId?: string;
   tags?: string[];
   inStock?: boolean;
+  options?: VariantOptions;
   sortBy: (typeof LIST_SORTS)[number];
   sortOrder?: 'asc' | 'desc';
 }
@@ -169,6 +274,7 @@ export const list = {
     sellerId: uuid,
     tags: tagFilter,
     inStock: Joi.boolean(),
+    options: optionFilter,
     sortBy: oneOf(...LIST_SORTS).default('createdAt'),
     sortOrder: oneOf('asc', 'desc').description('Default: asc for price and name, desc for the others'),
   }),
@@ -179,6 +285,7 @@ export interface ProductSearchQuery extends PageQuery {
   category?: string;
   minPrice?: string;
   maxPrice?: string;
+  options?: VariantOptions;
   sortBy: (typeof SEARCH_SORTS)[number];
 }
 
@@ -190,7 +297,18 @@ export const search = {
     category: categoryFilter,
     minPrice: priceFilter,
     maxPrice: maxPriceFilter,
+    options: optionFilter,
     sortBy: oneOf(...SEARCH_SORTS).default('relevance'),
+  }),
+};
+
+export const facets = {
+  query: objectOf<FacetQuery>()({
+    category: categoryFilter,
+    search: Joi.string().trim().max(200).allow('').description('Full-text search, as in /api/products/search'),
+    minPrice: priceFilter,
+    maxPrice: maxPriceFilter,
+    sellerId: uuid,
   }),
 };
 

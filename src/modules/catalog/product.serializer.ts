@@ -1,4 +1,4 @@
-import type { ProductDimensions, ProductStatus } from '../../models';
+import type { ProductDimensions, ProductOption, ProductStatus, VariantOptions, VariantStatus } from '../../models';
 import { discountPercentage, toMinor } from '../../platform/utils/money';
 
 /**
@@ -15,6 +15,7 @@ export interface ProductSummaryRow {
   slug: string;
   short_description: string | null;
   price: string;
+  price_max: string;
   compare_price: string | null;
   stock_quantity: number;
   status: ProductStatus;
@@ -30,15 +31,48 @@ export interface ProductSummaryRow {
   category_slug: string | null;
   /** Selected for owners and admins only. */
   cost_price?: string | null;
-  sku?: string;
+  sku?: string | null;
   low_stock_threshold?: number;
+}
+
+/** A variant as the detail statement aggregates it (already in API names and money strings). */
+export interface VariantRow {
+  id: string;
+  sku: string;
+  title: string;
+  options: VariantOptions;
+  price: string;
+  comparePrice: string | null;
+  costPrice: string | null;
+  stockQuantity: number;
+  lowStockThreshold: number;
+  images: string[];
+  status: VariantStatus;
+}
+
+export interface VariantView {
+  id: string;
+  sku: string;
+  title: string;
+  options: VariantOptions;
+  price: string;
+  comparePrice: string | null;
+  stockQuantity: number;
+  inStock: boolean;
+  images: string[];
+  status: VariantStatus;
+  /** Owners and admins only. */
+  costPrice?: string | null;
+  lowStockThreshold?: number;
 }
 
 export interface ProductDetailRow extends ProductSummaryRow {
   description: string | null;
-  sku: string;
+  sku: string | null;
   weight: string | null;
   dimensions: ProductDimensions | null;
+  options: ProductOption[];
+  variants: VariantRow[];
   seo_title: string | null;
   seo_description: string | null;
   updated_at: Date;
@@ -61,7 +95,10 @@ export interface ProductSummaryView {
   name: string;
   slug: string;
   shortDescription: string | null;
+  /** The lowest active variant price (priceMin), with priceMax beside it. */
   price: string;
+  priceMin: string;
+  priceMax: string;
   comparePrice: string | null;
   discountPercentage: number;
   inStock: boolean;
@@ -75,17 +112,20 @@ export interface ProductSummaryView {
   createdAt: Date;
   seller: SellerSummary;
   category: CategorySummary | null;
-  /** Owners and admins only. */
-  sku?: string;
+  /** Owners and admins only; the only variant's (null with several). */
+  sku?: string | null;
   costPrice?: string | null;
   lowStockThreshold?: number;
 }
 
 export interface ProductDetailView extends ProductSummaryView {
   description: string | null;
-  sku: string;
+  sku?: string | null;
   weight: string | null;
   dimensions: ProductDimensions | null;
+  options: ProductOption[];
+  /** Active variants; owners and admins see inactive ones too. */
+  variants: VariantView[];
   seoTitle: string | null;
   seoDescription: string | null;
   updatedAt: Date;
@@ -101,6 +141,7 @@ export function summaryColumns(options: { private?: boolean } = {}): string {
     'p.slug',
     'p.short_description',
     'p.price',
+    'p.price_max',
     'p.compare_price',
     'p.stock_quantity',
     'p.status',
@@ -134,6 +175,8 @@ export function serializeProductSummary(row: ProductSummaryRow): ProductSummaryV
     slug: row.slug,
     shortDescription: row.short_description,
     price: row.price,
+    priceMin: row.price,
+    priceMax: row.price_max,
     comparePrice: row.compare_price,
     discountPercentage: discountPercentage(toMinor(row.price), row.compare_price === null ? null : toMinor(row.compare_price)),
     inStock: row.stock_quantity > 0,
@@ -155,6 +198,27 @@ export function serializeProductSummary(row: ProductSummaryRow): ProductSummaryV
 }
 
 /** `private` (owner or admin) keeps costPrice and lowStockThreshold; otherwise they are dropped. */
+export function serializeVariant(row: VariantRow, options: { private: boolean }): VariantView {
+  const view: VariantView = {
+    id: row.id,
+    sku: row.sku,
+    title: row.title,
+    options: row.options,
+    price: row.price,
+    comparePrice: row.comparePrice,
+    stockQuantity: row.stockQuantity,
+    inStock: row.status === 'active' && row.stockQuantity > 0,
+    images: row.images,
+    status: row.status,
+  };
+  if (options.private) {
+    view.costPrice = row.costPrice;
+    view.lowStockThreshold = row.lowStockThreshold;
+  }
+  return view;
+}
+
+/** `private` (owner or admin) keeps SKU, costPrice, lowStockThreshold and inactive variants; otherwise they are dropped. */
 export function serializeProductDetail(row: ProductDetailRow, options: { private: boolean }): ProductDetailView {
   const view: ProductDetailView = {
     ...serializeProductSummary(row),
@@ -162,6 +226,8 @@ export function serializeProductDetail(row: ProductDetailRow, options: { private
     sku: row.sku,
     weight: row.weight,
     dimensions: row.dimensions,
+    options: row.options,
+    variants: row.variants.filter((variant) => options.private || variant.status === 'active').map((variant) => serializeVariant(variant, options)),
     seoTitle: row.seo_title,
     seoDescription: row.seo_description,
     updatedAt: row.updated_at,

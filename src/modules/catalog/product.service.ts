@@ -1,10 +1,10 @@
-import { ForeignKeyConstraintError, UniqueConstraintError, type Transaction } from 'sequelize';
-import { getSequelize } from '../../platform/db';
+import { ForeignKeyConstraintError, type Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
+import { inTransaction } from '../../platform/db/transaction';
 import { forgetCatalogCaches } from './catalog-cache';
 import { cachedTotal, rememberTotal, totalsGeneration } from './listing-totals';
-import { isUuid, Product, SellerProfile, User, type ProductDimensions, type ProductStatus, type UserRole } from '../../models';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/utils/errors';
+import { isUuid, Product, SellerProfile, User, type ProductDimensions, type ProductOption, type ProductStatus, type VariantOptions } from '../../models';
+import { BadRequestError, NotFoundError, ValidationError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
 import { toMinor } from '../../platform/utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
@@ -20,6 +20,22 @@ import {
   type ProductSummaryView,
 } from './product.serializer';
 import { recordView } from './view-counter.service';
+import {
+  canSeeEverything,
+  checkDistinctSkus,
+  checkVariantOptions,
+  insertVariants,
+  isListed,
+  lockProductForChange,
+  OPTION_VALUE_SEPARATOR,
+  refreshProductFromVariants,
+  variantWriteError,
+  type VariantInput,
+  type Viewer,
+} from './variant-store';
+import { changeVariant, liveVariants } from './variant-rows';
+
+export type { Viewer } from './variant-store';
 
 /**
  * What the public catalog lists: active products and active ones that sold out (out_of_stock),
@@ -41,6 +57,8 @@ export interface CatalogFilters {
   sellerId?: string;
   tags?: string[];
   inStock?: boolean;
+  /** Products with an active variant having all of these option values. */
+  options?: VariantOptions;
 }
 
 export interface ProductListQuery extends PageQuery, CatalogFilters {
@@ -53,29 +71,36 @@ export interface ProductSearchQuery extends PageQuery {
   category?: string;
   minPrice?: string;
   maxPrice?: string;
+  options?: VariantOptions;
   sortBy: SearchSortBy;
+}
+
+/** The filters the facets are counted under. */
+export type FacetQuery = Pick<CatalogFilters, 'category' | 'search' | 'minPrice' | 'maxPrice' | 'sellerId'>;
+
+export interface Facets {
+  options: Record<string, Array<{ value: string; count: number }>>;
+  price: { min: string | null; max: string | null };
+  categories: Array<{ id: string; name: string; slug: string; count: number }>;
 }
 
 export interface SellerProductQuery extends PageQuery {
   status?: ProductStatus;
 }
 
-/** Who is asking, when anyone is signed in. */
-export interface Viewer {
-  id: string;
-  role: UserRole;
-}
-
 export interface ProductInput {
   name: string;
   description?: string | null;
   shortDescription?: string | null;
-  price: string;
+  /** The default variant's, for a product created without `variants`. */
+  price?: string;
   comparePrice?: string | null;
   costPrice?: string | null;
-  sku: string;
-  stockQuantity: number;
-  lowStockThreshold: number;
+  sku?: string;
+  stockQuantity?: number;
+  lowStockThreshold?: number;
+  options?: ProductOption[];
+  variants?: VariantInput[];
   weight?: number | null;
   dimensions?: ProductDimensions | null;
   images: string[];
@@ -88,7 +113,10 @@ export interface ProductInput {
   sellerId?: string;
 }
 
-export type ProductChanges = Partial<Omit<ProductInput, 'sellerId'>>;
+export type ProductChanges = Partial<Omit<ProductInput, 'sellerId' | 'variants'>>;
+
+/** The product-level fields that belong to a product's only variant. */
+const VARIANT_FIELDS = ['price', 'comparePrice', 'costPrice', 'sku', 'stockQuantity', 'lowStockThreshold'] as const;
 
 export interface ProductPage {
   products: ProductSummaryView[];
@@ -212,6 +240,19 @@ function filterParts(filters: CatalogFilters, bind: Record<string, unknown>): Wh
   }
   if (filters.inStock === true) parts.conditions.push('p.stock_quantity > 0');
   if (filters.inStock === false) parts.conditions.push('p.stock_quantity = 0');
+  const options = Object.entries(filters.options ?? {});
+  if (options.length > 0) {
+    // The product's option values (GIN index) say whether some active variant has each value;
+    // whether one variant has them all is asked of the variants only when there are several.
+    bind.optionValues = options.map(([name, value]) => `${name}${OPTION_VALUE_SEPARATOR}${value}`);
+    parts.conditions.push('p.option_values @> $optionValues::text[]');
+    if (options.length > 1) {
+      bind.optionFilter = JSON.stringify(filters.options);
+      parts.conditions.push(
+        `EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = p.id AND v.status = 'active' AND v.deleted_at IS NULL AND v.options @> $optionFilter::jsonb)`,
+      );
+    }
+  }
   return parts;
 }
 
@@ -270,7 +311,7 @@ export function buildListStatement(query: ProductListQuery): CatalogStatement {
 /** The statement GET /api/products/search runs (exported so that its plan can be checked). */
 export function buildSearchStatement(query: ProductSearchQuery): CatalogStatement {
   const bind: Record<string, unknown> = {};
-  const parts = filterParts({ category: query.category, minPrice: query.minPrice, maxPrice: query.maxPrice, search: query.q }, bind);
+  const parts = filterParts({ category: query.category, minPrice: query.minPrice, maxPrice: query.maxPrice, options: query.options, search: query.q }, bind);
   const rank = parts.rank!;
   const sorts: Record<SearchSortBy, SortKey[]> = {
     relevance: [{ expression: rank, column: 'rank', direction: 'DESC' }, sortKey('average_rating', 'DESC'), sortKey('id', 'DESC')],
@@ -287,12 +328,64 @@ export function buildDetailStatement(where: { id?: string; slug?: string }): Cat
   const joined = summaryJoins('p');
   const condition = where.id ? 'p.id = $key::uuid' : 'p.slug = $key::text';
   return {
-    sql: `SELECT ${DETAIL_COLUMNS}, ${joined.columns}
+    sql: `SELECT ${DETAIL_COLUMNS}, ${joined.columns}, ${VARIANTS_COLUMN}
        FROM products p
        ${joined.joins}
        WHERE ${condition} AND p.deleted_at IS NULL`,
     bind: { key: where.id ?? where.slug },
   };
+}
+
+/**
+ * The facets of the listed products matching the filters, in one statement over the product
+ * rows (option values are on the product, GIN-indexed): each option value with the number of
+ * products having an active variant with it, the price range, and the products per category.
+ */
+export function buildFacetsStatement(query: FacetQuery): CatalogStatement {
+  const bind: Record<string, unknown> = {};
+  const parts = filterParts(query, bind);
+  const ctes = [...parts.ctes, `matched AS MATERIALIZED (
+  SELECT p.price, p.price_max, p.category_id, p.option_values FROM products p WHERE ${parts.conditions.join('\n  AND ')}
+)`];
+  return {
+    sql: `WITH RECURSIVE ${ctes.join(',\n')}
+SELECT 'option' AS kind, x.value AS key, count(*)::int AS count, NULL::text AS name, NULL::text AS slug, NULL::numeric AS min, NULL::numeric AS max
+  FROM matched, unnest(matched.option_values) AS x(value)
+ GROUP BY x.value
+UNION ALL
+SELECT 'category', c.id::text, m.count, c.name, c.slug, NULL, NULL
+  FROM (SELECT category_id, count(*)::int AS count FROM matched WHERE category_id IS NOT NULL GROUP BY category_id) m
+  JOIN categories c ON c.id = m.category_id
+UNION ALL
+SELECT 'price', NULL, count(*)::int, NULL, NULL, min(price), max(price_max) FROM matched`,
+    bind,
+  };
+}
+
+interface FacetRow {
+  kind: 'option' | 'category' | 'price';
+  key: string | null;
+  count: number;
+  name: string | null;
+  slug: string | null;
+  min: string | null;
+  max: string | null;
+}
+
+function facetsOf(rows: FacetRow[]): Facets {
+  const facets: Facets = { options: {}, price: { min: null, max: null }, categories: [] };
+  for (const row of rows) {
+    if (row.kind === 'price') facets.price = { min: row.min, max: row.max };
+    else if (row.kind === 'category') facets.categories.push({ id: row.key!, name: row.name!, slug: row.slug!, count: row.count });
+    else {
+      const [name, value] = row.key!.split(OPTION_VALUE_SEPARATOR);
+      (facets.options[name] ??= []).push({ value, count: row.count });
+    }
+  }
+  const byCount = <T extends { count: number }>(key: (item: T) => string) => (a: T, b: T) => b.count - a.count || key(a).localeCompare(key(b));
+  for (const values of Object.values(facets.options)) values.sort(byCount((item) => item.value));
+  facets.categories.sort(byCount((item) => item.name));
+  return facets;
 }
 
 async function runPage(statement: CatalogStatement, page: PageQuery): Promise<ProductPage> {
@@ -311,25 +404,21 @@ async function runPage(statement: CatalogStatement, page: PageQuery): Promise<Pr
   };
 }
 
-const DETAIL_COLUMNS = `${summaryColumns({ private: true })}, p.description, p.weight, p.dimensions, p.seo_title, p.seo_description, p.updated_at`;
+const DETAIL_COLUMNS = `${summaryColumns({ private: true })}, p.description, p.weight, p.dimensions, p.options, p.seo_title, p.seo_description, p.updated_at`;
 
-function canSeeEverything(viewer: Viewer | undefined, sellerId: string): boolean {
-  return viewer !== undefined && (viewer.role === 'admin' || viewer.id === sellerId);
-}
-
-function isListed(status: ProductStatus): boolean {
-  return status === 'active' || status === 'out_of_stock';
-}
+/** The live variants of the product `p`, in their order, as one JSON array (the serializer drops what a viewer may not see). */
+const VARIANTS_COLUMN = `(SELECT coalesce(jsonb_agg(jsonb_build_object(
+    'id', v.id, 'sku', v.sku, 'title', v.title, 'options', v.options, 'price', v.price::text, 'comparePrice', v.compare_price::text,
+    'costPrice', v.cost_price::text, 'stockQuantity', v.stock_quantity, 'lowStockThreshold', v.low_stock_threshold, 'images', v.images,
+    'status', v.status) ORDER BY v.position, v.created_at, v.id), '[]')
+   FROM product_variants v WHERE v.product_id = p.id AND v.deleted_at IS NULL) AS variants`;
 
 /** Maps the unique and foreign key violations of a product write to the contract's answers. */
 function productWriteError(error: unknown): unknown {
-  if (error instanceof UniqueConstraintError && (error.original as { constraint?: string }).constraint === 'products_seller_id_sku_key') {
-    return new ConflictError('SKU_EXISTS', 'You already have a product with this SKU');
-  }
   if (error instanceof ForeignKeyConstraintError) {
     return new ValidationError([{ field: 'categoryId', message: 'categoryId does not name a category' }]);
   }
-  return error;
+  return variantWriteError(error);
 }
 
 export class ProductService {
@@ -344,6 +433,12 @@ export class ProductService {
    */
   async search(query: ProductSearchQuery): Promise<ProductPage & { query: string }> {
     return { ...(await runPage(buildSearchStatement(query), query)), query: query.q };
+  }
+
+  /** Option value counts, price range and category counts of the listed products matching the filters. */
+  async facets(query: FacetQuery): Promise<Facets> {
+    const statement = buildFacetsStatement(query);
+    return facetsOf(await queryRows<FacetRow>(statement.sql, statement.bind));
   }
 
   /** The seller's own products in every state (deleted ones excepted), with their private columns. */
@@ -422,40 +517,61 @@ export class ProductService {
 
   /**
    * Creates a product for the calling seller (or, for an admin, the approved seller named by
-   * sellerId). The slug comes from the name, with a suffix when taken; the SKU is unique per
-   * seller (409 SKU_EXISTS); an active product without stock is stored as out_of_stock.
+   * sellerId) with its variants, in one transaction: the given ones, or one default variant from
+   * the product-level SKU, prices and stock. The slug comes from the name, with a suffix when
+   * taken; a SKU is unique within the seller's catalog (409 SKU_EXISTS); an active product
+   * without stock is stored as out_of_stock.
    */
   async create(viewer: Viewer, input: ProductInput): Promise<ProductDetailView> {
-    const { sellerId, ...fields } = input;
+    const { sellerId, options = [], variants, price, comparePrice, costPrice, sku, stockQuantity, lowStockThreshold, ...fields } = input;
     const ownerId = await this.ownerFor(viewer, sellerId);
-    let product: Product;
+    const variantInputs: VariantInput[] = variants ?? [
+      { sku: sku!, options: {}, price: price!, comparePrice, costPrice, stockQuantity: stockQuantity ?? 0, lowStockThreshold: lowStockThreshold ?? 10, images: [], status: 'active' },
+    ];
+    checkVariantOptions(options, variantInputs);
+    checkDistinctSkus(variantInputs);
+    const lowest = variantInputs.reduce((low, variant) => (toMinor(variant.price) < toMinor(low.price) ? variant : low));
+    let productId: string;
     try {
-      product = await withUniqueSlug(
-        fields.name,
-        'products_slug_key',
-        (slug) =>
-          Product.create({
-            ...fields,
-            description: fields.description ?? null,
-            shortDescription: fields.shortDescription ?? null,
-            comparePrice: fields.comparePrice ?? null,
-            costPrice: fields.costPrice ?? null,
-            weight: weightOf(fields.weight) ?? null,
-            dimensions: fields.dimensions ?? null,
-            categoryId: fields.categoryId ?? null,
-            seoTitle: fields.seoTitle ?? null,
-            seoDescription: fields.seoDescription ?? null,
-            slug,
-            sellerId: ownerId,
-          }),
-        { maxLength: 120 },
-      );
+      productId = await inTransaction(async (transaction) => {
+        const product = await withUniqueSlug(
+          fields.name,
+          'products_slug_key',
+          (slug) =>
+            Product.create(
+              {
+                ...fields,
+                description: fields.description ?? null,
+                shortDescription: fields.shortDescription ?? null,
+                // Placeholders until the variants are in: refreshProductFromVariants sets them.
+                price: lowest.price,
+                priceMax: lowest.price,
+                comparePrice: null,
+                costPrice: null,
+                stockQuantity: 0,
+                options,
+                weight: weightOf(fields.weight) ?? null,
+                dimensions: fields.dimensions ?? null,
+                categoryId: fields.categoryId ?? null,
+                seoTitle: fields.seoTitle ?? null,
+                seoDescription: fields.seoDescription ?? null,
+                slug,
+                sellerId: ownerId,
+              },
+              { transaction },
+            ),
+          { maxLength: 120, transaction },
+        );
+        await insertVariants({ id: product.id, sellerId: ownerId, options }, variantInputs, 0, transaction);
+        await refreshProductFromVariants(product.id, transaction);
+        return product.id;
+      }, { name: 'product create' });
     } catch (error) {
       throw productWriteError(error);
     }
     forgetCatalogCaches();
-    logger.info('product created', { productId: product.id, sellerId: ownerId });
-    return this.detailFor(product.id, true);
+    logger.info('product created', { productId, sellerId: ownerId, variants: variantInputs.length });
+    return this.detailFor(productId, true);
   }
 
   private async detailFor(id: string, privileged: boolean, transaction?: Transaction): Promise<ProductDetailView> {
@@ -465,56 +581,59 @@ export class ProductService {
   }
 
   /**
-   * Loads a live product for a change by its seller or an admin, row-locked. Another seller
-   * learns nothing about drafts (404) and is refused a public product (403).
-   */
-  private async lockForChange(id: string, viewer: Viewer, transaction: Transaction): Promise<Product> {
-    const product = await Product.findByPk(id, { transaction, lock: transaction.LOCK.UPDATE });
-    if (!product) throw new NotFoundError('Product');
-    if (!canSeeEverything(viewer, product.sellerId)) {
-      if (!isListed(product.status)) throw new NotFoundError('Product');
-      throw new ForbiddenError('RESOURCE_ACCESS_DENIED', 'You can only change your own products');
-    }
-    return product;
-  }
-
-  /**
-   * Changes a product of the caller (or any, for an admin). comparePrice is checked against the
-   * resulting price; stock and status stay in step (stock back above 0 makes an out_of_stock
-   * product active again). The slug does not change with the name: links stay valid. The product
-   * of a suspended seller keeps its `suspended` status; a status asked for meanwhile is the one
-   * it gets back when the seller is approved again.
+   * Changes a product of the caller (or any, for an admin). The product-level price, compare
+   * price, cost price, SKU, stock and threshold are its only variant's (400 VARIANT_REQUIRED when
+   * it has several: change those at /variants/:variantId). New `options` must still fit every
+   * variant (adding values is how a new size comes in). Stock and status stay in step. The slug
+   * does not change with the name: links stay valid. The product of a suspended seller keeps its
+   * `suspended` status; a status asked for meanwhile is the one it gets back when the seller is
+   * approved again.
    */
   async update(id: string, viewer: Viewer, changes: ProductChanges): Promise<ProductDetailView> {
+    const { options, weight, status, ...rest } = changes;
+    const variantChanges = Object.fromEntries(VARIANT_FIELDS.filter((field) => rest[field] !== undefined).map((field) => [field, rest[field]]));
+    const productChanges = Object.fromEntries(Object.entries(rest).filter(([field]) => !(VARIANT_FIELDS as readonly string[]).includes(field)));
     try {
-      return await getSequelize().transaction(async (transaction) => {
+      return await inTransaction(async (transaction) => {
         transaction.afterCommit(forgetCatalogCaches);
-        const product = await this.lockForChange(id, viewer, transaction);
-        const price = changes.price ?? product.price;
-        const comparePrice = changes.comparePrice === undefined ? product.comparePrice : changes.comparePrice;
-        if (comparePrice !== null && toMinor(comparePrice) <= toMinor(price)) {
-          throw new ValidationError([{ field: 'comparePrice', message: 'comparePrice must be greater than price' }]);
+        await lockProductForChange(id, viewer, transaction);
+        if (options !== undefined || Object.keys(variantChanges).length > 0) {
+          const variants = await liveVariants(id, transaction);
+          if (options !== undefined) checkVariantOptions(options, variants);
+          if (Object.keys(variantChanges).length > 0) {
+            if (variants.length !== 1) {
+              throw new BadRequestError('VARIANT_REQUIRED', 'This product has several variants: change their prices, SKUs and stock at /api/products/:id/variants/:variantId');
+            }
+            await changeVariant(variants[0], variantChanges, transaction);
+          }
         }
-        const { weight, status, ...rest } = changes;
+        const product = (await Product.findByPk(id, { transaction }))!;
         // A suspended seller's product stays out of the catalog: a status set meanwhile is the one it returns with.
         const statusChange = status === undefined ? {} : product.status === 'suspended' ? { statusBeforeSuspension: status } : { status };
-        product.set({ ...rest, ...statusChange, ...(weight === undefined ? {} : { weight: weightOf(weight) }) });
+        product.set({
+          ...productChanges,
+          ...statusChange,
+          ...(options === undefined ? {} : { options }),
+          ...(weight === undefined ? {} : { weight: weightOf(weight) }),
+        });
         // The model's validate hook keeps status and stock in step (active ⇄ out_of_stock).
         await product.save({ transaction });
-        return this.detailFor(product.id, true, transaction);
-      });
+        await refreshProductFromVariants(id, transaction);
+        return this.detailFor(id, true, transaction);
+      }, { name: 'product update' });
     } catch (error) {
       throw productWriteError(error);
     }
   }
 
-  /** Soft-deletes (order lines keep pointing at it; its SKU becomes free again). */
+  /** Soft-deletes the product and its variants (order lines keep pointing at them; their SKUs become free again). */
   async remove(id: string, viewer: Viewer): Promise<void> {
-    await getSequelize().transaction(async (transaction) => {
+    await inTransaction(async (transaction) => {
       transaction.afterCommit(forgetCatalogCaches);
-      const product = await this.lockForChange(id, viewer, transaction);
-      await product.destroy({ transaction });
-    });
+      await lockProductForChange(id, viewer, transaction);
+      await queryRows('UPDATE product_variants SET deleted_at = now(), updated_at = now() WHERE product_id = $id AND deleted_at IS NULL', { id }, transaction);
+      await queryRows('UPDATE products SET deleted_at = now(), updated_at = now() WHERE id = $id', { id }, transaction);
+    }, { name: 'product delete' });
     logger.info('product deleted', { productId: id, by: viewer.id });
   }
 }

@@ -6,22 +6,24 @@ import { ConflictError } from '../../platform/utils/errors';
 import { forgetCatalogCaches } from './catalog-cache';
 
 /**
- * Stock is a database invariant: it is taken by one conditional UPDATE (a row only changes when
- * it holds enough), and returned by one UPDATE, each keeping `status` in step in the same
- * statement (an active product at 0 is out_of_stock; one that gets stock back is active again).
- * Rows are visited in product id order, so two checkouts of the same products lock them in the
- * same order.
+ * Stock is a database invariant kept on the variants: it is taken by one conditional UPDATE (a
+ * variant only changes when it holds enough), and returned by one UPDATE. The same statement
+ * moves the products' stock (the sum over their active variants) by the same amounts and keeps
+ * their `status` in step (an active product at 0 is out_of_stock; one that gets stock back is
+ * active again). Variant rows are visited in id order and product rows after them in id order,
+ * so two checkouts (and a seller's variant change) lock them in the same order.
  */
 
 export interface StockLine {
-  productId: string;
+  variantId: string;
   quantity: number;
-  /** The price the line was priced at: the take fails for a product whose price changed since. */
+  /** The price the line was priced at: the take fails for a variant whose price changed since. */
   unitPrice: string;
 }
 
 export interface StockShortfall extends Record<string, unknown> {
   productId: string;
+  variantId: string;
   name: string | null;
   requested: number;
   available: number;
@@ -31,20 +33,23 @@ interface TakenRow {
   id: string;
   /** At or below its threshold with no low-stock mail sent since it was last above. */
   needs_alert: boolean;
+  product_status: string;
 }
 
 interface CurrentRow {
   id: string;
+  product_id: string;
   name: string;
   stock_quantity: number;
-  status: string;
-  deleted_at: Date | null;
-  price: string;
+  sellable: boolean;
 }
 
 interface AlertRow {
   id: string;
+  product_id: string;
   name: string;
+  title: string;
+  options: Record<string, string>;
   stock_quantity: number;
   low_stock_threshold: number;
   seller_email: string;
@@ -56,37 +61,55 @@ export function insufficientStock(shortfalls: StockShortfall[]): ConflictError {
   return new ConflictError('INSUFFICIENT_STOCK', 'Not enough stock for some items', shortfalls);
 }
 
-function sortedByProduct(lines: StockLine[]): StockLine[] {
-  return [...lines].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+function sortedByVariant(lines: StockLine[]): StockLine[] {
+  return [...lines].sort((a, b) => (a.variantId < b.variantId ? -1 : a.variantId > b.variantId ? 1 : 0));
 }
 
-/** One conditional UPDATE over the lines sorted by product id: a row changes only when it holds enough, at the price the line was priced at. */
-export const TAKE_STOCK = `UPDATE products p
-    SET stock_quantity = p.stock_quantity - v.n,
-        status = CASE WHEN p.stock_quantity - v.n = 0 THEN 'out_of_stock'::enum_products_status ELSE p.status END,
-        updated_at = now()
-   FROM (SELECT * FROM unnest($ids::uuid[], $quantities::int[], $prices::numeric[]) AS u(id, n, price) ORDER BY id) v
-  WHERE p.id = v.id
-    AND p.stock_quantity >= v.n
-    AND p.status = 'active'
-    AND p.deleted_at IS NULL
-    AND p.price = v.price
-  RETURNING p.id, (p.low_stock_alerted_at IS NULL AND p.stock_quantity <= p.low_stock_threshold) AS needs_alert`;
+/**
+ * One statement over the lines sorted by variant id: a variant changes only when it is active,
+ * holds enough and still has the price the line was priced at; its product's stock moves by what
+ * was taken. The product's status comes back so that a withdrawn product fails the checkout.
+ */
+export const TAKE_STOCK = `WITH taken AS (
+  UPDATE product_variants v
+     SET stock_quantity = v.stock_quantity - w.n, updated_at = now()
+    FROM (SELECT * FROM unnest($ids::uuid[], $quantities::int[], $prices::numeric[]) AS u(id, n, price) ORDER BY id) w
+   WHERE v.id = w.id
+     AND v.stock_quantity >= w.n
+     AND v.status = 'active'
+     AND v.deleted_at IS NULL
+     AND v.price = w.price
+  RETURNING v.id, v.product_id, w.n, (v.low_stock_alerted_at IS NULL AND v.stock_quantity <= v.low_stock_threshold) AS needs_alert
+), moved AS (
+  UPDATE products p
+     SET stock_quantity = p.stock_quantity - t.n,
+         status = CASE WHEN p.status = 'active' AND p.stock_quantity - t.n = 0 THEN 'out_of_stock'::enum_products_status ELSE p.status END,
+         updated_at = now()
+    FROM (SELECT product_id, sum(n)::int AS n FROM taken GROUP BY product_id ORDER BY product_id) t
+   WHERE p.id = t.product_id AND p.deleted_at IS NULL
+  RETURNING p.id, p.status
+)
+SELECT taken.id, taken.needs_alert, moved.status::text AS product_status FROM taken JOIN moved ON moved.id = taken.product_id`;
+
+/** Product statuses a line can be sold in (out_of_stock is what the take itself may leave behind). */
+const SELLING_STATUSES = new Set(['active', 'out_of_stock']);
 
 /**
  * Takes the stock of every line, or none: throws 409 INSUFFICIENT_STOCK naming the short items
- * (the transaction then rolls back), or RetryTransactionError when only a price moved since the
- * lines were priced. Mails each seller whose product fell to its low-stock threshold, once per
- * crossing. Lines hold distinct products.
+ * (the transaction then rolls back), or RetryTransactionError when only a price or a product's
+ * status moved since the lines were priced. Mails each seller whose variant fell to its
+ * low-stock threshold, once per crossing. Lines hold distinct variants.
  */
 export async function takeStock(lines: StockLine[], transaction: Transaction): Promise<void> {
-  const sorted = sortedByProduct(lines);
+  const sorted = sortedByVariant(lines);
   const taken = await queryRows<TakenRow>(
     TAKE_STOCK,
-    { ids: sorted.map((line) => line.productId), quantities: sorted.map((line) => line.quantity), prices: sorted.map((line) => line.unitPrice) },
+    { ids: sorted.map((line) => line.variantId), quantities: sorted.map((line) => line.quantity), prices: sorted.map((line) => line.unitPrice) },
     transaction,
   );
   if (taken.length < sorted.length) await explainShortfall(sorted, new Set(taken.map((row) => row.id)), transaction);
+  // A product withdrawn between the cart's read and the take: the checkout reads it again and refuses it.
+  if (taken.some((row) => !SELLING_STATUSES.has(row.product_status))) throw new RetryTransactionError('a product was withdrawn during checkout');
   transaction.afterCommit(forgetCatalogCaches);
   const low = taken.filter((row) => row.needs_alert).map((row) => row.id);
   if (low.length > 0) await alertLowStock(low, transaction);
@@ -94,67 +117,83 @@ export async function takeStock(lines: StockLine[], transaction: Transaction): P
 
 /** Why the take fell short: stock (409) or a price that changed under the checkout (run it again). */
 async function explainShortfall(lines: StockLine[], taken: Set<string>, transaction: Transaction): Promise<never> {
-  const missing = lines.filter((line) => !taken.has(line.productId));
+  const missing = lines.filter((line) => !taken.has(line.variantId));
   const rows = await queryRows<CurrentRow>(
-    `SELECT id, name, stock_quantity, status, deleted_at, price FROM products WHERE id = ANY($ids::uuid[])`,
-    { ids: missing.map((line) => line.productId) },
+    `SELECT v.id, v.product_id, p.name, v.stock_quantity,
+            (v.status = 'active' AND v.deleted_at IS NULL AND p.status IN ('active', 'out_of_stock') AND p.deleted_at IS NULL) AS sellable
+       FROM product_variants v JOIN products p ON p.id = v.product_id
+      WHERE v.id = ANY($ids::uuid[])`,
+    { ids: missing.map((line) => line.variantId) },
     transaction,
   );
   const current = new Map(rows.map((row) => [row.id, row]));
   const shortfalls: StockShortfall[] = [];
   for (const line of missing) {
-    const row = current.get(line.productId);
-    const sellable = row !== undefined && row.status !== 'draft' && row.status !== 'inactive' && row.deleted_at === null;
-    const available = sellable ? row.stock_quantity : 0;
-    if (available < line.quantity) shortfalls.push({ productId: line.productId, name: row?.name ?? null, requested: line.quantity, available });
+    const row = current.get(line.variantId);
+    const available = row?.sellable ? row.stock_quantity : 0;
+    if (available < line.quantity) {
+      shortfalls.push({ productId: row?.product_id ?? '', variantId: line.variantId, name: row?.name ?? null, requested: line.quantity, available });
+    }
   }
   if (shortfalls.length > 0) throw insufficientStock(shortfalls);
   throw new RetryTransactionError('a price changed during checkout');
 }
 
-/** One mail per product and crossing: the mark is set here and cleared when stock rises above the threshold again. */
-async function alertLowStock(productIds: string[], transaction: Transaction): Promise<void> {
+/** One mail per variant and crossing: the mark is set here and cleared when stock rises above the threshold again. */
+async function alertLowStock(variantIds: string[], transaction: Transaction): Promise<void> {
   const alerts = await queryRows<AlertRow>(
-    `UPDATE products p
+    `UPDATE product_variants v
         SET low_stock_alerted_at = now()
-       FROM users u
-      WHERE u.id = p.seller_id
-        AND p.id = ANY($ids::uuid[])
-        AND p.low_stock_alerted_at IS NULL
-        AND p.stock_quantity <= p.low_stock_threshold
-      RETURNING p.id, p.name, p.stock_quantity, p.low_stock_threshold, u.email AS seller_email, u.name AS seller_name`,
-    { ids: productIds },
+       FROM products p, users u
+      WHERE p.id = v.product_id
+        AND u.id = v.seller_id
+        AND v.id = ANY($ids::uuid[])
+        AND v.low_stock_alerted_at IS NULL
+        AND v.stock_quantity <= v.low_stock_threshold
+      RETURNING v.id, v.product_id, p.name, v.title, v.options, v.stock_quantity, v.low_stock_threshold, u.email AS seller_email, u.name AS seller_name`,
+    { ids: variantIds },
     transaction,
   );
   for (const alert of alerts) {
+    // A product without options has one default variant: its mail names the product alone.
+    const productName = Object.keys(alert.options).length > 0 ? `${alert.name} (${alert.title})` : alert.name;
     await sendEmail(
       alert.seller_email,
       'low-stock',
-      { name: alert.seller_name, productName: alert.name, stockQuantity: alert.stock_quantity, lowStockThreshold: alert.low_stock_threshold, productId: alert.id },
+      { name: alert.seller_name, productName, stockQuantity: alert.stock_quantity, lowStockThreshold: alert.low_stock_threshold, productId: alert.product_id },
       transaction,
     );
   }
 }
 
 /**
- * Returns the stock of an order's lines to their products (deleted products too: a restored
- * product keeps a true count). A line that has shipped never comes back this way (only a return
- * brings shipped units back). Callers make sure it runs once per line: it sits behind the
- * conditional status move of a cancel or a refund with restock.
+ * Returns the stock of an order's lines to their variants (deleted ones too: the count stays
+ * true), and to their products the units of the variants that are still active. A line that has
+ * shipped never comes back this way (only a return brings shipped units back). Callers make sure
+ * it runs once per line: it sits behind the conditional status move of a cancel or a refund
+ * with restock.
  */
 export async function restockOrder(orderId: string, transaction: Transaction, itemIds?: string[]): Promise<void> {
   await queryRows(
-    `UPDATE products p
-        SET stock_quantity = p.stock_quantity + v.n,
+    `WITH returned AS (
+       UPDATE product_variants v
+          SET stock_quantity = v.stock_quantity + r.n,
+              low_stock_alerted_at = CASE WHEN v.stock_quantity + r.n > v.low_stock_threshold THEN NULL ELSE v.low_stock_alerted_at END,
+              updated_at = now()
+         FROM (SELECT variant_id AS id, sum(quantity)::int AS n
+                 FROM order_items
+                WHERE order_id = $orderId AND variant_id IS NOT NULL AND shipped_at IS NULL ${itemIds ? 'AND id = ANY($itemIds::uuid[])' : ''}
+                GROUP BY variant_id
+                ORDER BY variant_id) r
+        WHERE v.id = r.id
+       RETURNING v.product_id, r.n, (v.status = 'active' AND v.deleted_at IS NULL) AS counted
+     )
+     UPDATE products p
+        SET stock_quantity = p.stock_quantity + t.n,
             status = CASE WHEN p.status = 'out_of_stock' THEN 'active'::enum_products_status ELSE p.status END,
-            low_stock_alerted_at = CASE WHEN p.stock_quantity + v.n > p.low_stock_threshold THEN NULL ELSE p.low_stock_alerted_at END,
             updated_at = now()
-       FROM (SELECT product_id AS id, sum(quantity)::int AS n
-               FROM order_items
-              WHERE order_id = $orderId AND product_id IS NOT NULL AND shipped_at IS NULL ${itemIds ? 'AND id = ANY($itemIds::uuid[])' : ''}
-              GROUP BY product_id
-              ORDER BY product_id) v
-      WHERE p.id = v.id`,
+       FROM (SELECT product_id, sum(n)::int AS n FROM returned WHERE counted GROUP BY product_id ORDER BY product_id) t
+      WHERE p.id = t.product_id`,
     itemIds ? { orderId, itemIds } : { orderId },
     transaction,
   );

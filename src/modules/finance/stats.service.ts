@@ -73,7 +73,8 @@ export interface SellerStatsView {
   refunds: string;
   netEarnings: string;
   balance: BalanceView;
-  lowStockProducts: Array<{ id: string; name: string; stockQuantity: number; lowStockThreshold: number }>;
+  /** Active variants at or below their threshold: `id` is the product's. */
+  lowStockProducts: Array<{ id: string; name: string; variantId: string; variantTitle: string; sku: string; stockQuantity: number; lowStockThreshold: number }>;
 }
 
 /** Orders that count as paid: those with a payment, refunded since or not. */
@@ -270,10 +271,12 @@ export class StatsService {
   /** A seller's own figures, by the same definitions as the admin's top-sellers row of that seller. */
   async seller(sellerId: string, period: Period): Promise<SellerStatsView> {
     const lines = await this.lineFigures(period, sellerId);
-    const lowStock = await queryRows<{ id: string; name: string; stock_quantity: number; low_stock_threshold: number }>(
-      `SELECT id, name, stock_quantity, low_stock_threshold FROM products
-        WHERE seller_id = $sellerId AND deleted_at IS NULL AND status IN ('active', 'out_of_stock') AND stock_quantity <= low_stock_threshold
-        ORDER BY stock_quantity, name LIMIT 50`,
+    const lowStock = await queryRows<{ id: string; name: string; variant_id: string; title: string; sku: string; stock_quantity: number; low_stock_threshold: number }>(
+      `SELECT p.id, p.name, v.id AS variant_id, v.title, v.sku, v.stock_quantity, v.low_stock_threshold
+         FROM product_variants v JOIN products p ON p.id = v.product_id
+        WHERE v.seller_id = $sellerId AND v.deleted_at IS NULL AND v.status = 'active' AND v.stock_quantity <= v.low_stock_threshold
+          AND p.deleted_at IS NULL AND p.status IN ('active', 'out_of_stock')
+        ORDER BY v.stock_quantity, p.name, v.position, v.id LIMIT 50`,
       { sellerId },
     );
     return {
@@ -284,7 +287,15 @@ export class StatsService {
       refunds: lines.refunded,
       netEarnings: fromMinor(toMinor(lines.gross) - toMinor(lines.refunded) - toMinor(lines.commission)),
       balance: await ledgerService.balance(sellerId),
-      lowStockProducts: lowStock.map((row) => ({ id: row.id, name: row.name, stockQuantity: row.stock_quantity, lowStockThreshold: row.low_stock_threshold })),
+      lowStockProducts: lowStock.map((row) => ({
+        id: row.id,
+        name: row.name,
+        variantId: row.variant_id,
+        variantTitle: row.title,
+        sku: row.sku,
+        stockQuantity: row.stock_quantity,
+        lowStockThreshold: row.low_stock_threshold,
+      })),
     };
   }
 }

@@ -24,8 +24,8 @@ export const cartController = {
   },
 
   addItem: handler(schemas.addItem, async (req, res) => {
-    const { productId, quantity } = req.validated.body;
-    res.status(201).json({ success: true, data: { cart: await cartService.addItem(ownerOf(req), productId, quantity) }, message: 'Added to cart' });
+    const { productId, variantId, quantity } = req.validated.body;
+    res.status(201).json({ success: true, data: { cart: await cartService.addItem(ownerOf(req), { productId, variantId }, quantity) }, message: 'Added to cart' });
   }),
 
   updateItem: handler(schemas.updateItem, async (req, res) => {

@@ -31,11 +31,11 @@ export const cartRoutes = new ApiRouter('/api/cart', 'Cart')
     '/items',
     {
       example: { productId: '00000000-0000-4000-8000-000000000000', quantity: 1 },
-      summary: 'Add a product (adds to the quantity already in the cart)',
+      summary: 'Add a variant, or a product that has one active variant (adds to the quantity already in the cart)',
       status: 201,
       returns: 'cart',
       response: { cart: { $ref: '#/components/schemas/Cart' } },
-      errors: ['404 PRODUCT_NOT_FOUND', '409 INSUFFICIENT_STOCK', '409 CART_CHANGED', '400 CART_FULL', ...CART_ERRORS],
+      errors: ['404 PRODUCT_NOT_FOUND', '404 VARIANT_NOT_FOUND', '400 VARIANT_REQUIRED', '409 INSUFFICIENT_STOCK', '409 CART_CHANGED', '400 CART_FULL', ...CART_ERRORS],
     },
     cartAccess,
     validate(schemas.addItem),

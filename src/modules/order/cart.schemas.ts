@@ -9,8 +9,11 @@ export const get = {};
 export const clear = {};
 
 export const addItem = {
-  body: objectOf<{ productId: string; quantity: number }>()({
-    productId: uuid.required(),
+  body: objectOf<{ productId?: string; variantId?: string; quantity: number }>()({
+    productId: uuid
+      .when('variantId', { not: Joi.exist(), then: Joi.required() })
+      .description('A product with one active variant (required without variantId); with variantId, the product of that variant'),
+    variantId: uuid.description('The variant to add (required for a product with several variants)'),
     quantity: quantity.min(1).required(),
   }),
 };

@@ -11,39 +11,44 @@ import { insufficientStock } from '../catalog';
 export type CartOwner = { userId: string } | { token: string };
 
 export const GUEST_CART_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-/** Distinct products in one cart: bounds the size of an order (and of its totals). */
+/** Distinct variants in one cart: bounds the size of an order (and of its totals). */
 export const MAX_CART_LINES = 100;
 
-const CART_PRODUCT_COLUMNS = `p.id AS product_id, p.name, p.slug, p.images->>0 AS image, p.price, p.stock_quantity, p.status, p.deleted_at, p.seller_id`;
+/** A line's product and variant (aliases `p`, `v`): the variant's price, stock and image (else the product's first). */
+const CART_PRODUCT_COLUMNS = `p.id AS product_id, p.name, p.slug, coalesce(v.images->>0, p.images->>0) AS image, v.price, v.stock_quantity, p.status, p.deleted_at,
+       p.seller_id, v.id AS variant_id, v.sku AS variant_sku, v.title AS variant_title, v.options AS variant_options,
+       v.status AS variant_status, v.deleted_at AS variant_deleted_at`;
 
 /**
- * Adds `quantity` of a product to a cart whose row lock the caller holds, in one statement. The
- * insert happens only for a product on sale with enough stock and a cart with room for a new
- * line; the update of a line already there only when the sum stays within the stock and the
- * per-product limit. The statement starts after the lock was taken, so its count of the cart's
- * lines is the count no other writer can change before the commit.
+ * Adds `quantity` of a variant to a cart whose row lock the caller holds, in one statement. The
+ * insert happens only for an active variant of a product on sale, with enough stock, and a cart
+ * with room for a new line; the update of a line already there only when the sum stays within
+ * the stock and the per-line limit. The statement starts after the lock was taken, so its count
+ * of the cart's lines is the count no other writer can change before the commit.
  */
 const ADD_ITEM = `
-WITH product AS (
-  SELECT id, stock_quantity FROM products WHERE id = $productId AND status = 'active' AND deleted_at IS NULL
+WITH variant AS (
+  SELECT v.id, v.product_id, v.stock_quantity
+    FROM product_variants v JOIN products p ON p.id = v.product_id
+   WHERE v.id = $variantId AND v.status = 'active' AND v.deleted_at IS NULL AND p.status = 'active' AND p.deleted_at IS NULL
 ), added AS (
-  INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
-  SELECT $cartId, product.id, $quantity::int FROM product
-   WHERE $quantity::int <= product.stock_quantity
-     AND (EXISTS (SELECT 1 FROM cart_items WHERE cart_id = $cartId AND product_id = product.id)
+  INSERT INTO cart_items AS ci (cart_id, product_id, variant_id, quantity)
+  SELECT $cartId, variant.product_id, variant.id, $quantity::int FROM variant
+   WHERE $quantity::int <= variant.stock_quantity
+     AND (EXISTS (SELECT 1 FROM cart_items WHERE cart_id = $cartId AND variant_id = variant.id)
           OR (SELECT count(*) FROM cart_items WHERE cart_id = $cartId) < $maxLines::int)
-  ON CONFLICT (cart_id, product_id) DO UPDATE
+  ON CONFLICT (cart_id, variant_id) DO UPDATE
      SET quantity = ci.quantity + EXCLUDED.quantity, updated_at = now()
-   WHERE ci.quantity + EXCLUDED.quantity <= LEAST($max::int, (SELECT stock_quantity FROM product))
-  RETURNING id, cart_id, product_id, quantity, created_at
+   WHERE ci.quantity + EXCLUDED.quantity <= LEAST($max::int, (SELECT stock_quantity FROM variant))
+  RETURNING id, cart_id, product_id, variant_id, quantity, created_at
 )
 -- The cart as the client sees it, in the same round trip: the statement's own snapshot does not
 -- hold the line it wrote, so that line comes from RETURNING (flagged) and replaces its old copy.
 SELECT true AS written, a.cart_id, a.id, a.quantity, a.created_at, ${CART_PRODUCT_COLUMNS}
-  FROM added a JOIN products p ON p.id = a.product_id
+  FROM added a JOIN products p ON p.id = a.product_id JOIN product_variants v ON v.id = a.variant_id
 UNION ALL
 SELECT false, ci.cart_id, ci.id, ci.quantity, ci.created_at, ${CART_PRODUCT_COLUMNS}
-  FROM cart_items ci JOIN products p ON p.id = ci.product_id
+  FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN product_variants v ON v.id = ci.variant_id
  WHERE ci.cart_id = $cartId`;
 
 /**
@@ -55,20 +60,21 @@ const MERGE_GUEST_CART = `
 WITH room AS (
   SELECT greatest($maxLines::int - count(*), 0) AS n FROM cart_items WHERE cart_id = $userCartId
 ), candidates AS (
-  SELECT g.product_id, LEAST(g.quantity, p.stock_quantity, $max) AS quantity, g.created_at,
-         EXISTS (SELECT 1 FROM cart_items u WHERE u.cart_id = $userCartId AND u.product_id = g.product_id) AS present
-    FROM cart_items g JOIN products p ON p.id = g.product_id
-   WHERE g.cart_id = $guestCartId AND p.status = 'active' AND p.deleted_at IS NULL AND p.stock_quantity > 0
+  SELECT g.product_id, g.variant_id, LEAST(g.quantity, v.stock_quantity, $max) AS quantity, g.created_at,
+         EXISTS (SELECT 1 FROM cart_items u WHERE u.cart_id = $userCartId AND u.variant_id = g.variant_id) AS present
+    FROM cart_items g JOIN product_variants v ON v.id = g.variant_id JOIN products p ON p.id = g.product_id
+   WHERE g.cart_id = $guestCartId AND p.status = 'active' AND p.deleted_at IS NULL
+     AND v.status = 'active' AND v.deleted_at IS NULL AND v.stock_quantity > 0
 ), chosen AS (
-  SELECT product_id, quantity FROM candidates WHERE present
+  SELECT product_id, variant_id, quantity FROM candidates WHERE present
   UNION ALL
-  (SELECT product_id, quantity FROM candidates WHERE NOT present ORDER BY created_at, product_id LIMIT (SELECT n FROM room))
+  (SELECT product_id, variant_id, quantity FROM candidates WHERE NOT present ORDER BY created_at, variant_id LIMIT (SELECT n FROM room))
 )
-INSERT INTO cart_items AS ci (cart_id, product_id, quantity)
-SELECT $userCartId, product_id, quantity FROM chosen ORDER BY product_id
-ON CONFLICT (cart_id, product_id) DO UPDATE
+INSERT INTO cart_items AS ci (cart_id, product_id, variant_id, quantity)
+SELECT $userCartId, product_id, variant_id, quantity FROM chosen ORDER BY variant_id
+ON CONFLICT (cart_id, variant_id) DO UPDATE
    SET quantity = GREATEST(ci.quantity, LEAST(ci.quantity + EXCLUDED.quantity, $max,
-         (SELECT stock_quantity FROM products WHERE id = EXCLUDED.product_id))),
+         (SELECT stock_quantity FROM product_variants WHERE id = EXCLUDED.variant_id))),
        updated_at = now()`;
 
 export interface CartProductView {
@@ -82,13 +88,22 @@ export interface CartProductView {
   sellerId: string;
 }
 
+export interface CartVariantView {
+  id: string;
+  sku: string;
+  title: string;
+  options: Record<string, string>;
+}
+
 export interface CartItemView {
   id: string;
+  /** The product, with the price and stock of the line's variant. */
   product: CartProductView;
+  variant: CartVariantView;
   quantity: number;
   unitPrice: string;
   lineTotal: string;
-  /** False when the product was withdrawn or has less stock than the quantity: checkout refuses it then. */
+  /** False when the product or variant was withdrawn or has less stock than the quantity: checkout refuses it then. */
   available: boolean;
 }
 
@@ -114,6 +129,12 @@ interface CartItemRow {
   status: string;
   deleted_at: Date | null;
   seller_id: string;
+  variant_id: string;
+  variant_sku: string;
+  variant_title: string;
+  variant_options: Record<string, string>;
+  variant_status: string;
+  variant_deleted_at: Date | null;
 }
 
 interface ProductRow {
@@ -128,6 +149,16 @@ const EMPTY_CART: CartView = { id: null, items: [], itemCount: 0, subtotal: '0.0
 
 function isForSale(row: { status: string; deleted_at: Date | null }): boolean {
   return (row.status === 'active' || row.status === 'out_of_stock') && row.deleted_at === null;
+}
+
+function variantForSale(row: { variant_status: string; variant_deleted_at: Date | null }): boolean {
+  return row.variant_status === 'active' && row.variant_deleted_at === null;
+}
+
+/** The variant a request to add names: `variantId` (of `productId` when both are given), or the only active variant of `productId`. */
+interface AddTarget {
+  productId?: string;
+  variantId?: string;
 }
 
 function cartNotFound(): NotFoundError {
@@ -157,21 +188,22 @@ export class CartService {
   }
 
   /**
-   * Adds a product (to the quantity already there), under the cart's row lock: a cart never holds
-   * more than MAX_CART_LINES lines, whatever arrives at once. The product must be on sale (else
-   * 404) and have the stock for the new quantity (409 INSUFFICIENT_STOCK). A user's cart is made on
-   * first need.
+   * Adds a variant (to the quantity already there), under the cart's row lock: a cart never holds
+   * more than MAX_CART_LINES lines, whatever arrives at once. A product named alone must have one
+   * active variant (400 VARIANT_REQUIRED otherwise). The product must be on sale (else 404) and the
+   * variant have the stock for the new quantity (409 INSUFFICIENT_STOCK). A user's cart is made
+   * on first need.
    */
-  async addItem(owner: CartOwner, productId: string, quantity: number): Promise<CartView> {
-    if (!isUuid(productId)) throw new NotFoundError('Product');
+  async addItem(owner: CartOwner, target: AddTarget, quantity: number): Promise<CartView> {
     const { cartId, rows } = await inTransaction(async (transaction) => {
+      const variantId = await this.variantToAdd(target, transaction);
       const id = await this.lockCart(owner, transaction);
       const written = await queryRows<CartItemRow & { written: boolean; cart_id: string; created_at: Date }>(
         ADD_ITEM,
-        { cartId: id, productId, quantity, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES },
+        { cartId: id, variantId, quantity, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES },
         transaction,
       );
-      if (!written.some((row) => row.written)) await this.explainRefusedAdd(id, productId, quantity, transaction);
+      if (!written.some((row) => row.written)) await this.explainRefusedAdd(id, variantId, quantity, transaction);
       if ('token' in owner) await this.touch(id, transaction);
       return { cartId: id, rows: written };
     }, { name: 'cart add' });
@@ -203,21 +235,57 @@ export class CartService {
     return created.id;
   }
 
+  /** The variant to add: named, or the only active one of the product named. */
+  private async variantToAdd(target: AddTarget, transaction: Transaction): Promise<string> {
+    if (target.variantId) {
+      const [variant] = isUuid(target.variantId)
+        ? await queryRows<{ id: string; product_id: string }>(
+            `SELECT id, product_id FROM product_variants WHERE id = $variantId AND status = 'active' AND deleted_at IS NULL`,
+            { variantId: target.variantId },
+            transaction,
+          )
+        : [];
+      if (!variant || (target.productId !== undefined && variant.product_id !== target.productId)) throw new NotFoundError('Variant');
+      return variant.id;
+    }
+    const productId = target.productId ?? '';
+    const variants = isUuid(productId)
+      ? await queryRows<{ id: string }>(
+          `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id
+            WHERE v.product_id = $productId AND v.status = 'active' AND v.deleted_at IS NULL
+              AND p.status IN ('active', 'out_of_stock') AND p.deleted_at IS NULL
+            LIMIT 2`,
+          { productId },
+          transaction,
+        )
+      : [];
+    if (variants.length === 0) throw new NotFoundError('Product');
+    if (variants.length > 1) throw new BadRequestError('VARIANT_REQUIRED', 'This product has several variants: name one with variantId');
+    return variants[0].id;
+  }
+
   /** Why ADD_ITEM wrote nothing, as the error the client gets. */
-  private async explainRefusedAdd(cartId: string, productId: string, quantity: number, transaction: Transaction): Promise<never> {
-    const [product] = await queryRows<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $productId', { productId }, transaction);
+  private async explainRefusedAdd(cartId: string, variantId: string, quantity: number, transaction: Transaction): Promise<never> {
+    const [product] = await queryRows<ProductRow & { product_id: string }>(
+      `SELECT p.id AS product_id, p.name, p.status, p.deleted_at, v.stock_quantity
+         FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = $variantId`,
+      { variantId },
+      transaction,
+    );
     if (!product || !isForSale(product)) throw new NotFoundError('Product');
     const [existing] = await queryRows<{ quantity: number }>(
-      'SELECT quantity FROM cart_items WHERE cart_id = $cartId AND product_id = $productId',
-      { cartId, productId },
+      'SELECT quantity FROM cart_items WHERE cart_id = $cartId AND variant_id = $variantId',
+      { cartId, variantId },
       transaction,
     );
     const wanted = (existing?.quantity ?? 0) + quantity;
     if (product.status !== 'active' || wanted > product.stock_quantity) {
-      throw insufficientStock([{ productId, name: product.name, requested: wanted, available: product.status === 'active' ? product.stock_quantity : 0 }]);
+      throw insufficientStock([
+        { productId: product.product_id, variantId, name: product.name, requested: wanted, available: product.status === 'active' ? product.stock_quantity : 0 },
+      ]);
     }
     if (wanted > MAX_CART_ITEM_QUANTITY) throw quantityLimit();
-    if (!existing) throw new BadRequestError('CART_FULL', `A cart holds at most ${MAX_CART_LINES} different products`);
+    if (!existing) throw new BadRequestError('CART_FULL', `A cart holds at most ${MAX_CART_LINES} different items`);
     // The cart changed between the two statements (a concurrent add or removal): the client may simply try again.
     throw new ConflictError('CART_CHANGED', 'The cart changed meanwhile; please try again');
   }
@@ -227,16 +295,25 @@ export class CartService {
     const cartId = await inTransaction(async (transaction) => {
       const id = await this.findCartId(owner, { transaction });
       const [item] = id && isUuid(itemId)
-        ? await queryRows<{ product_id: string }>('SELECT product_id FROM cart_items WHERE id = $itemId AND cart_id = $cartId FOR UPDATE', { itemId, cartId: id }, transaction)
+        ? await queryRows<{ variant_id: string }>('SELECT variant_id FROM cart_items WHERE id = $itemId AND cart_id = $cartId FOR UPDATE', { itemId, cartId: id }, transaction)
         : [];
       if (!id || !item) throw new NotFoundError('CartItem');
       if (quantity === 0) {
         await queryRows('DELETE FROM cart_items WHERE id = $itemId', { itemId }, transaction);
       } else {
-        const [product] = await queryRows<ProductRow>('SELECT id, name, status, deleted_at, stock_quantity FROM products WHERE id = $id', { id: item.product_id }, transaction);
-        if (!product || !isForSale(product)) throw new BadRequestError('PRODUCT_UNAVAILABLE', 'This product is no longer for sale; remove it from the cart');
-        if (product.status !== 'active' || product.stock_quantity < quantity) {
-          throw insufficientStock([{ productId: product.id, name: product.name, requested: quantity, available: product.status === 'active' ? product.stock_quantity : 0 }]);
+        const [line] = await queryRows<ProductRow & { variant_id: string; variant_status: string; variant_deleted_at: Date | null }>(
+          `SELECT p.id, p.name, p.status, p.deleted_at, v.id AS variant_id, v.stock_quantity, v.status AS variant_status, v.deleted_at AS variant_deleted_at
+             FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = $variantId`,
+          { variantId: item.variant_id },
+          transaction,
+        );
+        if (!line || !isForSale(line) || !variantForSale(line)) {
+          throw new BadRequestError('PRODUCT_UNAVAILABLE', 'This product is no longer for sale; remove it from the cart');
+        }
+        if (line.status !== 'active' || line.stock_quantity < quantity) {
+          throw insufficientStock([
+            { productId: line.id, variantId: line.variant_id, name: line.name, requested: quantity, available: line.status === 'active' ? line.stock_quantity : 0 },
+          ]);
         }
         await queryRows('UPDATE cart_items SET quantity = $quantity, updated_at = now() WHERE id = $itemId', { itemId, quantity }, transaction);
       }
@@ -306,7 +383,7 @@ export class CartService {
   private async view(cartId: string): Promise<CartView> {
     const rows = await queryRows<CartItemRow>(
       `SELECT ci.id, ci.quantity, ${CART_PRODUCT_COLUMNS}
-         FROM cart_items ci JOIN products p ON p.id = ci.product_id
+         FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN product_variants v ON v.id = ci.variant_id
         WHERE ci.cart_id = $cartId
         ORDER BY ci.created_at, ci.id`,
       { cartId },
@@ -321,7 +398,7 @@ function viewOf(cartId: string, rows: CartItemRow[]): CartView {
   let subtotal = 0;
   const items = rows.map((row): CartItemView => {
     const lineTotal = toMinor(row.price) * row.quantity;
-    const available = isForSale(row) && row.status === 'active' && row.stock_quantity >= row.quantity;
+    const available = isForSale(row) && variantForSale(row) && row.status === 'active' && row.stock_quantity >= row.quantity;
     if (available) {
       itemCount += row.quantity;
       subtotal += lineTotal;
@@ -338,6 +415,7 @@ function viewOf(cartId: string, rows: CartItemRow[]): CartView {
         status: row.deleted_at ? 'deleted' : row.status,
         sellerId: row.seller_id,
       },
+      variant: { id: row.variant_id, sku: row.variant_sku, title: row.variant_title, options: row.variant_options },
       quantity: row.quantity,
       unitPrice: row.price,
       lineTotal: fromMinor(lineTotal),

@@ -36,14 +36,17 @@ const IDEMPOTENCY_TTL_HOURS = 24;
 // The checkout's statements, named for the benchmark's bare server, which runs the same ones.
 export const LOCK_CART = 'SELECT id FROM carts WHERE user_id = $userId FOR UPDATE';
 
-export const CART_LINES = `SELECT ci.id AS item_id, ci.product_id, ci.quantity, p.name, p.sku, p.images->>0 AS image, p.price, p.seller_id, p.status, p.deleted_at,
-       p.stock_quantity, coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate
+export const CART_LINES = `SELECT ci.id AS item_id, ci.product_id, ci.variant_id, ci.quantity, p.name, v.title AS variant_title, v.sku,
+       coalesce(v.images->>0, p.images->>0) AS image, v.price, p.seller_id, p.status, p.deleted_at,
+       v.status AS variant_status, v.deleted_at AS variant_deleted_at, v.stock_quantity,
+       coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate
   FROM carts c
   JOIN cart_items ci ON ci.cart_id = c.id
   JOIN products p ON p.id = ci.product_id
+  JOIN product_variants v ON v.id = ci.variant_id
   LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
  WHERE c.user_id = $userId
- ORDER BY ci.product_id`;
+ ORDER BY ci.variant_id`;
 
 export const PLACE_ORDER = `
 WITH placed AS (
@@ -54,11 +57,13 @@ WITH placed AS (
   ON CONFLICT (order_number) DO NOTHING
   RETURNING *
 ), lines AS (
-  INSERT INTO order_items (order_id, product_id, seller_id, product_name, product_sku, product_image, unit_price, quantity, line_total, commission_rate)
-  SELECT placed.id, u.product_id, u.seller_id, u.name, u.sku, u.image, u.price, u.quantity, u.price * u.quantity, u.rate
+  INSERT INTO order_items (order_id, product_id, variant_id, seller_id, product_name, variant_title, product_sku, product_image, unit_price, quantity,
+                           line_total, commission_rate)
+  SELECT placed.id, u.product_id, u.variant_id, u.seller_id, u.name, u.title, u.sku, u.image, u.price, u.quantity, u.price * u.quantity, u.rate
     FROM placed,
-         unnest($productIds::uuid[], $sellerIds::uuid[], $names::text[], $skus::text[], $images::text[], $prices::numeric[], $quantities::int[], $rates::numeric[])
-           AS u(product_id, seller_id, name, sku, image, price, quantity, rate)
+         unnest($productIds::uuid[], $variantIds::uuid[], $sellerIds::uuid[], $names::text[], $titles::text[], $skus::text[], $images::text[],
+                $prices::numeric[], $quantities::int[], $rates::numeric[])
+           AS u(product_id, variant_id, seller_id, name, title, sku, image, price, quantity, rate)
   RETURNING *
 ), history AS (
   INSERT INTO order_status_history (order_id, from_status, to_status, note, actor_id, actor_role)
@@ -66,8 +71,9 @@ WITH placed AS (
 ), emptied AS (
   DELETE FROM cart_items WHERE id = ANY($cartItemIds::uuid[]) AND EXISTS (SELECT 1 FROM placed)
 )
-SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines.seller_id AS item_seller_id,
-       lines.product_name AS item_product_name, lines.product_sku AS item_product_sku, lines.product_image AS item_product_image,
+SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines.variant_id AS item_variant_id, lines.seller_id AS item_seller_id,
+       lines.product_name AS item_product_name, lines.variant_title AS item_variant_title, lines.product_sku AS item_product_sku,
+       lines.product_image AS item_product_image,
        lines.unit_price AS item_unit_price, lines.quantity AS item_quantity, lines.line_total AS item_line_total,
        lines.refunded_amount AS item_refunded_amount, lines.fulfillment_status AS item_fulfillment_status,
        lines.tracking_number AS item_tracking_number, lines.tracking_url AS item_tracking_url
@@ -76,11 +82,15 @@ SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines
 /** Products a cart line can still be bought from (out of stock is a shortfall, not a withdrawal). */
 const SELLABLE_STATUSES = ['active', 'out_of_stock'];
 
+function isWithdrawn(line: CartLineRow): boolean {
+  return !SELLABLE_STATUSES.includes(line.status) || line.deleted_at !== null || line.variant_status !== 'active' || line.variant_deleted_at !== null;
+}
+
 function productUnavailable(lines: CartLineRow[]): ConflictError {
   return new ConflictError(
     'PRODUCT_UNAVAILABLE',
     'Some products in the cart are no longer for sale; remove them from the cart',
-    lines.map((line) => ({ productId: line.product_id, name: line.name })),
+    lines.map((line) => ({ productId: line.product_id, variantId: line.variant_id, name: line.name })),
   );
 }
 
@@ -89,14 +99,18 @@ const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 export interface CartLineRow {
   item_id: string;
   product_id: string;
+  variant_id: string;
   quantity: number;
   name: string;
+  variant_title: string;
   sku: string;
   image: string | null;
   price: string;
   seller_id: string;
   status: string;
   deleted_at: Date | null;
+  variant_status: string;
+  variant_deleted_at: Date | null;
   stock_quantity: number;
   commission_rate: string;
 }
@@ -106,8 +120,10 @@ export function lineBinds(lines: CartLineRow[]) {
   return {
     cartItemIds: lines.map((line) => line.item_id),
     productIds: lines.map((line) => line.product_id),
+    variantIds: lines.map((line) => line.variant_id),
     sellerIds: lines.map((line) => line.seller_id),
     names: lines.map((line) => line.name),
+    titles: lines.map((line) => line.variant_title),
     skus: lines.map((line) => line.sku),
     images: lines.map((line) => line.image),
     prices: lines.map((line) => line.price),
@@ -164,12 +180,13 @@ export class CheckoutService {
         );
         if (lines.length === 0) throw new BadRequestError('CART_EMPTY', 'The cart is empty');
         // Refused before anything is written; the conditional take below is what guarantees it.
-        const withdrawn = lines.filter((line) => !SELLABLE_STATUSES.includes(line.status) || line.deleted_at !== null);
+        const withdrawn = lines.filter(isWithdrawn);
         if (withdrawn.length > 0) throw productUnavailable(withdrawn);
         const short: StockShortfall[] = lines
           .filter((line) => line.status !== 'active' || line.stock_quantity < line.quantity)
           .map((line) => ({
             productId: line.product_id,
+            variantId: line.variant_id,
             name: line.name,
             requested: line.quantity,
             available: line.status === 'active' ? line.stock_quantity : 0,
@@ -190,7 +207,7 @@ export class CheckoutService {
         }
         // Last: the row locks of the stock are held from here to the commit only.
         await takeStock(
-          lines.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: line.price })),
+          lines.map((line) => ({ variantId: line.variant_id, quantity: line.quantity, unitPrice: line.price })),
           transaction,
         );
         return { order, replayed: false };

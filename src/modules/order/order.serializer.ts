@@ -17,8 +17,10 @@ export type OrderItemView = Pick<
   OrderItemAttributes,
   | 'id'
   | 'productId'
+  | 'variantId'
   | 'sellerId'
   | 'productName'
+  | 'variantTitle'
   | 'productSku'
   | 'productImage'
   | 'unitPrice'
@@ -107,8 +109,10 @@ export function serializeOrderItem(item: OrderItemRecord): OrderItemView {
   return {
     id: item.id,
     productId: item.productId,
+    variantId: item.variantId,
     sellerId: item.sellerId,
     productName: item.productName,
+    variantTitle: item.variantTitle,
     productSku: item.productSku,
     productImage: item.productImage,
     unitPrice: item.unitPrice,
@@ -225,8 +229,10 @@ export interface PlacedOrderRow {
   created_at: Date;
   item_id: string;
   item_product_id: string | null;
+  item_variant_id: string | null;
   item_seller_id: string;
   item_product_name: string;
+  item_variant_title: string | null;
   item_product_sku: string;
   item_product_image: string | null;
   item_unit_price: string;
@@ -271,8 +277,10 @@ export function serializePlacedOrder(rows: PlacedOrderRow[]): OrderView {
     items: rows.map((row) => ({
       id: row.item_id,
       productId: row.item_product_id,
+      variantId: row.item_variant_id,
       sellerId: row.item_seller_id,
       productName: row.item_product_name,
+      variantTitle: row.item_variant_title,
       productSku: row.item_product_sku,
       productImage: row.item_product_image,
       unitPrice: row.item_unit_price,

@@ -226,10 +226,29 @@ const uuidSchema = { type: 'string', format: 'uuid' };
 const ERROR_DETAIL_SCHEMAS: Record<string, SchemaNode> = {
   FieldError: { description: 'A refused input (VALIDATION_ERROR, RESOURCE_EXISTS)', ...objectSchema({ field: { type: 'string' }, message: { type: 'string' } }) },
   StockShortfall: {
-    description: 'A product the cart asks more of than there is (INSUFFICIENT_STOCK)',
-    ...objectSchema({ productId: uuidSchema, name: { type: 'string' }, requested: { type: 'integer' }, available: { type: 'integer' } }),
+    description: 'A variant the cart asks more of than there is (INSUFFICIENT_STOCK)',
+    ...objectSchema({ productId: uuidSchema, variantId: uuidSchema, name: { type: 'string' }, requested: { type: 'integer' }, available: { type: 'integer' } }),
   },
-  UnavailableProduct: { description: 'A product no longer for sale (PRODUCT_UNAVAILABLE)', ...objectSchema({ productId: uuidSchema, name: { type: 'string' } }) },
+  UnavailableProduct: {
+    description: 'A product or variant no longer for sale (PRODUCT_UNAVAILABLE)',
+    ...objectSchema({ productId: uuidSchema, variantId: uuidSchema, name: { type: 'string' } }),
+  },
+  VariantProblem: {
+    description:
+      'Which variant of the request (its index in `variants`, its id, or "new") is wrong (VARIANT_OPTIONS_MISMATCH, VARIANT_EXISTS, SKU_EXISTS): ' +
+      'the option or value it names, the options it misses, the index of the variant it repeats, or the SKU',
+    ...objectSchema(
+      {
+        variant: { type: ['integer', 'string'] },
+        option: { type: 'string' },
+        value: { type: 'string' },
+        missing: { type: 'array', items: { type: 'string' } },
+        sameAs: { type: 'integer' },
+        sku: { type: 'string' },
+      },
+      ['variant'],
+    ),
+  },
   UploadUsage: {
     description: 'The products an image is still used by, those the caller may see (UPLOAD_IN_USE)',
     ...objectSchema({ productCount: { type: 'integer' }, productIds: { type: 'array', items: uuidSchema } }),

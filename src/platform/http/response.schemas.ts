@@ -7,11 +7,11 @@ import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATU
  * types they can trust. Money is a string with two decimals.
  */
 
-const money = { type: 'string', pattern: '^-?\\d+\\.\\d{2}$', example: '19.99' };
+export const money = { type: 'string', pattern: '^-?\\d+\\.\\d{2}$', example: '19.99' };
 const uuid = { type: 'string', format: 'uuid' };
 const timestamp = { type: 'string', format: 'date-time' };
 /** The schema or null, as JSON Schema 2020-12 says it (OpenAPI 3.1). */
-const nullable = (schema: Record<string, unknown>): Record<string, unknown> => {
+export const nullable = (schema: Record<string, unknown>): Record<string, unknown> => {
   const { $ref, description, ...rest } = schema;
   if (typeof $ref === 'string') return { ...(description ? { description } : {}), anyOf: [{ $ref }, { type: 'null' }] };
   return {
@@ -70,11 +70,13 @@ const productSummaryProperties = {
   name: { type: 'string' },
   slug: { type: 'string' },
   shortDescription: nullable({ type: 'string' }),
-  price: money,
-  comparePrice: nullable(money),
+  price: { ...money, description: 'The lowest price of its active variants (priceMin)' },
+  priceMin: money,
+  priceMax: money,
+  comparePrice: nullable({ ...money, description: 'The compare price of its cheapest active variant' }),
   discountPercentage: { type: 'integer', minimum: 0, maximum: 100, description: 'Off comparePrice, rounded; 0 without one' },
-  inStock: { type: 'boolean' },
-  stockQuantity: { type: 'integer', minimum: 0 },
+  inStock: { type: 'boolean', description: 'Some active variant has stock' },
+  stockQuantity: { type: 'integer', minimum: 0, description: 'Units over its active variants' },
   status: { type: 'string', enum: [...PRODUCT_STATUSES] },
   images: { type: 'array', items: { type: 'string' } },
   tags: { type: 'array', items: { type: 'string' } },
@@ -86,14 +88,40 @@ const productSummaryProperties = {
   category: nullable(objectSchema({ id: uuid, name: { type: 'string' }, slug: { type: 'string' } })),
 };
 const productOwnerProperties = {
-  sku: { type: 'string', description: 'Listings show it to the owner and admins only' },
-  costPrice: nullable({ ...money, description: 'The owner and admins only' }),
+  sku: nullable({ type: 'string', description: "Its only variant's SKU; null with several variants. Listings show it to the owner and admins only" }),
+  costPrice: nullable({ ...money, description: "The owner and admins only; its only variant's" }),
   lowStockThreshold: { type: 'integer', minimum: 0, description: 'The owner and admins only' },
 };
+
+const variantOptions = { type: 'object', additionalProperties: { type: 'string' }, example: { Size: 'M', Color: 'Navy' } };
+
+const variant = objectSchema(
+  {
+    id: uuid,
+    sku: { type: 'string' },
+    title: { type: 'string', example: 'M / Navy' },
+    options: variantOptions,
+    price: money,
+    comparePrice: nullable(money),
+    stockQuantity: { type: 'integer', minimum: 0 },
+    inStock: { type: 'boolean' },
+    images: { type: 'array', items: { type: 'string' } },
+    status: { type: 'string', enum: ['active', 'inactive'] },
+    costPrice: nullable({ ...money, description: 'The owner and admins only' }),
+    lowStockThreshold: { type: 'integer', minimum: 0, description: 'The owner and admins only' },
+  },
+  ['id', 'sku', 'title', 'options', 'price', 'comparePrice', 'stockQuantity', 'inStock', 'images', 'status'],
+);
 
 const productDetailProperties = {
   ...productSummaryProperties,
   ...productOwnerProperties,
+  options: {
+    type: 'array',
+    items: objectSchema({ name: { type: 'string' }, values: { type: 'array', items: { type: 'string' } } }),
+    description: 'Up to 3; empty for a product sold as one default variant',
+  },
+  variants: { type: 'array', items: ref('Variant'), description: 'Active variants; the owner and admins see inactive ones too' },
   description: nullable({ type: 'string' }),
   weight: nullable({ type: 'string', pattern: '^\\d+\\.\\d{2}$', example: '1.25' }),
   dimensions: nullable({
@@ -135,9 +163,11 @@ const address = objectSchema(
 const orderItem = objectSchema({
   id: uuid,
   productId: nullable(uuid),
+  variantId: nullable(uuid),
   sellerId: uuid,
   productName: { type: 'string' },
-  productSku: { type: 'string' },
+  variantTitle: nullable({ type: 'string', description: 'The variant sold ("M / Red"; "Default" for a product without options)' }),
+  productSku: { type: 'string', description: "The variant's SKU when sold" },
   productImage: nullable({ type: 'string' }),
   unitPrice: money,
   quantity: { type: 'integer', minimum: 1 },
@@ -198,7 +228,19 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     { ...productSummaryProperties, ...productOwnerProperties },
     Object.keys(productSummaryProperties),
   ),
-  Product: objectSchema(productDetailProperties, [...Object.keys(productSummaryProperties), 'sku', 'description', 'weight', 'dimensions', 'seoTitle', 'seoDescription', 'updatedAt']),
+  Product: objectSchema(productDetailProperties, [
+    ...Object.keys(productSummaryProperties),
+    'sku',
+    'description',
+    'weight',
+    'dimensions',
+    'options',
+    'variants',
+    'seoTitle',
+    'seoDescription',
+    'updatedAt',
+  ]),
+  Variant: variant,
   Category: objectSchema(categoryProperties),
   CategoryNode: objectSchema({ ...categoryProperties, children: listOf('CategoryNode') }),
   CategoryDetail: objectSchema({
@@ -246,20 +288,24 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
       type: 'array',
       items: objectSchema({
         id: uuid,
-        product: objectSchema({
-          id: uuid,
-          name: { type: 'string' },
-          slug: { type: 'string' },
-          image: nullable({ type: 'string' }),
-          price: money,
-          stockQuantity: { type: 'integer' },
-          status: { type: 'string', enum: [...PRODUCT_STATUSES, 'deleted'] },
-          sellerId: uuid,
-        }),
+        product: {
+          description: "The product, with its price and stock those of the line's variant",
+          ...objectSchema({
+            id: uuid,
+            name: { type: 'string' },
+            slug: { type: 'string' },
+            image: nullable({ type: 'string' }),
+            price: money,
+            stockQuantity: { type: 'integer' },
+            status: { type: 'string', enum: [...PRODUCT_STATUSES, 'deleted'] },
+            sellerId: uuid,
+          }),
+        },
+        variant: objectSchema({ id: uuid, sku: { type: 'string' }, title: { type: 'string' }, options: variantOptions }),
         quantity: { type: 'integer', minimum: 1, maximum: 1000 },
         unitPrice: money,
         lineTotal: money,
-        available: { type: 'boolean', description: 'False when the product was withdrawn or lacks the stock: checkout refuses the cart then' },
+        available: { type: 'boolean', description: 'False when the product or variant was withdrawn or lacks the stock: checkout refuses the cart then' },
       }),
     },
     itemCount: { type: 'integer', description: 'Units of the available items' },
@@ -354,7 +400,16 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     balance: ref('Balance'),
     lowStockProducts: {
       type: 'array',
-      items: objectSchema({ id: uuid, name: { type: 'string' }, stockQuantity: { type: 'integer' }, lowStockThreshold: { type: 'integer' } }),
+      description: 'Active variants at or below their low-stock threshold (id is the product)',
+      items: objectSchema({
+        id: uuid,
+        name: { type: 'string' },
+        variantId: uuid,
+        variantTitle: { type: 'string' },
+        sku: { type: 'string' },
+        stockQuantity: { type: 'integer' },
+        lowStockThreshold: { type: 'integer' },
+      }),
     },
   }),
   StatsOverview: objectSchema({
