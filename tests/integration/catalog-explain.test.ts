@@ -1,7 +1,7 @@
 import { QueryTypes } from 'sequelize';
 import { generateCatalog } from '../../src/seed/catalog';
 import { Category } from '../../src/models';
-import { buildListStatement, buildSearchStatement, type CatalogStatement } from '../../src/modules/catalog/product.service';
+import { buildFacetsStatement, buildListStatement, buildSearchStatement, type CatalogStatement } from '../../src/modules/catalog/product.service';
 import { useTestDatabase } from '../support/database';
 
 interface PlanNode {
@@ -44,6 +44,7 @@ describe('the catalog hot paths use indexes on a 10,000 product catalog', () => 
     // VACUUM sets the visibility map (as autovacuum does on a live table), so counts can be index-only.
     await db.current.sequelize.query('VACUUM ANALYZE products');
     await db.current.sequelize.query('ANALYZE categories');
+    await db.current.sequelize.query('VACUUM ANALYZE product_variants');
     const parent = await Category.findOne({ where: { slug: 'electronics' } });
     categoryId = parent!.id;
   }, 120_000);
@@ -125,5 +126,20 @@ describe('the catalog hot paths use indexes on a 10,000 product catalog', () => 
     const plan = await explain(buildListStatement({ page: 1, limit: 20, sortBy: 'createdAt', search: 'wireless keyboard' }));
     expectNoSeqScanOnProducts(plan);
     expect(nodesOf(plan).some((node) => node['Index Name'] === 'products_search_vector_idx')).toBe(true);
+  });
+
+  it('filters by an option value through the option values GIN index, asking the variants only for the page', async () => {
+    const plan = await explain(buildListStatement({ page: 1, limit: 20, sortBy: 'createdAt', options: { Size: 'M' } }));
+    expectNoSeqScanOnProducts(plan);
+    expect(nodesOf(plan).filter((node) => node['Relation Name'] === 'product_variants')).toEqual([]);
+    const both = await explain(buildListStatement({ page: 1, limit: 20, sortBy: 'createdAt', options: { Size: 'M', Color: 'Navy' } }));
+    expectNoSeqScanOnProducts(both);
+    expect(nodesOf(both).filter((node) => node['Relation Name'] === 'product_variants' && node['Node Type'] === 'Seq Scan').map(() => describePlan(both))).toEqual([]);
+  });
+
+  it('counts the facets of a category from the product rows alone, through indexes', async () => {
+    const plan = await explain(buildFacetsStatement({ category: categoryId }));
+    expectNoSeqScanOnProducts(plan);
+    expect(nodesOf(plan).filter((node) => node['Relation Name'] === 'product_variants')).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { Cart, CartItem, Product, ProductVariant } from '../../src/models';
-import { createAdmin, createUser, uniqueSuffix } from '../fixtures';
+import { createAdmin, createOrder, createOrderItem, createUser, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login } from '../support/auth';
 import { signedInSeller, type SignedInSeller } from '../support/catalog';
@@ -323,6 +323,16 @@ describe('product options and variants', () => {
     expect(cheap.body.data.options.Color).toEqual([{ value: 'Navy', count: 2 }, { value: 'Red', count: 1 }]);
     const unknown = await request(ctx.app).get('/api/products/facets').query({ options: 'Size:M' });
     expect(unknown.status).toBe(400);
+  });
+
+  it('lets a customer who received any variant review the product, once', async () => {
+    const product = (await create(teeBody())).body.data;
+    const buyer = await customer();
+    const order = await createOrder({ userId: buyer.user.id, status: 'delivered', paymentStatus: 'paid' });
+    await createOrderItem({ orderId: order.id, productId: product.id, variantId: product.variants[2].id, variantTitle: 'L / Red', fulfillmentStatus: 'delivered' });
+    const review = () => request(ctx.app).post(`/api/products/${product.id}/reviews`).set('Authorization', buyer.bearer).send({ rating: 5, comment: 'The large red one fits well.' });
+    expect((await review()).status).toBe(201);
+    expect((await review()).body.error.code).toBe('REVIEW_EXISTS');
   });
 
   it('lets an admin manage the variants of any seller', async () => {
