@@ -63,18 +63,31 @@ async function bearer(email: string, target = base): Promise<string> {
   return `Bearer ${answer.body.data.accessToken}`;
 }
 
+/** A product sold as one default variant, holding the stock. */
 async function product(sellerId: string, stock: number, price = '25.00'): Promise<string> {
+  const sku = `SKU-${randomBytes(4).toString('hex')}`;
   const [row] = await sql<{ id: string }>(
-    `INSERT INTO products (seller_id, name, slug, price, sku, stock_quantity, status, short_description)
-     VALUES ($1, 'Cluster Lamp', $2, $3, $4, $5, 'active', 'A lamp') RETURNING id`,
-    [sellerId, `lamp-${randomBytes(5).toString('hex')}`, price, `SKU-${randomBytes(4).toString('hex')}`, stock],
+    `INSERT INTO products (seller_id, name, slug, price, price_max, sku, stock_quantity, status, short_description)
+     VALUES ($1, 'Cluster Lamp', $2, $3, $3, $4, $5, 'active', 'A lamp') RETURNING id`,
+    [sellerId, `lamp-${randomBytes(5).toString('hex')}`, price, sku, stock],
   );
+  await sql(`INSERT INTO product_variants (product_id, seller_id, sku, title, price, stock_quantity) VALUES ($1, $2, $3, 'Default', $4, $5)`, [
+    row.id,
+    sellerId,
+    sku,
+    price,
+    stock,
+  ]);
   return row.id;
 }
 
 async function cartWith(userId: string, productId: string, quantity: number): Promise<void> {
   const [cart] = await sql<{ id: string }>(`INSERT INTO carts (user_id) VALUES ($1) ON CONFLICT (user_id) DO UPDATE SET updated_at = now() RETURNING id`, [userId]);
-  await sql(`INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)`, [cart.id, productId, quantity]);
+  await sql(`INSERT INTO cart_items (cart_id, product_id, variant_id, quantity) SELECT $1, product_id, id, $3 FROM product_variants WHERE product_id = $2`, [
+    cart.id,
+    productId,
+    quantity,
+  ]);
 }
 
 function apiBase(member: Member): string {
