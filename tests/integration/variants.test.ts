@@ -284,6 +284,40 @@ describe('product options and variants', () => {
     expect(n).toBe(10);
   }, 90_000);
 
+  it('keeps the product in step with its variants while checkouts and variant changes run at once', async () => {
+    const product = (await create(teeBody({ variants: [
+      { sku: `RACE-A-${uniqueSuffix()}`, options: { Size: 'S', Color: 'Navy' }, price: '20.00', stockQuantity: 30 },
+      { sku: `RACE-B-${uniqueSuffix()}`, options: { Size: 'M', Color: 'Navy' }, price: '21.00', stockQuantity: 30 },
+    ] }))).body.data;
+    const [a, b] = product.variants;
+    const bearers = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const user = await createUser();
+        const cartRow = await Cart.create({ userId: user.id, tokenHash: null, expiresAt: null });
+        await CartItem.create({ cartId: cartRow.id, productId: product.id, variantId: i % 2 === 0 ? a.id : b.id, quantity: 1 });
+        return `Bearer ${(await login(ctx.app, user.email)).accessToken}`;
+      }),
+    );
+    const url = `${base}/api/products/${product.id}/variants`;
+    const changes = [
+      ...Array.from({ length: 5 }, (_, i) => request(url).patch(`/${a.id}`).set('Authorization', seller.bearer).send({ price: `${20 + i}.00` })),
+      ...Array.from({ length: 5 }, (_, i) => request(url).patch(`/${b.id}`).set('Authorization', seller.bearer).send({ stockQuantity: 40 + i })),
+      request(url).post('').set('Authorization', seller.bearer).send({ sku: `RACE-C-${uniqueSuffix()}`, options: { Size: 'L', Color: 'Navy' }, price: '19.00', stockQuantity: 7 }),
+    ];
+    const checkouts = bearers.map((bearer) => request(base).post('/api/orders').set('Authorization', bearer).send({ shippingAddress: ADDRESS }));
+    const answers = await Promise.all([...changes, ...checkouts]);
+    expect(answers.filter((answer) => answer.status >= 500).map((answer) => answer.body)).toEqual([]);
+    expect(answers.slice(changes.length).filter((answer) => answer.status === 201)).toHaveLength(40);
+    const [consistency] = await rows<{ product: number; variants: number; price: string; price_max: string; low: string; high: string }>(
+      `SELECT p.stock_quantity AS product, sum(v.stock_quantity)::int AS variants, p.price, p.price_max, min(v.price) AS low, max(v.price) AS high
+         FROM products p JOIN product_variants v ON v.product_id = p.id AND v.status = 'active' AND v.deleted_at IS NULL
+        WHERE p.id = $id GROUP BY p.id`,
+      { id: product.id },
+    );
+    expect(consistency.product).toBe(consistency.variants);
+    expect([consistency.price, consistency.price_max]).toEqual([consistency.low, consistency.high]);
+  }, 60_000);
+
   it('filters the catalog by option values and counts facets for the current filters', async () => {
     const tag = uniqueSuffix();
     const bigSeller = await signedInSeller(ctx.app);
