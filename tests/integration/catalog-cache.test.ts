@@ -4,6 +4,7 @@ import { createCategory, createProduct } from '../fixtures';
 import { signedInUser } from '../support/auth';
 import { Product } from '../../src/models';
 import { flushViews } from '../../src/modules/catalog/view-counter.service';
+import { productService } from '../../src/modules/catalog/product.service';
 import { responseCacheStats } from '../../src/platform/utils/response-cache';
 import { useTestApp } from '../support/app';
 import { productBody, signedInSeller } from '../support/catalog';
@@ -33,6 +34,21 @@ describe('catalog caches', () => {
 
     await request(ctx.app).delete(`/api/products/${created.body.data.id}`).set('Authorization', seller.bearer);
     expect((await list()).body.data.pagination.total).toBe(3);
+  });
+
+  it('answers many concurrent misses of one key with one run of the handler', async () => {
+    const seller = await signedInSeller(ctx.app);
+    await createProduct({ sellerId: seller.user.id });
+    const runs = jest.spyOn(productService, 'facets');
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => request(ctx.app).get('/api/products/facets').query({ sellerId: seller.user.id })));
+      expect(answers.map((res) => res.status)).toEqual(Array(20).fill(200));
+      expect(new Set(answers.map((res) => JSON.stringify(res.body))).size).toBe(1);
+      expect(answers.filter((res) => res.headers['x-cache'] === 'MISS')).toHaveLength(1);
+      expect(runs).toHaveBeenCalledTimes(1);
+    } finally {
+      runs.mockRestore();
+    }
   });
 
   it('keeps a total per filter', async () => {

@@ -14,6 +14,9 @@ const VALIDATION: Joi.ValidationOptions = { abortEarly: true, allowUnknown: fals
 
 const routeSchemas = new Map<string, RouteInputSchemas | null>();
 
+/** What a request being answered for a key will leave in the cache: its JSON text, or undefined when it keeps nothing. */
+const inFlight = new Map<string, Promise<{ body: string; data: { id?: string } } | undefined>>();
+
 /** The schemas of the validate() of the route being served, found by its path template. */
 function schemasOf(req: Request): RouteInputSchemas | undefined {
   const path = (req.route as { path?: unknown } | undefined)?.path;
@@ -68,6 +71,8 @@ function cacheKey(req: Request): string | undefined {
  * validated input, not the raw URL: spellings of one query share one entry, and junk parameters
  * cannot fill the cache. Signed-in callers (who may see drafts and private fields) always reach
  * the handler. Only 200 JSON answers are kept, whether sent with res.json or as JSON text.
+ * Requests for a key that arrive while its answer is being made wait for that answer instead of
+ * running the same statement again (when an entry expires under load, one request refills it).
  */
 export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHandler {
   return (req, res, next) => {
@@ -81,6 +86,24 @@ export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHa
       res.set('X-Cache', 'HIT').type('application/json').send(hit.body);
       return undefined;
     }
+    const pending = inFlight.get(key);
+    if (pending) {
+      void pending.then((made) => {
+        if (!made) return next();
+        if (options.onHit) options.onHit(made.data);
+        res.set('X-Cache', 'HIT').type('application/json').send(made.body);
+      });
+      return undefined;
+    }
+    let settle: (made: { body: string; data: { id?: string } } | undefined) => void = () => undefined;
+    const promise = new Promise<{ body: string; data: { id?: string } } | undefined>((resolve) => (settle = resolve));
+    inFlight.set(key, promise);
+    const done = (made?: { body: string; data: { id?: string } }) => {
+      if (inFlight.get(key) === promise) inFlight.delete(key);
+      settle(made);
+    };
+    // An answer that is not kept (an error, a client gone) lets the waiters run their own.
+    res.once('close', () => done());
     // What the handler reads may predate a catalog write announced while it runs: then it is not kept.
     const since = responseGeneration();
     let data: { id?: string } = {};
@@ -96,6 +119,10 @@ export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHa
       if (res.statusCode === 200 && typeof body === 'string' && /^application\/json\b/.test(String(res.get('Content-Type')))) {
         rememberResponse(key, body, ttl, data, since);
         res.set('X-Cache', 'MISS');
+        // Waiters take it only when no catalog write was announced meanwhile (as the cache itself).
+        done(responseGeneration() === since ? { body, data } : undefined);
+      } else {
+        done();
       }
       return send(body);
     };
