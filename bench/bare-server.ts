@@ -1,18 +1,20 @@
 import http from 'node:http';
 import { Pool, type PoolClient } from 'pg';
 import { toPositional, type Compiled } from '../src/platform/db/query';
-import { buildDetailStatement, buildListStatement } from '../src/modules/catalog/product.service';
+import { buildDetailStatement, buildFacetsStatement, buildListStatement, type FacetQuery } from '../src/modules/catalog/product.service';
 import { TAKE_STOCK } from '../src/modules/catalog/stock.service';
 import { CART_LINES, LOCK_CART, lineBinds, newOrderNumber, PLACE_ORDER, type CartLineRow } from '../src/modules/order/checkout.service';
 
 /**
- * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page
- * and the product, with no framework, validation, logging or serialization beyond JSON.stringify.
+ * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page,
+ * the product and the facets, with no framework, validation, logging or serialization beyond
+ * JSON.stringify (the facets answer is the statement's rows as they come).
  *
  * For the checkout rows it also has a cart and a checkout. The checkout runs the API's own
  * statements (imported, not copied) in the same order: the cart's row lock, the cart read with
  * prices, the order with its lines, first history row and emptied cart in one statement, then the
- * stock taken by one conditional UPDATE over the sorted variant ids (and their products' totals). The customer is named by
+ * stock taken by one conditional UPDATE over the sorted variant ids that moves their products'
+ * totals in the same statement. Its cart add takes a `variantId`. The customer is named by
  * `Authorization: Bearer <user id>`: no token check and no session read.
  */
 
@@ -213,6 +215,21 @@ const server = http.createServer((req, res) => {
         const total = Number(rows[0]?.total ?? 0);
         send(res, 200, { success: true, data: { products: rows.filter((row) => row.id !== null), pagination: { page, limit: LIMIT, total, totalPages: Math.ceil(total / LIMIT) } } });
       },
+      (error: Error) => send(res, 500, { success: false, error: error.message }),
+    );
+    return undefined;
+  }
+  if (url.pathname === '/facets') {
+    // The API's statement for these filters (its text depends on which are given); no validation.
+    const filters: FacetQuery = {};
+    for (const name of ['category', 'search', 'minPrice', 'maxPrice', 'sellerId'] as const) {
+      const value = url.searchParams.get(name);
+      if (value) filters[name] = value;
+    }
+    const statement = buildFacetsStatement(filters);
+    const facets = toPositional(statement.sql);
+    pool.query(facets.text, valuesOf(facets, statement.bind)).then(
+      ({ rows }) => send(res, 200, { success: true, data: rows }),
       (error: Error) => send(res, 500, { success: false, error: error.message }),
     );
     return undefined;

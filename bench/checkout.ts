@@ -6,10 +6,11 @@ import type { Pool } from 'pg';
 import { hashPassword } from '../src/platform/utils/password';
 
 /**
- * The checkout rows of `npm run bench`: customers in a closed loop (each puts products in its
+ * The checkout rows of `npm run bench`: customers in a closed loop (each puts variants in its
  * cart and checks out, then starts again), against the API and against the bare server, with
- * an audit of the stock afterwards: no product below zero, and for every product the stock
- * taken equals the quantity ordered.
+ * an audit of the stock afterwards: no variant or product below zero, for every variant the
+ * stock taken equals the quantity ordered, and every product's stock is the sum of its active
+ * variants' (the take moves both in one statement).
  */
 
 export const SHIPPING_BODY = {
@@ -26,7 +27,7 @@ export interface Endpoints {
 export const API_ENDPOINTS: Endpoints = { addItem: '/api/cart/items', checkout: '/api/orders', clearCart: '/api/cart' };
 export const BARE_ENDPOINTS: Endpoints = { addItem: '/cart/items', checkout: '/orders', clearCart: '/cart' };
 
-/** Stock given to every product the checkout rows sell: no run comes near selling out. */
+/** Stock given to every variant the checkout rows sell: no run comes near selling out. */
 export const PLENTY = 1_000_000;
 
 export interface Customer {
@@ -39,8 +40,8 @@ export interface LoopOptions {
   endpoints: Endpoints;
   /** One Bearer token per customer; one customer per concurrent loop. */
   tokens: string[];
-  /** The products of the next iteration's cart, one unit each. */
-  pickProducts: () => string[];
+  /** The variants of the next iteration's cart (added by `variantId`), one unit each. */
+  pickVariants: () => string[];
   warmupSeconds: number;
   seconds: number;
   /** Resident memory of the server, sampled during the run. */
@@ -70,10 +71,12 @@ export interface Audit {
   orders: number;
   unitsOrdered: number;
   unitsTaken: number;
-  /** Products below zero, anywhere in the catalog. */
+  /** Variants and products below zero, anywhere in the catalog. */
   negative: number;
-  /** Products whose stock taken differs from the quantity ordered. */
+  /** Variants whose stock taken differs from the quantity ordered (and ordered variants outside the audited set). */
   mismatched: number;
+  /** Products, anywhere in the catalog, whose stock is not the sum of their active variants' stock. */
+  totalsOff: number;
   /** Carts of the run's customers that still hold lines. */
   cartsLeft: number;
   ok: boolean;
@@ -111,7 +114,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /**
- * Runs one closed loop per token: add each picked product (quantity 1), check out, again, for
+ * Runs one closed loop per token: add each picked variant (quantity 1), check out, again, for
  * the warm-up and then the measured seconds. A loop that is inside an iteration when time is up
  * finishes it (so every cart ends empty); after a failed request it empties its cart and starts
  * the next iteration.
@@ -140,9 +143,9 @@ export async function runCheckoutLoop(options: LoopOptions): Promise<LoopResult>
     try {
       while (performance.now() < measureTo) {
         let ok = true;
-        for (const productId of options.pickProducts()) {
+        for (const variantId of options.pickVariants()) {
           const sentAdd = performance.now();
-          const added = await call(agent, options.baseUrl, 'POST', options.endpoints.addItem, token, { productId, quantity: 1 });
+          const added = await call(agent, options.baseUrl, 'POST', options.endpoints.addItem, token, { variantId, quantity: 1 });
           const answeredAdd = performance.now();
           if (answeredAdd >= measureFrom && answeredAdd <= measureTo) addLatencies.push(answeredAdd - sentAdd);
           if (added.status !== 201) {
@@ -217,31 +220,54 @@ export async function signIn(baseUrl: string, customers: Customer[], password: s
   }
 }
 
-export async function stockOf(pool: Pool, productIds: string[]): Promise<Map<string, number>> {
-  const { rows } = await pool.query<{ id: string; stock_quantity: number }>('SELECT id, stock_quantity FROM products WHERE id = ANY($1::uuid[])', [productIds]);
+/** The stock of each variant. */
+export async function stockOf(pool: Pool, variantIds: string[]): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ id: string; stock_quantity: number }>('SELECT id, stock_quantity FROM product_variants WHERE id = ANY($1::uuid[])', [
+    variantIds,
+  ]);
   return new Map(rows.map((row) => [row.id, row.stock_quantity]));
 }
 
-/** Compares the stock before and after a run with the orders of its customers. */
+/** Live products whose stock is not the sum of their active variants' stock (what the catalog's statements keep it at). */
+export async function productTotalsOff(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ off: number }>(
+    `SELECT count(*)::int AS off
+       FROM products p
+       LEFT JOIN (SELECT product_id, sum(stock_quantity)::bigint AS stock
+                    FROM product_variants
+                   WHERE status = 'active' AND deleted_at IS NULL
+                   GROUP BY product_id) v ON v.product_id = p.id
+      WHERE p.deleted_at IS NULL AND p.stock_quantity <> coalesce(v.stock, 0)`,
+  );
+  return rows[0].off;
+}
+
+/** Compares the variants' stock before and after a run with the order lines of its customers. */
 export async function audit(pool: Pool, customers: Customer[], before: Map<string, number>): Promise<Audit> {
   const userIds = customers.map((customer) => customer.id);
   const after = await stockOf(pool, [...before.keys()]);
-  const { rows: ordered } = await pool.query<{ product_id: string; units: number }>(
-    `SELECT oi.product_id, sum(oi.quantity)::int AS units
+  const { rows: ordered } = await pool.query<{ variant_id: string | null; units: number }>(
+    `SELECT oi.variant_id, sum(oi.quantity)::int AS units
        FROM orders o JOIN order_items oi ON oi.order_id = o.id
       WHERE o.user_id = ANY($1::uuid[])
-      GROUP BY oi.product_id`,
+      GROUP BY oi.variant_id`,
     [userIds],
   );
   const [{ orders }] = (await pool.query<{ orders: number }>('SELECT count(*)::int AS orders FROM orders WHERE user_id = ANY($1::uuid[])', [userIds])).rows;
-  const [{ negative }] = (await pool.query<{ negative: number }>('SELECT count(*)::int AS negative FROM products WHERE stock_quantity < 0')).rows;
+  const [{ negative }] = (
+    await pool.query<{ negative: number }>(
+      'SELECT ((SELECT count(*) FROM product_variants WHERE stock_quantity < 0) + (SELECT count(*) FROM products WHERE stock_quantity < 0))::int AS negative',
+    )
+  ).rows;
+  const totalsOff = await productTotalsOff(pool);
   const [{ cartsLeft }] = (
     await pool.query<{ cartsLeft: number }>(
       'SELECT count(DISTINCT c.id)::int AS "cartsLeft" FROM carts c JOIN cart_items ci ON ci.cart_id = c.id WHERE c.user_id = ANY($1::uuid[])',
       [userIds],
     )
   ).rows;
-  const orderedBy = new Map(ordered.map((row) => [row.product_id, row.units]));
+  // A line without a variant (NULL) is stock nobody can check: it counts as off.
+  const orderedBy = new Map(ordered.map((row) => [row.variant_id ?? 'none', row.units]));
   let mismatched = 0;
   let unitsTaken = 0;
   for (const [id, was] of before) {
@@ -249,10 +275,19 @@ export async function audit(pool: Pool, customers: Customer[], before: Map<strin
     unitsTaken += taken;
     if (taken !== (orderedBy.get(id) ?? 0)) mismatched += 1;
   }
-  // Lines of products outside the audited set would be stock nobody checked.
+  // Lines of variants outside the audited set would be stock nobody checked.
   for (const id of orderedBy.keys()) if (!before.has(id)) mismatched += 1;
   const unitsOrdered = ordered.reduce((sum, row) => sum + row.units, 0);
-  return { orders, unitsOrdered, unitsTaken, negative, mismatched, cartsLeft, ok: negative === 0 && mismatched === 0 && unitsOrdered === unitsTaken };
+  return {
+    orders,
+    unitsOrdered,
+    unitsTaken,
+    negative,
+    mismatched,
+    totalsOff,
+    cartsLeft,
+    ok: negative === 0 && mismatched === 0 && totalsOff === 0 && unitsOrdered === unitsTaken,
+  };
 }
 
 export interface DatabaseCounters {
@@ -289,12 +324,17 @@ export function randomPassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
-/** Two distinct products of the pool, drawn at random. */
-export function pickTwo(pool: string[]): () => string[] {
+/**
+ * Two variants of two distinct products of the pool (one list of variant ids per product), drawn
+ * at random: the product first, then one of its variants.
+ */
+export function pickTwo(pool: string[][]): () => string[] {
+  if (pool.length < 2) throw new Error(`pickTwo: ${pool.length} products in the pool, two needed`);
+  const anyOf = (variants: string[]) => variants[Math.floor(Math.random() * variants.length)];
   return () => {
     const first = Math.floor(Math.random() * pool.length);
     let second = Math.floor(Math.random() * (pool.length - 1));
     if (second >= first) second += 1;
-    return [pool[first], pool[second]];
+    return [anyOf(pool[first]), anyOf(pool[second])];
   };
 }
