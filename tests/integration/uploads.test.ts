@@ -529,6 +529,21 @@ describe('uploads (local storage)', () => {
       expect(fs.existsSync(path.join(uploadDir(), publicId))).toBe(false);
     });
 
+    it("counts a variant's images as the product's", async () => {
+      const shop = await signedInSeller(ctx.app);
+      const { publicId, url } = (await uploadOne(shop, IMAGES.png, 'variant.png')).body.data;
+      const created = await request(ctx.app)
+        .post('/api/products')
+        .set('Authorization', shop.bearer)
+        .send({ name: 'Canvas Tote', options: [{ name: 'Color', values: ['Sand'] }], variants: [{ sku: `TOTE-${publicId.slice(0, 8)}`, options: { Color: 'Sand' }, price: '15.00', images: [url] }] });
+      expect(created.status).toBe(201);
+      const refused = await request(ctx.app).delete(`/api/upload/${publicId}`).set('Authorization', shop.bearer);
+      expect([refused.status, refused.body.error.details]).toEqual([409, [{ productCount: 1, productIds: [created.body.data.id] }]]);
+      const variantId = created.body.data.variants[0].id;
+      expect((await request(ctx.app).patch(`/api/products/${created.body.data.id}/variants/${variantId}`).set('Authorization', shop.bearer).send({ images: [] })).status).toBe(200);
+      expect((await request(ctx.app).delete(`/api/upload/${publicId}`).set('Authorization', shop.bearer)).status).toBe(200);
+    });
+
     it('lets a deleted product release its images', async () => {
       const shop = await signedInSeller(ctx.app);
       const { publicId, url } = (await uploadOne(shop, IMAGES.gif, 'product.gif')).body.data;

@@ -65,7 +65,7 @@ export const uploadRoutes = new ApiRouter('/api/upload', 'Uploads')
     '/:publicId',
     {
       summary: 'Delete an image you uploaded (admins: any image)',
-      description: "Someone else's upload is answered as not found. An image that a product (not deleted) still shows is not deleted: remove it from the product first.",
+      description: "Someone else's upload is answered as not found. An image that a product or one of its variants (not deleted) still shows is not deleted: remove it from them first.",
       errors: ['404 UPLOAD_NOT_FOUND', '409 UPLOAD_IN_USE', '502 STORAGE_PROVIDER_ERROR', '503 STORAGE_UNAVAILABLE'],
     },
     authenticate,

@@ -128,7 +128,7 @@ export class UploadService {
 
   /**
    * Deletes an upload and its file. Only its uploader or an admin may; anyone else is answered as
-   * if it did not exist. An image that a product (not deleted, in any state) still shows is not
+   * if it did not exist. An image that a product or one of its variants (not deleted, in any state) still shows is not
    * deleted: 409 UPLOAD_IN_USE, naming the products the caller may see, since removing it would
    * leave a broken image on a listing. The row is deleted in a transaction that commits only once
    * the store has removed the file, so a store that fails leaves the record in place for a retry.
@@ -138,7 +138,11 @@ export class UploadService {
       const upload = await Upload.findOne({ where: { publicId }, transaction, lock: transaction.LOCK.UPDATE });
       if (!upload || (actor.role !== 'admin' && upload.uploaderId !== actor.id)) throw new NotFoundError('Upload');
       const showing = await queryRows<{ id: string; seller_id: string }>(
-        `SELECT id, seller_id FROM products WHERE deleted_at IS NULL AND images @> jsonb_build_array($url::text) ORDER BY id`,
+        `SELECT id, seller_id FROM products WHERE deleted_at IS NULL AND images @> jsonb_build_array($url::text)
+         UNION
+         SELECT p.id, p.seller_id FROM product_variants v JOIN products p ON p.id = v.product_id
+          WHERE v.deleted_at IS NULL AND p.deleted_at IS NULL AND v.images @> jsonb_build_array($url::text)
+         ORDER BY id`,
         { url: upload.url },
         transaction,
       );
