@@ -60,7 +60,9 @@ describe('Stripe webhook under a flood of unsigned bodies', () => {
 
     expect(answers.map((answer) => [answer.status, answer.json.error?.code])).toEqual(Array.from({ length: 20 }, () => [400, 'INVALID_SIGNATURE']));
     // Walking the bytes held /health for 6 to 10 s on two cores; refused on the signature, the
-    // whole flood takes a few hundred ms at most, also with other test files running beside it.
-    expect(Math.max(...healthTimes)).toBeLessThan(1000);
+    // whole flood takes a few hundred ms. The test file running beside it on the other core (a
+    // generated 10,000-product catalog, hundreds of concurrent checkouts) can add a second or so:
+    // 3 s still tells the two apart.
+    expect(Math.max(...healthTimes)).toBeLessThan(3000);
   });
 });
