@@ -1,7 +1,7 @@
 import { ForeignKeyConstraintError, UniqueConstraintError, type Transaction } from 'sequelize';
 import { getSequelize } from '../../platform/db';
 import { queryRows } from '../../platform/db/query';
-import { Category, isUuid } from '../../models';
+import { Category, isUuid, type CategoryAttributes } from '../../models';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../../platform/utils/errors';
 import { forgetCatalogCaches } from './catalog-cache';
 import { logger } from '../../platform/utils/logger';
@@ -19,15 +19,7 @@ export interface CategoryInput {
 
 export type CategoryChanges = Partial<CategoryInput>;
 
-export interface CategoryView {
-  id: string;
-  name: string;
-  slug: string;
-  description: string | null;
-  parentId: string | null;
-  imageUrl: string | null;
-  sortOrder: number;
-}
+export type CategoryView = Pick<CategoryAttributes, 'id' | 'name' | 'slug' | 'description' | 'parentId' | 'imageUrl' | 'sortOrder'>;
 
 export interface CategoryNode extends CategoryView {
   children: CategoryNode[];

@@ -4,7 +4,7 @@ import { fromMinor, toMinor } from '../../platform/utils/money';
 import type { PageQuery } from '../../platform/utils/pagination';
 import { httpUrl, money, objectOf, oneLine, oneOf, page, limit, uuid } from '../../platform/http/common.schemas';
 import type { ProductDimensions } from '../../models';
-import type { FacetQuery, ProductChanges, ProductInput } from './product.service';
+import type { FacetQuery, ProductChanges, ProductInput, ProductListQuery, ProductSearchQuery } from './product.service';
 import { MAX_OPTION_VALUES, MAX_OPTIONS, MAX_VARIANTS, type VariantChanges, type VariantInput } from './variant-store';
 
 const MAX_PRICE_MINOR = 99_999_999;
@@ -250,19 +250,6 @@ const optionFilter = Joi.alternatives<VariantOptions>()
 export const LIST_SORTS = ['createdAt', 'price', 'name', 'averageRating', 'viewCount'] as const;
 export const SEARCH_SORTS = ['relevance', 'price_low', 'price_high', 'rating', 'newest'] as const;
 
-export interface ProductListQuery extends PageQuery {
-  category?: string;
-  search?: string;
-  minPrice?: string;
-  maxPrice?: string;
-  sellerId?: string;
-  tags?: string[];
-  inStock?: boolean;
-  options?: VariantOptions;
-  sortBy: (typeof LIST_SORTS)[number];
-  sortOrder?: 'asc' | 'desc';
-}
-
 export const list = {
   query: objectOf<ProductListQuery>()({
     page,
@@ -279,15 +266,6 @@ export const list = {
     sortOrder: oneOf('asc', 'desc').description('Default: asc for price and name, desc for the others'),
   }),
 };
-
-export interface ProductSearchQuery extends PageQuery {
-  q: string;
-  category?: string;
-  minPrice?: string;
-  maxPrice?: string;
-  options?: VariantOptions;
-  sortBy: (typeof SEARCH_SORTS)[number];
-}
 
 export const search = {
   query: objectOf<ProductSearchQuery>()({

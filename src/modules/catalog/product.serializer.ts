@@ -1,4 +1,4 @@
-import type { ProductDimensions, ProductOption, ProductStatus, VariantOptions, VariantStatus } from '../../models';
+import type { ProductDimensions, ProductOption, ProductStatus, ProductVariantAttributes } from '../../models';
 import { discountPercentage, toMinor } from '../../platform/utils/money';
 
 /**
@@ -36,35 +36,17 @@ export interface ProductSummaryRow {
 }
 
 /** A variant as the detail statement aggregates it (already in API names and money strings). */
-export interface VariantRow {
-  id: string;
-  sku: string;
-  title: string;
-  options: VariantOptions;
-  price: string;
-  comparePrice: string | null;
-  costPrice: string | null;
-  stockQuantity: number;
-  lowStockThreshold: number;
-  images: string[];
-  status: VariantStatus;
-}
+export type VariantRow = Pick<
+  ProductVariantAttributes,
+  'id' | 'sku' | 'title' | 'options' | 'price' | 'comparePrice' | 'costPrice' | 'stockQuantity' | 'lowStockThreshold' | 'images' | 'status'
+>;
 
-export interface VariantView {
-  id: string;
-  sku: string;
-  title: string;
-  options: VariantOptions;
-  price: string;
-  comparePrice: string | null;
-  stockQuantity: number;
+export type VariantView = Omit<VariantRow, 'costPrice' | 'lowStockThreshold'> & {
   inStock: boolean;
-  images: string[];
-  status: VariantStatus;
   /** Owners and admins only. */
   costPrice?: string | null;
   lowStockThreshold?: number;
-}
+};
 
 export interface ProductDetailRow extends ProductSummaryRow {
   description: string | null;
@@ -218,7 +200,7 @@ export function serializeVariant(row: VariantRow, options: { private: boolean })
   return view;
 }
 
-/** `private` (owner or admin) keeps SKU, costPrice, lowStockThreshold and inactive variants; otherwise they are dropped. */
+/** `private` (owner or admin) keeps costPrice, lowStockThreshold and inactive variants; otherwise they are dropped. */
 export function serializeProductDetail(row: ProductDetailRow, options: { private: boolean }): ProductDetailView {
   const view: ProductDetailView = {
     ...serializeProductSummary(row),
