@@ -12,6 +12,8 @@ import { QueryTypes } from 'sequelize';
 import { closeDatabase, initDatabase } from '../src/platform/db';
 import { runPending } from '../src/platform/db/bootstrap';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres';
+import { toPositional } from '../src/platform/db/query';
+import { REFRESH_PRODUCTS } from '../src/modules/catalog/variant-store';
 import { generateCatalog } from '../src/seed/catalog';
 import { generateOrders } from '../src/seed/orders';
 import { freePort } from '../src/platform/utils/net';
@@ -252,6 +254,8 @@ interface CheckoutPool {
  * product and a pool), each variant given PLENTY units and low-stock marks cleared, and their
  * products' stock brought in step (the sum over their active variants) in the same transaction.
  */
+const refreshProducts = toPositional(REFRESH_PRODUCTS);
+
 async function checkoutVariants(db: Pool): Promise<CheckoutPool> {
   const { rows: picked } = await db.query<{ product_id: string; variant_ids: string[] }>(
     `SELECT p.id AS product_id, array_agg(v.id ORDER BY v.position, v.id)::text[] AS variant_ids
@@ -273,22 +277,8 @@ async function checkoutVariants(db: Pool): Promise<CheckoutPool> {
         WHERE v.id = w.id`,
       [productIds, PLENTY],
     );
-    // What refreshProductsFromVariants (src/modules/catalog) sets of stock: the sum and the active ⇄ out_of_stock rule.
-    await client.query(
-      `UPDATE products p
-          SET stock_quantity = a.stock,
-              status = CASE WHEN p.status = 'active' AND a.stock = 0 THEN 'out_of_stock'::enum_products_status
-                            WHEN p.status = 'out_of_stock' AND a.stock > 0 THEN 'active'::enum_products_status
-                            ELSE p.status END,
-              updated_at = now()
-         FROM (SELECT product_id, sum(stock_quantity)::int AS stock
-                 FROM product_variants
-                WHERE product_id = ANY($1::uuid[]) AND status = 'active' AND deleted_at IS NULL
-                GROUP BY product_id
-                ORDER BY product_id) a
-        WHERE p.id = a.product_id`,
-      [productIds],
-    );
+    // The products in step with their variants, by the catalog's own statement.
+    await client.query(refreshProducts.text, refreshProducts.names.map((name) => ({ productIds })[name]));
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK');

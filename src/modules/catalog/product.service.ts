@@ -22,10 +22,12 @@ import {
 import { recordView } from './view-counter.service';
 import {
   canSeeEverything,
+  changeVariant,
   checkDistinctSkus,
   checkVariantOptions,
   insertVariants,
   isListed,
+  liveVariants,
   lockProductForChange,
   OPTION_VALUE_SEPARATOR,
   refreshProductFromVariants,
@@ -33,7 +35,6 @@ import {
   type VariantInput,
   type Viewer,
 } from './variant-store';
-import { changeVariant, liveVariants } from './variant-rows';
 
 export type { Viewer } from './variant-store';
 

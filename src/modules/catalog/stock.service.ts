@@ -2,6 +2,7 @@ import type { Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
 import { RetryTransactionError } from '../../platform/db/transaction';
 import { sendEmail } from '../../platform/jobs/email.job';
+import { PUBLIC_PRODUCT_STATUSES, type ProductStatus } from '../../models';
 import { ConflictError } from '../../platform/utils/errors';
 import { forgetCatalogCaches } from './catalog-cache';
 
@@ -33,7 +34,7 @@ interface TakenRow {
   id: string;
   /** At or below its threshold with no low-stock mail sent since it was last above. */
   needs_alert: boolean;
-  product_status: string;
+  product_status: ProductStatus;
 }
 
 interface CurrentRow {
@@ -91,9 +92,6 @@ export const TAKE_STOCK = `WITH taken AS (
 )
 SELECT taken.id, taken.needs_alert, moved.status::text AS product_status FROM taken JOIN moved ON moved.id = taken.product_id`;
 
-/** Product statuses a line can be sold in (out_of_stock is what the take itself may leave behind). */
-const SELLING_STATUSES = new Set(['active', 'out_of_stock']);
-
 /**
  * Takes the stock of every line, or none: throws 409 INSUFFICIENT_STOCK naming the short items
  * (the transaction then rolls back), or RetryTransactionError when only a price or a product's
@@ -109,7 +107,8 @@ export async function takeStock(lines: StockLine[], transaction: Transaction): P
   );
   if (taken.length < sorted.length) await explainShortfall(sorted, new Set(taken.map((row) => row.id)), transaction);
   // A product withdrawn between the cart's read and the take: the checkout reads it again and refuses it.
-  if (taken.some((row) => !SELLING_STATUSES.has(row.product_status))) throw new RetryTransactionError('a product was withdrawn during checkout');
+  // out_of_stock is what the take itself may leave behind.
+  if (taken.some((row) => !PUBLIC_PRODUCT_STATUSES.includes(row.product_status))) throw new RetryTransactionError('a product was withdrawn during checkout');
   transaction.afterCommit(forgetCatalogCaches);
   const low = taken.filter((row) => row.needs_alert).map((row) => row.id);
   if (low.length > 0) await alertLowStock(low, transaction);

@@ -1,7 +1,8 @@
 import type { Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
-import type { ProductOption, ProductStatus, UserRole, VariantOptions, VariantStatus } from '../../models';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../platform/utils/errors';
+import { PUBLIC_PRODUCT_STATUSES, type ProductOption, type ProductStatus, type UserRole, type VariantOptions, type VariantStatus } from '../../models';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/utils/errors';
+import { toMinor } from '../../platform/utils/money';
 
 /**
  * The variants of a product and the product columns kept in step with them. Every write that
@@ -51,7 +52,7 @@ export function canSeeEverything(viewer: Viewer | undefined, sellerId: string): 
 }
 
 export function isListed(status: ProductStatus): boolean {
-  return status === 'active' || status === 'out_of_stock';
+  return PUBLIC_PRODUCT_STATUSES.includes(status);
 }
 
 function mismatch(message: string, details: Record<string, unknown>[] = []): BadRequestError {
@@ -183,34 +184,36 @@ export function refreshProductFromVariants(productId: string, transaction: Trans
   return refreshProductsFromVariants([productId], transaction);
 }
 
+/**
+ * The statement of refreshProductsFromVariants (exported for the benchmark, which brings the
+ * products it restocks in step with it).
+ */
+export const REFRESH_PRODUCTS = `UPDATE products p
+    SET price = a.price_min, price_max = a.price_max, compare_price = a.compare_price, stock_quantity = a.stock,
+        option_values = a.option_values,
+        sku = CASE WHEN a.n = 1 THEN a.sku END,
+        cost_price = CASE WHEN a.n = 1 THEN a.cost_price END,
+        low_stock_threshold = a.low_stock_threshold,
+        status = CASE WHEN p.status = 'active' AND a.stock = 0 THEN 'out_of_stock'::enum_products_status
+                      WHEN p.status = 'out_of_stock' AND a.stock > 0 THEN 'active'::enum_products_status
+                      ELSE p.status END,
+        updated_at = now()
+   FROM (SELECT v.product_id, count(*)::int AS n, min(v.price) AS price_min, max(v.price) AS price_max, sum(v.stock_quantity)::int AS stock,
+                (array_agg(v.compare_price ORDER BY v.price, v.position, v.created_at))[1] AS compare_price,
+                (array_agg(v.sku ORDER BY v.position, v.created_at))[1] AS sku,
+                (array_agg(v.cost_price ORDER BY v.position, v.created_at))[1] AS cost_price,
+                min(v.low_stock_threshold)::int AS low_stock_threshold,
+                coalesce((SELECT array_agg(DISTINCT o.key || chr(31) || o.value ORDER BY o.key || chr(31) || o.value)
+                            FROM product_variants w, jsonb_each_text(w.options) o
+                           WHERE w.product_id = v.product_id AND w.status = 'active' AND w.deleted_at IS NULL), '{}') AS option_values
+           FROM product_variants v
+          WHERE v.product_id = ANY($productIds::uuid[]) AND v.status = 'active' AND v.deleted_at IS NULL
+          GROUP BY v.product_id) a
+  WHERE p.id = a.product_id`;
+
 /** refreshProductFromVariants for many products in one statement (the seed's bulk catalog). */
 export async function refreshProductsFromVariants(productIds: string[], transaction?: Transaction): Promise<void> {
-  await queryRows(
-    `UPDATE products p
-        SET price = a.price_min, price_max = a.price_max, compare_price = a.compare_price, stock_quantity = a.stock,
-            option_values = a.option_values,
-            sku = CASE WHEN a.n = 1 THEN a.sku END,
-            cost_price = CASE WHEN a.n = 1 THEN a.cost_price END,
-            low_stock_threshold = a.low_stock_threshold,
-            status = CASE WHEN p.status = 'active' AND a.stock = 0 THEN 'out_of_stock'::enum_products_status
-                          WHEN p.status = 'out_of_stock' AND a.stock > 0 THEN 'active'::enum_products_status
-                          ELSE p.status END,
-            updated_at = now()
-       FROM (SELECT v.product_id, count(*)::int AS n, min(v.price) AS price_min, max(v.price) AS price_max, sum(v.stock_quantity)::int AS stock,
-                    (array_agg(v.compare_price ORDER BY v.price, v.position, v.created_at))[1] AS compare_price,
-                    (array_agg(v.sku ORDER BY v.position, v.created_at))[1] AS sku,
-                    (array_agg(v.cost_price ORDER BY v.position, v.created_at))[1] AS cost_price,
-                    min(v.low_stock_threshold)::int AS low_stock_threshold,
-                    coalesce((SELECT array_agg(DISTINCT o.key || chr(31) || o.value ORDER BY o.key || chr(31) || o.value)
-                                FROM product_variants w, jsonb_each_text(w.options) o
-                               WHERE w.product_id = v.product_id AND w.status = 'active' AND w.deleted_at IS NULL), '{}') AS option_values
-               FROM product_variants v
-              WHERE v.product_id = ANY($productIds::uuid[]) AND v.status = 'active' AND v.deleted_at IS NULL
-              GROUP BY v.product_id) a
-      WHERE p.id = a.product_id`,
-    { productIds },
-    transaction,
-  );
+  await queryRows(REFRESH_PRODUCTS, { productIds }, transaction);
 }
 
 /**
@@ -231,6 +234,71 @@ export async function addDefaultVariants(productIds: string[], transaction?: Tra
      )
      UPDATE products p SET price_max = p.price FROM added WHERE p.id = added.product_id`,
     { ids: productIds, title: DEFAULT_VARIANT_TITLE },
+    transaction,
+  );
+}
+
+/** A live (not deleted) variant as the variant writes read it, under the product's locks. */
+export interface LiveVariantRow {
+  id: string;
+  options: VariantOptions;
+  title: string;
+  price: string;
+  compare_price: string | null;
+  status: VariantStatus;
+  position: number;
+}
+
+export async function liveVariants(productId: string, transaction: Transaction): Promise<LiveVariantRow[]> {
+  return queryRows<LiveVariantRow>(
+    `SELECT id, options, title, price, compare_price, status, position FROM product_variants
+      WHERE product_id = $productId AND deleted_at IS NULL ORDER BY position, created_at, id`,
+    { productId },
+    transaction,
+  );
+}
+
+const COLUMNS: Record<keyof VariantChanges, string> = {
+  sku: 'sku',
+  title: 'title',
+  options: 'options',
+  price: 'price',
+  comparePrice: 'compare_price',
+  costPrice: 'cost_price',
+  stockQuantity: 'stock_quantity',
+  lowStockThreshold: 'low_stock_threshold',
+  images: 'images',
+  status: 'status',
+};
+
+/**
+ * Writes the changes of one variant (the caller holds the product's locks and refreshes the
+ * product afterwards). The compare price must stay above the resulting price; stock back above
+ * the threshold re-arms the low-stock mail.
+ */
+export async function changeVariant(variant: LiveVariantRow, changes: VariantChanges, transaction: Transaction): Promise<void> {
+  const price = changes.price ?? variant.price;
+  const comparePrice = changes.comparePrice === undefined ? variant.compare_price : changes.comparePrice;
+  if (comparePrice !== null && toMinor(comparePrice) <= toMinor(price)) {
+    throw new ValidationError([{ field: 'comparePrice', message: 'comparePrice must be greater than price' }]);
+  }
+  const bind: Record<string, unknown> = { id: variant.id, newStock: changes.stockQuantity ?? null, newThreshold: changes.lowStockThreshold ?? null };
+  const sets: string[] = [];
+  for (const [field, column] of Object.entries(COLUMNS) as Array<[keyof VariantChanges, string]>) {
+    const value = changes[field];
+    if (value === undefined) continue;
+    bind[field] = field === 'options' || field === 'images' ? JSON.stringify(value) : value;
+    sets.push(`${column} = $${field}${field === 'options' || field === 'images' ? '::jsonb' : ''}`);
+  }
+  if (sets.length === 0) return;
+  await queryRows(
+    `UPDATE product_variants
+        SET ${sets.join(', ')},
+            low_stock_alerted_at = CASE WHEN coalesce($newStock::int, stock_quantity) > coalesce($newThreshold::int, low_stock_threshold)
+                                        THEN NULL ELSE low_stock_alerted_at END,
+            updated_at = now()
+      WHERE id = $id`,
+    bind,
     transaction,
   );
 }

@@ -5,15 +5,17 @@ import { ConflictError, NotFoundError, ValidationError } from '../../platform/ut
 import { logger } from '../../platform/utils/logger';
 import { forgetCatalogCaches } from './catalog-cache';
 import { serializeVariant, type VariantRow, type VariantView } from './product.serializer';
-import { changeVariant, liveVariants, type LiveVariantRow } from './variant-rows';
 import {
+  changeVariant,
   checkVariantOptions,
   insertVariants,
+  liveVariants,
   lockProductForChange,
   MAX_VARIANTS,
   refreshProductFromVariants,
   variantTitle,
   variantWriteError,
+  type LiveVariantRow,
   type VariantChanges,
   type VariantInput,
   type Viewer,

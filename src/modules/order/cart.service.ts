@@ -266,8 +266,8 @@ export class CartService {
 
   /** Why ADD_ITEM wrote nothing, as the error the client gets. */
   private async explainRefusedAdd(cartId: string, variantId: string, quantity: number, transaction: Transaction): Promise<never> {
-    const [product] = await queryRows<ProductRow & { product_id: string }>(
-      `SELECT p.id AS product_id, p.name, p.status, p.deleted_at, v.stock_quantity
+    const [product] = await queryRows<ProductRow>(
+      `SELECT p.id, p.name, p.status, p.deleted_at, v.stock_quantity
          FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = $variantId`,
       { variantId },
       transaction,
@@ -281,7 +281,7 @@ export class CartService {
     const wanted = (existing?.quantity ?? 0) + quantity;
     if (product.status !== 'active' || wanted > product.stock_quantity) {
       throw insufficientStock([
-        { productId: product.product_id, variantId, name: product.name, requested: wanted, available: product.status === 'active' ? product.stock_quantity : 0 },
+        { productId: product.id, variantId, name: product.name, requested: wanted, available: product.status === 'active' ? product.stock_quantity : 0 },
       ]);
     }
     if (wanted > MAX_CART_ITEM_QUANTITY) throw quantityLimit();

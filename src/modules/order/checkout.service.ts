@@ -2,7 +2,7 @@ import type { Transaction } from 'sequelize';
 import { config } from '../../platform/config';
 import { queryRows } from '../../platform/db/query';
 import { inTransaction } from '../../platform/db/transaction';
-import type { Address } from '../../models';
+import { PUBLIC_PRODUCT_STATUSES, type Address, type ProductStatus } from '../../models';
 import { BadRequestError, ConflictError, UnprocessableError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
 import { fromMinor, toMinor } from '../../platform/utils/money';
@@ -79,11 +79,9 @@ SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines
        lines.tracking_number AS item_tracking_number, lines.tracking_url AS item_tracking_url
   FROM placed JOIN lines ON lines.order_id = placed.id`;
 
-/** Products a cart line can still be bought from (out of stock is a shortfall, not a withdrawal). */
-const SELLABLE_STATUSES = ['active', 'out_of_stock'];
-
+/** A line whose product or variant can no longer be bought (out of stock is a shortfall, not a withdrawal). */
 function isWithdrawn(line: CartLineRow): boolean {
-  return !SELLABLE_STATUSES.includes(line.status) || line.deleted_at !== null || line.variant_status !== 'active' || line.variant_deleted_at !== null;
+  return !PUBLIC_PRODUCT_STATUSES.includes(line.status) || line.deleted_at !== null || line.variant_status !== 'active' || line.variant_deleted_at !== null;
 }
 
 function productUnavailable(lines: CartLineRow[]): ConflictError {
@@ -107,7 +105,7 @@ export interface CartLineRow {
   image: string | null;
   price: string;
   seller_id: string;
-  status: string;
+  status: ProductStatus;
   deleted_at: Date | null;
   variant_status: string;
   variant_deleted_at: Date | null;
