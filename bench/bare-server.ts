@@ -3,7 +3,9 @@ import { Pool, type PoolClient } from 'pg';
 import { toPositional, type Compiled } from '../src/platform/db/query';
 import { buildDetailStatement, buildFacetsStatement, buildListStatement, type FacetQuery } from '../src/modules/catalog/product.service';
 import { TAKE_STOCK } from '../src/modules/catalog/stock.service';
-import { CART_LINES, LOCK_CART, lineBinds, newOrderNumber, PLACE_ORDER, type CartLineRow } from '../src/modules/order/checkout.service';
+import { CART_LINES, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, TAKE_PROMOTION_USE, type CartLineRow } from '../src/modules/order/checkout.service';
+import { priceCart } from '../src/modules/order/pricing';
+import { PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, pricingSourcesOf, type PricingSourcesRow } from '../src/modules/order/pricing-sources';
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page,
@@ -25,6 +27,8 @@ const detail = toPositional(buildDetailStatement({ slug: 'placeholder' }).sql);
 const lockCart = toPositional(LOCK_CART);
 const cartLines = toPositional(CART_LINES);
 const placeOrder = toPositional(PLACE_ORDER);
+const pricingSources = toPositional(PRICING_SOURCES);
+const takePromotionUse = toPositional(TAKE_PROMOTION_USE);
 const takeStock = toPositional(TAKE_STOCK);
 
 /** The values of a statement's named binds, in its positional order. */
@@ -98,9 +102,6 @@ function customerOf(req: http.IncomingMessage): string {
   return match[1];
 }
 
-function toMinor(amount: string): number {
-  return Math.round(Number(amount) * 100);
-}
 
 function fromMinor(minor: number): string {
   return (minor / 100).toFixed(2);
@@ -147,7 +148,7 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
   if (!body.shippingAddress || typeof body.shippingAddress !== 'object') throw new Refusal(400, 'VALIDATION_ERROR');
   const shippingAddress = JSON.stringify(body.shippingAddress);
   return inTransaction(async (client) => {
-    await client.query(lockCart.text, valuesOf(lockCart, { userId }));
+    const { rows: carts } = await client.query<{ promo_code: string | null }>(lockCart.text, valuesOf(lockCart, { userId }));
     const { rows: lines } = await client.query<CartLineRow>(cartLines.text, valuesOf(cartLines, { userId, defaultRate: DEFAULT_COMMISSION_RATE }));
     if (lines.length === 0) throw new Refusal(400, 'CART_EMPTY');
     if (
@@ -158,21 +159,36 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     ) {
       throw new Refusal(409, 'INSUFFICIENT_STOCK');
     }
-    const total = fromMinor(lines.reduce((sum, line) => sum + toMinor(line.price) * line.quantity, 0));
+    // The same pricing as the API: its sources in one statement, then the same arithmetic.
+    const code = carts[0]?.promo_code ?? null;
+    const address = body.shippingAddress as { country: string; state?: string | null };
+    const sourcesQuery = { sellerIds: [...new Set(lines.map((line) => line.seller_id))], country: String(address.country), state: address.state ?? null, code, userId };
+    const { rows: sourceRows } = await client.query<PricingSourcesRow>(pricingSources.text, valuesOf(pricingSources, pricingSourcesBinds(sourcesQuery)));
+    const sources = pricingSourcesOf(sourceRows[0], Boolean(code));
+    let pricing;
+    try {
+      pricing = priceCart({
+        lines: pricingLines(lines),
+        destination: address,
+        shippingRates: sources.shippingRates,
+        taxRate: sources.taxRate,
+        promotion: sources.promotion ?? null,
+        defaults: pricingDefaults(),
+        now: new Date(),
+      });
+    } catch {
+      throw new Refusal(409, 'PRICING_REFUSED');
+    }
+    const total = fromMinor(pricing.total);
     const bind = {
       userId,
       actorRole: 'customer',
       currency: CURRENCY,
-      subtotal: total,
-      tax: '0.00',
-      shipping: '0.00',
-      discount: '0.00',
-      total,
       shippingAddress,
       billingAddress: null,
       notes: null,
       timeout: PAYMENT_TIMEOUT_MINUTES,
-      ...lineBinds(lines),
+      ...placeOrderBinds(lines, pricing),
     };
     // A number taken by another order leaves the statement without a row: draw again (as the API does).
     let order: { id: string; order_number: string } | undefined;
@@ -181,6 +197,10 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
       order = placed.rows[0];
     }
     if (!order) throw new Error('Could not draw a free order number in 10 tries');
+    if (pricing.promotion) {
+      const used = await client.query(takePromotionUse.text, valuesOf(takePromotionUse, { promotionId: pricing.promotion.id, orderId: order.id, userId }));
+      if (used.rowCount === 0) throw new Refusal(409, 'PROMO_NOT_APPLICABLE');
+    }
     // Lines come sorted by variant id (ORDER BY ci.variant_id), so the arrays are too.
     const taken = await client.query(
       takeStock.text,

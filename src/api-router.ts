@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { addressRoutes, adminUserRoutes, authRoutes, sellerProfileRoutes } from './modules/accounts';
 import { categoryRoutes, productRoutes, reviewRoutes, sellerProductRoutes, uploadRoutes } from './modules/catalog';
 import { adminFinanceRoutes, sellerFinanceRoutes } from './modules/finance';
-import { adminOrderRoutes, cartRoutes, orderRoutes, sellerOrderRoutes } from './modules/order';
+import { adminOrderRoutes, adminPromotionRoutes, adminTaxRateRoutes, cartRoutes, orderRoutes, sellerOrderRoutes, sellerPromotionRoutes, sellerShippingRateRoutes } from './modules/order';
 import { adminPaymentRoutes, paymentRoutes, webhookRoutes } from './modules/payment';
 import { healthRoutes } from './platform/http/health.routes';
 
@@ -17,8 +17,12 @@ export function buildApiRouter(): Router {
     sellerProfileRoutes,
     sellerProductRoutes,
     sellerOrderRoutes,
+    sellerShippingRateRoutes,
+    sellerPromotionRoutes,
     sellerFinanceRoutes,
     adminOrderRoutes,
+    adminTaxRateRoutes,
+    adminPromotionRoutes,
     adminPaymentRoutes,
     adminFinanceRoutes,
     categoryRoutes,

@@ -11,11 +11,13 @@ export interface CartAttributes {
   /** sha256 hex of a guest cart's X-Cart-Token. A cart has a user, a token, or both. */
   tokenHash: string | null;
   expiresAt: Date | null;
+  /** The promotion code the cart carries (upper case), checked again at checkout. */
+  promoCode: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type CartCreationAttributes = Optional<CartAttributes, 'id' | 'createdAt' | 'updatedAt'>;
+export type CartCreationAttributes = Optional<CartAttributes, 'id' | 'promoCode' | 'createdAt' | 'updatedAt'>;
 
 export type PublicCartAttributes = Omit<CartAttributes, 'tokenHash'>;
 
@@ -41,6 +43,9 @@ export class Cart extends AppModel<CartAttributes, CartCreationAttributes> imple
 
   @Column({ type: DataType.DATE, allowNull: true })
   expiresAt!: Date | null;
+
+  @Column({ type: DataType.STRING(50), allowNull: true })
+  promoCode!: string | null;
 
   override createdAt!: Date;
   override updatedAt!: Date;

@@ -50,7 +50,8 @@ export type RefundStatus = (typeof REFUND_STATUSES)[number];
 export const PAYOUT_STATUSES = ['pending', 'paid', 'cancelled'] as const;
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 
-export const LEDGER_ENTRY_TYPES = ['sale', 'commission', 'refund', 'payout', 'dispute'] as const;
+/** `shipping`: shipping credited to a seller (positive), or taken back with a refund (negative). */
+export const LEDGER_ENTRY_TYPES = ['sale', 'commission', 'refund', 'payout', 'dispute', 'shipping'] as const;
 export type LedgerEntryType = (typeof LEDGER_ENTRY_TYPES)[number];
 
 export const DISPUTE_STATUSES = ['open', 'won', 'lost'] as const;
@@ -61,3 +62,10 @@ export type WebhookEventStatus = (typeof WEBHOOK_EVENT_STATUSES)[number];
 
 export const UPLOAD_PROVIDERS = ['local', 'cloudinary'] as const;
 export type UploadProvider = (typeof UPLOAD_PROVIDERS)[number];
+
+export const PROMOTION_TYPES = ['percentage', 'fixed', 'free_shipping'] as const;
+export type PromotionType = (typeof PROMOTION_TYPES)[number];
+
+/** Who bears an order's discount: the platform (sellers are credited undiscounted lines) or the seller whose code it is. */
+export const DISCOUNT_FUNDERS = ['platform', 'seller'] as const;
+export type DiscountFunder = (typeof DISCOUNT_FUNDERS)[number];

@@ -6,6 +6,11 @@ import { IdempotencyKey } from './idempotency-key.model';
 import { Order } from './order.model';
 import { OutboxMessage } from './outbox-message.model';
 import { OrderItem } from './order-item.model';
+import { OrderShipping } from './order-shipping.model';
+import { Promotion } from './promotion.model';
+import { PromotionUse } from './promotion-use.model';
+import { ShippingRate } from './shipping-rate.model';
+import { TaxRate } from './tax-rate.model';
 import { OrderStatusHistory } from './order-status-history.model';
 import { Product } from './product.model';
 import { ProductVariant } from './product-variant.model';
@@ -32,6 +37,11 @@ export * from './idempotency-key.model';
 export * from './order.model';
 export * from './outbox-message.model';
 export * from './order-item.model';
+export * from './order-shipping.model';
+export * from './promotion.model';
+export * from './promotion-use.model';
+export * from './shipping-rate.model';
+export * from './tax-rate.model';
 export * from './order-status-history.model';
 export * from './product.model';
 export * from './product-variant.model';
@@ -76,4 +86,9 @@ export const models = [
   SalesDay,
   Dispute,
   UserAddress,
+  ShippingRate,
+  TaxRate,
+  Promotion,
+  PromotionUse,
+  OrderShipping,
 ];

@@ -27,7 +27,21 @@ export interface OrderItemAttributes {
   unitPrice: string;
   quantity: number;
   lineTotal: string;
+  /** The line's share of the order's discount (largest remainder over the eligible lines). */
+  discountAmount: string;
+  /** Tax on the discounted line, half up (inside the price when prices include tax). */
+  taxAmount: string;
+  /**
+   * What the seller is credited for the line: lineTotal less a seller promotion's discount (and
+   * less the tax when prices include it). The money rules' "lineTotal".
+   */
+  sellerAmount: string;
+  /** What the customer paid for the line: lineTotal − discount (+ tax when prices exclude it). */
+  paidAmount: string;
+  /** The refunded part of sellerAmount (the money rules' refunded amount). */
   refundedAmount: string;
+  /** The refunded part of paidAmount: what went back to the customer for the line. */
+  paidRefunded: string;
   /** The seller's commission rate when the order was placed (0..1, four decimals). */
   commissionRate: string;
   fulfillmentStatus: FulfillmentStatus;
@@ -43,7 +57,7 @@ export interface OrderItemAttributes {
 
 export type OrderItemCreationAttributes = Optional<
   OrderItemAttributes,
-  'id' | 'variantId' | 'variantTitle' | 'refundedAmount' | 'fulfillmentStatus' | 'createdAt' | 'updatedAt'
+  'id' | 'variantId' | 'variantTitle' | 'discountAmount' | 'taxAmount' | 'refundedAmount' | 'paidRefunded' | 'fulfillmentStatus' | 'createdAt' | 'updatedAt'
 >;
 
 @Table({
@@ -102,7 +116,22 @@ export class OrderItem extends AppModel<OrderItemAttributes, OrderItemCreationAt
   lineTotal!: string;
 
   @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
+  discountAmount!: string;
+
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
+  taxAmount!: string;
+
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
+  sellerAmount!: string;
+
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false })
+  paidAmount!: string;
+
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
   refundedAmount!: string;
+
+  @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
+  paidRefunded!: string;
 
   @Column({ type: DataType.DECIMAL(5, 4), allowNull: false })
   commissionRate!: string;

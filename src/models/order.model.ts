@@ -2,6 +2,8 @@ import { Op, type Optional } from 'sequelize';
 import { BelongsTo, Column, DataType, ForeignKey, HasMany, Table } from 'sequelize-typescript';
 import { AppModel, isUuid } from './app-model';
 import {
+  DISCOUNT_FUNDERS,
+  type DiscountFunder,
   ORDER_STATUSES,
   type OrderStatus,
   PAYMENT_PROVIDERS,
@@ -10,6 +12,7 @@ import {
   type PaymentStatus,
 } from './enums';
 import { OrderItem } from './order-item.model';
+import { OrderShipping } from './order-shipping.model';
 import { OrderStatusHistory } from './order-status-history.model';
 import { Refund } from './refund.model';
 import { Transaction } from './transaction.model';
@@ -42,7 +45,10 @@ export interface OrderAttributes {
   intentAttempt: number;
   /** Lowercase ISO 4217 code, as Stripe writes it. */
   currency: string;
-  /** Money: decimal strings such as "19.99"; total = subtotal + tax + shipping - discount (CHECK). */
+  /**
+   * Money: decimal strings such as "19.99"; total = subtotal + tax + shipping - discount (CHECK),
+   * without the tax when prices include it.
+   */
   subtotal: string;
   taxAmount: string;
   shippingAmount: string;
@@ -50,6 +56,15 @@ export interface OrderAttributes {
   totalAmount: string;
   amountPaid: string;
   amountRefunded: string;
+  /** The promotion whose code the order was placed with (its use is in promotion_uses). */
+  promotionId: string | null;
+  promotionCode: string | null;
+  /** Who bears discountAmount: the platform, or the seller whose code it is. */
+  discountFundedBy: DiscountFunder | null;
+  /** The tax rate of the destination when the order was placed (0..1). */
+  taxRate: string;
+  /** Whether the prices included tax when the order was placed (taxAmount is then inside subtotal). */
+  pricesIncludeTax: boolean;
   shippingAddress: Address;
   billingAddress: Address | null;
   notes: string | null;
@@ -82,6 +97,11 @@ export type OrderCreationAttributes = Optional<
   | 'amountRefunded'
   | 'disputed'
   | 'intentAttempt'
+  | 'promotionId'
+  | 'promotionCode'
+  | 'discountFundedBy'
+  | 'taxRate'
+  | 'pricesIncludeTax'
   | 'createdAt'
   | 'updatedAt'
 >;
@@ -98,6 +118,7 @@ export type OrderCreationAttributes = Optional<
     { name: 'orders_created_at_idx', fields: ['created_at'] },
     { name: 'orders_pending_expires_at_idx', fields: ['expires_at'], where: { status: 'pending' } },
     { name: 'orders_paid_at_idx', fields: ['paid_at'], where: { paid_at: { [Op.ne]: null } } },
+    { name: 'orders_promotion_id_idx', fields: ['promotion_id'], where: { promotion_id: { [Op.ne]: null } } },
   ],
 })
 export class Order extends AppModel<OrderAttributes, OrderCreationAttributes> implements OrderAttributes {
@@ -151,6 +172,21 @@ export class Order extends AppModel<OrderAttributes, OrderCreationAttributes> im
   @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
   amountRefunded!: string;
 
+  @Column({ type: DataType.UUID, allowNull: true })
+  promotionId!: string | null;
+
+  @Column({ type: DataType.STRING(50), allowNull: true })
+  promotionCode!: string | null;
+
+  @Column({ type: DataType.ENUM(...DISCOUNT_FUNDERS), allowNull: true })
+  discountFundedBy!: DiscountFunder | null;
+
+  @Column({ type: DataType.DECIMAL(5, 4), allowNull: false, defaultValue: '0.0000' })
+  taxRate!: string;
+
+  @Column({ type: DataType.BOOLEAN, allowNull: false, defaultValue: false })
+  pricesIncludeTax!: boolean;
+
   @Column({ type: DataType.JSONB, allowNull: false })
   shippingAddress!: Address;
 
@@ -201,6 +237,9 @@ export class Order extends AppModel<OrderAttributes, OrderCreationAttributes> im
 
   @HasMany(() => OrderItem, { foreignKey: 'orderId', as: 'items', onDelete: 'CASCADE' })
   items?: OrderItem[];
+
+  @HasMany(() => OrderShipping, { foreignKey: 'orderId', as: 'shipping', onDelete: 'CASCADE' })
+  shipping?: OrderShipping[];
 
   @HasMany(() => OrderStatusHistory, { foreignKey: 'orderId', as: 'history', onDelete: 'CASCADE' })
   history?: OrderStatusHistory[];

@@ -8,7 +8,12 @@ export interface SalesDayAttributes {
   orders: number;
   /** Money: decimal strings. */
   amountPaid: string;
-  taxShipping: string;
+  tax: string;
+  /** Shipping credited to sellers. */
+  shipping: string;
+  /** Discounts borne by the platform and by sellers. */
+  platformDiscount: string;
+  sellerDiscount: string;
   /** The commission of the day's sales as it stands (refunds made since give some back). */
   commission: string;
   updatedAt: Date;
@@ -26,7 +31,16 @@ export class SalesDay extends AppModel<SalesDayAttributes, SalesDayAttributes> i
   amountPaid!: string;
 
   @Column({ type: DataType.DECIMAL(16, 2), allowNull: false, defaultValue: '0.00' })
-  taxShipping!: string;
+  tax!: string;
+
+  @Column({ type: DataType.DECIMAL(16, 2), allowNull: false, defaultValue: '0.00' })
+  shipping!: string;
+
+  @Column({ type: DataType.DECIMAL(16, 2), allowNull: false, defaultValue: '0.00' })
+  platformDiscount!: string;
+
+  @Column({ type: DataType.DECIMAL(16, 2), allowNull: false, defaultValue: '0.00' })
+  sellerDiscount!: string;
 
   @Column({ type: DataType.DECIMAL(16, 2), allowNull: false, defaultValue: '0.00' })
   commission!: string;

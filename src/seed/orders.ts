@@ -83,9 +83,10 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
            SELECT p.id, x.o FROM placed p JOIN one_paid_at x ON p.order_number = 'ORD-' || to_char(x.paid_at, 'YYYYMMDD') || '-' || upper(substr(md5($runId || '-' || $offset || '-' || x.o), 1, 6))
          ), items AS (
            INSERT INTO order_items (order_id, product_id, variant_id, seller_id, product_name, variant_title, product_sku, product_image, unit_price,
-                                    quantity, line_total, commission_rate, fulfillment_status, shipped_at, delivered_at, created_at, updated_at)
+                                    quantity, line_total, seller_amount, paid_amount, commission_rate, fulfillment_status, shipped_at, delivered_at,
+                                    created_at, updated_at)
            SELECT DISTINCT ON (k.id, c.id) k.id, c.id, c.variant_id, c.seller_id, c.name, c.title, c.sku, c.image, c.price,
-                  pk.quantity, c.price * pk.quantity, c.rate,
+                  pk.quantity, c.price * pk.quantity, c.price * pk.quantity, c.price * pk.quantity, c.rate,
                   'delivered', pk.paid_at + interval '1 day', pk.paid_at + interval '3 days', pk.paid_at, pk.paid_at
              FROM picks pk JOIN keyed k ON k.o = pk.o JOIN catalog c ON c.n = pk.product_n
            RETURNING order_id
@@ -144,7 +145,7 @@ export async function generateOrders(sequelize: Sequelize, options: OrderHistory
              FROM chosen c JOIN refunded r ON r.order_id = c.order_id
             CROSS JOIN (VALUES ('refund'::enum_seller_ledger_entries_type), ('commission'::enum_seller_ledger_entries_type)) AS t(type)
          ), lines AS (
-           UPDATE order_items oi SET refunded_amount = oi.line_total FROM chosen c WHERE oi.id = c.item_id
+           UPDATE order_items oi SET refunded_amount = oi.seller_amount, paid_refunded = oi.paid_amount FROM chosen c WHERE oi.id = c.item_id
          )
          UPDATE orders o SET amount_refunded = c.line_total,
                 payment_status = CASE WHEN c.line_total = o.amount_paid THEN 'refunded' ELSE 'partially_refunded' END::enum_orders_payment_status

@@ -250,7 +250,14 @@ describe('marketplace money', () => {
     const sum = (values: string[]) => values.reduce((total, value) => total + toMinor(value), 0);
     expect(overview.orderCount).toBe(40);
     expect(sum(topSellers.map((row: { commission: string }) => row.commission))).toBe(toMinor(overview.commission));
-    expect(sum(topSellers.map((row: { grossRevenue: string }) => row.grossRevenue)) + toMinor(overview.taxAndShipping)).toBe(toMinor(overview.grossSales));
+    // What sellers were credited, plus the platform's tax, less the discounts the platform bore, is what customers paid.
+    expect(
+      sum(topSellers.map((row: { grossRevenue: string }) => row.grossRevenue)) +
+        sum(topSellers.map((row: { shipping: string }) => row.shipping)) +
+        toMinor(overview.tax) -
+        toMinor(overview.discounts.platform),
+    ).toBe(toMinor(overview.grossSales));
+    expect(sum(topSellers.map((row: { shipping: string }) => row.shipping))).toBe(toMinor(overview.shipping));
     expect(toMinor(overview.netSales)).toBe(toMinor(overview.grossSales) - toMinor(overview.refunds));
 
     for (const interval of ['day', 'week', 'month']) {

@@ -98,16 +98,18 @@ interface Snapshot {
     order_id: string;
     product_id: string;
     quantity: number;
-    line_total: string;
+    seller_id: string;
+    seller_amount: string;
     refunded_amount: string;
     commission_rate: string;
     fulfillment_status: string;
     shipped_at: Date | null;
   }>;
+  parcels: Array<{ order_id: string; seller_id: string; seller_amount: string; refunded_at: Date | null }>;
   transactions: Array<{ id: string; order_id: string; type: string; provider: string; provider_reference: string | null; amount: string; status: string; surplus: boolean; created_at: Date }>;
   refunds: Array<{ order_id: string; amount: string; status: string; restock: boolean; payment_transaction_id: string | null }>;
   stock: Map<string, number>;
-  entries: Array<{ seller_id: string; type: string; amount: string; order_item_id: string | null }>;
+  entries: Array<{ seller_id: string; type: string; amount: string; order_id: string | null; order_item_id: string | null }>;
   payouts: Array<{ id: string; seller_id: string; status: string; net_amount: string; transfer_id: string | null }>;
 }
 
@@ -677,11 +679,12 @@ describe('money under a randomized storm', () => {
   async function snapshot(): Promise<Snapshot> {
     const snap: Snapshot = {
       orders: await rows('SELECT id, status, payment_status, payment_provider, payment_intent_id, total_amount, amount_paid, amount_refunded, paid_at, cancelled_at FROM orders'),
-      lines: await rows('SELECT id, order_id, product_id, quantity, line_total, refunded_amount, commission_rate, fulfillment_status, shipped_at FROM order_items'),
+      lines: await rows('SELECT id, order_id, product_id, quantity, seller_id, seller_amount, refunded_amount, commission_rate, fulfillment_status, shipped_at FROM order_items'),
+      parcels: await rows('SELECT order_id, seller_id, seller_amount, refunded_at FROM order_shipping'),
       transactions: await rows('SELECT id, order_id, type, provider, provider_reference, amount, status, surplus, created_at FROM transactions'),
       refunds: await rows('SELECT order_id, amount, status, restock, payment_transaction_id FROM refunds'),
       stock: new Map((await rows<{ id: string; stock_quantity: number }>('SELECT id, stock_quantity FROM products')).map((row) => [row.id, row.stock_quantity])),
-      entries: await rows('SELECT seller_id, type, amount, order_item_id FROM seller_ledger_entries'),
+      entries: await rows('SELECT seller_id, type, amount, order_id, order_item_id FROM seller_ledger_entries'),
       payouts: await rows('SELECT id, seller_id, status, net_amount, transfer_id FROM seller_payouts'),
     };
     const byState = new Map<string, number>();
@@ -767,7 +770,7 @@ describe('money under a randomized storm', () => {
     return problems;
   }
 
-  async function ledgerProblems({ orders, lines, entries, payouts }: Snapshot): Promise<string[]> {
+  async function ledgerProblems({ orders, lines, parcels, entries, payouts }: Snapshot): Promise<string[]> {
     const problems: string[] = [];
     for (const seller of sellers) {
       const answer = await api().get('/api/seller/ledger').set('Authorization', seller.bearer);
@@ -801,9 +804,21 @@ describe('money under a randomized storm', () => {
       if (sales > 1) problems.push(`line ${line.id} has ${sales} sale entries`);
       if (sales === 1) {
         // Sale, commission and refunds (with the commission they give back) telescope to the line's net; disputes come on top.
-        const sold = sum(booked.filter((entry) => entry.type !== 'dispute').map((entry) => toMinor(entry.amount)));
-        const net = toMinor(line.line_total) - toMinor(line.refunded_amount) - commissionOf(line.line_total, line.refunded_amount, line.commission_rate);
+        const sold = sum(booked.filter((entry) => entry.type !== 'dispute' && entry.type !== 'shipping').map((entry) => toMinor(entry.amount)));
+        const net = toMinor(line.seller_amount) - toMinor(line.refunded_amount) - commissionOf(line.seller_amount, line.refunded_amount, line.commission_rate);
         if (sold !== net) problems.push(`line ${line.id}: entries add up to ${fromMinor(sold)}, its net is ${fromMinor(net)}`);
+      }
+    }
+    // A seller's shipping of a paid order is credited once, and taken back once when every line of theirs was refunded.
+    const soldLines = new Set(entries.filter((entry) => entry.type === 'sale').map((entry) => entry.order_item_id));
+    for (const parcel of parcels) {
+      const sellerSold = lines.some((line) => line.order_id === parcel.order_id && line.seller_id === parcel.seller_id && soldLines.has(line.id));
+      const booked = entries.filter((entry) => entry.type === 'shipping' && entry.order_id === parcel.order_id && entry.seller_id === parcel.seller_id);
+      const credited = booked.filter((entry) => toMinor(entry.amount) > 0);
+      const owed = sellerSold && parcel.refunded_at === null ? toMinor(parcel.seller_amount) : 0;
+      if (credited.length > 1) problems.push(`parcel of order ${parcel.order_id}, seller ${parcel.seller_id}: credited ${credited.length} times`);
+      if (sum(booked.map((entry) => toMinor(entry.amount))) !== owed) {
+        problems.push(`parcel of order ${parcel.order_id}, seller ${parcel.seller_id}: shipping entries add up to ${fromMinor(sum(booked.map((entry) => toMinor(entry.amount))))}, owed ${fromMinor(owed)}`);
       }
     }
     return problems;
@@ -832,7 +847,7 @@ describe('money under a randomized storm', () => {
       const expected = {
         grossSales: fromMinor(sum(sold.map((order) => toMinor(order.amount_paid)))),
         refunds: fromMinor(sum(refunds.map((row) => toMinor(row.amount)))),
-        commission: fromMinor(sum(lines.filter((line) => soldIds.has(line.order_id)).map((line) => commissionOf(line.line_total, line.refunded_amount, line.commission_rate)))),
+        commission: fromMinor(sum(lines.filter((line) => soldIds.has(line.order_id)).map((line) => commissionOf(line.seller_amount, line.refunded_amount, line.commission_rate)))),
         orderCount: sold.length,
       };
       const { grossSales, refunds: refunded, commission, orderCount } = before[index];

@@ -1,7 +1,7 @@
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { createMigrator } from '../../src/platform/db/migrator';
-import { createOrder, createSeller, createUser } from '../fixtures';
+import { createSeller, createUser } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login } from '../support/auth';
 import { ADDRESS } from '../support/orders';
@@ -37,7 +37,12 @@ describe('migration 0012: products become products with one default variant', ()
     );
     const [cart] = await run('INSERT INTO carts (user_id) VALUES ($userId) RETURNING id', { userId: buyer.id });
     await run('INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($cartId, $productId, 2)', { cartId: cart.id, productId: mug.id });
-    const order = await createOrder({ userId: buyer.id, orderNumber: 'ORD-20261201-OLDMUG', subtotal: '12.50', totalAmount: '12.50' });
+    // Raw SQL: the models describe the latest schema.
+    const [order] = await run(
+      `INSERT INTO orders (order_number, user_id, subtotal, total_amount, shipping_address)
+       VALUES ('ORD-20261201-OLDMUG', $userId, 12.50, 12.50, $address::jsonb) RETURNING id`,
+      { userId: buyer.id, address: JSON.stringify(ADDRESS) },
+    );
     await run(
       `INSERT INTO order_items (order_id, product_id, seller_id, product_name, product_sku, unit_price, quantity, line_total, commission_rate,
                                 fulfillment_status, shipped_at, delivered_at)

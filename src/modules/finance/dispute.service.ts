@@ -103,14 +103,14 @@ export class DisputeService {
   /** For each sold line: −(its share of the disputed amount − the commission on that share). */
   private async recordDisputeLost(disputeId: string, orderId: string, amount: number, transaction: Transaction): Promise<void> {
     const [order] = await queryRows<{ amount_paid: string; amount_refunded: string }>('SELECT amount_paid, amount_refunded FROM orders WHERE id = $orderId', { orderId }, transaction);
-    const lines = await queryRows<{ id: string; seller_id: string; line_total: string; refunded_amount: string; commission_rate: string }>(
-      `SELECT oi.id, oi.seller_id, oi.line_total, oi.refunded_amount, oi.commission_rate FROM order_items oi
+    const lines = await queryRows<{ id: string; seller_id: string; seller_amount: string; refunded_amount: string; commission_rate: string }>(
+      `SELECT oi.id, oi.seller_id, oi.seller_amount, oi.refunded_amount, oi.commission_rate FROM order_items oi
         WHERE oi.order_id = $orderId AND EXISTS (SELECT 1 FROM seller_ledger_entries s WHERE s.order_item_id = oi.id AND s.type = 'sale')
         ORDER BY oi.created_at, oi.id`,
       { orderId },
       transaction,
     );
-    const remaining = new Map(lines.map((line) => [line.id, toMinor(line.line_total) - toMinor(line.refunded_amount)]));
+    const remaining = new Map(lines.map((line) => [line.id, toMinor(line.seller_amount) - toMinor(line.refunded_amount)]));
     const shares = allocateRefund(
       amount,
       lines.map((line) => ({ id: line.id, remaining: remaining.get(line.id)! })),

@@ -4,7 +4,7 @@ import { inTransaction } from '../../platform/db/transaction';
 import type { LedgerEntryType } from '../../models';
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
-import { lineCommissionSql } from './money-rules';
+import { lineCommissionSql, type RefundablePart, type RefundShare } from './money-rules';
 import { sqlFilter } from '../../platform/db/sql-filter';
 import { payableSql } from './payable';
 
@@ -40,6 +40,16 @@ export interface RangeQuery {
   to?: Date;
 }
 
+/**
+ * The figures of sales_days after count and amount_paid, summed over orders `o`: tax, shipping
+ * credited to sellers, discounts by who bears them, and commission as it stands.
+ */
+export const SALES_DAY_FIGURES = `sum(o.tax_amount),
+       coalesce(sum((SELECT sum(s.seller_amount) FROM order_shipping s WHERE s.order_id = o.id)), 0),
+       sum(CASE WHEN o.discount_funded_by = 'platform' THEN o.discount_amount ELSE 0 END),
+       sum(CASE WHEN o.discount_funded_by = 'seller' THEN o.discount_amount ELSE 0 END),
+       coalesce(sum((SELECT sum(${lineCommissionSql('oi.seller_amount', 'oi.refunded_amount', 'oi.commission_rate')}) FROM order_items oi WHERE oi.order_id = o.id)), 0)`;
+
 export class LedgerService {
   /**
    * The sale and its commission, for every line of orders that were just paid (a cancelled line is
@@ -56,46 +66,69 @@ export class LedgerService {
     await queryRows(
       `INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, occurred_at)
        SELECT oi.seller_id, t.type,
-              CASE t.type WHEN 'sale' THEN oi.line_total ELSE -${lineCommissionSql('oi.line_total', '0', 'oi.commission_rate')} END,
+              CASE t.type WHEN 'sale' THEN oi.seller_amount ELSE -${lineCommissionSql('oi.seller_amount', '0', 'oi.commission_rate')} END,
               oi.order_id, oi.id, o.paid_at
          FROM order_items oi
          JOIN orders o ON o.id = oi.order_id
         CROSS JOIN (VALUES ('sale'::enum_seller_ledger_entries_type), ('commission'::enum_seller_ledger_entries_type)) AS t(type)
         WHERE oi.order_id = ANY($orderIds::uuid[]) AND o.paid_at IS NOT NULL AND oi.fulfillment_status <> 'cancelled'
+       UNION ALL
+       -- Each seller's shipping, without commission, on the first of that seller's lines (a parcel is payable with its lines).
+       SELECT s.seller_id, 'shipping', s.seller_amount, s.order_id, anchor.id, o.paid_at
+         FROM order_shipping s
+         JOIN orders o ON o.id = s.order_id
+        CROSS JOIN LATERAL (SELECT oi.id FROM order_items oi
+                             WHERE oi.order_id = s.order_id AND oi.seller_id = s.seller_id AND oi.fulfillment_status <> 'cancelled'
+                             ORDER BY oi.created_at, oi.id LIMIT 1) anchor
+        WHERE s.order_id = ANY($orderIds::uuid[]) AND o.paid_at IS NOT NULL AND s.seller_amount > 0 AND s.refunded_at IS NULL
        ON CONFLICT DO NOTHING`,
       { orderIds },
       transaction,
     );
     await queryRows(
-      `INSERT INTO sales_days AS d (day, orders, amount_paid, tax_shipping, commission)
-       SELECT (o.paid_at AT TIME ZONE 'UTC')::date, count(*), sum(o.amount_paid), sum(o.tax_amount + o.shipping_amount),
-              coalesce(sum((SELECT sum(${lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate')}) FROM order_items oi WHERE oi.order_id = o.id)), 0)
+      `INSERT INTO sales_days AS d (day, orders, amount_paid, tax, shipping, platform_discount, seller_discount, commission)
+       SELECT (o.paid_at AT TIME ZONE 'UTC')::date, count(*), sum(o.amount_paid), ${SALES_DAY_FIGURES}
          FROM orders o WHERE o.id = ANY($orderIds::uuid[]) AND o.paid_at IS NOT NULL
         GROUP BY 1
        ON CONFLICT (day) DO UPDATE
-          SET orders = d.orders + EXCLUDED.orders, amount_paid = d.amount_paid + EXCLUDED.amount_paid,
-              tax_shipping = d.tax_shipping + EXCLUDED.tax_shipping, commission = d.commission + EXCLUDED.commission, updated_at = now()`,
+          SET orders = d.orders + EXCLUDED.orders, amount_paid = d.amount_paid + EXCLUDED.amount_paid, tax = d.tax + EXCLUDED.tax,
+              shipping = d.shipping + EXCLUDED.shipping, platform_discount = d.platform_discount + EXCLUDED.platform_discount,
+              seller_discount = d.seller_discount + EXCLUDED.seller_discount, commission = d.commission + EXCLUDED.commission, updated_at = now()`,
       { orderIds },
       transaction,
     );
   }
 
   /**
-   * A refund's share of each line (minor units), and the commission given back with it: the
-   * commission of a line is always that of what is left of it, so the two entries of each
-   * refund telescope to round_half_up((lineTotal − refunded) × rate). Entries are written for the
-   * lines the ledger holds a sale of (a line cancelled before its order was paid holds none); the
-   * commission given back leaves the sales of the order's payment day in any case. Call before
-   * the lines' refunded_amount is raised by these shares.
+   * A refund's ledger entries: for each line whose credit it takes back, a refund entry and the
+   * commission given back (the commission of a line is always that of what is left of it, so the
+   * two entries of each refund telescope to round_half_up((sellerAmount − refunded) × rate)); for
+   * each parcel whose credit it takes back, a negative shipping entry beside its credit. Entries
+   * are written for what the ledger holds a sale of (a line cancelled before its order was paid
+   * holds none); the commission given back leaves the sales of the order's payment day in any
+   * case. Call before the refunded figures are raised by these shares.
    */
-  async recordRefund(refundId: string, orderId: string, shares: Map<string, number>, transaction: Transaction): Promise<void> {
-    if (shares.size === 0) return;
-    const ids = [...shares.keys()];
+  async recordRefund(refundId: string, orderId: string, shares: Map<string, RefundShare>, parts: RefundablePart[], transaction: Transaction): Promise<void> {
+    const lines = parts.filter((part) => part.kind === 'line' && (shares.get(part.id)?.credited ?? 0) > 0);
+    const parcels = parts.filter((part) => part.kind === 'shipping' && (shares.get(part.id)?.credited ?? 0) > 0);
+    if (parcels.length > 0) {
+      await queryRows(
+        `INSERT INTO seller_ledger_entries (seller_id, type, amount, order_id, order_item_id, refund_id, occurred_at)
+         SELECT e.seller_id, 'shipping', -v.amount, e.order_id, e.order_item_id, $refundId, now()
+           FROM unnest($sellerIds::uuid[], $amounts::numeric[]) AS v(seller_id, amount)
+           JOIN seller_ledger_entries e ON e.order_id = $orderId AND e.seller_id = v.seller_id AND e.type = 'shipping' AND e.refund_id IS NULL AND e.amount > 0
+         ON CONFLICT DO NOTHING`,
+        { refundId, orderId, sellerIds: parcels.map((part) => part.sellerId), amounts: parcels.map((part) => fromMinor(shares.get(part.id)!.credited)) },
+        transaction,
+      );
+    }
+    if (lines.length === 0) return;
+    const ids = lines.map((part) => part.id);
     const [{ given_back: givenBack }] = await queryRows<{ given_back: string }>(
       `WITH lines AS (
          SELECT oi.id, oi.seller_id, oi.order_id, v.amount,
-                ${lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate')}
-                  - ${lineCommissionSql('oi.line_total', '(oi.refunded_amount + v.amount)', 'oi.commission_rate')} AS given_back,
+                ${lineCommissionSql('oi.seller_amount', 'oi.refunded_amount', 'oi.commission_rate')}
+                  - ${lineCommissionSql('oi.seller_amount', '(oi.refunded_amount + v.amount)', 'oi.commission_rate')} AS given_back,
                 EXISTS (SELECT 1 FROM seller_ledger_entries s WHERE s.order_item_id = oi.id AND s.type = 'sale') AS sold
            FROM unnest($ids::uuid[], $amounts::numeric[]) AS v(id, amount)
            JOIN order_items oi ON oi.id = v.id
@@ -112,7 +145,7 @@ export class LedgerService {
          ON CONFLICT DO NOTHING
        )
        SELECT coalesce(sum(given_back), 0)::text AS given_back FROM lines`,
-      { refundId, ids, amounts: ids.map((id) => fromMinor(shares.get(id)!)) },
+      { refundId, ids, amounts: ids.map((id) => fromMinor(shares.get(id)!.credited)) },
       transaction,
     );
     if (toMinor(givenBack) === 0) return;
@@ -133,12 +166,9 @@ export class LedgerService {
       await queryRows('LOCK TABLE sales_days IN EXCLUSIVE MODE', {}, transaction);
       await queryRows('DELETE FROM sales_days', {}, transaction);
       await queryRows(
-        `INSERT INTO sales_days (day, orders, amount_paid, tax_shipping, commission)
-         SELECT (o.paid_at AT TIME ZONE 'UTC')::date, count(*), sum(o.amount_paid), sum(o.tax_amount + o.shipping_amount), coalesce(sum(c.commission), 0)
+        `INSERT INTO sales_days (day, orders, amount_paid, tax, shipping, platform_discount, seller_discount, commission)
+         SELECT (o.paid_at AT TIME ZONE 'UTC')::date, count(*), sum(o.amount_paid), ${SALES_DAY_FIGURES}
            FROM orders o
-           LEFT JOIN LATERAL (
-             SELECT sum(${lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate')}) AS commission FROM order_items oi WHERE oi.order_id = o.id
-           ) c ON true
           WHERE o.paid_at IS NOT NULL AND o.payment_status IN ('paid', 'partially_refunded', 'refunded')
           GROUP BY 1`,
         {},

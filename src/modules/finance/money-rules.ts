@@ -1,30 +1,10 @@
-import { config } from '../../platform/config';
-import { applyRate, toMinor } from '../../platform/utils/money';
+import { applyRate } from '../../platform/utils/money';
 
 /**
- * The contract's money rules, in one place: order totals at checkout, and what a sold line is
- * worth to its seller and to the platform. Amounts are integer minor units.
+ * The contract's money rules, in one place: what a sold line is worth to its seller and to the
+ * platform, and how amounts are split over lines. Amounts are integer minor units. Order totals
+ * are the order module's pricing function.
  */
-
-export interface OrderTotals {
-  subtotal: number;
-  tax: number;
-  shipping: number;
-  discount: number;
-  total: number;
-}
-
-/**
- * total = subtotal + tax + shipping − discount. Tax is TAX_RATE of the subtotal, rounded half up;
- * shipping is SHIPPING_FLAT_RATE unless the subtotal reaches FREE_SHIPPING_THRESHOLD.
- */
-export function orderTotals(subtotal: number, commerce = config.commerce): OrderTotals {
-  const tax = applyRate(subtotal, commerce.taxRate);
-  const threshold = commerce.freeShippingThreshold === undefined ? undefined : toMinor(commerce.freeShippingThreshold);
-  const shipping = threshold !== undefined && subtotal >= threshold ? 0 : toMinor(commerce.shippingFlatRate);
-  const discount = 0;
-  return { subtotal, tax, shipping, discount, total: subtotal + tax + shipping - discount };
-}
 
 /** A line's commission: round_half_up((lineTotal − refunded) × rate), the rate snapshotted on the line. */
 export function lineCommission(lineTotal: number, refunded: number, rate: number): number {
@@ -67,6 +47,30 @@ export function allocateRefund(amount: number, lines: Array<{ id: string; remain
   return shares;
 }
 
+/**
+ * Splits `amount` over parts in proportion to their weights, to the cent: each part gets the floor
+ * of its exact share, and the cents flooring leaves go to the largest remainders (ties: in the
+ * parts' order). Never gives a part more than its weight when amount ≤ the weights' sum. Minor units.
+ */
+export function spreadByLargestRemainder(amount: number, weights: number[]): number[] {
+  const whole = weights.reduce((sum, weight) => sum + Math.max(weight, 0), 0);
+  if (amount <= 0 || whole <= 0) return weights.map(() => 0);
+  const parts = weights.map((weight, index) => {
+    const exact = BigInt(amount) * BigInt(Math.max(weight, 0));
+    return { index, share: Number(exact / BigInt(whole)), remainder: exact % BigInt(whole) };
+  });
+  let left = amount - parts.reduce((sum, part) => sum + part.share, 0);
+  const byRemainder = [...parts].sort((a, b) => (b.remainder > a.remainder ? 1 : b.remainder < a.remainder ? -1 : a.index - b.index));
+  for (const part of byRemainder) {
+    if (left === 0) break;
+    if (part.remainder > 0n) {
+      part.share += 1;
+      left -= 1;
+    }
+  }
+  return parts.map((part) => part.share);
+}
+
 /** round_half_up(amount × part / whole), in minor units: the share of `amount` that `part` of `whole` stands for. */
 export function proportionalShare(amount: number, part: number, whole: number): number {
   if (whole <= 0 || part <= 0 || amount <= 0) return 0;
@@ -80,4 +84,87 @@ export function proportionalShare(amount: number, part: number, whole: number): 
  */
 export function lineCommissionSql(lineTotal: string, refunded: string, rate: string): string {
   return `round((${lineTotal} - ${refunded}) * ${rate}, 2)`;
+}
+
+/**
+ * What an order has for a refund to take back, per line and per seller's parcel: what the customer
+ * paid for it (and of that, what was refunded) and what its seller is credited (and of that, what
+ * was refunded). Minor units.
+ */
+export interface RefundablePart {
+  id: string;
+  kind: 'line' | 'shipping';
+  sellerId: string;
+  paid: number;
+  paidRefunded: number;
+  credited: number;
+  creditRefunded: number;
+}
+
+/** A refund's share of a part: customer money back, and the seller's credit taken back. */
+export interface RefundShare {
+  paid: number;
+  credited: number;
+}
+
+function sellerShareOfPaid(part: RefundablePart, paidShare: number): number {
+  // The seller gives back the same fraction of the credit as the customer gets of what was paid,
+  // telescoped so that the refunds of a part always add up to its whole credit.
+  const upTo = (paidRefunded: number) => proportionalShare(part.credited, paidRefunded, part.paid);
+  return Math.min(upTo(part.paidRefunded + paidShare) - upTo(part.paidRefunded), part.credited - part.creditRefunded);
+}
+
+/**
+ * Splits a refund over an order's parts. A refund for lines (`itemIds`: an admin cancelling the
+ * lines not shipped yet, a return) gives those lines back whole; a refund of everything left gives
+ * every part back whole; any other amount goes to the lines in proportion to what is left of
+ * them (largest remainder), and only past them to the shipping. A part given back whole gives its
+ * whole credit back (also a line the customer paid nothing for), and a seller's shipping credit is
+ * taken back, whole, only once every line of that seller is. Returns the share of each part, and
+ * the amount these shares add up to (a refund for lines is that amount).
+ */
+export function planRefund(parts: RefundablePart[], request: { amount?: number; itemIds?: string[] }): { amount: number; shares: Map<string, RefundShare> } {
+  const left = (part: RefundablePart) => part.paid - part.paidRefunded;
+  const shares = new Map<string, RefundShare>();
+  const lines = parts.filter((part) => part.kind === 'line');
+  const whole = new Set<string>();
+  const everything = parts.reduce((sum, part) => sum + left(part), 0);
+  if (request.itemIds) {
+    for (const part of lines) if (request.itemIds.includes(part.id)) whole.add(part.id);
+  } else if (request.amount === undefined || request.amount >= everything) {
+    for (const part of parts) whole.add(part.id);
+  }
+  for (const part of lines) {
+    if (whole.has(part.id)) shares.set(part.id, { paid: left(part), credited: part.credited - part.creditRefunded });
+  }
+  if (!request.itemIds && !(request.amount === undefined || request.amount >= everything)) {
+    const amount = request.amount;
+    const linesLeft = lines.reduce((sum, part) => sum + left(part), 0);
+    const toLines = spreadByLargestRemainder(Math.min(amount, linesLeft), lines.map(left));
+    lines.forEach((part, index) => {
+      if (toLines[index] === 0) return;
+      const done = toLines[index] === left(part);
+      shares.set(part.id, { paid: toLines[index], credited: done ? part.credited - part.creditRefunded : sellerShareOfPaid(part, toLines[index]) });
+    });
+    const parcels = parts.filter((part) => part.kind === 'shipping');
+    const toParcels = spreadByLargestRemainder(Math.max(amount - linesLeft, 0), parcels.map(left));
+    parcels.forEach((part, index) => {
+      if (toParcels[index] > 0) shares.set(part.id, { paid: toParcels[index], credited: 0 });
+    });
+  }
+  // A seller's parcel: whole once every line of that seller is (money back for what is left of it).
+  for (const parcel of parts.filter((part) => part.kind === 'shipping')) {
+    const sellerLines = lines.filter((line) => line.sellerId === parcel.sellerId);
+    const linesDone = sellerLines.every((line) => {
+      const share = shares.get(line.id) ?? { paid: 0, credited: 0 };
+      return line.paidRefunded + share.paid === line.paid && line.creditRefunded + share.credited === line.credited;
+    });
+    if (!linesDone) continue;
+    const share = shares.get(parcel.id) ?? { paid: 0, credited: 0 };
+    const paid = request.itemIds || whole.has(parcel.id) ? left(parcel) : share.paid;
+    if (parcel.paidRefunded + paid === parcel.paid) shares.set(parcel.id, { paid, credited: parcel.credited - parcel.creditRefunded });
+  }
+  for (const [id, share] of shares) if (share.paid === 0 && share.credited === 0) shares.delete(id);
+  const amount = [...shares.values()].reduce((sum, share) => sum + share.paid, 0);
+  return { amount, shares };
 }

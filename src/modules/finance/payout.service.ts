@@ -152,10 +152,10 @@ export class PayoutService {
           WHERE oi.id = e.order_item_id AND e.seller_id = $sellerId AND e.payout_id IS NULL AND ${payableSql()}
           RETURNING e.type, e.amount, e.order_item_id
        )
-       SELECT coalesce(sum(amount) FILTER (WHERE type = 'sale'), 0)::text AS gross,
+       SELECT coalesce(sum(amount) FILTER (WHERE type = 'sale' OR (type = 'shipping' AND amount > 0)), 0)::text AS gross,
               coalesce(-sum(amount) FILTER (WHERE type = 'commission'), 0)::text AS commission,
-              -- Money the customer got back: refunds, and chargebacks of lost disputes.
-              coalesce(-sum(amount) FILTER (WHERE type IN ('refund', 'dispute')), 0)::text AS refund,
+              -- Money the customer got back: refunds (shipping taken back too), and chargebacks of lost disputes.
+              coalesce(-sum(amount) FILTER (WHERE type IN ('refund', 'dispute') OR (type = 'shipping' AND amount < 0)), 0)::text AS refund,
               coalesce(sum(amount), 0)::text AS net,
               count(DISTINCT order_item_id) FILTER (WHERE type = 'sale')::int AS items
          FROM claimed`,

@@ -11,8 +11,13 @@ import { lineCommissionSql } from './money-rules';
  * - grossSales is the amountPaid of the orders paid in the period (lines, tax and shipping);
  * - refunds are the succeeded refunds made in the period (not those of surplus payments, which
  *   were never sales);
- * - a line's commission is round_half_up((lineTotal − refunded) × its rate);
- * - a seller's grossRevenue is the sum of their lines; netEarnings = grossRevenue − refunded − commission.
+ * - a line's "lineTotal" is what its seller is credited for it (sellerAmount: a seller's own
+ *   promotion lowers it, the platform's does not) and its commission is
+ *   round_half_up((sellerAmount − refunded) × its rate);
+ * - a seller's grossRevenue is the sum of their lines, `shipping` the shipping they were credited;
+ *   refunds take back both; netEarnings = grossRevenue + shipping − refunds − commission (their ledger);
+ * - the overview's tax, shipping (credited to sellers) and discounts (by who bears them) are those of
+ *   the orders in grossSales, so that grossSales = Σ sellers' (grossRevenue + shipping) + tax − discounts.platform.
  * Periods are half-open, [from, to), in UTC.
  */
 
@@ -28,8 +33,11 @@ export interface OverviewView {
   refunds: string;
   netSales: string;
   commission: string;
-  /** The tax and shipping in grossSales: grossSales = Σ top-sellers' grossRevenue + taxAndShipping. */
-  taxAndShipping: string;
+  /** Discounts of the period's orders, by who bears them (a seller's code lowers that seller's grossRevenue). */
+  discounts: { platform: string; seller: string };
+  /** Shipping credited to sellers. */
+  shipping: string;
+  tax: string;
   orderCount: number;
   ordersByStatus: Record<string, number>;
   averageOrderValue: string;
@@ -61,6 +69,7 @@ export interface TopSellerView {
   storeName: string | null;
   unitsSold: number;
   grossRevenue: string;
+  shipping: string;
   commission: string;
   netEarnings: string;
 }
@@ -69,6 +78,7 @@ export interface SellerStatsView {
   salesCount: number;
   unitsSold: number;
   grossRevenue: string;
+  shipping: string;
   commission: string;
   refunds: string;
   netEarnings: string;
@@ -79,7 +89,7 @@ export interface SellerStatsView {
 
 /** Orders that count as paid: those with a payment, refunded since or not. */
 const PAID_ORDER = `o.paid_at IS NOT NULL AND o.payment_status IN ('paid', 'partially_refunded', 'refunded')`;
-const COMMISSION = lineCommissionSql('oi.line_total', 'oi.refunded_amount', 'oi.commission_rate');
+const COMMISSION = lineCommissionSql('oi.seller_amount', 'oi.refunded_amount', 'oi.commission_rate');
 
 /** Numeric sums read as text, returned as "0.00" strings. */
 function money(value: string | null | undefined): string {
@@ -97,7 +107,8 @@ interface Statement {
 }
 
 /**
- * The sales of [from, to) as rows (at, orders, gross, tax_shipping, commission): the whole UTC
+ * The sales of [from, to) as rows (at, orders, gross, tax, shipping, platform_discount,
+ * seller_discount, commission): the whole UTC
  * days inside it from sales_days, one row a day; the partial days at its ends from their orders.
  */
 const SALES_PARTS = `
@@ -107,11 +118,14 @@ WITH bounds AS (
               ELSE date_trunc('day', $from::timestamptz, 'UTC') + interval '1 day' END AS first_day,
          date_trunc('day', $to::timestamptz, 'UTC') AS last_day
 ), parts AS (
-  SELECT d.day::timestamp AT TIME ZONE 'UTC' AS at, d.orders, d.amount_paid AS gross, d.tax_shipping, d.commission
+  SELECT d.day::timestamp AT TIME ZONE 'UTC' AS at, d.orders, d.amount_paid AS gross, d.tax, d.shipping, d.platform_discount, d.seller_discount, d.commission
     FROM sales_days d, bounds b
    WHERE d.day >= (b.first_day AT TIME ZONE 'UTC')::date AND d.day < (b.last_day AT TIME ZONE 'UTC')::date
   UNION ALL
-  SELECT o.paid_at, 1, o.amount_paid, o.tax_amount + o.shipping_amount,
+  SELECT o.paid_at, 1, o.amount_paid, o.tax_amount,
+         (SELECT coalesce(sum(s.seller_amount), 0) FROM order_shipping s WHERE s.order_id = o.id),
+         CASE WHEN o.discount_funded_by = 'platform' THEN o.discount_amount ELSE 0 END,
+         CASE WHEN o.discount_funded_by = 'seller' THEN o.discount_amount ELSE 0 END,
          (SELECT coalesce(sum(${COMMISSION}), 0) FROM order_items oi WHERE oi.order_id = o.id)
     FROM orders o, bounds b
    WHERE ${PAID_ORDER}
@@ -124,7 +138,9 @@ export const STATS_STATEMENTS = {
   overview: (period: Period): Statement => ({
     sql: `${SALES_PARTS}
           SELECT coalesce(sum(p.orders), 0)::int AS count, coalesce(sum(p.gross), 0)::text AS gross,
-                 coalesce(sum(p.tax_shipping), 0)::text AS tax_shipping, coalesce(sum(p.commission), 0)::text AS commission,
+                 coalesce(sum(p.tax), 0)::text AS tax, coalesce(sum(p.shipping), 0)::text AS shipping,
+                 coalesce(sum(p.platform_discount), 0)::text AS platform_discount, coalesce(sum(p.seller_discount), 0)::text AS seller_discount,
+                 coalesce(sum(p.commission), 0)::text AS commission,
                  (SELECT coalesce(sum(amount), 0) FROM transactions
                    WHERE type = 'refund' AND status = 'succeeded' AND NOT surplus AND created_at >= $from AND created_at < $to)::text AS refunds,
                  (SELECT json_object_agg(status, n) FROM (
@@ -136,11 +152,20 @@ export const STATS_STATEMENTS = {
     bind: { from: period.from, to: period.to },
   }),
   lines: (period: Period, sellerId?: string): Statement => ({
-    sql: `SELECT coalesce(sum(oi.quantity), 0)::int AS units, coalesce(sum(oi.line_total), 0)::text AS gross,
-                 coalesce(sum(${COMMISSION}), 0)::text AS commission, coalesce(sum(oi.refunded_amount), 0)::text AS refunded,
-                 count(DISTINCT o.id)::int AS orders
-            FROM orders o JOIN order_items oi ON oi.order_id = o.id
-           WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to ${sellerId ? 'AND oi.seller_id = $sellerId' : ''}`,
+    sql: `WITH sold AS (
+            SELECT o.id AS order_id, oi.seller_id, oi.quantity, oi.seller_amount, oi.refunded_amount, ${COMMISSION} AS commission
+              FROM orders o JOIN order_items oi ON oi.order_id = o.id
+             WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to ${sellerId ? 'AND oi.seller_id = $sellerId' : ''}
+          ), parcels AS (
+            SELECT s.seller_amount, CASE WHEN s.refunded_at IS NULL THEN 0 ELSE s.seller_amount END AS refunded
+              FROM order_shipping s WHERE (s.order_id, s.seller_id) IN (SELECT DISTINCT order_id, seller_id FROM sold)
+          )
+          SELECT coalesce(sum(quantity), 0)::int AS units, coalesce(sum(seller_amount), 0)::text AS gross,
+                 coalesce(sum(commission), 0)::text AS commission, coalesce(sum(refunded_amount), 0)::text AS refunded,
+                 count(DISTINCT order_id)::int AS orders,
+                 (SELECT coalesce(sum(seller_amount), 0) FROM parcels)::text AS shipping,
+                 (SELECT coalesce(sum(refunded), 0) FROM parcels)::text AS shipping_refunded
+            FROM sold`,
     bind: { from: period.from, to: period.to, ...(sellerId ? { sellerId } : {}) },
   }),
   sales: (period: Period, interval: Interval): Statement => ({
@@ -164,12 +189,18 @@ export const STATS_STATEMENTS = {
     bind: { from: period.from, to: period.to, unit: interval },
   }),
   topSellers: (period: Period, limit: number): Statement => ({
-    sql: `SELECT s.seller_id, u.name, sp.store_name, s.units, s.gross::text, s.commission::text, s.refunded::text
-            FROM (SELECT oi.seller_id, sum(oi.quantity)::int AS units, sum(oi.line_total) AS gross, sum(${COMMISSION}) AS commission,
+    sql: `SELECT s.seller_id, u.name, sp.store_name, s.units, s.gross::text, s.commission::text, s.refunded::text,
+                 coalesce(p.shipping, 0)::text AS shipping, coalesce(p.shipping_refunded, 0)::text AS shipping_refunded
+            FROM (SELECT oi.seller_id, sum(oi.quantity)::int AS units, sum(oi.seller_amount) AS gross, sum(${COMMISSION}) AS commission,
                          sum(oi.refunded_amount) AS refunded
                     FROM orders o JOIN order_items oi ON oi.order_id = o.id
                    WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to
                    GROUP BY oi.seller_id) s
+            LEFT JOIN (SELECT sh.seller_id, sum(sh.seller_amount) AS shipping,
+                              sum(CASE WHEN sh.refunded_at IS NULL THEN 0 ELSE sh.seller_amount END) AS shipping_refunded
+                         FROM orders o JOIN order_shipping sh ON sh.order_id = o.id
+                        WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to
+                        GROUP BY sh.seller_id) p ON p.seller_id = s.seller_id
             JOIN users u ON u.id = s.seller_id
             LEFT JOIN seller_profiles sp ON sp.user_id = s.seller_id
            ORDER BY s.gross DESC, s.seller_id
@@ -184,6 +215,8 @@ interface LineFigures {
   commission: string;
   refunded: string;
   orders: number;
+  shipping: string;
+  shippingRefunded: string;
 }
 
 export class StatsService {
@@ -193,7 +226,10 @@ export class StatsService {
     const [row] = await queryRows<{
       count: number;
       gross: string;
-      tax_shipping: string;
+      tax: string;
+      shipping: string;
+      platform_discount: string;
+      seller_discount: string;
       commission: string;
       refunds: string;
       by_status: Record<string, number> | null;
@@ -207,7 +243,9 @@ export class StatsService {
       refunds: money(row.refunds),
       netSales: fromMinor(gross - toMinor(row.refunds)),
       commission: money(row.commission),
-      taxAndShipping: money(row.tax_shipping),
+      discounts: { platform: money(row.platform_discount), seller: money(row.seller_discount) },
+      shipping: money(row.shipping),
+      tax: money(row.tax),
       orderCount: row.count,
       ordersByStatus: row.by_status ?? {},
       averageOrderValue: fromMinor(averageOf(gross, row.count)),
@@ -220,8 +258,19 @@ export class StatsService {
   /** The period's sales lines, of one seller or of all. */
   private async lineFigures(period: Period, sellerId?: string): Promise<LineFigures> {
     const statement = STATS_STATEMENTS.lines(period, sellerId);
-    const [row] = await queryRows<{ units: number; gross: string; commission: string; refunded: string; orders: number }>(statement.sql, statement.bind);
-    return { units: row.units, gross: money(row.gross), commission: money(row.commission), refunded: money(row.refunded), orders: row.orders };
+    const [row] = await queryRows<{ units: number; gross: string; commission: string; refunded: string; orders: number; shipping: string; shipping_refunded: string }>(
+      statement.sql,
+      statement.bind,
+    );
+    return {
+      units: row.units,
+      gross: money(row.gross),
+      commission: money(row.commission),
+      refunded: money(row.refunded),
+      orders: row.orders,
+      shipping: money(row.shipping),
+      shippingRefunded: money(row.shipping_refunded),
+    };
   }
 
   /** Buckets of the period (every one, empty ones included), each computed as the overview is. */
@@ -240,11 +289,11 @@ export class StatsService {
 
   async topProducts(period: Period, limit: number): Promise<TopProductView[]> {
     const rows = await queryRows<{ product_id: string | null; name: string; units: number; gross: string }>(
-      `SELECT oi.product_id, max(oi.product_name) AS name, sum(oi.quantity)::int AS units, sum(oi.line_total)::text AS gross
+      `SELECT oi.product_id, max(oi.product_name) AS name, sum(oi.quantity)::int AS units, sum(oi.seller_amount)::text AS gross
          FROM orders o JOIN order_items oi ON oi.order_id = o.id
         WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to
         GROUP BY oi.product_id
-        ORDER BY sum(oi.line_total) DESC, oi.product_id
+        ORDER BY sum(oi.seller_amount) DESC, oi.product_id
         LIMIT $limit`,
       { from: period.from, to: period.to, limit },
     );
@@ -253,7 +302,17 @@ export class StatsService {
 
   async topSellers(period: Period, limit: number): Promise<TopSellerView[]> {
     const statement = STATS_STATEMENTS.topSellers(period, limit);
-    const rows = await queryRows<{ seller_id: string; name: string; store_name: string | null; units: number; gross: string; commission: string; refunded: string }>(
+    const rows = await queryRows<{
+      seller_id: string;
+      name: string;
+      store_name: string | null;
+      units: number;
+      gross: string;
+      commission: string;
+      refunded: string;
+      shipping: string;
+      shipping_refunded: string;
+    }>(
       statement.sql,
       statement.bind,
     );
@@ -263,8 +322,9 @@ export class StatsService {
       storeName: row.store_name,
       unitsSold: row.units,
       grossRevenue: money(row.gross),
+      shipping: money(row.shipping),
       commission: money(row.commission),
-      netEarnings: fromMinor(toMinor(row.gross) - toMinor(row.refunded) - toMinor(row.commission)),
+      netEarnings: fromMinor(toMinor(row.gross) + toMinor(row.shipping) - toMinor(row.refunded) - toMinor(row.shipping_refunded) - toMinor(row.commission)),
     }));
   }
 
@@ -283,9 +343,10 @@ export class StatsService {
       salesCount: lines.orders,
       unitsSold: lines.units,
       grossRevenue: lines.gross,
+      shipping: lines.shipping,
       commission: lines.commission,
-      refunds: lines.refunded,
-      netEarnings: fromMinor(toMinor(lines.gross) - toMinor(lines.refunded) - toMinor(lines.commission)),
+      refunds: fromMinor(toMinor(lines.refunded) + toMinor(lines.shippingRefunded)),
+      netEarnings: fromMinor(toMinor(lines.gross) + toMinor(lines.shipping) - toMinor(lines.refunded) - toMinor(lines.shippingRefunded) - toMinor(lines.commission)),
       balance: await ledgerService.balance(sellerId),
       lowStockProducts: lowStock.map((row) => ({
         id: row.id,

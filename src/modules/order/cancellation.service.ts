@@ -37,6 +37,26 @@ interface CancelOutcome {
 
 const EXPIRY_BATCH = 200;
 
+/**
+ * Gives back the promotion use of an order cancelled before it was paid, in the cancel's
+ * transaction: the use row flips to released once (a cancel and an expiry racing move the order
+ * once anyway, and the flip is conditional), and only a flip lowers the count. A paid order
+ * that is cancelled keeps its use: it was a sale, refunded.
+ */
+async function releasePromotionUse(orderId: string, transaction: Transaction): Promise<void> {
+  await queryRows(
+    `WITH released AS (
+       UPDATE promotion_uses u SET released_at = now()
+        WHERE u.order_id = $orderId AND u.released_at IS NULL
+          AND EXISTS (SELECT 1 FROM orders o WHERE o.id = u.order_id AND o.payment_status = 'unpaid')
+       RETURNING u.promotion_id
+     )
+     UPDATE promotions p SET used_count = p.used_count - 1, updated_at = now() FROM released r WHERE p.id = r.promotion_id`,
+    { orderId },
+    transaction,
+  );
+}
+
 export class CancellationService {
   /**
    * Cancels a pending or confirmed order (its owner, or an admin): the stock of its lines comes
@@ -99,6 +119,7 @@ export class CancellationService {
     });
     await restockOrder(orderId, transaction);
     await moveStatus(FULFILLMENT_STATUS, 'cancelled', { where: 't.order_id = $orderId', bind: { orderId }, transaction });
+    await releasePromotionUse(orderId, transaction);
     const refundId = await payments().refundEverythingIn(orderId, actor, reason ?? 'Order cancelled', transaction);
     return { refundId, cancelIntents: await this.recordIntentCancels(orderId, order.payment_provider, transaction) };
   }
@@ -144,6 +165,7 @@ export class CancellationService {
           });
           await restockOrder(id, transaction);
           await moveStatus(FULFILLMENT_STATUS, 'cancelled', { where: 't.order_id = $id', bind: { id }, transaction });
+          await releasePromotionUse(id, transaction);
           const [order] = await queryRows<{ payment_provider: string | null }>('SELECT payment_provider FROM orders WHERE id = $id', { id }, transaction);
           return this.recordIntentCancels(id, order?.payment_provider ?? null, transaction);
         }, { name: 'expire order' });

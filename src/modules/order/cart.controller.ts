@@ -37,6 +37,18 @@ export const cartController = {
     res.json({ success: true, data: { cart: await cartService.removeItem(ownerOf(req), req.validated.params.itemId) }, message: 'Removed from cart' });
   }),
 
+  applyPromo: handler(schemas.applyPromo, async (req, res) => {
+    res.json({ success: true, data: { cart: await cartService.applyPromo(ownerOf(req), req.validated.body.code) }, message: 'Code applied' });
+  }),
+
+  async removePromo(req: Request, res: Response) {
+    res.json({ success: true, data: { cart: await cartService.removePromo(ownerOf(req)) }, message: 'Code removed' });
+  },
+
+  quote: handler(schemas.quote, async (req, res) => {
+    res.json({ success: true, data: await cartService.quote(ownerOf(req), req.validated.body) });
+  }),
+
   async clear(req: Request, res: Response) {
     res.json({ success: true, data: { cart: await cartService.clear(ownerOf(req)) }, message: 'Cart emptied' });
   },

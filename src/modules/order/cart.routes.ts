@@ -60,4 +60,41 @@ export const cartRoutes = new ApiRouter('/api/cart', 'Cart')
     cartAccess,
     validate(schemas.removeItem),
     controller.removeItem,
+  )
+  .post(
+    '/promo',
+    {
+      example: { code: 'SUMMER10' },
+      summary: 'Put a promotion code on the cart (one code; it replaces the one there)',
+      description: 'The code must fit the cart now; checkout checks it again and refuses the order with 409 PROMO_NOT_APPLICABLE when it no longer does.',
+      returns: 'cart (with promoCode)',
+      response: { cart: { $ref: '#/components/schemas/Cart' } },
+      errors: ['404 PROMO_NOT_FOUND', '409 PROMO_NOT_APPLICABLE', ...CART_ERRORS],
+    },
+    cartAccess,
+    validate(schemas.applyPromo),
+    controller.applyPromo,
+  )
+  .delete(
+    '/promo',
+    { summary: 'Take the promotion code off the cart', returns: 'cart', response: { cart: { $ref: '#/components/schemas/Cart' } }, errors: CART_ERRORS },
+    cartAccess,
+    validate(schemas.removePromo),
+    controller.removePromo,
+  )
+  .post(
+    '/quote',
+    {
+      example: { shippingAddress: { country: 'US', state: 'CA', postalCode: '94103' } },
+      summary: 'The totals checkout would charge now, per line and per seller, for a destination',
+      description:
+        "Prices the cart's available lines with the cart's code, each seller's shipping (the chosen rate, else the cheapest covering the country) " +
+        'and the tax of the destination, by the same function checkout uses. Nothing is written.',
+      returns: 'subtotal, discountAmount, shippingAmount, taxAmount, totalAmount, shipping per seller, lines',
+      response: { $ref: '#/components/schemas/Quote' },
+      errors: ['400 CART_EMPTY', '409 SHIPPING_UNAVAILABLE', '409 PROMO_NOT_APPLICABLE', ...CART_ERRORS],
+    },
+    cartAccess,
+    validate(schemas.quote),
+    controller.quote,
   );

@@ -1,6 +1,8 @@
 import Joi from 'joi';
 import { MAX_CART_ITEM_QUANTITY } from '../../models';
-import { objectOf, uuid } from '../../platform/http/common.schemas';
+import { addressFields, objectOf, uuid } from '../../platform/http/common.schemas';
+import type { QuoteInput } from './cart.service';
+import { shippingRates } from './order.schemas';
 
 const quantity = Joi.number().strict().integer().max(MAX_CART_ITEM_QUANTITY);
 
@@ -27,4 +29,21 @@ export const updateItem = {
 export const removeItem = {
   params: objectOf<{ itemId: string }>()({ itemId: uuid.required() }),
   notFound: 'CartItem',
+};
+
+/** A code as customers type it: letters, digits, dashes and underscores. */
+export const promoCode = Joi.string().trim().min(1).max(50).pattern(/^[A-Za-z0-9_-]+$/, 'a promotion code');
+
+export const applyPromo = { body: objectOf<{ code: string }>()({ code: promoCode.required() }) };
+export const removePromo = {};
+
+export const quote = {
+  body: objectOf<QuoteInput>()({
+    shippingAddress: objectOf<QuoteInput['shippingAddress']>()({
+      country: addressFields.country,
+      state: addressFields.state,
+      postalCode: addressFields.postalCode.optional().allow('', null),
+    }).required(),
+    shippingRates: shippingRates.description("A shipping rate per seller id (default: each seller's cheapest rate to the country)"),
+  }),
 };

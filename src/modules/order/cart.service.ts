@@ -6,6 +6,8 @@ import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { hashToken, randomToken } from '../../platform/utils/tokens';
 import { insufficientStock } from '../catalog';
+import { eligibleLines, priceCart, promoNotApplicable, type PricingLine } from './pricing';
+import { loadPricingSources, loadPromotion, pricingDefaults } from './pricing-sources';
 
 /** A cart belongs to a signed-in user, or to whoever holds a guest cart's token. */
 export type CartOwner = { userId: string } | { token: string };
@@ -16,7 +18,7 @@ export const MAX_CART_LINES = 100;
 
 /** A line's product and variant (aliases `p`, `v`): the variant's price, stock and image (else the product's first). */
 const CART_PRODUCT_COLUMNS = `p.id AS product_id, p.name, p.slug, coalesce(v.images->>0, p.images->>0) AS image, v.price, v.stock_quantity, p.status, p.deleted_at,
-       p.seller_id, v.id AS variant_id, v.sku AS variant_sku, v.title AS variant_title, v.options AS variant_options,
+       p.seller_id, p.category_id, v.id AS variant_id, v.sku AS variant_sku, v.title AS variant_title, v.options AS variant_options,
        v.status AS variant_status, v.deleted_at AS variant_deleted_at`;
 
 /**
@@ -115,6 +117,26 @@ export interface CartView {
   itemCount: number;
   /** Sum of the available items' line totals at current prices. */
   subtotal: string;
+  /** The promotion code the cart carries; checkout checks it again. */
+  promoCode: string | null;
+}
+
+export interface QuoteInput {
+  shippingAddress: { country: string; state?: string | null; postalCode?: string | null };
+  shippingRates?: Record<string, string>;
+}
+
+/** What checkout would charge now for the cart's available lines (minor units turned to "0.00" strings). */
+export interface QuoteView {
+  subtotal: string;
+  discountAmount: string;
+  shippingAmount: string;
+  taxAmount: string;
+  totalAmount: string;
+  pricesIncludeTax: boolean;
+  promoCode: string | null;
+  shipping: Array<{ sellerId: string; rateId: string | null; name: string; amount: string; discountAmount: string; taxAmount: string; estimatedDays: number | null }>;
+  lines: Array<{ itemId: string; unitPrice: string; quantity: number; lineTotal: string; discountAmount: string; taxAmount: string }>;
 }
 
 interface CartItemRow {
@@ -129,6 +151,7 @@ interface CartItemRow {
   status: string;
   deleted_at: Date | null;
   seller_id: string;
+  category_id: string | null;
   variant_id: string;
   variant_sku: string;
   variant_title: string;
@@ -145,7 +168,7 @@ interface ProductRow {
   stock_quantity: number;
 }
 
-const EMPTY_CART: CartView = { id: null, items: [], itemCount: 0, subtotal: '0.00' };
+const EMPTY_CART: CartView = { id: null, items: [], itemCount: 0, subtotal: '0.00', promoCode: null };
 
 function isForSale(row: { status: string; deleted_at: Date | null }): boolean {
   return (row.status === 'active' || row.status === 'out_of_stock') && row.deleted_at === null;
@@ -195,9 +218,9 @@ export class CartService {
    * on first need.
    */
   async addItem(owner: CartOwner, target: AddTarget, quantity: number): Promise<CartView> {
-    const { cartId, rows } = await inTransaction(async (transaction) => {
+    const { cartId, rows, promoCode } = await inTransaction(async (transaction) => {
       const variantId = await this.variantToAdd(target, transaction);
-      const id = await this.lockCart(owner, transaction);
+      const { id, promoCode } = await this.lockCart(owner, transaction);
       const written = await queryRows<CartItemRow & { written: boolean; cart_id: string; created_at: Date }>(
         ADD_ITEM,
         { cartId: id, variantId, quantity, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES },
@@ -205,34 +228,35 @@ export class CartService {
       );
       if (!written.some((row) => row.written)) await this.explainRefusedAdd(id, variantId, quantity, transaction);
       if ('token' in owner) await this.touch(id, transaction);
-      return { cartId: id, rows: written };
+      return { cartId: id, rows: written, promoCode };
     }, { name: 'cart add' });
     const written = rows.find((row) => row.written)!;
     const lines = rows
       .filter((row) => row.written || row.id !== written.id)
       .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id));
-    return viewOf(cartId, lines);
+    return viewOf(cartId, lines, promoCode);
   }
 
-  /** Takes the row lock of the owner's cart, making a user's cart on first need; the cart's id. */
-  private async lockCart(owner: CartOwner, transaction: Transaction): Promise<string> {
+  /** Takes the row lock of the owner's cart, making a user's cart on first need; the cart's id and code. */
+  private async lockCart(owner: CartOwner, transaction: Transaction): Promise<{ id: string; promoCode: string | null }> {
     if ('token' in owner) {
-      const [row] = await queryRows<{ id: string }>(
-        'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now() FOR UPDATE',
+      const [row] = await queryRows<{ id: string; promo_code: string | null }>(
+        'SELECT id, promo_code FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now() FOR UPDATE',
         { hash: hashToken(owner.token) },
         transaction,
       );
       if (!row) throw cartNotFound();
-      return row.id;
+      return { id: row.id, promoCode: row.promo_code };
     }
-    const lock = () => queryRows<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId FOR UPDATE', { userId: owner.userId }, transaction);
+    const lock = () =>
+      queryRows<{ id: string; promo_code: string | null }>('SELECT id, promo_code FROM carts WHERE user_id = $userId FOR UPDATE', { userId: owner.userId }, transaction);
     const [row] = await lock();
-    if (row) return row.id;
+    if (row) return { id: row.id, promoCode: row.promo_code };
     // Two first adds at once: the unique index makes the second insert wait for the first, then do nothing.
     await queryRows('INSERT INTO carts (user_id) VALUES ($userId) ON CONFLICT (user_id) DO NOTHING', { userId: owner.userId }, transaction);
     const [created] = await lock();
     if (!created) throw new Error('A user cart was not created');
-    return created.id;
+    return { id: created.id, promoCode: created.promo_code };
   }
 
   /** The variant to add: named, or the only active one of the product named. */
@@ -350,8 +374,14 @@ export class CartService {
         transaction,
       );
       if (!guest) return;
-      const userCartId = await this.lockCart({ userId }, transaction);
+      const { id: userCartId } = await this.lockCart({ userId }, transaction);
       await queryRows(MERGE_GUEST_CART, { userCartId, guestCartId: guest.id, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES }, transaction);
+      // The guest's code comes along unless the account's cart has one.
+      await queryRows(
+        'UPDATE carts SET promo_code = coalesce(promo_code, (SELECT promo_code FROM carts WHERE id = $guestCartId)) WHERE id = $userCartId',
+        { userCartId, guestCartId: guest.id },
+        transaction,
+      );
       await queryRows('DELETE FROM carts WHERE id = $id', { id: guest.id }, transaction);
     }, { name: 'merge guest cart' });
   }
@@ -381,24 +411,127 @@ export class CartService {
   }
 
   private async view(cartId: string): Promise<CartView> {
-    const rows = await queryRows<CartItemRow>(
-      `SELECT ci.id, ci.quantity, ${CART_PRODUCT_COLUMNS}
-         FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN product_variants v ON v.id = ci.variant_id
-        WHERE ci.cart_id = $cartId
+    const rows = await this.lines(cartId);
+    return viewOf(cartId, rows.filter((row) => row.id !== null), rows[0]?.promo_code ?? null);
+  }
+
+  /** The cart's lines with their products (one row with a null id for an empty cart), and its code on every row. */
+  private async lines(cartId: string, transaction?: Transaction): Promise<Array<CartItemRow & { promo_code: string | null }>> {
+    return queryRows<CartItemRow & { promo_code: string | null }>(
+      `SELECT c.promo_code, ci.id, ci.quantity, ${CART_PRODUCT_COLUMNS}
+         FROM carts c
+         LEFT JOIN cart_items ci ON ci.cart_id = c.id
+         LEFT JOIN products p ON p.id = ci.product_id
+         LEFT JOIN product_variants v ON v.id = ci.variant_id
+        WHERE c.id = $cartId
         ORDER BY ci.created_at, ci.id`,
       { cartId },
+      transaction,
     );
-    return viewOf(cartId, rows);
+  }
+
+  /**
+   * Puts a promotion code on the cart (one code: it replaces the one there), once the code fits
+   * the cart now: 404 PROMO_NOT_FOUND for a code no active promotion has, 409 PROMO_NOT_APPLICABLE
+   * with the reason otherwise. Checkout checks it again.
+   */
+  async applyPromo(owner: CartOwner, code: string): Promise<CartView> {
+    const cartId = await inTransaction(async (transaction) => {
+      const { id } = await this.lockCart(owner, transaction);
+      const rows = (await this.lines(id, transaction)).filter((row) => row.id !== null);
+      const available = rows.filter(isAvailable);
+      const promotion = await loadPromotion(code, 'userId' in owner ? owner.userId : null, transaction);
+      if (!promotion || !promotion.active) throw new NotFoundError('Promo', 'No promotion has this code');
+      eligibleLines(promotion, available.map(pricingLineOf), new Date());
+      await queryRows('UPDATE carts SET promo_code = $code, updated_at = now() WHERE id = $id', { id, code: promotion.code }, transaction);
+      return id;
+    }, { name: 'cart promo' });
+    return this.view(cartId);
+  }
+
+  /** Takes the code off the cart (nothing happens when there is none). */
+  async removePromo(owner: CartOwner): Promise<CartView> {
+    const cartId = await this.findCartId(owner);
+    if (!cartId) return { ...EMPTY_CART };
+    await queryRows('UPDATE carts SET promo_code = NULL, updated_at = now() WHERE id = $cartId', { cartId });
+    return this.view(cartId);
+  }
+
+  /**
+   * The totals checkout would charge now for the cart's available lines, shipped to this
+   * destination with these rates and the cart's code: the same sources and pricing function as
+   * checkout. Nothing is written.
+   */
+  async quote(owner: CartOwner, input: QuoteInput): Promise<QuoteView> {
+    const cartId = await this.findCartId(owner);
+    const rows = cartId ? await this.lines(cartId) : [];
+    const code = rows[0]?.promo_code ?? null;
+    const available = rows.filter((row) => row.id !== null).filter(isAvailable);
+    if (available.length === 0) throw new BadRequestError('CART_EMPTY', 'The cart has nothing that can be bought');
+    const sources = await loadPricingSources({
+      sellerIds: [...new Set(available.map((row) => row.seller_id))],
+      country: input.shippingAddress.country,
+      state: input.shippingAddress.state,
+      code,
+      userId: 'userId' in owner ? owner.userId : null,
+    });
+    if (code && !sources.promotion) throw promoNotApplicable(code, 'inactive');
+    const pricing = priceCart({
+      lines: available.map(pricingLineOf),
+      destination: input.shippingAddress,
+      shippingRates: sources.shippingRates,
+      chosenRates: input.shippingRates,
+      taxRate: sources.taxRate,
+      promotion: sources.promotion ?? null,
+      defaults: pricingDefaults(),
+      now: new Date(),
+    });
+    return {
+      subtotal: fromMinor(pricing.subtotal),
+      discountAmount: fromMinor(pricing.discount),
+      shippingAmount: fromMinor(pricing.shipping),
+      taxAmount: fromMinor(pricing.tax),
+      totalAmount: fromMinor(pricing.total),
+      pricesIncludeTax: pricing.pricesIncludeTax,
+      promoCode: pricing.promotion?.code ?? null,
+      shipping: pricing.shippingLines.map((parcel) => ({
+        sellerId: parcel.sellerId,
+        rateId: parcel.rateId,
+        name: parcel.name,
+        amount: fromMinor(parcel.amount),
+        discountAmount: fromMinor(parcel.discount),
+        taxAmount: fromMinor(parcel.tax),
+        estimatedDays: parcel.estimatedDays,
+      })),
+      lines: pricing.lines.map((line) => ({
+        itemId: line.itemId,
+        unitPrice: fromMinor(line.unitPrice),
+        quantity: line.quantity,
+        lineTotal: fromMinor(line.lineTotal),
+        discountAmount: fromMinor(line.discount),
+        taxAmount: fromMinor(line.tax),
+      })),
+    };
   }
 }
 
+/** A cart line as the pricing function takes it. */
+function pricingLineOf(row: CartItemRow): PricingLine {
+  return { itemId: row.id, sellerId: row.seller_id, productId: row.product_id, categoryId: row.category_id, unitPrice: toMinor(row.price), quantity: row.quantity };
+}
+
+/** A line checkout would take: product and variant for sale, in stock for the quantity. */
+function isAvailable(row: CartItemRow): boolean {
+  return isForSale(row) && variantForSale(row) && row.status === 'active' && row.stock_quantity >= row.quantity;
+}
+
 /** The cart at current prices: lines whose product is withdrawn or short of stock are shown, flagged, and left out of the totals. */
-function viewOf(cartId: string, rows: CartItemRow[]): CartView {
+function viewOf(cartId: string, rows: CartItemRow[], promoCode: string | null): CartView {
   let itemCount = 0;
   let subtotal = 0;
   const items = rows.map((row): CartItemView => {
     const lineTotal = toMinor(row.price) * row.quantity;
-    const available = isForSale(row) && variantForSale(row) && row.status === 'active' && row.stock_quantity >= row.quantity;
+    const available = isAvailable(row);
     if (available) {
       itemCount += row.quantity;
       subtotal += lineTotal;
@@ -422,7 +555,7 @@ function viewOf(cartId: string, rows: CartItemRow[]): CartView {
       available,
     };
   });
-  return { id: cartId, items, itemCount, subtotal: fromMinor(subtotal) };
+  return { id: cartId, items, itemCount, subtotal: fromMinor(subtotal), promoCode };
 }
 
 export const cartService = new CartService();

@@ -6,11 +6,12 @@ import { PUBLIC_PRODUCT_STATUSES, type Address, type ProductStatus } from '../..
 import { BadRequestError, ConflictError, UnprocessableError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
 import { fromMinor, toMinor } from '../../platform/utils/money';
-import { orderTotals } from '../finance';
 import { addressService, type Caller } from '../accounts';
 import { serializePlacedOrder, type OrderView, type PlacedOrderRow } from './order.serializer';
 import { insufficientStock, takeStock, type StockShortfall } from '../catalog';
 import crypto from 'node:crypto';
+import { priceCart, promoNotApplicable, type Pricing, type PricingLine } from './pricing';
+import { loadPricingSources, pricingDefaults } from './pricing-sources';
 
 /**
  * Checkout: a cart becomes an order in one transaction (prices re-read, lines snapshotted, totals
@@ -22,6 +23,8 @@ export interface CheckoutInput {
   shippingAddress?: Address;
   shippingAddressId?: string;
   billingAddress?: Address | null;
+  /** A shipping rate per seller id (default: each seller's cheapest rate to the country). */
+  shippingRates?: Record<string, string>;
   notes?: string | null;
 }
 
@@ -34,10 +37,10 @@ export interface CheckoutResult {
 const IDEMPOTENCY_TTL_HOURS = 24;
 
 // The checkout's statements, named for the benchmark's bare server, which runs the same ones.
-export const LOCK_CART = 'SELECT id FROM carts WHERE user_id = $userId FOR UPDATE';
+export const LOCK_CART = 'SELECT id, promo_code FROM carts WHERE user_id = $userId FOR UPDATE';
 
 export const CART_LINES = `SELECT ci.id AS item_id, ci.product_id, ci.variant_id, ci.quantity, p.name, v.title AS variant_title, v.sku,
-       coalesce(v.images->>0, p.images->>0) AS image, v.price, p.seller_id, p.status, p.deleted_at,
+       coalesce(v.images->>0, p.images->>0) AS image, v.price, p.seller_id, p.category_id, p.status, p.deleted_at,
        v.status AS variant_status, v.deleted_at AS variant_deleted_at, v.stock_quantity,
        coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate
   FROM carts c
@@ -51,33 +54,65 @@ export const CART_LINES = `SELECT ci.id AS item_id, ci.product_id, ci.variant_id
 export const PLACE_ORDER = `
 WITH placed AS (
   INSERT INTO orders (order_number, user_id, currency, subtotal, tax_amount, shipping_amount, discount_amount, total_amount,
+                      promotion_id, promotion_code, discount_funded_by, tax_rate, prices_include_tax,
                       shipping_address, billing_address, notes, expires_at)
-  VALUES ($orderNumber, $userId, $currency, $subtotal, $tax, $shipping, $discount, $total, $shippingAddress::jsonb, $billingAddress::jsonb, $notes,
-          now() + make_interval(mins => $timeout::int))
+  VALUES ($orderNumber, $userId, $currency, $subtotal, $tax, $shipping, $discount, $total,
+          $promotionId::uuid, $promotionCode, $fundedBy::enum_orders_discount_funded_by, $taxRate, $pricesIncludeTax,
+          $shippingAddress::jsonb, $billingAddress::jsonb, $notes, now() + make_interval(mins => $timeout::int))
   ON CONFLICT (order_number) DO NOTHING
   RETURNING *
 ), lines AS (
   INSERT INTO order_items (order_id, product_id, variant_id, seller_id, product_name, variant_title, product_sku, product_image, unit_price, quantity,
-                           line_total, commission_rate)
-  SELECT placed.id, u.product_id, u.variant_id, u.seller_id, u.name, u.title, u.sku, u.image, u.price, u.quantity, u.price * u.quantity, u.rate
+                           line_total, discount_amount, tax_amount, seller_amount, paid_amount, commission_rate)
+  SELECT placed.id, u.product_id, u.variant_id, u.seller_id, u.name, u.title, u.sku, u.image, u.price, u.quantity, u.price * u.quantity,
+         u.discount, u.tax, u.seller_amount, u.paid_amount, u.rate
     FROM placed,
          unnest($productIds::uuid[], $variantIds::uuid[], $sellerIds::uuid[], $names::text[], $titles::text[], $skus::text[], $images::text[],
-                $prices::numeric[], $quantities::int[], $rates::numeric[])
-           AS u(product_id, variant_id, seller_id, name, title, sku, image, price, quantity, rate)
+                $prices::numeric[], $quantities::int[], $discounts::numeric[], $taxes::numeric[], $sellerAmounts::numeric[], $paidAmounts::numeric[],
+                $rates::numeric[])
+           AS u(product_id, variant_id, seller_id, name, title, sku, image, price, quantity, discount, tax, seller_amount, paid_amount, rate)
   RETURNING *
+), shipping AS (
+  INSERT INTO order_shipping (order_id, seller_id, rate_id, name, estimated_days, amount, discount_amount, tax_amount, seller_amount, paid_amount)
+  SELECT placed.id, s.seller_id, s.rate_id, s.name, s.days, s.amount, s.discount, s.tax, s.seller_amount, s.paid_amount
+    FROM placed,
+         unnest($shipSellerIds::uuid[], $shipRateIds::uuid[], $shipNames::text[], $shipDays::int[], $shipAmounts::numeric[],
+                $shipDiscounts::numeric[], $shipTaxes::numeric[], $shipSellerAmounts::numeric[], $shipPaidAmounts::numeric[])
+           AS s(seller_id, rate_id, name, days, amount, discount, tax, seller_amount, paid_amount)
 ), history AS (
   INSERT INTO order_status_history (order_id, from_status, to_status, note, actor_id, actor_role)
   SELECT placed.id, NULL, 'pending', 'Order placed', $userId, $actorRole::enum_order_status_history_actor_role FROM placed
 ), emptied AS (
   DELETE FROM cart_items WHERE id = ANY($cartItemIds::uuid[]) AND EXISTS (SELECT 1 FROM placed)
+), code_dropped AS (
+  UPDATE carts SET promo_code = NULL WHERE user_id = $userId AND promo_code IS NOT NULL AND EXISTS (SELECT 1 FROM placed)
 )
 SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines.variant_id AS item_variant_id, lines.seller_id AS item_seller_id,
        lines.product_name AS item_product_name, lines.variant_title AS item_variant_title, lines.product_sku AS item_product_sku,
        lines.product_image AS item_product_image,
        lines.unit_price AS item_unit_price, lines.quantity AS item_quantity, lines.line_total AS item_line_total,
+       lines.discount_amount AS item_discount_amount, lines.tax_amount AS item_tax_amount,
        lines.refunded_amount AS item_refunded_amount, lines.fulfillment_status AS item_fulfillment_status,
        lines.tracking_number AS item_tracking_number, lines.tracking_url AS item_tracking_url
   FROM placed JOIN lines ON lines.order_id = placed.id`;
+
+/**
+ * Takes one use of the order's promotion, in the checkout's transaction: one conditional UPDATE
+ * (its row lock makes concurrent checkouts of one code wait, and each sees the count the last one
+ * left), so with a usage limit of N exactly N orders get it. The customer's own limit is counted
+ * in the same statement; the customer's cart lock keeps their own checkouts apart.
+ */
+export const TAKE_PROMOTION_USE = `
+WITH taken AS (
+  UPDATE promotions p SET used_count = used_count + 1, updated_at = now()
+   WHERE p.id = $promotionId AND p.active
+     AND (p.usage_limit IS NULL OR p.used_count < p.usage_limit)
+     AND (p.starts_at IS NULL OR p.starts_at <= now()) AND (p.ends_at IS NULL OR p.ends_at > now())
+     AND (p.usage_limit_per_customer IS NULL
+          OR (SELECT count(*) FROM promotion_uses u WHERE u.promotion_id = p.id AND u.user_id = $userId AND u.released_at IS NULL) < p.usage_limit_per_customer)
+  RETURNING p.id
+)
+INSERT INTO promotion_uses (promotion_id, order_id, user_id) SELECT id, $orderId, $userId FROM taken RETURNING id`;
 
 /** A line whose product or variant can no longer be bought (out of stock is a shortfall, not a withdrawal). */
 function isWithdrawn(line: CartLineRow): boolean {
@@ -90,6 +125,35 @@ function productUnavailable(lines: CartLineRow[]): ConflictError {
     'Some products in the cart are no longer for sale; remove them from the cart',
     lines.map((line) => ({ productId: line.product_id, variantId: line.variant_id, name: line.name })),
   );
+}
+
+/**
+ * Prices the locked cart's lines for the destination with the cart's code: the same sources and
+ * the same function as the quote. A code no promotion has (any more) refuses the checkout.
+ */
+async function priceForCheckout(
+  userId: string,
+  lines: CartLineRow[],
+  address: Address,
+  code: string | null,
+  chosenRates: Record<string, string> | undefined,
+  transaction: Transaction,
+): Promise<Pricing> {
+  const sources = await loadPricingSources(
+    { sellerIds: [...new Set(lines.map((line) => line.seller_id))], country: address.country, state: address.state, code, userId },
+    transaction,
+  );
+  if (code && !sources.promotion) throw promoNotApplicable(code, 'inactive');
+  return priceCart({
+    lines: pricingLines(lines),
+    destination: { country: address.country, state: address.state },
+    shippingRates: sources.shippingRates,
+    chosenRates,
+    taxRate: sources.taxRate,
+    promotion: sources.promotion ?? null,
+    defaults: pricingDefaults(),
+    now: new Date(),
+  });
 }
 
 const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
@@ -105,6 +169,7 @@ export interface CartLineRow {
   image: string | null;
   price: string;
   seller_id: string;
+  category_id: string | null;
   status: ProductStatus;
   deleted_at: Date | null;
   variant_status: string;
@@ -113,9 +178,37 @@ export interface CartLineRow {
   commission_rate: string;
 }
 
-/** The binds of PLACE_ORDER that carry the lines (arrays in the lines' order) and the cart lines it empties. */
-export function lineBinds(lines: CartLineRow[]) {
+/** The lines as the pricing function takes them. */
+export function pricingLines(lines: CartLineRow[]): PricingLine[] {
+  return lines.map((line) => ({
+    itemId: line.item_id,
+    sellerId: line.seller_id,
+    productId: line.product_id,
+    categoryId: line.category_id,
+    unitPrice: toMinor(line.price),
+    quantity: line.quantity,
+  }));
+}
+
+/**
+ * The binds of PLACE_ORDER: the order's figures, and arrays (in the lines' order, then the
+ * parcels') that carry the lines with their priced figures, the sellers' shipping, and the cart
+ * lines it empties.
+ */
+export function placeOrderBinds(lines: CartLineRow[], pricing: Pricing) {
+  const priced = new Map(pricing.lines.map((line) => [line.itemId, line]));
+  const figure = (line: CartLineRow) => priced.get(line.item_id)!;
   return {
+    subtotal: fromMinor(pricing.subtotal),
+    tax: fromMinor(pricing.tax),
+    shipping: fromMinor(pricing.shipping),
+    discount: fromMinor(pricing.discount),
+    total: fromMinor(pricing.total),
+    promotionId: pricing.promotion?.id ?? null,
+    promotionCode: pricing.promotion?.code ?? null,
+    fundedBy: pricing.promotion?.fundedBy ?? null,
+    taxRate: pricing.taxRate,
+    pricesIncludeTax: pricing.pricesIncludeTax,
     cartItemIds: lines.map((line) => line.item_id),
     productIds: lines.map((line) => line.product_id),
     variantIds: lines.map((line) => line.variant_id),
@@ -126,7 +219,20 @@ export function lineBinds(lines: CartLineRow[]) {
     images: lines.map((line) => line.image),
     prices: lines.map((line) => line.price),
     quantities: lines.map((line) => line.quantity),
+    discounts: lines.map((line) => fromMinor(figure(line).discount)),
+    taxes: lines.map((line) => fromMinor(figure(line).tax)),
+    sellerAmounts: lines.map((line) => fromMinor(figure(line).sellerAmount)),
+    paidAmounts: lines.map((line) => fromMinor(figure(line).paidAmount)),
     rates: lines.map((line) => line.commission_rate),
+    shipSellerIds: pricing.shippingLines.map((parcel) => parcel.sellerId),
+    shipRateIds: pricing.shippingLines.map((parcel) => parcel.rateId),
+    shipNames: pricing.shippingLines.map((parcel) => parcel.name),
+    shipDays: pricing.shippingLines.map((parcel) => parcel.estimatedDays),
+    shipAmounts: pricing.shippingLines.map((parcel) => fromMinor(parcel.amount)),
+    shipDiscounts: pricing.shippingLines.map((parcel) => fromMinor(parcel.discount)),
+    shipTaxes: pricing.shippingLines.map((parcel) => fromMinor(parcel.tax)),
+    shipSellerAmounts: pricing.shippingLines.map((parcel) => fromMinor(parcel.sellerAmount)),
+    shipPaidAmounts: pricing.shippingLines.map((parcel) => fromMinor(parcel.paidAmount)),
   };
 }
 
@@ -170,7 +276,7 @@ export class CheckoutService {
         }
         // The cart's row lock: a concurrent checkout of the same cart waits here and then finds it
         // empty; adds wait for this order to be placed (or not).
-        await queryRows(LOCK_CART, { userId: caller.id }, transaction);
+        const [cart] = await queryRows<{ id: string; promo_code: string | null }>(LOCK_CART, { userId: caller.id }, transaction);
         const lines = await queryRows<CartLineRow>(
           CART_LINES,
           { userId: caller.id, defaultRate: config.commerce.commissionRate.toFixed(4) },
@@ -191,10 +297,15 @@ export class CheckoutService {
           }));
         if (short.length > 0) throw insufficientStock(short);
 
-        const subtotal = lines.reduce((sum, line) => sum + toMinor(line.price) * line.quantity, 0);
         // A saved address is copied into the order: editing the address book later changes no order.
         const shippingAddress = input.shippingAddressId ? await addressService.copyFor(caller.id, input.shippingAddressId, transaction) : input.shippingAddress!;
-        const order = await this.placeOrder(caller, { ...input, shippingAddress }, lines, orderTotals(subtotal), transaction);
+        const pricing = await priceForCheckout(caller.id, lines, shippingAddress, cart?.promo_code ?? null, input.shippingRates, transaction);
+        const order = await this.placeOrder(caller, { ...input, shippingAddress }, lines, pricing, transaction);
+        if (pricing.promotion) {
+          const [use] = await queryRows(TAKE_PROMOTION_USE, { promotionId: pricing.promotion.id, orderId: order.id, userId: caller.id }, transaction);
+          // Used up (or the customer's limit reached) since it was read: nothing of this checkout stays.
+          if (!use) throw promoNotApplicable(pricing.promotion.code, 'used_up');
+        }
         if (idempotencyKey) {
           await queryRows(
             `UPDATE idempotency_keys SET response_status = 201, response_body = $body::jsonb, resource_id = $orderId, locked_at = NULL, updated_at = now()
@@ -251,26 +362,21 @@ export class CheckoutService {
    * Writes the order, its lines (the snapshot), its first history row, and empties the cart, in
    * one statement; returns the order as the API shows it, from what the statement wrote.
    */
-  private async placeOrder(caller: Caller, input: CheckoutInput, lines: CartLineRow[], totals: ReturnType<typeof orderTotals>, transaction: Transaction): Promise<OrderView> {
+  private async placeOrder(caller: Caller, input: CheckoutInput, lines: CartLineRow[], pricing: Pricing, transaction: Transaction): Promise<OrderView> {
     const bind = {
       userId: caller.id,
       actorRole: caller.role,
       currency: config.commerce.currency,
-      subtotal: fromMinor(totals.subtotal),
-      tax: fromMinor(totals.tax),
-      shipping: fromMinor(totals.shipping),
-      discount: fromMinor(totals.discount),
-      total: fromMinor(totals.total),
+      ...placeOrderBinds(lines, pricing),
       shippingAddress: JSON.stringify(input.shippingAddress),
       billingAddress: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
       notes: input.notes ?? null,
       timeout: config.commerce.paymentTimeoutMinutes,
-      ...lineBinds(lines),
     };
     // A number another order holds makes the statement write nothing (the unique index decides): draw again.
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const rows = await queryRows<PlacedOrderRow>(PLACE_ORDER, { ...bind, orderNumber: newOrderNumber() }, transaction);
-      if (rows.length > 0) return serializePlacedOrder(rows);
+      if (rows.length > 0) return serializePlacedOrder(rows, pricing.shippingLines);
     }
     throw new Error('Could not draw a free order number in 10 tries');
   }

@@ -9,6 +9,9 @@ import { cartService } from './cart.service';
  */
 export { cartRoutes } from './cart.routes';
 export { adminOrderRoutes, orderRoutes, sellerOrderRoutes } from './order.routes';
+export { adminPromotionRoutes, sellerPromotionRoutes } from './promotion.routes';
+export { sellerShippingRateRoutes } from './shipping-rate.routes';
+export { adminTaxRateRoutes } from './tax-rate.routes';
 export { cartService } from './cart.service';
 export { cancellationService } from './cancellation.service';
 export { checkoutService } from './checkout.service';

@@ -15,13 +15,23 @@ export const orderRoutes = new ApiRouter('/api/orders', 'Orders')
       example: { shippingAddress: { firstName: 'Ada', lastName: 'Lovelace', address1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB', phone: '+44 20 7946 0000' }, notes: 'Leave at the door' },
       summary: 'Place your cart as an order',
       description:
-        'One transaction: prices are read again, stock is taken atomically (never oversold), the cart is emptied. ' +
+        'One transaction: prices are read again and priced as POST /api/cart/quote prices them (shipping per seller: `shippingRates` or each seller\'s cheapest rate ' +
+        "to the country; the destination's tax; the cart's promotion code, whose use is taken here, once), stock is taken atomically (never oversold), the cart is emptied. " +
         'Send an Idempotency-Key header to retry safely: the same key and body answer with the same order (header Idempotent-Replayed: true), ' +
         'another body with that key is 422. Keys are kept 24 hours. An unpaid order is cancelled after ORDER_PAYMENT_TIMEOUT_MINUTES.',
       status: 201,
       returns: 'the order with items',
       response: ORDER,
-      errors: ['400 CART_EMPTY', '404 ADDRESS_NOT_FOUND', '409 INSUFFICIENT_STOCK', '409 PRODUCT_UNAVAILABLE', '422 IDEMPOTENCY_KEY_REUSED', '503 TRY_AGAIN'],
+      errors: [
+        '400 CART_EMPTY',
+        '404 ADDRESS_NOT_FOUND',
+        '409 INSUFFICIENT_STOCK',
+        '409 PRODUCT_UNAVAILABLE',
+        '409 SHIPPING_UNAVAILABLE',
+        '409 PROMO_NOT_APPLICABLE',
+        '422 IDEMPOTENCY_KEY_REUSED',
+        '503 TRY_AGAIN',
+      ],
       requestHeaders: [
         {
           name: 'Idempotency-Key',

@@ -13,6 +13,9 @@ const note = Joi.string().trim().max(1000);
 /** Idempotency-Key: 1 to 255 visible ASCII characters (a UUID is a good choice). */
 export const idempotencyKey = Joi.string().pattern(/^[\x21-\x7e]{1,255}$/).label('Idempotency-Key');
 
+/** `{<sellerId>: <rateId>}`: at most one rate per seller, for at most 100 sellers (a cart's line limit). */
+export const shippingRates = Joi.object<Record<string, string>>().pattern(uuid, uuid.required()).max(100);
+
 export const checkout = {
   body: objectOf<CheckoutInput>()({
     // Exactly one of the two; the error names shippingAddress when neither or both are sent.
@@ -21,6 +24,7 @@ export const checkout = {
       .description('Where to ship; required unless shippingAddressId is sent, and refused beside it'),
     shippingAddressId: uuid.description('One of your saved addresses (GET /api/me/addresses), instead of shippingAddress'),
     billingAddress: address.allow(null),
+    shippingRates: shippingRates.description('A shipping rate per seller id (default: each seller\'s cheapest rate to the country)'),
     notes: note.allow('', null),
   }),
 };

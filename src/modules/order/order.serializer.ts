@@ -4,6 +4,7 @@ import type {
   Order,
   OrderAttributes,
   OrderItemAttributes,
+  OrderShippingAttributes,
   OrderStatus,
   PaymentProvider,
   PaymentStatus,
@@ -26,11 +27,16 @@ export type OrderItemView = Pick<
   | 'unitPrice'
   | 'quantity'
   | 'lineTotal'
+  | 'discountAmount'
+  | 'taxAmount'
   | 'refundedAmount'
   | 'fulfillmentStatus'
   | 'trackingNumber'
   | 'trackingUrl'
 >;
+
+/** A seller's parcel of an order: the rate it ships at and what it cost. */
+export type OrderShippingView = Pick<OrderShippingAttributes, 'sellerId' | 'rateId' | 'name' | 'estimatedDays' | 'amount' | 'discountAmount' | 'taxAmount'>;
 
 export interface TransactionView {
   id: string;
@@ -61,6 +67,8 @@ export type OrderView = Pick<
   | 'totalAmount'
   | 'amountPaid'
   | 'amountRefunded'
+  | 'promotionCode'
+  | 'pricesIncludeTax'
   | 'shippingAddress'
   | 'billingAddress'
   | 'notes'
@@ -75,6 +83,8 @@ export type OrderView = Pick<
   | 'createdAt'
 > & {
   items: OrderItemView[];
+  /** Each seller's parcel, in the order of the sellers' first lines. */
+  shipping: OrderShippingView[];
   transactions?: TransactionView[];
 };
 
@@ -101,7 +111,11 @@ export interface SellerOrderView {
 type OrderItemRecord = OrderItemView & Pick<OrderItemAttributes, 'createdAt'>;
 
 /** An order as serializeOrder reads it: a model instance (with its lines, maybe its transactions), or checkout's rows. */
-type OrderRecord = Omit<OrderView, 'items' | 'transactions'> & { items?: OrderItemRecord[]; transactions?: PaymentTransaction[] };
+type OrderRecord = Omit<OrderView, 'items' | 'shipping' | 'transactions'> & {
+  items?: OrderItemRecord[];
+  shipping?: OrderShippingView[];
+  transactions?: PaymentTransaction[];
+};
 
 const byCreation = (a: OrderItemRecord, b: OrderItemRecord) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
 
@@ -118,10 +132,24 @@ export function serializeOrderItem(item: OrderItemRecord): OrderItemView {
     unitPrice: item.unitPrice,
     quantity: item.quantity,
     lineTotal: item.lineTotal,
+    discountAmount: item.discountAmount,
+    taxAmount: item.taxAmount,
     refundedAmount: item.refundedAmount,
     fulfillmentStatus: item.fulfillmentStatus,
     trackingNumber: item.trackingNumber,
     trackingUrl: item.trackingUrl,
+  };
+}
+
+export function serializeOrderShipping(parcel: OrderShippingView): OrderShippingView {
+  return {
+    sellerId: parcel.sellerId,
+    rateId: parcel.rateId,
+    name: parcel.name,
+    estimatedDays: parcel.estimatedDays,
+    amount: parcel.amount,
+    discountAmount: parcel.discountAmount,
+    taxAmount: parcel.taxAmount,
   };
 }
 
@@ -140,6 +168,15 @@ export function serializeTransaction(transaction: PaymentTransaction): Transacti
   };
 }
 
+/** Parcels in the order of their sellers' first lines. */
+function sellerOrder(items: OrderItemRecord[], shipping: OrderShippingView[]): OrderShippingView[] {
+  const first = new Map<string, number>();
+  [...items].sort(byCreation).forEach((item, index) => {
+    if (!first.has(item.sellerId)) first.set(item.sellerId, index);
+  });
+  return [...shipping].sort((a, b) => (first.get(a.sellerId) ?? Infinity) - (first.get(b.sellerId) ?? Infinity) || a.sellerId.localeCompare(b.sellerId));
+}
+
 /** The one view of an order. */
 export function serializeOrder(order: Order | OrderRecord): OrderView {
   const view: OrderView = {
@@ -156,6 +193,8 @@ export function serializeOrder(order: Order | OrderRecord): OrderView {
     totalAmount: order.totalAmount,
     amountPaid: order.amountPaid,
     amountRefunded: order.amountRefunded,
+    promotionCode: order.promotionCode,
+    pricesIncludeTax: order.pricesIncludeTax,
     shippingAddress: order.shippingAddress,
     billingAddress: order.billingAddress,
     notes: order.notes,
@@ -169,6 +208,7 @@ export function serializeOrder(order: Order | OrderRecord): OrderView {
     cancelledAt: order.cancelledAt,
     createdAt: order.createdAt,
     items: [...(order.items ?? [])].sort(byCreation).map(serializeOrderItem),
+    shipping: sellerOrder(order.items ?? [], order.shipping ?? []).map(serializeOrderShipping),
   };
   if (order.transactions) {
     view.transactions = [...order.transactions]
@@ -215,6 +255,8 @@ export interface PlacedOrderRow {
   total_amount: string;
   amount_paid: string;
   amount_refunded: string;
+  promotion_code: string | null;
+  prices_include_tax: boolean;
   shipping_address: Address;
   billing_address: Address | null;
   notes: string | null;
@@ -238,6 +280,8 @@ export interface PlacedOrderRow {
   item_unit_price: string;
   item_quantity: number;
   item_line_total: string;
+  item_discount_amount: string;
+  item_tax_amount: string;
   item_refunded_amount: string;
   item_fulfillment_status: FulfillmentStatus;
   item_tracking_number: string | null;
@@ -245,7 +289,7 @@ export interface PlacedOrderRow {
 }
 
 /** The view of an order from the rows of the statement that placed it (no read back), through serializeOrder. */
-export function serializePlacedOrder(rows: PlacedOrderRow[]): OrderView {
+export function serializePlacedOrder(rows: PlacedOrderRow[], parcels: Array<{ sellerId: string; rateId: string | null; name: string; estimatedDays: number | null; amount: number; discount: number; tax: number }>): OrderView {
   const [order] = rows;
   return serializeOrder({
     id: order.id,
@@ -261,6 +305,8 @@ export function serializePlacedOrder(rows: PlacedOrderRow[]): OrderView {
     totalAmount: order.total_amount,
     amountPaid: order.amount_paid,
     amountRefunded: order.amount_refunded,
+    promotionCode: order.promotion_code,
+    pricesIncludeTax: order.prices_include_tax,
     shippingAddress: order.shipping_address,
     billingAddress: order.billing_address,
     notes: order.notes,
@@ -286,11 +332,22 @@ export function serializePlacedOrder(rows: PlacedOrderRow[]): OrderView {
       unitPrice: row.item_unit_price,
       quantity: row.item_quantity,
       lineTotal: row.item_line_total,
+      discountAmount: row.item_discount_amount,
+      taxAmount: row.item_tax_amount,
       refundedAmount: row.item_refunded_amount,
       fulfillmentStatus: row.item_fulfillment_status,
       trackingNumber: row.item_tracking_number,
       trackingUrl: row.item_tracking_url,
       createdAt: order.created_at,
+    })),
+    shipping: parcels.map((parcel) => ({
+      sellerId: parcel.sellerId,
+      rateId: parcel.rateId,
+      name: parcel.name,
+      estimatedDays: parcel.estimatedDays,
+      amount: fromMinor(parcel.amount),
+      discountAmount: fromMinor(parcel.discount),
+      taxAmount: fromMinor(parcel.tax),
     })),
   });
 }

@@ -1,7 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
 import { sqlFilter, type SqlFilter } from '../../platform/db/sql-filter';
-import { isUuid, Order, OrderItem, OrderStatusHistory, PaymentTransaction, type OrderStatus } from '../../models';
+import { isUuid, Order, OrderItem, OrderShipping, OrderStatusHistory, PaymentTransaction, type OrderStatus } from '../../models';
 import { NotFoundError } from '../../platform/utils/errors';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
 import type { Caller } from '../accounts';
@@ -32,7 +32,7 @@ export interface AdminOrderQuery extends OrderListQuery {
 
 export class OrderService {
   async load(orderId: string, transaction?: Transaction, options: { transactions?: boolean } = {}): Promise<Order> {
-    const include: Array<Record<string, unknown>> = [{ model: OrderItem, as: 'items' }];
+    const include: Array<Record<string, unknown>> = [{ model: OrderItem, as: 'items' }, { model: OrderShipping, as: 'shipping' }];
     if (options.transactions) include.push({ model: PaymentTransaction, as: 'transactions' });
     const order = await Order.findByPk(orderId, { include, transaction });
     if (!order) throw new NotFoundError('Order');
@@ -61,7 +61,7 @@ export class OrderService {
       offset: offsetOf(query),
     });
     const ids = rows.map((row) => row.id);
-    const orders = ids.length === 0 ? [] : await Order.findAll({ where: { id: ids }, include: [{ model: OrderItem, as: 'items' }] });
+    const orders = ids.length === 0 ? [] : await Order.findAll({ where: { id: ids }, include: [{ model: OrderItem, as: 'items' }, { model: OrderShipping, as: 'shipping' }] });
     const byId = new Map(orders.map((order) => [order.id, order]));
     return { orders: ids.map((id) => serializeOrder(byId.get(id)!)), pagination: paginationOf(query, count) };
   }

@@ -7,7 +7,7 @@ import { isUuid, type OrderStatus, type PaymentStatus, type RefundStatus } from 
 import { ConflictError, NotFoundError, UpstreamError, ValidationError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
 import { fromMinor, toMinor } from '../../platform/utils/money';
-import { allocateRefund, ledgerService, proportionalShare } from '../finance';
+import { ledgerService, planRefund, type RefundablePart, type RefundShare } from '../finance';
 import type { Caller } from '../accounts';
 import { FULFILLMENT_STATUS, moveOrder, SYSTEM_ACTOR, type Actor } from '../order';
 import { moveStatus } from '../../platform/db/status-machine';
@@ -57,6 +57,61 @@ const REFUNDABLE_STATUSES: OrderStatus[] = ['confirmed', 'processing', 'shipped'
 /** A refund still pending after this long is sent again by the sweep (its jobs may have run out of attempts). */
 const SWEEP_AFTER_MINUTES = 5;
 const SWEEP_BATCH = 100;
+
+/** The order's lines and sellers' parcels as a refund splits over them (minor units), lines first, each in a stable order. */
+async function refundableParts(orderId: string, transaction: Transaction): Promise<RefundablePart[]> {
+  const rows = await queryRows<{ id: string; kind: 'line' | 'shipping'; seller_id: string; paid: string; paid_refunded: string; credited: string; credit_refunded: string }>(
+    `SELECT id, kind, seller_id, paid, paid_refunded, credited, credit_refunded FROM (
+       SELECT id, 'line' AS kind, seller_id, paid_amount AS paid, paid_refunded, seller_amount AS credited, refunded_amount AS credit_refunded, created_at
+         FROM order_items WHERE order_id = $orderId
+       UNION ALL
+       SELECT id, 'shipping', seller_id, paid_amount, paid_refunded, seller_amount, CASE WHEN refunded_at IS NULL THEN 0 ELSE seller_amount END, created_at
+         FROM order_shipping WHERE order_id = $orderId
+     ) parts ORDER BY kind, created_at, id`,
+    { orderId },
+    transaction,
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    sellerId: row.seller_id,
+    paid: toMinor(row.paid),
+    paidRefunded: toMinor(row.paid_refunded),
+    credited: toMinor(row.credited),
+    creditRefunded: toMinor(row.credit_refunded),
+  }));
+}
+
+/** Raises the refunded figures of the lines and parcels by their shares of a refund; a parcel whose credit went back is marked refunded. */
+async function applyRefundShares(shares: Map<string, RefundShare>, parts: RefundablePart[], transaction: Transaction): Promise<void> {
+  const ofKind = (kind: RefundablePart['kind']) => parts.filter((part) => part.kind === kind && shares.has(part.id));
+  const lines = ofKind('line');
+  if (lines.length > 0) {
+    await queryRows(
+      `UPDATE order_items oi SET paid_refunded = oi.paid_refunded + v.paid, refunded_amount = oi.refunded_amount + v.credited, updated_at = now()
+         FROM unnest($ids::uuid[], $paid::numeric[], $credited::numeric[]) AS v(id, paid, credited) WHERE oi.id = v.id`,
+      {
+        ids: lines.map((part) => part.id),
+        paid: lines.map((part) => fromMinor(shares.get(part.id)!.paid)),
+        credited: lines.map((part) => fromMinor(shares.get(part.id)!.credited)),
+      },
+      transaction,
+    );
+  }
+  const parcels = ofKind('shipping');
+  if (parcels.length > 0) {
+    await queryRows(
+      `UPDATE order_shipping s SET paid_refunded = s.paid_refunded + v.paid, refunded_at = CASE WHEN v.credited > 0 THEN now() ELSE s.refunded_at END
+         FROM unnest($ids::uuid[], $paid::numeric[], $credited::numeric[]) AS v(id, paid, credited) WHERE s.id = v.id`,
+      {
+        ids: parcels.map((part) => part.id),
+        paid: parcels.map((part) => fromMinor(shares.get(part.id)!.paid)),
+        credited: parcels.map((part) => fromMinor(shares.get(part.id)!.credited)),
+      },
+      transaction,
+    );
+  }
+}
 
 export class RefundService {
   /**
@@ -221,15 +276,9 @@ export class RefundService {
   async refundLinesIn(orderId: string, itemIds: string[], actor: Actor, reason: string, transaction: Transaction): Promise<string | null> {
     const order = await lockOrder(orderId, transaction);
     if (!order || order.payment_status === 'unpaid' || itemIds.length === 0) return null;
-    const [lines] = await queryRows<{ all_remaining: string; these_remaining: string }>(
-      `SELECT coalesce(sum(line_total - refunded_amount), 0)::text AS all_remaining,
-              coalesce(sum(line_total - refunded_amount) FILTER (WHERE id = ANY($itemIds::uuid[])), 0)::text AS these_remaining
-         FROM order_items WHERE order_id = $orderId`,
-      { orderId, itemIds },
-      transaction,
-    );
-    const outstanding = toMinor(order.amount_paid) - toMinor(order.amount_refunded);
-    const amount = Math.min(proportionalShare(outstanding, toMinor(lines.these_remaining), toMinor(lines.all_remaining)), await this.refundable(order, transaction));
+    // What was paid for these lines (their discount and tax shares), and their sellers' shipping when no other line of theirs is left.
+    const plan = planRefund(await refundableParts(orderId, transaction), { itemIds });
+    const amount = Math.min(plan.amount, await this.refundable(order, transaction));
     if (amount <= 0) return null;
     return this.reserveRefund(order, amount, actor, { reason, itemIds, jobDelayMs: providerBackstopMs() }, transaction);
   }
@@ -369,38 +418,13 @@ export class RefundService {
     );
     await queryRows('UPDATE refunds SET transaction_id = $transactionId WHERE id = $refundId', { transactionId: payment.id, refundId }, transaction);
 
-    const lines = await queryRows<{ id: string; line_total: string; refunded_amount: string }>(
-      'SELECT id, line_total, refunded_amount FROM order_items WHERE order_id = $orderId ORDER BY created_at, id',
-      { orderId: refund.order_id },
-      transaction,
-    );
     const amount = toMinor(refund.amount);
-    let shares: Map<string, number>;
-    if (refund.item_ids) {
-      const targeted = lines
-        .filter((line) => refund.item_ids!.includes(line.id))
-        .map((line) => ({ id: line.id, remaining: toMinor(line.line_total) - toMinor(line.refunded_amount) }));
-      const remaining = targeted.reduce((sum, line) => sum + line.remaining, 0);
-      // The lines' whole remaining amounts (the rest of the refund is their tax and shipping share).
-      shares = allocateRefund(amount, targeted, Math.max(amount, remaining));
-    } else {
-      shares = allocateRefund(
-        amount,
-        lines.map((line) => ({ id: line.id, remaining: toMinor(line.line_total) - toMinor(line.refunded_amount) })),
-        // What was outstanding before this refund: the order row above already counts it.
-        toMinor(order.amount_paid) - toMinor(order.amount_refunded) + amount,
-      );
-    }
-    await ledgerService.recordRefund(refund.id, refund.order_id, shares, transaction);
-    if (shares.size > 0) {
-      const ids = [...shares.keys()];
-      await queryRows(
-        `UPDATE order_items oi SET refunded_amount = oi.refunded_amount + v.amount, updated_at = now()
-           FROM unnest($ids::uuid[], $amounts::numeric[]) AS v(id, amount) WHERE oi.id = v.id`,
-        { ids, amounts: ids.map((id) => fromMinor(shares.get(id)!)) },
-        transaction,
-      );
-    }
+    const parts = await refundableParts(refund.order_id, transaction);
+    let plan = refund.item_ids ? planRefund(parts, { itemIds: refund.item_ids }) : null;
+    // The lines' refund is what was paid for them, unless the order changed since it was reserved: then it is spread as any amount is.
+    if (!plan || plan.amount !== amount) plan = planRefund(parts, { amount });
+    await ledgerService.recordRefund(refund.id, refund.order_id, plan.shares, parts, transaction);
+    await applyRefundShares(plan.shares, parts, transaction);
     if (order.payment_status === 'refunded' && REFUNDABLE_STATUSES.includes(order.status)) {
       await moveOrder(order.id, 'refunded', { transaction, actor, note: refund.reason, from: REFUNDABLE_STATUSES });
       // Lines cancelled earlier were restocked with their cancel.

@@ -110,7 +110,8 @@ const envSchema = Joi.object({
     .invalid(...NOT_TWO_DECIMAL_CURRENCIES)
     .messages({ 'any.invalid': '{{#label}} must be a currency with two decimals (cents); zero- and three-decimal currencies are not supported' })
     .default('usd'),
-  TAX_RATE: Joi.number().min(0).max(1).default(0),
+  TAX_RATE: Joi.number().min(0).max(1).precision(4).default(0),
+  PRICES_INCLUDE_TAX: Joi.boolean().default(false),
   SHIPPING_FLAT_RATE: money.default(0),
   FREE_SHIPPING_THRESHOLD: money,
   // Snapshotted on each order line as numeric(5,4): a finer rate would be rounded there, silently.
@@ -189,7 +190,10 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   commerce: {
     currency: string;
+    /** The tax rate where no tax rate of the destination matches. */
     taxRate: number;
+    /** Prices (and shipping rates) include tax: the tax is the part of them that is tax. */
+    pricesIncludeTax: boolean;
     shippingFlatRate: string;
     freeShippingThreshold?: string;
     commissionRate: number;
@@ -420,6 +424,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     commerce: {
       currency: String(env.CURRENCY),
       taxRate: Number(env.TAX_RATE),
+      pricesIncludeTax: Boolean(env.PRICES_INCLUDE_TAX),
       shippingFlatRate: String(env.SHIPPING_FLAT_RATE),
       freeShippingThreshold: env.FREE_SHIPPING_THRESHOLD === undefined ? undefined : String(env.FREE_SHIPPING_THRESHOLD),
       commissionRate: Number(env.PLATFORM_COMMISSION_RATE),

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import type { Address } from '../../models';
+import { fromMinor, toMinor } from '../utils/money';
 import { ISO_COUNTRY_CODES } from './countries';
 
 /** What a joi schema yields once it has validated and converted a value; unknown for what is no schema. */
@@ -61,6 +62,15 @@ export const pagination = { page, limit };
 export const money = Joi.alternatives()
   .try(Joi.number().precision(2).strict(), Joi.string().trim().pattern(/^\d{1,8}(\.\d{1,2})?$/))
   .messages({ 'alternatives.match': '{{#label}} must be an amount with at most two decimals' });
+
+/** A money input within [minMinor, maxMinor] cents, normalised to the "19.99" string the database and JSON use. */
+export function amountWithin(minMinor: number, maxMinor: number, rule: string): Joi.AlternativesSchema<string> {
+  return money.custom((value: string | number, helpers) => {
+    const minor = toMinor(value);
+    if (minor < minMinor || minor > maxMinor) return helpers.message({ custom: `{{#label}} must be ${rule}` });
+    return fromMinor(minor);
+  });
+}
 
 const COUNTRIES = new Set(ISO_COUNTRY_CODES);
 

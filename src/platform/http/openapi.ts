@@ -253,6 +253,21 @@ const ERROR_DETAIL_SCHEMAS: Record<string, SchemaNode> = {
     description: 'The products an image is still used by, those the caller may see (UPLOAD_IN_USE)',
     ...objectSchema({ productCount: { type: 'integer' }, productIds: { type: 'array', items: uuidSchema } }),
   },
+  ShippingUnavailable: {
+    description: 'A seller of the cart with no shipping rate (or not the chosen one) covering the country, and its lines (SHIPPING_UNAVAILABLE)',
+    ...objectSchema({ sellerId: uuidSchema, itemIds: { type: 'array', items: uuidSchema }, country: { type: 'string' } }),
+  },
+  PromoRefusal: {
+    description: 'Why a code does not apply (PROMO_NOT_APPLICABLE), with the minimum subtotal when that is why',
+    ...objectSchema(
+      {
+        code: { type: 'string' },
+        reason: { type: 'string', enum: ['inactive', 'not_started', 'ended', 'used_up', 'already_used', 'minimum_subtotal', 'no_eligible_line'] },
+        minSubtotal: { type: 'string', pattern: '^\\d+\\.\\d{2}$', description: "The code's minimum subtotal of eligible lines" },
+      },
+      ['code', 'reason'],
+    ),
+  },
   CategoryUsage: {
     description: 'What still uses a category (CATEGORY_NOT_EMPTY): it has sub-categories, products, or both',
     ...objectSchema({ children: { type: 'boolean' }, products: { type: 'boolean' } }),
@@ -439,6 +454,7 @@ const TAGS: Record<string, string> = {
   'Admin: users and sellers': 'Accounts: suspension, seller approval and rejection.',
   'Admin: orders': 'Every order: status moves, manual payments, refunds, transactions.',
   'Admin: finance': 'Seller payouts and the sales statistics, by the money rules of the contract.',
+  'Admin: pricing': "Tax rates by destination and the platform's promotion codes.",
   Operations: 'Probes, metrics and this document.',
 };
 const TAG_ORDER = Object.keys(TAGS);

@@ -1,5 +1,5 @@
 import { objectSchema } from './openapi';
-import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, TRANSACTION_STATUSES, USER_ROLES, USER_STATUSES } from '../../models';
+import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, PROMOTION_TYPES, TRANSACTION_STATUSES, USER_ROLES, USER_STATUSES } from '../../models';
 
 /**
  * OpenAPI 3.1 (JSON Schema 2020-12) schemas of what routes answer (the `data` of the envelope),
@@ -171,8 +171,10 @@ const orderItem = objectSchema({
   productImage: nullable({ type: 'string' }),
   unitPrice: money,
   quantity: { type: 'integer', minimum: 1 },
-  lineTotal: money,
-  refundedAmount: money,
+  lineTotal: { ...money, description: 'unitPrice × quantity, before the discount' },
+  discountAmount: { ...money, description: "The line's share of the order's discount" },
+  taxAmount: { ...money, description: 'Tax on the discounted line (inside the price when the order has pricesIncludeTax)' },
+  refundedAmount: { ...money, description: "The refunded part of what the line's seller is credited for it (the money rules' refunded amount)" },
   fulfillmentStatus: { type: 'string', enum: [...FULFILLMENT_STATUSES] },
   trackingNumber: nullable({ type: 'string' }),
   trackingUrl: nullable({ type: 'string' }),
@@ -205,6 +207,8 @@ const orderProperties = {
   totalAmount: money,
   amountPaid: money,
   amountRefunded: money,
+  promotionCode: nullable({ type: 'string', description: 'The promotion code the order was placed with' }),
+  pricesIncludeTax: { type: 'boolean', description: 'True: taxAmount is the part of the prices that is tax, and totalAmount = subtotal − discountAmount + shippingAmount' },
   shippingAddress: { $ref: '#/components/schemas/Address' },
   billingAddress: nullable({ $ref: '#/components/schemas/Address' }),
   notes: nullable({ type: 'string' }),
@@ -218,7 +222,18 @@ const orderProperties = {
   cancelledAt: nullable(timestamp),
   createdAt: timestamp,
   items: { type: 'array', items: { $ref: '#/components/schemas/OrderItem' } },
+  shipping: { type: 'array', items: { $ref: '#/components/schemas/OrderShipping' }, description: "Each seller's parcel, in the order of the sellers' first lines" },
 };
+
+const shippingLine = objectSchema({
+  sellerId: uuid,
+  rateId: nullable({ ...uuid, description: "The seller's rate; null: the platform default of a seller without rates" }),
+  name: { type: 'string' },
+  estimatedDays: nullable({ type: 'integer' }),
+  amount: { ...money, description: "The rate's price for this parcel (0 from its free-over threshold)" },
+  discountAmount: { ...money, description: 'What a free-shipping code took off' },
+  taxAmount: money,
+});
 
 export const RESPONSE_SCHEMAS: Record<string, unknown> = {
   Pagination: objectSchema({ page: { type: 'integer' }, limit: { type: 'integer' }, total: { type: 'integer' }, totalPages: { type: 'integer' } }),
@@ -310,7 +325,23 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     },
     itemCount: { type: 'integer', description: 'Units of the available items' },
     subtotal: money,
+    promoCode: nullable({ type: 'string', description: 'The promotion code the cart carries; checkout checks it again' }),
   }),
+  Quote: objectSchema({
+    subtotal: money,
+    discountAmount: money,
+    shippingAmount: money,
+    taxAmount: money,
+    totalAmount: money,
+    pricesIncludeTax: { type: 'boolean' },
+    promoCode: nullable({ type: 'string' }),
+    shipping: { type: 'array', items: { $ref: '#/components/schemas/OrderShipping' } },
+    lines: {
+      type: 'array',
+      items: objectSchema({ itemId: uuid, unitPrice: money, quantity: { type: 'integer' }, lineTotal: money, discountAmount: money, taxAmount: money }),
+    },
+  }),
+  OrderShipping: shippingLine,
   OrderItem: orderItem,
   PaymentTransaction: transaction,
   Order: objectSchema(
@@ -393,10 +424,11 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
   SellerStats: objectSchema({
     salesCount: { type: 'integer' },
     unitsSold: { type: 'integer' },
-    grossRevenue: money,
+    grossRevenue: { ...money, description: 'What you were credited for your lines (less your own promotions)' },
+    shipping: { ...money, description: 'Shipping you were credited' },
     commission: money,
-    refunds: money,
-    netEarnings: money,
+    refunds: { ...money, description: 'Taken back by refunds: lines and shipping' },
+    netEarnings: { ...money, description: 'grossRevenue + shipping − refunds − commission' },
     balance: ref('Balance'),
     lowStockProducts: {
       type: 'array',
@@ -417,7 +449,12 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     refunds: money,
     netSales: money,
     commission: money,
-    taxAndShipping: money,
+    discounts: {
+      description: "The period's discounts by who bears them: grossSales = Σ sellers' (grossRevenue + shipping) + tax − discounts.platform",
+      ...objectSchema({ platform: money, seller: money }),
+    },
+    shipping: { ...money, description: 'Shipping credited to sellers' },
+    tax: money,
     orderCount: { type: 'integer' },
     ordersByStatus: { type: 'object', additionalProperties: { type: 'integer' } },
     averageOrderValue: money,
@@ -433,7 +470,46 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     storeName: nullable({ type: 'string' }),
     unitsSold: { type: 'integer' },
     grossRevenue: money,
+    shipping: { ...money, description: 'Shipping the seller was credited' },
     commission: money,
-    netEarnings: money,
+    netEarnings: { ...money, description: 'grossRevenue + shipping − refunds − commission' },
+  }),
+  ShippingRate: objectSchema({
+    id: uuid,
+    name: { type: 'string' },
+    countries: { type: 'array', items: { type: 'string', pattern: '^([A-Z]{2}|\\*)$' }, description: 'ISO 3166-1 alpha-2 codes, or ["*"] for everywhere' },
+    price: money,
+    freeOver: nullable({ ...money, description: "Free from this discounted subtotal of the seller's lines" }),
+    estimatedDays: nullable({ type: 'integer', minimum: 0, maximum: 365 }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+  TaxRate: objectSchema({
+    id: uuid,
+    country: { type: 'string', pattern: '^[A-Z]{2}$' },
+    state: nullable({ type: 'string', description: 'Upper case; null: the whole country' }),
+    rate: { type: 'string', pattern: '^[01]\\.\\d{4}$', example: '0.0825' },
+    name: { type: 'string' },
+    appliesToShipping: { type: 'boolean' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+  Promotion: objectSchema({
+    id: uuid,
+    code: { type: 'string', pattern: '^[A-Z0-9_-]{3,50}$' },
+    sellerId: nullable({ ...uuid, description: "The seller whose lines it discounts; null: the platform's" }),
+    type: { type: 'string', enum: [...PROMOTION_TYPES] },
+    value: nullable({ ...money, example: '10.00', description: 'The percent off (percentage), the amount off (fixed); null for free_shipping' }),
+    minSubtotal: nullable(money),
+    startsAt: nullable(timestamp),
+    endsAt: nullable(timestamp),
+    usageLimit: nullable({ type: 'integer', minimum: 1 }),
+    usageLimitPerCustomer: nullable({ type: 'integer', minimum: 1 }),
+    productIds: nullable({ type: 'array', items: uuid }),
+    categoryIds: nullable({ type: 'array', items: uuid }),
+    active: { type: 'boolean' },
+    usedCount: { type: 'integer', minimum: 0, description: 'Uses taken by orders and not given back' },
+    createdAt: timestamp,
+    updatedAt: timestamp,
   }),
 };

@@ -1,0 +1,151 @@
+import type { Transaction } from 'sequelize';
+import { config } from '../../platform/config';
+import { queryRows } from '../../platform/db/query';
+import { toMinor } from '../../platform/utils/money';
+import type { PromotionType } from '../../models';
+import type { PricingDefaults, PricingPromotion, PricingShippingRate, PricingTaxRate } from './pricing';
+
+/**
+ * What the pricing function needs from the database, in one statement: the shipping rates of
+ * the sellers in a cart, the destination's most specific tax rate, and the promotion of a code
+ * with the customer's uses of it. Quote and checkout read it the same way.
+ */
+
+export interface PricingSources {
+  shippingRates: PricingShippingRate[];
+  taxRate: PricingTaxRate | null;
+  /** Undefined: no code asked; null: a code no promotion has. */
+  promotion: PricingPromotion | null | undefined;
+}
+
+export interface PricingSourcesQuery {
+  sellerIds: string[];
+  country: string;
+  state?: string | null;
+  /** The cart's code, as typed or stored. */
+  code?: string | null;
+  /** The customer whose uses count (none for a guest). */
+  userId?: string | null;
+}
+
+interface PromotionRow {
+  id: string;
+  code: string;
+  seller_id: string | null;
+  type: PromotionType;
+  value: string | null;
+  min_subtotal: string | null;
+  starts_at: string | Date | null;
+  ends_at: string | Date | null;
+  product_ids: string[] | null;
+  category_ids: string[] | null;
+  active: boolean;
+  usage_limit: number | null;
+  used_count: number;
+  usage_limit_per_customer: number | null;
+  customer_uses: number;
+}
+
+export const PRICING_SOURCES = `
+SELECT (SELECT coalesce(json_agg(json_build_object('id', r.id, 'seller_id', r.seller_id, 'name', r.name, 'countries', r.countries,
+                                                   'price', r.price::text, 'free_over', r.free_over::text, 'estimated_days', r.estimated_days)
+                                 ORDER BY r.seller_id, r.price, r.id), '[]'::json)
+          FROM shipping_rates r WHERE r.seller_id = ANY($sellerIds::uuid[])) AS rates,
+       (SELECT json_build_object('rate', t.rate::text, 'applies_to_shipping', t.applies_to_shipping)
+          FROM tax_rates t WHERE t.country = $country AND (t.state IS NULL OR t.state = $state::text)
+         ORDER BY t.state IS NULL LIMIT 1) AS tax,
+       (SELECT json_build_object('id', p.id, 'code', p.code, 'seller_id', p.seller_id, 'type', p.type, 'value', p.value::text,
+                                 'min_subtotal', p.min_subtotal::text, 'starts_at', p.starts_at, 'ends_at', p.ends_at,
+                                 'product_ids', p.product_ids, 'category_ids', p.category_ids, 'active', p.active,
+                                 'usage_limit', p.usage_limit, 'used_count', p.used_count, 'usage_limit_per_customer', p.usage_limit_per_customer,
+                                 'customer_uses', (SELECT count(*) FROM promotion_uses u
+                                                    WHERE u.promotion_id = p.id AND u.user_id = $userId::uuid AND u.released_at IS NULL))
+          FROM promotions p WHERE p.code = $code::text) AS promotion`;
+
+/** A code as stored: trimmed, upper case. */
+export function normalizeCode(code: string): string {
+  return code.trim().toUpperCase();
+}
+
+function promotionOf(row: PromotionRow): PricingPromotion {
+  return {
+    id: row.id,
+    code: row.code,
+    sellerId: row.seller_id,
+    type: row.type,
+    // A percent with two decimals as hundredths of a percent (10.50 % → 1050); money as minor units.
+    value: row.value === null ? null : toMinor(row.value),
+    minSubtotal: row.min_subtotal === null ? null : toMinor(row.min_subtotal),
+    startsAt: row.starts_at ? new Date(row.starts_at) : null,
+    endsAt: row.ends_at ? new Date(row.ends_at) : null,
+    productIds: row.product_ids,
+    categoryIds: row.category_ids,
+    active: row.active,
+    usageLimit: row.usage_limit,
+    usedCount: row.used_count,
+    usageLimitPerCustomer: row.usage_limit_per_customer,
+    customerUses: Number(row.customer_uses),
+  };
+}
+
+export interface PricingSourcesRow {
+  rates: Array<{ id: string; seller_id: string; name: string; countries: string[]; price: string; free_over: string | null; estimated_days: number | null }>;
+  tax: { rate: string; applies_to_shipping: boolean } | null;
+  promotion: PromotionRow | null;
+}
+
+/** The binds of PRICING_SOURCES. */
+export function pricingSourcesBinds(query: PricingSourcesQuery) {
+  return {
+    sellerIds: query.sellerIds,
+    country: query.country.toUpperCase(),
+    state: query.state ? query.state.trim().toUpperCase() : null,
+    code: query.code ? normalizeCode(query.code) : null,
+    userId: query.userId ?? null,
+  };
+}
+
+export async function loadPricingSources(query: PricingSourcesQuery, transaction?: Transaction): Promise<PricingSources> {
+  const [row] = await queryRows<PricingSourcesRow>(PRICING_SOURCES, pricingSourcesBinds(query), transaction);
+  return pricingSourcesOf(row, Boolean(query.code));
+}
+
+/** What PRICING_SOURCES read, as the pricing function takes it. */
+export function pricingSourcesOf(row: PricingSourcesRow, codeAsked: boolean): PricingSources {
+  return {
+    shippingRates: row.rates.map((rate) => ({
+      id: rate.id,
+      sellerId: rate.seller_id,
+      name: rate.name,
+      countries: rate.countries,
+      price: toMinor(rate.price),
+      freeOver: rate.free_over === null ? null : toMinor(rate.free_over),
+      estimatedDays: rate.estimated_days,
+    })),
+    taxRate: row.tax ? { rate: row.tax.rate, appliesToShipping: row.tax.applies_to_shipping } : null,
+    promotion: !codeAsked ? undefined : row.promotion ? promotionOf(row.promotion) : null,
+  };
+}
+
+/** The promotion of a code (any case), with the customer's uses of it; null for a code no promotion has. */
+export async function loadPromotion(code: string, userId: string | null, transaction?: Transaction): Promise<PricingPromotion | null> {
+  const [row] = await queryRows<PromotionRow>(
+    `SELECT p.id, p.code, p.seller_id, p.type, p.value::text, p.min_subtotal::text, p.starts_at, p.ends_at, p.product_ids, p.category_ids, p.active,
+            p.usage_limit, p.used_count, p.usage_limit_per_customer,
+            (SELECT count(*)::int FROM promotion_uses u WHERE u.promotion_id = p.id AND u.user_id = $userId::uuid AND u.released_at IS NULL) AS customer_uses
+       FROM promotions p WHERE p.code = $code`,
+    { code: normalizeCode(code), userId },
+    transaction,
+  );
+  return row ? promotionOf(row) : null;
+}
+
+/** The configured fallbacks: shipping of sellers without rates, tax where no rate matches, tax-inclusive prices. */
+export function pricingDefaults(commerce = config.commerce): PricingDefaults {
+  return {
+    flatRate: toMinor(commerce.shippingFlatRate),
+    freeShippingThreshold: commerce.freeShippingThreshold === undefined ? null : toMinor(commerce.freeShippingThreshold),
+    fallbackTax: { rate: commerce.taxRate.toFixed(4), appliesToShipping: false },
+    pricesIncludeTax: commerce.pricesIncludeTax,
+  };
+}
