@@ -149,9 +149,21 @@ describe('operator commands', () => {
     expect(Number((await get('/api/seller/stats', seller)).grossRevenue)).toBeGreaterThan(0);
     const reviewed = await request(ctx.app).get('/api/products?sortBy=averageRating&sortOrder=desc&limit=1');
     expect(reviewed.body.data.products[0].reviewCount).toBeGreaterThan(0);
+    // Pricing: the sellers' rates, the tax rates, and a live code the demo customer can use.
+    expect((await get('/api/seller/shipping-rates', seller)).shippingRates.length).toBeGreaterThan(0);
+    expect((await get('/api/admin/tax-rates', admin)).taxRates.length).toBeGreaterThan(0);
+    const [product] = (await get('/api/products?limit=1', customer)).products as Array<{ id: string; variants?: unknown }>;
+    const detail = await get(`/api/products/${product.id}`, customer);
+    await request(ctx.app).post('/api/cart/items').set('Authorization', customer).send({ variantId: detail.variants[0].id, quantity: 1 }).expect(201);
+    const applied = await request(ctx.app).post('/api/cart/promo').set('Authorization', customer).send({ code: 'WELCOME10' });
+    expect([applied.status, applied.body.data?.cart?.promoCode]).toEqual([200, 'WELCOME10']);
+    const quoted = await request(ctx.app).post('/api/cart/quote').set('Authorization', customer).send({ shippingAddress: { country: 'US', state: 'CA' } });
+    expect(quoted.status).toBe(200);
+    expect(Number(quoted.body.data.discountAmount)).toBeGreaterThan(0);
+    expect(Number(quoted.body.data.taxAmount)).toBeGreaterThan(0);
 
-    // npm run seed:undo takes it back, the activity first, then the accounts and the catalog.
-    for (let step = 0; step < 2; step += 1) {
+    // npm run seed:undo takes it back, the pricing and the activity first, then the accounts and the catalog.
+    for (let step = 0; step < 3; step += 1) {
       const undo = await run('src/cli/seed.ts', ['down'], ctx.db.name);
       expect(undo).toEqual({ code: 0, output: expect.stringContaining('Reverted') });
     }
