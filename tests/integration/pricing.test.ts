@@ -2,7 +2,7 @@ import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { Cart, CartItem, Order } from '../../src/models';
 import { cancellationService } from '../../src/modules/order';
-import { createAdmin, createProduct, defaultVariantId } from '../fixtures';
+import { createAdmin, createCategory, createProduct, defaultVariantId } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login, signedInUser, type SignedIn } from '../support/auth';
 import { signedInSeller, type SignedInSeller } from '../support/catalog';
@@ -286,6 +286,25 @@ describe('pricing', () => {
     expect(figures).toEqual({ paid: '151.20', refunded: '151.20', lines_left: '0.00', credit_left: '0.00' });
     const techAfter = (await ledger(tech)).filter((entry) => entry.orderId === order.id);
     expect(techAfter.reduce((sum, entry) => sum + Math.round(Number(entry.amount) * 100), 0)).toBe(0);
+  });
+
+  it('applies a code for a category to the categories under it, and to nothing else', async () => {
+    const stationery = await createCategory();
+    const pens = await createCategory({ parentId: stationery.id });
+    const pen = await createProduct({ sellerId: paper.user.id, price: '4.00', stockQuantity: 100, categoryId: pens.id });
+    const other = await createProduct({ sellerId: paper.user.id, price: '6.00', stockQuantity: 100, categoryId: (await createCategory()).id });
+    await admin('post', '/api/admin/promotions', { code: 'STATIONERY', type: 'percentage', value: 50, categoryIds: [stationery.id] }).expect(201);
+    const customer = await signedInUser(ctx.app);
+    await cartOf(customer, [
+      [pen.id, 1],
+      [other.id, 1],
+    ], 'STATIONERY');
+    const quoted = await quote(customer, { shippingAddress: { country: 'US' } });
+    expect(quoted.status).toBe(200);
+    expect(quoted.body.data.lines.map((line: { unitPrice: string; discountAmount: string }) => [line.unitPrice, line.discountAmount])).toEqual([
+      ['4.00', '2.00'],
+      ['6.00', '0.00'],
+    ]);
   });
 
   it('refuses hostile input with 4xx and writes nothing', async () => {

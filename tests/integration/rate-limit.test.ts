@@ -35,6 +35,13 @@ describe('rate limits', () => {
     expect((await request(ctx.app).post('/api/auth/refresh-token').send({ refreshToken: 'x' })).status).toBe(401);
   });
 
+  it('limits trying promotion codes per client, apart from sign-ins', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await request(ctx.app).post('/api/cart/promo').send({ code: `GUESS${i}` })).status);
+    // The limit counts every try, answered or not: guessing which codes exist stops after AUTH_RATE_LIMIT_MAX.
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+
   it('limits the whole API per client', async () => {
     let last = 0;
     for (let i = 0; i < 12; i += 1) last = (await request(ctx.app).get('/api/openapi.json')).status;

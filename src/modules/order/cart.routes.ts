@@ -2,6 +2,7 @@ import { cartController as controller } from './cart.controller';
 import { cartAccess, optionalAuth } from '../accounts';
 import { validate } from '../../platform/http/validate.middleware';
 import { ApiRouter } from '../../platform/http/openapi';
+import { promoRateLimit } from '../../platform/http/rate-limit.middleware';
 import * as schemas from './cart.schemas';
 
 const CART_ERRORS = ['404 CART_NOT_FOUND'];
@@ -69,8 +70,9 @@ export const cartRoutes = new ApiRouter('/api/cart', 'Cart')
       description: 'The code must fit the cart now; checkout checks it again and refuses the order with 409 PROMO_NOT_APPLICABLE when it no longer does.',
       returns: 'cart (with promoCode)',
       response: { cart: { $ref: '#/components/schemas/Cart' } },
-      errors: ['404 PROMO_NOT_FOUND', '409 PROMO_NOT_APPLICABLE', ...CART_ERRORS],
+      errors: ['404 PROMO_NOT_FOUND', '409 PROMO_NOT_APPLICABLE', '429 RATE_LIMIT_EXCEEDED', ...CART_ERRORS],
     },
+    promoRateLimit,
     cartAccess,
     validate(schemas.applyPromo),
     controller.applyPromo,

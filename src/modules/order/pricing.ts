@@ -58,6 +58,7 @@ export interface PricingPromotion {
   startsAt: Date | null;
   endsAt: Date | null;
   productIds: string[] | null;
+  /** The promotion's categories and every category under them. */
   categoryIds: string[] | null;
   active: boolean;
   usageLimit: number | null;
@@ -153,8 +154,9 @@ export function promoNotApplicable(code: string, reason: PromoRefusal, extra: Re
 
 function isEligible(line: PricingLine, promotion: PricingPromotion): boolean {
   if (promotion.sellerId && line.sellerId !== promotion.sellerId) return false;
-  if (promotion.productIds?.length && !promotion.productIds.includes(line.productId)) return false;
-  if (promotion.categoryIds?.length && (!line.categoryId || !promotion.categoryIds.includes(line.categoryId))) return false;
+  // A list limits the code to what it names (null: no limit); an empty one, to nothing.
+  if (promotion.productIds && !promotion.productIds.includes(line.productId)) return false;
+  if (promotion.categoryIds && (!line.categoryId || !promotion.categoryIds.includes(line.categoryId))) return false;
   return true;
 }
 

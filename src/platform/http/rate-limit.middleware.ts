@@ -116,6 +116,7 @@ export const MAILS_PER_ADDRESS_PER_HOUR = 5;
 const passThrough: RequestHandler = (_req, _res, next) => next();
 let authLimiter: RequestHandler = passThrough;
 let accountLimiter: RequestHandler = passThrough;
+let promoLimiter: RequestHandler = passThrough;
 const mailLimiters: Record<LimitedMail, RequestHandler> = { 'password-reset': passThrough, 'email-verification': passThrough };
 
 /** Where a keyed limiter finds its key: set just before it runs, by the wrapper of its route. */
@@ -146,6 +147,7 @@ function keyed(limiterOf: () => RequestHandler, keyOf: (req: Request) => string 
 export function configureRateLimits(): RequestHandler {
   authLimiter = limiter('auth', config.rateLimit.authMax, 'Too many attempts, please try again later');
   accountLimiter = limiter('account', config.rateLimit.authMax, 'Too many attempts on this account, please try again later', { keyGenerator: keyFromLocals });
+  promoLimiter = limiter('promo', config.rateLimit.authMax, 'Too many codes tried, please try again later');
   for (const kind of Object.keys(mailLimiters) as LimitedMail[]) {
     mailLimiters[kind] = limiter(`mail-${kind}`, MAILS_PER_ADDRESS_PER_HOUR, 'Too many mails were asked for this address, please try again later', {
       keyGenerator: keyFromLocals,
@@ -162,6 +164,12 @@ export function configureRateLimits(): RequestHandler {
  * guesses a token or sends a mail.
  */
 export const authRateLimit: RequestHandler = (req, res, next) => authLimiter(req, res, next);
+
+/**
+ * The strict per-IP limit on trying promotion codes, counted apart from sign-ins: a 404 or a 409
+ * tells whether a code exists, so guessing codes is held to AUTH_RATE_LIMIT_MAX tries a window.
+ */
+export const promoRateLimit: RequestHandler = (req, res, next) => promoLimiter(req, res, next);
 
 /**
  * The strict limit per signed-in account (after `authenticate`), on top of the per-IP one: an
