@@ -131,6 +131,10 @@ export const up: MigrationFn = async ({ context: { sequelize } }) => {
   ADD CONSTRAINT order_items_paid_amount_check CHECK (paid_amount >= 0),
   ADD CONSTRAINT order_items_refunded_amount_check CHECK (refunded_amount >= 0 AND refunded_amount <= seller_amount),
   ADD CONSTRAINT order_items_paid_refunded_check CHECK (paid_refunded >= 0 AND paid_refunded <= paid_amount)`);
+    // The statistics sum what sellers are credited now: the figures index carries it in place of the line total.
+    await run('DROP INDEX order_items_order_id_figures_idx');
+    await run(`CREATE INDEX order_items_order_id_figures_idx ON order_items (order_id)
+  INCLUDE (seller_id, product_id, quantity, seller_amount, refunded_amount, commission_rate)`);
 
     await run(`CREATE TABLE order_shipping (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -192,6 +196,9 @@ export const down: MigrationFn = async ({ context: { sequelize } }) => {
     (type = 'sale' AND amount >= 0) OR (type = 'refund' AND amount <= 0) OR (type = 'payout' AND amount <= 0)
     OR (type = 'dispute' AND amount <= 0 AND dispute_id IS NOT NULL) OR type = 'commission')`);
     await run('DROP TABLE order_shipping');
+    await run('DROP INDEX order_items_order_id_figures_idx');
+    await run(`CREATE INDEX order_items_order_id_figures_idx ON order_items (order_id)
+  INCLUDE (seller_id, product_id, quantity, line_total, refunded_amount, commission_rate)`);
     // Refunds are kept in the seller's terms; a line's customer-side figures go with the columns.
     await run(`ALTER TABLE order_items
   DROP CONSTRAINT order_items_refunded_amount_check,

@@ -65,7 +65,7 @@ export type OrderItemCreationAttributes = Optional<
   underscored: true,
   timestamps: true,
   indexes: [
-    // INCLUDEs seller_id, product_id, quantity, line_total, refunded_amount, commission_rate (migration 0005).
+    // INCLUDEs seller_id, product_id, quantity, seller_amount, refunded_amount, commission_rate (migrations 0005, 0013).
     { name: 'order_items_order_id_figures_idx', fields: ['order_id'] },
     { name: 'order_items_seller_id_created_at_idx', fields: ['seller_id', 'created_at'] },
     { name: 'order_items_product_id_idx', fields: ['product_id'] },
