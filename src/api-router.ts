@@ -2,7 +2,19 @@ import { Router } from 'express';
 import { addressRoutes, adminUserRoutes, authRoutes, sellerProfileRoutes } from './modules/accounts';
 import { categoryRoutes, productRoutes, reviewRoutes, sellerProductRoutes, uploadRoutes } from './modules/catalog';
 import { adminFinanceRoutes, sellerFinanceRoutes } from './modules/finance';
-import { adminOrderRoutes, adminPromotionRoutes, adminTaxRateRoutes, cartRoutes, orderRoutes, sellerOrderRoutes, sellerPromotionRoutes, sellerShippingRateRoutes } from './modules/order';
+import {
+  adminOrderRoutes,
+  adminPromotionRoutes,
+  adminReturnRoutes,
+  adminTaxRateRoutes,
+  cartRoutes,
+  orderReturnRoutes,
+  orderRoutes,
+  sellerOrderRoutes,
+  sellerPromotionRoutes,
+  sellerReturnRoutes,
+  sellerShippingRateRoutes,
+} from './modules/order';
 import { adminPaymentRoutes, paymentRoutes, webhookRoutes } from './modules/payment';
 import { healthRoutes } from './platform/http/health.routes';
 
@@ -17,10 +29,12 @@ export function buildApiRouter(): Router {
     sellerProfileRoutes,
     sellerProductRoutes,
     sellerOrderRoutes,
+    sellerReturnRoutes,
     sellerShippingRateRoutes,
     sellerPromotionRoutes,
     sellerFinanceRoutes,
     adminOrderRoutes,
+    adminReturnRoutes,
     adminTaxRateRoutes,
     adminPromotionRoutes,
     adminPaymentRoutes,
@@ -31,6 +45,7 @@ export function buildApiRouter(): Router {
     uploadRoutes,
     cartRoutes,
     orderRoutes,
+    orderReturnRoutes,
     paymentRoutes,
     webhookRoutes,
   ];

@@ -69,3 +69,7 @@ export type PromotionType = (typeof PROMOTION_TYPES)[number];
 /** Who bears an order's discount: the platform (sellers are credited undiscounted lines) or the seller whose code it is. */
 export const DISCOUNT_FUNDERS = ['platform', 'seller'] as const;
 export type DiscountFunder = (typeof DISCOUNT_FUNDERS)[number];
+
+/** A return's states: requested → approved | rejected, approved → received, received → refunded. */
+export const RETURN_STATUSES = ['requested', 'approved', 'rejected', 'received', 'refunded'] as const;
+export type ReturnStatus = (typeof RETURN_STATUSES)[number];

@@ -15,6 +15,9 @@ import { OrderStatusHistory } from './order-status-history.model';
 import { Product } from './product.model';
 import { ProductVariant } from './product-variant.model';
 import { Refund } from './refund.model';
+import { Return } from './return.model';
+import { ReturnItem } from './return-item.model';
+import { ReturnStatusHistory } from './return-status-history.model';
 import { Review } from './review.model';
 import { SalesDay } from './sales-day.model';
 import { SellerLedgerEntry } from './seller-ledger-entry.model';
@@ -46,6 +49,9 @@ export * from './order-status-history.model';
 export * from './product.model';
 export * from './product-variant.model';
 export * from './refund.model';
+export * from './return.model';
+export * from './return-item.model';
+export * from './return-status-history.model';
 export * from './review.model';
 export * from './sales-day.model';
 export * from './seller-ledger-entry.model';
@@ -91,4 +97,7 @@ export const models = [
   Promotion,
   PromotionUse,
   OrderShipping,
+  Return,
+  ReturnItem,
+  ReturnStatusHistory,
 ];

@@ -42,6 +42,8 @@ export interface OrderItemAttributes {
   refundedAmount: string;
   /** The refunded part of paidAmount: what went back to the customer for the line. */
   paidRefunded: string;
+  /** Units in returns not rejected (never above quantity: CHECK). */
+  returnedQuantity: number;
   /** The seller's commission rate when the order was placed (0..1, four decimals). */
   commissionRate: string;
   fulfillmentStatus: FulfillmentStatus;
@@ -57,7 +59,7 @@ export interface OrderItemAttributes {
 
 export type OrderItemCreationAttributes = Optional<
   OrderItemAttributes,
-  'id' | 'variantId' | 'variantTitle' | 'discountAmount' | 'taxAmount' | 'refundedAmount' | 'paidRefunded' | 'fulfillmentStatus' | 'createdAt' | 'updatedAt'
+  'id' | 'variantId' | 'variantTitle' | 'discountAmount' | 'taxAmount' | 'refundedAmount' | 'paidRefunded' | 'returnedQuantity' | 'fulfillmentStatus' | 'createdAt' | 'updatedAt'
 >;
 
 @Table({
@@ -132,6 +134,9 @@ export class OrderItem extends AppModel<OrderItemAttributes, OrderItemCreationAt
 
   @Column({ type: DataType.DECIMAL(14, 2), allowNull: false, defaultValue: '0.00' })
   paidRefunded!: string;
+
+  @Column({ type: DataType.INTEGER, allowNull: false, defaultValue: 0 })
+  returnedQuantity!: number;
 
   @Column({ type: DataType.DECIMAL(5, 4), allowNull: false })
   commissionRate!: string;

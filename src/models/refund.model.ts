@@ -23,13 +23,15 @@ export interface RefundAttributes {
   paymentTransactionId: string | null;
   /** The lines this refund is for (the lines an admin cancelled); null: spread over the order's lines. */
   itemIds: string[] | null;
+  /** The return this refund pays back (receiving a return makes it). */
+  returnId: string | null;
   /** Provider calls for it that got no answer; a retried request takes over a refund that has some. */
   providerFailures: number;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type RefundCreationAttributes = Optional<RefundAttributes, 'id' | 'status' | 'restock' | 'paymentTransactionId' | 'itemIds' | 'providerFailures' | 'createdAt' | 'updatedAt'>;
+export type RefundCreationAttributes = Optional<RefundAttributes, 'id' | 'status' | 'restock' | 'paymentTransactionId' | 'itemIds' | 'returnId' | 'providerFailures' | 'createdAt' | 'updatedAt'>;
 
 @Table({
   tableName: 'refunds',
@@ -46,6 +48,7 @@ export type RefundCreationAttributes = Optional<RefundAttributes, 'id' | 'status
       where: { payment_transaction_id: { [Op.ne]: null }, status: { [Op.ne]: 'failed' } },
     },
     { name: 'refunds_pending_updated_at_idx', fields: ['updated_at'], where: { status: 'pending' } },
+    { name: 'refunds_return_id_key', unique: true, fields: ['return_id'], where: { return_id: { [Op.ne]: null } } },
   ],
 })
 export class Refund extends AppModel<RefundAttributes, RefundCreationAttributes> implements RefundAttributes {
@@ -85,6 +88,9 @@ export class Refund extends AppModel<RefundAttributes, RefundCreationAttributes>
 
   @Column({ type: DataType.ARRAY(DataType.UUID), allowNull: true })
   itemIds!: string[] | null;
+
+  @Column({ type: DataType.UUID, allowNull: true })
+  returnId!: string | null;
 
   @Column({ type: DataType.INTEGER, allowNull: false, defaultValue: 0 })
   providerFailures!: number;

@@ -111,6 +111,11 @@ const samples: { [T in EmailTemplate]: { data: EmailTemplateData[T]; subject: Re
     subject: /^Payout sent: \$1,234\.50$/,
     mustContain: ['$1,234.50', 'TR-77', '3 sold item(s)'],
   },
+  'return-update': {
+    data: { name: HOSTILE, orderNumber: 'ORD-20250101-XYZ789', status: 'refunded', items: 'Blue Mug x 2', amount: '$21.65', note: `Thanks ${HOSTILE}` },
+    subject: /^Refund of \$21\.65 for your return, order ORD-20250101-XYZ789$/,
+    mustContain: ['$21.65', 'Blue Mug x 2'],
+  },
   'low-stock': {
     data: { name: HOSTILE, productName: 'Blue Mug', productId: '00000000-0000-4000-8000-000000000001', stockQuantity: 3, lowStockThreshold: 5 },
     subject: /^Low stock: Blue Mug$/,

@@ -198,3 +198,32 @@ export async function restockOrder(orderId: string, transaction: Transaction, it
   );
   transaction.afterCommit(forgetCatalogCaches);
 }
+
+/**
+ * Puts returned units back on the shelf (a return received with restock): the variants' stock,
+ * and their products' totals for the variants still sold, in one statement, variants in id order.
+ */
+export async function restockVariants(units: Array<{ variantId: string; quantity: number }>, transaction: Transaction): Promise<void> {
+  const wanted = units.filter((unit) => unit.quantity > 0);
+  if (wanted.length === 0) return;
+  await queryRows(
+    `WITH returned AS (
+       UPDATE product_variants v
+          SET stock_quantity = v.stock_quantity + r.n,
+              low_stock_alerted_at = CASE WHEN v.stock_quantity + r.n > v.low_stock_threshold THEN NULL ELSE v.low_stock_alerted_at END,
+              updated_at = now()
+         FROM (SELECT id, sum(n)::int AS n FROM unnest($ids::uuid[], $quantities::int[]) AS u(id, n) GROUP BY id ORDER BY id) r
+        WHERE v.id = r.id
+       RETURNING v.product_id, r.n, (v.status = 'active' AND v.deleted_at IS NULL) AS counted
+     )
+     UPDATE products p
+        SET stock_quantity = p.stock_quantity + t.n,
+            status = CASE WHEN p.status = 'out_of_stock' THEN 'active'::enum_products_status ELSE p.status END,
+            updated_at = now()
+       FROM (SELECT product_id, sum(n)::int AS n FROM returned WHERE counted GROUP BY product_id ORDER BY product_id) t
+      WHERE p.id = t.product_id`,
+    { ids: wanted.map((unit) => unit.variantId), quantities: wanted.map((unit) => unit.quantity) },
+    transaction,
+  );
+  transaction.afterCommit(forgetCatalogCaches);
+}

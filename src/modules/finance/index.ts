@@ -11,7 +11,7 @@ export { ledgerService } from './ledger.service';
 export { disputeService } from './dispute.service';
 export { payoutService } from './payout.service';
 export { statsService } from './stats.service';
-export { allocateRefund, lineCommission, lineCommissionSql, lineNet, planRefund, proportionalShare, spreadByLargestRemainder, type RefundablePart, type RefundShare } from './money-rules';
+export { allocateRefund, lineCommission, lineCommissionSql, lineNet, planRefund, proportionalShare, spreadByLargestRemainder, type RefundablePart, type RefundRequest, type RefundShare, type ReturnedUnits } from './money-rules';
 
 // A seller approved again gets the Connect transfers held while they were suspended.
 onSellerTrading(async (sellerId, trading, transaction) => {

@@ -114,16 +114,34 @@ function sellerShareOfPaid(part: RefundablePart, paidShare: number): number {
   return Math.min(upTo(part.paidRefunded + paidShare) - upTo(part.paidRefunded), part.credited - part.creditRefunded);
 }
 
+/** Units of a line a return gives back: `quantity` of the line's `of`, after `before` returned earlier. */
+export interface ReturnedUnits {
+  id: string;
+  quantity: number;
+  before: number;
+  of: number;
+}
+
+/** What a refund is for: an amount, whole lines, or returned units (none of them: everything left). */
+export interface RefundRequest {
+  amount?: number;
+  itemIds?: string[];
+  units?: ReturnedUnits[];
+}
+
 /**
  * Splits a refund over an order's parts. A refund for lines (`itemIds`: an admin cancelling the
- * lines not shipped yet, a return) gives those lines back whole; a refund of everything left gives
+ * lines not shipped yet) gives those lines back whole; a refund for returned units gives back
+ * their share of each line, telescoped over the line's units (the share of units n+1..n+q is
+ * what the first n+q units stand for less what the first n do, so that every unit of a line
+ * returned adds up to the whole line); a refund of everything left gives
  * every part back whole; any other amount goes to the lines in proportion to what is left of
  * them (largest remainder), and only past them to the shipping. A part given back whole gives its
  * whole credit back (also a line the customer paid nothing for), and a seller's shipping credit is
  * taken back, whole, only once every line of that seller is. Returns the share of each part, and
  * the amount these shares add up to (a refund for lines is that amount).
  */
-export function planRefund(parts: RefundablePart[], request: { amount?: number; itemIds?: string[] }): { amount: number; shares: Map<string, RefundShare> } {
+export function planRefund(parts: RefundablePart[], request: RefundRequest): { amount: number; shares: Map<string, RefundShare> } {
   const left = (part: RefundablePart) => part.paid - part.paidRefunded;
   const shares = new Map<string, RefundShare>();
   const lines = parts.filter((part) => part.kind === 'line');
@@ -131,13 +149,23 @@ export function planRefund(parts: RefundablePart[], request: { amount?: number; 
   const everything = parts.reduce((sum, part) => sum + left(part), 0);
   if (request.itemIds) {
     for (const part of lines) if (request.itemIds.includes(part.id)) whole.add(part.id);
-  } else if (request.amount === undefined || request.amount >= everything) {
+  } else if (!request.units && (request.amount === undefined || request.amount >= everything)) {
     for (const part of parts) whole.add(part.id);
   }
   for (const part of lines) {
     if (whole.has(part.id)) shares.set(part.id, { paid: left(part), credited: part.credited - part.creditRefunded });
   }
-  if (!request.itemIds && !(request.amount === undefined || request.amount >= everything)) {
+  const targeted = Boolean(request.itemIds || request.units);
+  if (request.units) {
+    for (const units of request.units) {
+      const part = lines.find((line) => line.id === units.id);
+      if (!part || units.quantity <= 0) continue;
+      const upTo = (amount: number, count: number) => (count >= units.of ? amount : proportionalShare(amount, count, units.of));
+      const paid = Math.min(upTo(part.paid, units.before + units.quantity) - upTo(part.paid, units.before), left(part));
+      const credited = Math.min(upTo(part.credited, units.before + units.quantity) - upTo(part.credited, units.before), part.credited - part.creditRefunded);
+      shares.set(part.id, { paid: Math.max(paid, 0), credited: Math.max(credited, 0) });
+    }
+  } else if (!request.itemIds && !(request.amount === undefined || request.amount >= everything)) {
     const amount = request.amount;
     const linesLeft = lines.reduce((sum, part) => sum + left(part), 0);
     const toLines = spreadByLargestRemainder(Math.min(amount, linesLeft), lines.map(left));
@@ -161,7 +189,7 @@ export function planRefund(parts: RefundablePart[], request: { amount?: number; 
     });
     if (!linesDone) continue;
     const share = shares.get(parcel.id) ?? { paid: 0, credited: 0 };
-    const paid = request.itemIds || whole.has(parcel.id) ? left(parcel) : share.paid;
+    const paid = targeted || whole.has(parcel.id) ? left(parcel) : share.paid;
     if (parcel.paidRefunded + paid === parcel.paid) shares.set(parcel.id, { paid, credited: parcel.credited - parcel.creditRefunded });
   }
   for (const [id, share] of shares) if (share.paid === 0 && share.credited === 0) shares.delete(id);

@@ -92,7 +92,7 @@ SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines
        lines.product_image AS item_product_image,
        lines.unit_price AS item_unit_price, lines.quantity AS item_quantity, lines.line_total AS item_line_total,
        lines.discount_amount AS item_discount_amount, lines.tax_amount AS item_tax_amount,
-       lines.refunded_amount AS item_refunded_amount, lines.fulfillment_status AS item_fulfillment_status,
+       lines.refunded_amount AS item_refunded_amount, lines.returned_quantity AS item_returned_quantity, lines.fulfillment_status AS item_fulfillment_status,
        lines.tracking_number AS item_tracking_number, lines.tracking_url AS item_tracking_url
   FROM placed JOIN lines ON lines.order_id = placed.id`;
 

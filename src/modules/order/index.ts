@@ -8,12 +8,14 @@ import { cartService } from './cart.service';
  * they provide (payments-port.ts).
  */
 export { cartRoutes } from './cart.routes';
+export { adminReturnRoutes, orderReturnRoutes, sellerReturnRoutes } from './return.routes';
 export { adminOrderRoutes, orderRoutes, sellerOrderRoutes } from './order.routes';
 export { adminPromotionRoutes, sellerPromotionRoutes } from './promotion.routes';
 export { sellerShippingRateRoutes } from './shipping-rate.routes';
 export { adminTaxRateRoutes } from './tax-rate.routes';
 export { cartService } from './cart.service';
 export { cancellationService } from './cancellation.service';
+export { returnService, returnedUnits, returnRefunded } from './return.service';
 export { checkoutService } from './checkout.service';
 export { fulfillmentService } from './fulfillment.service';
 export { orderService } from './order.service';

@@ -30,6 +30,7 @@ export type OrderItemView = Pick<
   | 'discountAmount'
   | 'taxAmount'
   | 'refundedAmount'
+  | 'returnedQuantity'
   | 'fulfillmentStatus'
   | 'trackingNumber'
   | 'trackingUrl'
@@ -135,6 +136,7 @@ export function serializeOrderItem(item: OrderItemRecord): OrderItemView {
     discountAmount: item.discountAmount,
     taxAmount: item.taxAmount,
     refundedAmount: item.refundedAmount,
+    returnedQuantity: item.returnedQuantity,
     fulfillmentStatus: item.fulfillmentStatus,
     trackingNumber: item.trackingNumber,
     trackingUrl: item.trackingUrl,
@@ -283,6 +285,7 @@ export interface PlacedOrderRow {
   item_discount_amount: string;
   item_tax_amount: string;
   item_refunded_amount: string;
+  item_returned_quantity: number;
   item_fulfillment_status: FulfillmentStatus;
   item_tracking_number: string | null;
   item_tracking_url: string | null;
@@ -335,6 +338,7 @@ export function serializePlacedOrder(rows: PlacedOrderRow[], parcels: Array<{ se
       discountAmount: row.item_discount_amount,
       taxAmount: row.item_tax_amount,
       refundedAmount: row.item_refunded_amount,
+      returnedQuantity: row.item_returned_quantity,
       fulfillmentStatus: row.item_fulfillment_status,
       trackingNumber: row.item_tracking_number,
       trackingUrl: row.item_tracking_url,

@@ -12,6 +12,8 @@ export interface OrderPayments {
   refundEverythingIn(orderId: string, actor: Actor, reason: string, transaction: Transaction): Promise<string | null>;
   /** Reserves the refund of these lines' share (with their part of tax and shipping); its id, or null. */
   refundLinesIn(orderId: string, itemIds: string[], actor: Actor, reason: string, transaction: Transaction): Promise<string | null>;
+  /** Reserves, in the transaction that received a return, the refund of what was paid for its units; its id, or null. */
+  refundReturnIn(returnId: string, actor: Actor, transaction: Transaction): Promise<string | null>;
   /** Sends a reserved refund to the provider once its transaction has committed (its job is the backstop). */
   settleRefund(refundId: string, actor: Actor, options: { throwOnFailure: boolean }): Promise<unknown>;
   /** Cancels the order's open card intents at the provider. */

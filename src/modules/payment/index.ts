@@ -16,6 +16,7 @@ export { webhookService } from './webhook.service';
 providePayments({
   refundEverythingIn: (orderId, actor, reason, transaction) => refundService.refundEverythingIn(orderId, actor, reason, transaction),
   refundLinesIn: (orderId, itemIds, actor, reason, transaction) => refundService.refundLinesIn(orderId, itemIds, actor, reason, transaction),
+  refundReturnIn: (returnId, actor, transaction) => refundService.refundReturnIn(returnId, actor, transaction),
   settleRefund: (refundId, actor, options) => refundService.settleRefund(refundId, actor, options),
   refund: (orderId, admin, input) => refundService.refund(orderId, admin, input),
   cancelOpenIntents: (orderId) => intentService.cancelOpenIntents(orderId),

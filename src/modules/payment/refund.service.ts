@@ -9,7 +9,7 @@ import { logger } from '../../platform/utils/logger';
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { ledgerService, planRefund, type RefundablePart, type RefundShare } from '../finance';
 import type { Caller } from '../accounts';
-import { FULFILLMENT_STATUS, moveOrder, SYSTEM_ACTOR, type Actor } from '../order';
+import { FULFILLMENT_STATUS, moveOrder, returnedUnits, returnRefunded, SYSTEM_ACTOR, type Actor } from '../order';
 import { moveStatus } from '../../platform/db/status-machine';
 import { PAYMENT_STATUS, REFUND_STATUS } from './payment-states';
 import { restockOrder } from '../catalog';
@@ -41,6 +41,7 @@ interface RefundRow {
   created_by: string | null;
   payment_transaction_id: string | null;
   item_ids: string[] | null;
+  return_id: string | null;
 }
 
 interface ReserveRefundOptions {
@@ -48,6 +49,8 @@ interface ReserveRefundOptions {
   restock?: boolean;
   /** The lines the refund is for; default: spread over the order's lines. */
   itemIds?: string[];
+  /** The return whose units it pays back. */
+  returnId?: string;
   /** The job that sends it to the provider waits this long (the request that reserved it tries first). */
   jobDelayMs: number;
 }
@@ -242,9 +245,17 @@ export class RefundService {
    */
   async reserveRefund(order: OrderRow, amount: number, actor: Actor, options: ReserveRefundOptions, transaction: Transaction): Promise<string> {
     const [row] = await queryRows<{ id: string }>(
-      `INSERT INTO refunds (order_id, amount, reason, status, restock, created_by, item_ids)
-       VALUES ($orderId, $amount, $reason, 'pending', $restock, $actorId, $itemIds::uuid[]) RETURNING id`,
-      { orderId: order.id, amount: fromMinor(amount), reason: options.reason, restock: Boolean(options.restock), actorId: actor.id, itemIds: options.itemIds ?? null },
+      `INSERT INTO refunds (order_id, amount, reason, status, restock, created_by, item_ids, return_id)
+       VALUES ($orderId, $amount, $reason, 'pending', $restock, $actorId, $itemIds::uuid[], $returnId) RETURNING id`,
+      {
+        orderId: order.id,
+        amount: fromMinor(amount),
+        reason: options.reason,
+        restock: Boolean(options.restock),
+        actorId: actor.id,
+        itemIds: options.itemIds ?? null,
+        returnId: options.returnId ?? null,
+      },
       transaction,
     );
     if (order.payment_provider === 'stripe') {
@@ -281,6 +292,35 @@ export class RefundService {
     const amount = Math.min(plan.amount, await this.refundable(order, transaction));
     if (amount <= 0) return null;
     return this.reserveRefund(order, amount, actor, { reason, itemIds, jobDelayMs: providerBackstopMs() }, transaction);
+  }
+
+  /**
+   * Reserves, in the transaction that received a return (under the order's row lock), the refund
+   * of what was paid for its units: each unit's share of its line (the line's price less its
+   * discount share plus its tax share), and a seller's shipping when none of their lines is left.
+   * Returns the refund's id, or null when nothing was paid for them (the return is refunded then).
+   */
+  async refundReturnIn(returnId: string, actor: Actor, transaction: Transaction): Promise<string | null> {
+    const [found] = await queryRows<{ order_id: string }>('SELECT order_id FROM returns WHERE id = $returnId', { returnId }, transaction);
+    const order = found ? await lockOrder(found.order_id, transaction) : undefined;
+    if (!order || order.payment_status === 'unpaid') return null;
+    const units = await returnedUnits(returnId, transaction);
+    const plan = planRefund(await refundableParts(order.id, transaction), { units });
+    const amount = Math.max(Math.min(plan.amount, await this.refundable(order, transaction)), 0);
+    await queryRows('UPDATE returns SET refund_amount = $amount, updated_at = now() WHERE id = $returnId', { returnId, amount: fromMinor(amount) }, transaction);
+    if (amount === 0) {
+      await returnRefunded(returnId, actor, transaction);
+      return null;
+    }
+    const refundId = await this.reserveRefund(
+      order,
+      amount,
+      actor,
+      { reason: 'Return received', itemIds: units.map((unit) => unit.id), returnId, jobDelayMs: providerBackstopMs() },
+      transaction,
+    );
+    await queryRows('UPDATE returns SET refund_id = $refundId WHERE id = $returnId', { returnId, refundId }, transaction);
+    return refundId;
   }
 
   /** The job behind a pending refund: sends it with its own idempotency key; throws to be retried when the provider did not answer. */
@@ -370,7 +410,7 @@ export class RefundService {
       where: 't.id = $refundId',
       bind: { refundId, providerId: outcome?.id ?? null },
       set: { provider_refund_id: '$providerId' },
-      returning: 't.id, t.order_id, t.amount, t.status, t.restock, t.reason, t.created_by, t.payment_transaction_id, t.item_ids',
+      returning: 't.id, t.order_id, t.amount, t.status, t.restock, t.reason, t.created_by, t.payment_transaction_id, t.item_ids, t.return_id',
       transaction,
     });
     if (!refund) return;
@@ -420,11 +460,16 @@ export class RefundService {
 
     const amount = toMinor(refund.amount);
     const parts = await refundableParts(refund.order_id, transaction);
-    let plan = refund.item_ids ? planRefund(parts, { itemIds: refund.item_ids }) : null;
+    let plan = refund.return_id
+      ? planRefund(parts, { units: await returnedUnits(refund.return_id, transaction) })
+      : refund.item_ids
+        ? planRefund(parts, { itemIds: refund.item_ids })
+        : null;
     // The lines' refund is what was paid for them, unless the order changed since it was reserved: then it is spread as any amount is.
     if (!plan || plan.amount !== amount) plan = planRefund(parts, { amount });
     await ledgerService.recordRefund(refund.id, refund.order_id, plan.shares, parts, transaction);
     await applyRefundShares(plan.shares, parts, transaction);
+    if (refund.return_id) await returnRefunded(refund.return_id, actor, transaction);
     if (order.payment_status === 'refunded' && REFUNDABLE_STATUSES.includes(order.status)) {
       await moveOrder(order.id, 'refunded', { transaction, actor, note: refund.reason, from: REFUNDABLE_STATUSES });
       // Lines cancelled earlier were restocked with their cancel.

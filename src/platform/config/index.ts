@@ -120,6 +120,7 @@ const envSchema = Joi.object({
     .messages({ 'string.pattern.base': '{{#label}} must be a rate from 0 to 1 with at most four decimals' })
     .default('0.1'),
   PAYOUT_HOLD_DAYS: Joi.number().integer().min(0).default(7),
+  RETURN_WINDOW_DAYS: Joi.number().integer().min(0).max(3650).default(30),
   ORDER_PAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).default(30),
 
   PUBLIC_CACHE_TTL_MS: Joi.number().integer().min(0).max(60_000).default(1000),
@@ -198,6 +199,8 @@ export interface AppConfig {
     freeShippingThreshold?: string;
     commissionRate: number;
     payoutHoldDays: number;
+    /** Days after delivery a return may be asked; 0 closes returns. */
+    returnWindowDays: number;
     paymentTimeoutMinutes: number;
   };
   /** How long a catalog listing's total is reused for the same filters (0: count every time). */
@@ -429,6 +432,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       freeShippingThreshold: env.FREE_SHIPPING_THRESHOLD === undefined ? undefined : String(env.FREE_SHIPPING_THRESHOLD),
       commissionRate: Number(env.PLATFORM_COMMISSION_RATE),
       payoutHoldDays: Number(env.PAYOUT_HOLD_DAYS),
+      returnWindowDays: Number(env.RETURN_WINDOW_DAYS),
       paymentTimeoutMinutes: Number(env.ORDER_PAYMENT_TIMEOUT_MINUTES),
     },
     listingTotalsTtlMs: Number(env.LISTING_TOTALS_TTL_MS),

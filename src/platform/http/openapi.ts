@@ -450,6 +450,7 @@ const TAGS: Record<string, string> = {
   Cart: 'The cart of a signed-in user, or of a guest through X-Cart-Token; merged at sign-in.',
   Orders: 'Checkout (stock taken atomically, Idempotency-Key), order history and cancellation.',
   Payments: 'Stripe PaymentIntents (or the manual provider) and the signed Stripe webhook.',
+  Returns: 'Returns of delivered units: asked by the customer, decided and received by the seller or an admin, refunded through the payment provider.',
   'Seller dashboard': "A seller's store profile, products, their lines of customers' orders, and their money.",
   'Admin: users and sellers': 'Accounts: suspension, seller approval and rejection.',
   'Admin: orders': 'Every order: status moves, manual payments, refunds, transactions.',

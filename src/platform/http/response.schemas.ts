@@ -1,5 +1,5 @@
 import { objectSchema } from './openapi';
-import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, PROMOTION_TYPES, TRANSACTION_STATUSES, USER_ROLES, USER_STATUSES } from '../../models';
+import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, PROMOTION_TYPES, RETURN_STATUSES, TRANSACTION_STATUSES, USER_ROLES, USER_STATUSES } from '../../models';
 
 /**
  * OpenAPI 3.1 (JSON Schema 2020-12) schemas of what routes answer (the `data` of the envelope),
@@ -175,6 +175,7 @@ const orderItem = objectSchema({
   discountAmount: { ...money, description: "The line's share of the order's discount" },
   taxAmount: { ...money, description: 'Tax on the discounted line (inside the price when the order has pricesIncludeTax)' },
   refundedAmount: { ...money, description: "The refunded part of what the line's seller is credited for it (the money rules' refunded amount)" },
+  returnedQuantity: { type: 'integer', minimum: 0, description: 'Units in returns not rejected' },
   fulfillmentStatus: { type: 'string', enum: [...FULFILLMENT_STATUSES] },
   trackingNumber: nullable({ type: 'string' }),
   trackingUrl: nullable({ type: 'string' }),
@@ -342,6 +343,27 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     },
   }),
   OrderShipping: shippingLine,
+  Return: objectSchema({
+    id: uuid,
+    orderId: uuid,
+    sellerId: uuid,
+    status: { type: 'string', enum: [...RETURN_STATUSES] },
+    note: nullable({ type: 'string' }),
+    items: { type: 'array', items: objectSchema({ orderItemId: uuid, quantity: { type: 'integer', minimum: 1 }, reason: { type: 'string' } }) },
+    refundAmount: { ...money, description: 'What is refunded for it (set when it is received)' },
+    restock: nullable({ type: 'boolean', description: 'Whether receiving it put the units back in stock' }),
+    createdAt: timestamp,
+    history: {
+      type: 'array',
+      items: objectSchema({
+        status: { type: 'string', enum: [...RETURN_STATUSES] },
+        fromStatus: nullable({ type: 'string', enum: [...RETURN_STATUSES] }),
+        note: nullable({ type: 'string' }),
+        actor: objectSchema({ id: nullable(uuid), role: { type: 'string', enum: ['customer', 'seller', 'admin', 'system'] } }),
+        createdAt: timestamp,
+      }),
+    },
+  }),
   OrderItem: orderItem,
   PaymentTransaction: transaction,
   Order: objectSchema(

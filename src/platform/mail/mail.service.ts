@@ -16,6 +16,7 @@ export const EMAIL_TEMPLATES = [
   'seller-rejected',
   'low-stock',
   'payout-paid',
+  'return-update',
 ] as const;
 
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
@@ -103,6 +104,8 @@ export interface EmailTemplateData {
   'seller-approved': { name?: string; storeName?: string; dashboardUrl?: string };
   'seller-rejected': { name?: string; storeName?: string; reason: string };
   'payout-paid': { name?: string; amount: string; reference?: string; itemCount: number };
+  /** A return approved (send the parcel), rejected (with the seller's note) or refunded (`amount`). */
+  'return-update': { name?: string; orderNumber: string; status: 'approved' | 'rejected' | 'refunded'; items: string; note?: string; amount?: string; orderUrl?: string };
   'low-stock': { name?: string; productName: string; productId: string; stockQuantity: number; lowStockThreshold: number; dashboardUrl?: string };
 }
 
@@ -161,6 +164,7 @@ function createEnvironment(): typeof Handlebars {
   const env = Handlebars.create();
   env.registerHelper('url', safeUrl);
   env.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).find(Boolean) ?? '');
+  env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   env.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map((part) => String(part ?? '')).join(''));
   return env;
 }
