@@ -1,7 +1,7 @@
 /**
  * The import graph of src/, checked in CI (`npm run lint:deps`).
  *
- * - src/modules/<name>/ is one domain each: accounts < catalog < finance < order < payment. A
+ * - src/modules/<name>/ is one domain each: accounts < webhooks < catalog < finance < order < payment. A
  *   module imports only modules below it, and only through their index.ts.
  * - src/platform/ (config, db, http, jobs, mail, payments, storage, utils) and src/models/ sit
  *   below every module and import none.
@@ -9,7 +9,7 @@
  *   platform; nothing below the HTTP edge knows Express.
  * - The composition roots (app.ts, api-router.ts, server.ts, jobs/, cli/, seed/) put it together.
  */
-const MODULE_ORDER = ['accounts', 'catalog', 'finance', 'order', 'payment'];
+const MODULE_ORDER = ['accounts', 'webhooks', 'catalog', 'finance', 'order', 'payment'];
 
 /** One rule per module: nothing above it in MODULE_ORDER. */
 const moduleLayers = MODULE_ORDER.slice(0, -1).map((name, index) => ({

@@ -16,6 +16,7 @@ import {
   sellerShippingRateRoutes,
 } from './modules/order';
 import { adminPaymentRoutes, paymentRoutes, webhookRoutes } from './modules/payment';
+import { adminWebhookRoutes, sellerWebhookRoutes } from './modules/webhooks';
 import { healthRoutes } from './platform/http/health.routes';
 
 /** Every router of the API, in the order they are matched: the composition of the modules. */
@@ -33,12 +34,14 @@ export function buildApiRouter(): Router {
     sellerShippingRateRoutes,
     sellerPromotionRoutes,
     sellerFinanceRoutes,
+    sellerWebhookRoutes,
     adminOrderRoutes,
     adminReturnRoutes,
     adminTaxRateRoutes,
     adminPromotionRoutes,
     adminPaymentRoutes,
     adminFinanceRoutes,
+    adminWebhookRoutes,
     categoryRoutes,
     productRoutes,
     reviewRoutes,

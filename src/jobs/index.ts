@@ -4,6 +4,7 @@ import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../modules/catalog';
 import { payoutService } from '../modules/finance';
 import { cancellationService } from '../modules/order';
 import { intentService, refundService, webhookService } from '../modules/payment';
+import { deliveryService } from '../modules/webhooks';
 import { logger } from '../platform/utils/logger';
 import { setQueueDepthReader } from '../platform/utils/metrics';
 import { OutboxRelay, unsentDueCount } from '../platform/jobs/outbox';
@@ -33,6 +34,7 @@ export const handlers: JobHandlers = {
     await payoutService.runPayouts();
   },
   'payouts.transfer': ({ payoutId }) => payoutService.transferPayout(payoutId),
+  'webhooks.deliver': ({ deliveryId }) => deliveryService.deliver(deliveryId),
 };
 
 /** Seller payouts are made once a day (one payout per seller and UTC day). */

@@ -73,3 +73,24 @@ export type DiscountFunder = (typeof DISCOUNT_FUNDERS)[number];
 /** A return's states: requested → approved | rejected, approved → received, received → refunded. */
 export const RETURN_STATUSES = ['requested', 'approved', 'rejected', 'received', 'refunded'] as const;
 export type ReturnStatus = (typeof RETURN_STATUSES)[number];
+
+/** The events integrations may subscribe to (outgoing webhooks). */
+export const WEBHOOK_EVENT_TYPES = [
+  'order.created',
+  'order.paid',
+  'order.cancelled',
+  'order.shipped',
+  'order.delivered',
+  'order.refunded',
+  'return.requested',
+  'return.refunded',
+  'product.created',
+  'product.updated',
+  'product.deleted',
+  'product.low_stock',
+  'payout.paid',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];

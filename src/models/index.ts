@@ -28,6 +28,8 @@ import { Transaction } from './transaction.model';
 import { Upload } from './upload.model';
 import { User } from './user.model';
 import { UserSession } from './user-session.model';
+import { WebhookDelivery } from './webhook-delivery.model';
+import { WebhookEndpoint } from './webhook-endpoint.model';
 import { WebhookEvent } from './webhook-event.model';
 
 export * from './app-model';
@@ -62,6 +64,8 @@ export * from './upload.model';
 export * from './user.model';
 export * from './user-address.model';
 export * from './user-session.model';
+export * from './webhook-delivery.model';
+export * from './webhook-endpoint.model';
 export * from './webhook-event.model';
 
 /** The payment Transaction model under a name that does not clash with Sequelize's Transaction. */
@@ -100,4 +104,6 @@ export const models = [
   Return,
   ReturnItem,
   ReturnStatusHistory,
+  WebhookEndpoint,
+  WebhookDelivery,
 ];

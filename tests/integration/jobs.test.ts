@@ -47,6 +47,7 @@ function emailOnly(handler: Handler): JobHandlers {
     'payments.sweep-refunds': idle,
     'payouts.run': idle,
     'payouts.transfer': idle,
+    'webhooks.deliver': idle,
     'email.send': handler,
   };
 }

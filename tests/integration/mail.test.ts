@@ -116,6 +116,11 @@ const samples: { [T in EmailTemplate]: { data: EmailTemplateData[T]; subject: Re
     subject: /^Refund of \$21\.65 for your return, order ORD-20250101-XYZ789$/,
     mustContain: ['$21.65', 'Blue Mug x 2'],
   },
+  'webhook-disabled': {
+    data: { name: HOSTILE, endpointUrl: 'https://erp.example.com/hooks', failingSince: '2026-12-01T10:00:00.000Z' },
+    subject: /^A webhook endpoint was turned off$/,
+    mustContain: ['https://erp.example.com/hooks', '2026-12-01T10:00:00.000Z'],
+  },
   'low-stock': {
     data: { name: HOSTILE, productName: 'Blue Mug', productId: '00000000-0000-4000-8000-000000000001', stockQuantity: 3, lowStockThreshold: 5 },
     subject: /^Low stock: Blue Mug$/,

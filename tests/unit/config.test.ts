@@ -162,6 +162,12 @@ describe('configuration', () => {
     expect(loadConfig({ DATA_DIR: tempDir(), BCRYPT_ROUNDS: '4' }).bcryptRounds).toBe(4);
   });
 
+  it('refuses webhooks to private addresses in production', () => {
+    expect(errorOf(() => loadConfig(production({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }))).variable).toBe('WEBHOOK_ALLOW_PRIVATE_URLS');
+    expect(loadConfig(production()).webhooks.allowPrivateUrls).toBe(false);
+    expect(loadConfig({ DATA_DIR: tempDir(), WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }).webhooks.allowPrivateUrls).toBe(true);
+  });
+
   it('never seeds demo data in production, and refuses to be asked to', () => {
     expect(loadConfig(production()).seedDemoData).toBe(false);
     expect(loadConfig(production({ SEED_DEMO_DATA: 'false' })).seedDemoData).toBe(false);

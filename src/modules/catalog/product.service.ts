@@ -1,6 +1,7 @@
 import { ForeignKeyConstraintError, type Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
 import { inTransaction } from '../../platform/db/transaction';
+import { recordProductEvent } from '../webhooks';
 import { forgetCatalogCaches } from './catalog-cache';
 import { cachedTotal, rememberTotal, totalsGeneration } from './listing-totals';
 import { isUuid, Product, SellerProfile, User, type ProductDimensions, type ProductOption, type ProductStatus, type VariantOptions } from '../../models';
@@ -565,6 +566,7 @@ export class ProductService {
         );
         await insertVariants({ id: product.id, sellerId: ownerId, options }, variantInputs, 0, transaction);
         await refreshProductFromVariants(product.id, transaction);
+        await recordProductEvent('product.created', product.id, transaction);
         return product.id;
       }, { name: 'product create' });
     } catch (error) {
@@ -620,6 +622,7 @@ export class ProductService {
         // The model's validate hook keeps status and stock in step (active ⇄ out_of_stock).
         await product.save({ transaction });
         await refreshProductFromVariants(id, transaction);
+        await recordProductEvent('product.updated', id, transaction);
         return this.detailFor(id, true, transaction);
       }, { name: 'product update' });
     } catch (error) {
@@ -634,6 +637,7 @@ export class ProductService {
       await lockProductForChange(id, viewer, transaction);
       await queryRows('UPDATE product_variants SET deleted_at = now(), updated_at = now() WHERE product_id = $id AND deleted_at IS NULL', { id }, transaction);
       await queryRows('UPDATE products SET deleted_at = now(), updated_at = now() WHERE id = $id', { id }, transaction);
+      await recordProductEvent('product.deleted', id, transaction);
     }, { name: 'product delete' });
     logger.info('product deleted', { productId: id, by: viewer.id });
   }

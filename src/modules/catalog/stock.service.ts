@@ -2,6 +2,7 @@ import type { Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
 import { RetryTransactionError } from '../../platform/db/transaction';
 import { sendEmail } from '../../platform/jobs/email.job';
+import { recordProductEvent } from '../webhooks';
 import { PUBLIC_PRODUCT_STATUSES, type ProductStatus } from '../../models';
 import { ConflictError } from '../../platform/utils/errors';
 import { forgetCatalogCaches } from './catalog-cache';
@@ -163,6 +164,7 @@ async function alertLowStock(variantIds: string[], transaction: Transaction): Pr
       transaction,
     );
   }
+  for (const productId of new Set(alerts.map((alert) => alert.product_id))) await recordProductEvent('product.low_stock', productId, transaction);
 }
 
 /**

@@ -3,6 +3,7 @@ import { config } from '../../platform/config';
 import { queryRows } from '../../platform/db/query';
 import { inTransaction } from '../../platform/db/transaction';
 import { getPaymentProvider, PaymentProviderError } from '../../platform/payments';
+import { recordEvent } from '../webhooks';
 import { sendEmail } from '../../platform/jobs/email.job';
 import { recordJob } from '../../platform/jobs/outbox';
 import { isUuid, type PayoutStatus, type SellerPayoutAttributes } from '../../models';
@@ -284,6 +285,7 @@ export class PayoutService {
           transaction,
         );
       }
+      await recordEvent('payout.paid', payoutView(row), row.seller_id, transaction);
       logger.info('payout paid', { payoutId, sellerId: row.seller_id, transfer: Boolean(transferId) });
       return payoutView(row);
     }, { name: 'mark payout paid' });

@@ -7,6 +7,7 @@ import { BadRequestError, ConflictError, UnprocessableError } from '../../platfo
 import { logger } from '../../platform/utils/logger';
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { addressService, type Caller } from '../accounts';
+import { recordOrderEvent } from '../webhooks';
 import { serializePlacedOrder, type OrderView, type PlacedOrderRow } from './order.serializer';
 import { insufficientStock, takeStock, type StockShortfall } from '../catalog';
 import crypto from 'node:crypto';
@@ -301,6 +302,7 @@ export class CheckoutService {
         const shippingAddress = input.shippingAddressId ? await addressService.copyFor(caller.id, input.shippingAddressId, transaction) : input.shippingAddress!;
         const pricing = await priceForCheckout(caller.id, lines, shippingAddress, cart?.promo_code ?? null, input.shippingRates, transaction);
         const order = await this.placeOrder(caller, { ...input, shippingAddress }, lines, pricing, transaction);
+        await recordOrderEvent('order.created', order.id, transaction);
         if (pricing.promotion) {
           const [use] = await queryRows(TAKE_PROMOTION_USE, { promotionId: pricing.promotion.id, orderId: order.id, userId: caller.id }, transaction);
           // Used up (or the customer's limit reached) since it was read: nothing of this checkout stays.

@@ -1,14 +1,16 @@
 import type { Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
-import type { HistoryActorRole, OrderStatus } from '../../models';
+import type { HistoryActorRole, OrderStatus, WebhookEventType } from '../../models';
 import type { Caller } from '../accounts';
+import { recordOrderEvent } from '../webhooks';
 import { ConflictError, NotFoundError, type AppError } from '../../platform/utils/errors';
 
 /**
  * The order state machine: every move of an order, by any route or job, goes through moveOrder.
  * A move is one conditional UPDATE (`WHERE status = ANY(allowed sources)`), so of two concurrent
  * moves from the same state exactly one happens, and whatever follows it (a restock, a mail) runs
- * once. Each move writes a history row with its actor in the same transaction.
+ * once. Each move writes a history row with its actor, and the webhook event of the move, in the
+ * same transaction.
  */
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   pending: ['confirmed', 'cancelled'],
@@ -63,6 +65,15 @@ export interface MoveOptions {
   refusal?: (current: OrderStatus) => AppError;
 }
 
+/** The webhook event a move records (the order as it stands at the move): confirmed is a payment. */
+const ORDER_EVENTS: Partial<Record<OrderStatus, WebhookEventType>> = {
+  confirmed: 'order.paid',
+  cancelled: 'order.cancelled',
+  shipped: 'order.shipped',
+  delivered: 'order.delivered',
+  refunded: 'order.refunded',
+};
+
 export interface Move {
   orderId: string;
   from: OrderStatus;
@@ -107,6 +118,8 @@ export async function moveOrder(orderId: string, to: OrderStatus, options: MoveO
   }
   const from = rows[0].from_status;
   await recordHistory(orderId, from, to, options);
+  const event = ORDER_EVENTS[to];
+  if (event) await recordOrderEvent(event, orderId, transaction);
   return { orderId, from, to };
 }
 

@@ -11,6 +11,7 @@ import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../p
 import type { ReturnedUnits } from '../finance';
 import { restockVariants } from '../catalog';
 import type { Caller } from '../accounts';
+import { recordReturnEvent } from '../webhooks';
 import { actorOf, type Actor } from './order-state';
 import { payments } from './payments-port';
 
@@ -79,9 +80,10 @@ function windowClosed(): ConflictError {
 /** Writes a return's history row (its first, with no source, or a move). */
 async function recordMove(returnId: string, from: ReturnStatus | null, to: ReturnStatus, actor: Actor, note: string | null, transaction: Transaction): Promise<void> {
   await queryRows(
-    `INSERT INTO return_status_history (return_id, from_status, to_status, note, actor_id, actor_role)
+    // clock_timestamp(): moves made in one transaction (received, then refunded) keep their order.
+    `INSERT INTO return_status_history (return_id, from_status, to_status, note, actor_id, actor_role, created_at)
      VALUES ($returnId, $from::enum_return_status_history_from_status, $to::enum_return_status_history_to_status, $note, $actorId,
-             $actorRole::enum_return_status_history_actor_role)`,
+             $actorRole::enum_return_status_history_actor_role, clock_timestamp())`,
     { returnId, from, to, note, actorId: actor.id, actorRole: actor.role },
     transaction,
   );
@@ -136,9 +138,15 @@ export async function returnedUnits(returnId: string, transaction: Transaction):
 
 /** Moves a received return to refunded once its refund completed (in that refund's transaction), and mails the customer. */
 export async function returnRefunded(returnId: string, actor: Actor, transaction: Transaction): Promise<void> {
-  const moved = await moveStatus(RETURN_STATUS, 'refunded', { where: 't.id = $returnId', bind: { returnId }, transaction });
+  const moved = await moveStatus<ReturnStatus, { id: string; seller_id: string }>(RETURN_STATUS, 'refunded', {
+    where: 't.id = $returnId',
+    bind: { returnId },
+    returning: 't.id, t.seller_id',
+    transaction,
+  });
   if (moved.length === 0) return;
   await recordMove(returnId, 'received', 'refunded', actor, null, transaction);
+  await recordReturnEvent('return.refunded', returnId, moved[0].seller_id, transaction);
   await mailCustomer(returnId, 'refunded', null, transaction);
 }
 
@@ -194,6 +202,7 @@ export class ReturnService {
         transaction,
       );
       await recordMove(created.id, null, 'requested', actorOf(caller), input.note ?? null, transaction);
+      await recordReturnEvent('return.requested', created.id, lines[0].seller_id, transaction);
       return created.id;
     }, { name: 'request return' });
     return this.view(returnId);

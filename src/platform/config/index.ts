@@ -121,6 +121,7 @@ const envSchema = Joi.object({
     .default('0.1'),
   PAYOUT_HOLD_DAYS: Joi.number().integer().min(0).default(7),
   RETURN_WINDOW_DAYS: Joi.number().integer().min(0).max(3650).default(30),
+  WEBHOOK_ALLOW_PRIVATE_URLS: Joi.boolean().default(false),
   ORDER_PAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).default(30),
 
   PUBLIC_CACHE_TTL_MS: Joi.number().integer().min(0).max(60_000).default(1000),
@@ -205,6 +206,10 @@ export interface AppConfig {
   };
   /** How long a catalog listing's total is reused for the same filters (0: count every time). */
   listingTotalsTtlMs: number;
+  webhooks: {
+    /** Let outgoing webhooks reach private and loopback addresses (development, tests). */
+    allowPrivateUrls: boolean;
+  };
   /** How long an anonymous catalog answer is served again (0: never). */
   publicCacheTtlMs: number;
   jobsInApi: boolean;
@@ -339,6 +344,11 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
     throw new ConfigError('STRIPE_WEBHOOK_SECRET is required in production when STRIPE_SECRET_KEY is set', 'STRIPE_WEBHOOK_SECRET');
   }
 
+  if (nodeEnv === 'production' && env.WEBHOOK_ALLOW_PRIVATE_URLS) {
+    // Webhook URLs are chosen by sellers: with private addresses allowed they reach the internal network.
+    throw new ConfigError('WEBHOOK_ALLOW_PRIVATE_URLS is for development and tests; production refuses it', 'WEBHOOK_ALLOW_PRIVATE_URLS');
+  }
+
   const databaseUrl = databaseUrlFromParts(env);
   const warnings: string[] = [];
   if (nodeEnv === 'production') {
@@ -436,6 +446,7 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       paymentTimeoutMinutes: Number(env.ORDER_PAYMENT_TIMEOUT_MINUTES),
     },
     listingTotalsTtlMs: Number(env.LISTING_TOTALS_TTL_MS),
+    webhooks: { allowPrivateUrls: Boolean(env.WEBHOOK_ALLOW_PRIVATE_URLS) },
     publicCacheTtlMs: Number(env.PUBLIC_CACHE_TTL_MS),
     jobsInApi: env.JOBS_IN_API ?? true,
     seedDemoData: nodeEnv !== 'production' && Boolean(env.SEED_DEMO_DATA),

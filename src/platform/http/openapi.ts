@@ -456,6 +456,7 @@ const TAGS: Record<string, string> = {
   'Admin: orders': 'Every order: status moves, manual payments, refunds, transactions.',
   'Admin: finance': 'Seller payouts and the sales statistics, by the money rules of the contract.',
   'Admin: pricing': "Tax rates by destination and the platform's promotion codes.",
+  Webhooks: 'Outgoing webhooks: endpoints that receive signed events (Standard Webhooks), their secrets and delivery logs.',
   Operations: 'Probes, metrics and this document.',
 };
 const TAG_ORDER = Object.keys(TAGS);

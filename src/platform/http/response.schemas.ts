@@ -1,5 +1,5 @@
 import { objectSchema } from './openapi';
-import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, PROMOTION_TYPES, RETURN_STATUSES, TRANSACTION_STATUSES, USER_ROLES, USER_STATUSES } from '../../models';
+import { DISPUTE_STATUSES, FULFILLMENT_STATUSES, LEDGER_ENTRY_TYPES, ORDER_STATUSES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, PAYOUT_STATUSES, PRODUCT_STATUSES, PROMOTION_TYPES, RETURN_STATUSES, TRANSACTION_STATUSES, WEBHOOK_DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES, USER_ROLES, USER_STATUSES } from '../../models';
 
 /**
  * OpenAPI 3.1 (JSON Schema 2020-12) schemas of what routes answer (the `data` of the envelope),
@@ -236,6 +236,16 @@ const shippingLine = objectSchema({
   taxAmount: money,
 });
 
+const webhookEndpoint = {
+  id: uuid,
+  url: { type: 'string' },
+  events: { type: 'array', items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] } },
+  active: { type: 'boolean' },
+  description: nullable({ type: 'string' }),
+  failingSince: nullable({ ...timestamp, description: 'The first failed delivery since the last success' }),
+  createdAt: timestamp,
+};
+
 export const RESPONSE_SCHEMAS: Record<string, unknown> = {
   Pagination: objectSchema({ page: { type: 'integer' }, limit: { type: 'integer' }, total: { type: 'integer' }, totalPages: { type: 'integer' } }),
   User: user,
@@ -343,6 +353,20 @@ export const RESPONSE_SCHEMAS: Record<string, unknown> = {
     },
   }),
   OrderShipping: shippingLine,
+  WebhookEndpoint: objectSchema(webhookEndpoint),
+  WebhookEndpointWithSecret: objectSchema({ ...webhookEndpoint, secret: { type: 'string', description: 'whsec_…: shown here only' } }),
+  WebhookDelivery: objectSchema({
+    id: uuid,
+    eventId: { ...uuid, description: 'Webhook-Id: the same on every retry' },
+    type: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] },
+    status: { type: 'string', enum: [...WEBHOOK_DELIVERY_STATUSES] },
+    attempts: { type: 'integer' },
+    lastStatusCode: nullable({ type: 'integer' }),
+    lastError: nullable({ type: 'string' }),
+    nextAttemptAt: nullable(timestamp),
+    createdAt: timestamp,
+  }),
+
   Return: objectSchema({
     id: uuid,
     orderId: uuid,

@@ -102,6 +102,20 @@ export async function recordJob<T extends JobType>(type: T, payload: JobPayloads
   else nudgeRelays();
 }
 
+/** Records several jobs of one type in one statement (the deliveries of one event). */
+export async function recordJobs<T extends JobType>(type: T, payloads: Array<JobPayloads[T]>, options: Omit<RecordJobOptions, 'jobId'> = {}): Promise<void> {
+  if (!jobOptions[type]) throw new Error(`Unknown job type ${type}`);
+  if (payloads.length === 0) return;
+  await queryRows(
+    `INSERT INTO outbox (type, payload, available_at)
+     SELECT $type, p, now() + make_interval(secs => $delaySeconds::double precision) FROM unnest($payloads::jsonb[]) AS p`,
+    { type, payloads: payloads.map((payload) => JSON.stringify(payload ?? {})), delaySeconds: Math.max(0, options.delayMs ?? 0) / 1000 },
+    options.transaction ?? undefined,
+  );
+  if (options.transaction) outermost(options.transaction).afterCommit(nudgeRelays);
+  else nudgeRelays();
+}
+
 export interface OutboxRelayOptions {
   pollMs?: number;
 }

@@ -17,11 +17,13 @@ export interface JobPayloads {
   'payouts.run': Record<string, never>;
   /** Pays one payout to the seller's Stripe Connect account. */
   'payouts.transfer': { payoutId: string };
+  /** Posts one outgoing webhook delivery (an attempt; a failed one records the next). */
+  'webhooks.deliver': { deliveryId: string };
 }
 
 export type JobType = keyof JobPayloads;
 
-export const QUEUE_NAMES = ['email', 'payouts', 'inventory', 'maintenance'] as const;
+export const QUEUE_NAMES = ['email', 'payouts', 'inventory', 'maintenance', 'webhooks'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Where failed-for-good jobs are kept for a person to look at. */
@@ -46,6 +48,8 @@ export const jobOptions: { readonly [T in JobType]: JobOptions } = {
   'payments.sweep-refunds': { queue: 'payouts', attempts: 1, backoffMs: 60_000 },
   'payouts.run': { queue: 'payouts', attempts: 3, backoffMs: 60_000 },
   'payouts.transfer': { queue: 'payouts', attempts: 8, backoffMs: 60_000 },
+  // The receiver's answers are retried by the delivery's own schedule; these attempts cover our own failures (the database).
+  'webhooks.deliver': { queue: 'webhooks', attempts: 5, backoffMs: 5000 },
 };
 
 /** Jobs run at once per queue in one process. */
@@ -54,6 +58,8 @@ export const queueConcurrency: { readonly [Q in QueueName]: number } = {
   payouts: 1,
   inventory: 2,
   maintenance: 1,
+  // A receiver may take its 10 s: several deliveries at once keep one slow endpoint from holding the others.
+  webhooks: 5,
 };
 
 /**

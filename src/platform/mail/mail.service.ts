@@ -17,6 +17,7 @@ export const EMAIL_TEMPLATES = [
   'low-stock',
   'payout-paid',
   'return-update',
+  'webhook-disabled',
 ] as const;
 
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
@@ -104,6 +105,8 @@ export interface EmailTemplateData {
   'seller-approved': { name?: string; storeName?: string; dashboardUrl?: string };
   'seller-rejected': { name?: string; storeName?: string; reason: string };
   'payout-paid': { name?: string; amount: string; reference?: string; itemCount: number };
+  /** An endpoint turned off after its deliveries failed for 3 days. */
+  'webhook-disabled': { name?: string; endpointUrl: string; failingSince: string };
   /** A return approved (send the parcel), rejected (with the seller's note) or refunded (`amount`). */
   'return-update': { name?: string; orderNumber: string; status: 'approved' | 'rejected' | 'refunded'; items: string; note?: string; amount?: string; orderUrl?: string };
   'low-stock': { name?: string; productName: string; productId: string; stockQuantity: number; lowStockThreshold: number; dashboardUrl?: string };
