@@ -3,9 +3,13 @@ import { Pool, type PoolClient } from 'pg';
 import { toPositional, type Compiled } from '../src/platform/db/query';
 import { buildDetailStatement, buildFacetsStatement, buildListStatement, type FacetQuery } from '../src/modules/catalog/product.service';
 import { TAKE_STOCK } from '../src/modules/catalog/stock.service';
+import { PUBLIC_PRODUCT_STATUSES } from '../src/models';
+import { config } from '../src/platform/config';
+import { AppError } from '../src/platform/utils/errors';
 import { CART_LINES, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, TAKE_PROMOTION_USE, type CartLineRow } from '../src/modules/order/checkout.service';
-import { priceCart } from '../src/modules/order/pricing';
-import { PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, pricingSourcesOf, type PricingSourcesRow } from '../src/modules/order/pricing-sources';
+import { priceCart, type Pricing } from '../src/modules/order/pricing';
+import { orderEventStatement } from '../src/modules/webhooks/events';
+import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, pricingSourcesOf, type PricingSourcesRow } from '../src/modules/order/pricing-sources';
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page,
@@ -14,10 +18,14 @@ import { PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, pricingSourcesOf
  *
  * For the checkout rows it also has a cart and a checkout. The checkout runs the API's own
  * statements (imported, not copied) in the same order: the cart's row lock, the cart read with
- * prices, the order with its lines, first history row and emptied cart in one statement, then the
- * stock taken by one conditional UPDATE over the sorted variant ids that moves their products'
- * totals in the same statement. Its cart add takes a `variantId`. The customer is named by
- * `Authorization: Bearer <user id>`: no token check and no session read.
+ * prices, the pricing sources (the sellers' shipping rates, the destination's tax rate, the cart's
+ * code) priced by the API's pricing function, the order with its lines, parcels, first history
+ * row and emptied cart in one statement, the order.created webhook event (a delivery and its
+ * outbox job per subscribed endpoint), the code's use, then the stock taken by one conditional
+ * UPDATE over the sorted variant ids that moves their products' totals in the same statement. Its
+ * cart add takes a `variantId`; its code route puts an active promotion's code on the cart in one
+ * statement. The customer is named by `Authorization: Bearer <user id>`: no token check and no
+ * session read.
  */
 
 const LIMIT = 20;
@@ -38,10 +46,10 @@ function valuesOf(statement: Compiled, bind: Record<string, unknown>): unknown[]
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 
-/** The API's defaults: PLATFORM_COMMISSION_RATE, CURRENCY and ORDER_PAYMENT_TIMEOUT_MINUTES. */
-const DEFAULT_COMMISSION_RATE = '0.1000';
-const CURRENCY = 'usd';
-const PAYMENT_TIMEOUT_MINUTES = 30;
+/** The API's configuration (the pricing defaults come from it too): the same environment gives the same figures. */
+const DEFAULT_COMMISSION_RATE = config.commerce.commissionRate.toFixed(4);
+const CURRENCY = config.commerce.currency;
+const PAYMENT_TIMEOUT_MINUTES = config.commerce.paymentTimeoutMinutes;
 const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 8;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -59,6 +67,15 @@ RETURNING id`;
 
 const CLEAR_CART = 'DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $1)';
 
+// The outbox jobs of an event's deliveries, as the API's recordJobs writes them.
+const RECORD_DELIVERY_JOBS = `INSERT INTO outbox (type, payload, available_at)
+SELECT 'webhooks.deliver', json_build_object('deliveryId', id)::jsonb, now() FROM unnest($1::uuid[]) AS id`;
+
+// The code of an active promotion on the customer's cart; checkout checks the rest when it prices.
+const APPLY_PROMO = `UPDATE carts c SET promo_code = p.code, updated_at = now()
+  FROM promotions p
+ WHERE c.user_id = $1 AND p.code = $2 AND p.active
+RETURNING c.id, c.promo_code`;
 
 /** An answer decided inside the transaction: it is rolled back and this is sent. */
 class Refusal extends Error {
@@ -151,33 +168,39 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     const { rows: carts } = await client.query<{ promo_code: string | null }>(lockCart.text, valuesOf(lockCart, { userId }));
     const { rows: lines } = await client.query<CartLineRow>(cartLines.text, valuesOf(cartLines, { userId, defaultRate: DEFAULT_COMMISSION_RATE }));
     if (lines.length === 0) throw new Refusal(400, 'CART_EMPTY');
+    // The API's checks of what it read, in its order: withdrawn lines, then shortfalls.
     if (
       lines.some(
-        (line) =>
-          line.status !== 'active' || line.deleted_at !== null || line.variant_status !== 'active' || line.variant_deleted_at !== null || line.stock_quantity < line.quantity,
+        (line) => !PUBLIC_PRODUCT_STATUSES.includes(line.status) || line.deleted_at !== null || line.variant_status !== 'active' || line.variant_deleted_at !== null,
       )
     ) {
-      throw new Refusal(409, 'INSUFFICIENT_STOCK');
+      throw new Refusal(409, 'PRODUCT_UNAVAILABLE');
     }
+    if (lines.some((line) => line.status !== 'active' || line.stock_quantity < line.quantity)) throw new Refusal(409, 'INSUFFICIENT_STOCK');
     // The same pricing as the API: its sources in one statement, then the same arithmetic.
     const code = carts[0]?.promo_code ?? null;
     const address = body.shippingAddress as { country: string; state?: string | null };
-    const sourcesQuery = { sellerIds: [...new Set(lines.map((line) => line.seller_id))], country: String(address.country), state: address.state ?? null, code, userId };
+    const destination = { country: String(address.country), state: address.state ?? null };
+    const sourcesQuery = { sellerIds: [...new Set(lines.map((line) => line.seller_id))], ...destination, code, userId };
     const { rows: sourceRows } = await client.query<PricingSourcesRow>(pricingSources.text, valuesOf(pricingSources, pricingSourcesBinds(sourcesQuery)));
     const sources = pricingSourcesOf(sourceRows[0], Boolean(code));
-    let pricing;
+    // A code no promotion has any more refuses the order, as the API's does.
+    if (code && !sources.promotion) throw new Refusal(409, 'PROMO_NOT_APPLICABLE');
+    let pricing: Pricing;
     try {
       pricing = priceCart({
         lines: pricingLines(lines),
-        destination: address,
+        destination,
         shippingRates: sources.shippingRates,
         taxRate: sources.taxRate,
         promotion: sources.promotion ?? null,
         defaults: pricingDefaults(),
         now: new Date(),
       });
-    } catch {
-      throw new Refusal(409, 'PRICING_REFUSED');
+    } catch (error) {
+      // SHIPPING_UNAVAILABLE or PROMO_NOT_APPLICABLE, as the API answers them.
+      if (error instanceof AppError) throw new Refusal(error.status, error.code);
+      throw error;
     }
     const total = fromMinor(pricing.total);
     const bind = {
@@ -197,6 +220,11 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
       order = placed.rows[0];
     }
     if (!order) throw new Error('Could not draw a free order number in 10 tries');
+    // The order.created webhook event, by the API's own statement: a delivery and its outbox job per subscribed endpoint.
+    const event = orderEventStatement('order.created', order.id);
+    const eventStatement = toPositional(event.sql);
+    const deliveries = await client.query<{ id: string }>(eventStatement.text, valuesOf(eventStatement, event.bind));
+    if (deliveries.rows.length > 0) await client.query(RECORD_DELIVERY_JOBS, [deliveries.rows.map((row) => row.id)]);
     if (pricing.promotion) {
       const used = await client.query(takePromotionUse.text, valuesOf(takePromotionUse, { promotionId: pricing.promotion.id, orderId: order.id, userId }));
       if (used.rowCount === 0) throw new Refusal(409, 'PROMO_NOT_APPLICABLE');
@@ -209,6 +237,15 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     if (taken.rowCount !== lines.length) throw new Refusal(409, 'INSUFFICIENT_STOCK');
     return { id: order.id, orderNumber: order.order_number, totalAmount: total };
   });
+}
+
+async function applyPromo(req: http.IncomingMessage): Promise<{ cartId: string; promoCode: string }> {
+  const userId = customerOf(req);
+  const body = await readJson(req);
+  if (typeof body.code !== 'string' || body.code.trim() === '') throw new Refusal(400, 'VALIDATION_ERROR');
+  const { rows } = await pool.query<{ id: string; promo_code: string }>(APPLY_PROMO, [userId, normalizeCode(body.code)]);
+  if (!rows[0]) throw new Refusal(404, 'PROMO_NOT_FOUND');
+  return { cartId: rows[0].id, promoCode: rows[0].promo_code };
 }
 
 async function clearCart(req: http.IncomingMessage): Promise<Record<string, never>> {
@@ -263,6 +300,7 @@ const server = http.createServer((req, res) => {
     return undefined;
   }
   if (url.pathname === '/cart/items' && req.method === 'POST') return answer(res, 201, addToCart(req));
+  if (url.pathname === '/cart/promo' && req.method === 'POST') return answer(res, 200, applyPromo(req));
   if (url.pathname === '/cart' && req.method === 'DELETE') return answer(res, 200, clearCart(req));
   if (url.pathname === '/orders' && req.method === 'POST') return answer(res, 201, checkout(req));
   return send(res, 404, { success: false });

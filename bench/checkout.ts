@@ -7,25 +7,32 @@ import { hashPassword } from '../src/platform/utils/password';
 
 /**
  * The checkout rows of `npm run bench`: customers in a closed loop (each puts variants in its
- * cart and checks out, then starts again), against the API and against the bare server, with
- * an audit of the stock afterwards: no variant or product below zero, for every variant the
- * stock taken equals the quantity ordered, and every product's stock is the sum of its active
- * variants' (the take moves both in one statement).
+ * cart, puts the bench's promotion code on it, and checks out, then starts again), against the
+ * API and against the bare server, with an audit afterwards. Of the stock: no variant or product
+ * below zero, for every variant the stock taken equals the quantity ordered, and every product's
+ * stock is the sum of its active variants' (the take moves both in one statement). Of the
+ * pricing: every order has the discount, the tax and the parcels the row's carts call for, and
+ * the code's use count moved by the orders that used it.
  */
 
+/** A destination with a state rate that also taxes shipping, and the sellers' rates cover. */
 export const SHIPPING_BODY = {
-  shippingAddress: { firstName: 'A', lastName: 'B', address1: '1 Road', city: 'X', postalCode: '123', country: 'GB' },
+  shippingAddress: { firstName: 'A', lastName: 'B', address1: '1 Market St', city: 'San Francisco', state: 'CA', postalCode: '94103', country: 'US' },
 };
 
-/** Paths of the three requests of one iteration. */
+/** Paths of the requests of one iteration. */
 export interface Endpoints {
   addItem: string;
+  applyPromo: string;
   checkout: string;
   clearCart: string;
 }
 
-export const API_ENDPOINTS: Endpoints = { addItem: '/api/cart/items', checkout: '/api/orders', clearCart: '/api/cart' };
-export const BARE_ENDPOINTS: Endpoints = { addItem: '/cart/items', checkout: '/orders', clearCart: '/cart' };
+export const API_ENDPOINTS: Endpoints = { addItem: '/api/cart/items', applyPromo: '/api/cart/promo', checkout: '/api/orders', clearCart: '/api/cart' };
+export const BARE_ENDPOINTS: Endpoints = { addItem: '/cart/items', applyPromo: '/cart/promo', checkout: '/orders', clearCart: '/cart' };
+
+/** The platform code of the checkout rows' carts: 10 % off, no usage limit. */
+export const PROMO_CODE = 'BENCH10';
 
 /** Stock given to every variant the checkout rows sell: no run comes near selling out. */
 export const PLENTY = 1_000_000;
@@ -42,6 +49,8 @@ export interface LoopOptions {
   tokens: string[];
   /** The variants of the next iteration's cart (added by `variantId`), one unit each. */
   pickVariants: () => string[];
+  /** Put on the cart after its lines (checkout takes it off again), when given. */
+  promoCode?: string;
   warmupSeconds: number;
   seconds: number;
   /** Resident memory of the server, sampled during the run. */
@@ -57,7 +66,10 @@ export interface LoopResult {
   /** Latency of the add-to-cart requests, measured seconds (for the log). */
   addP50: number;
   addP99: number;
-  /** Failed requests (any of the three, network errors included) during the whole run, warm-up included. */
+  /** Latency of the requests that put the code on the cart, measured seconds (for the log). */
+  promoP50: number;
+  promoP99: number;
+  /** Failed requests (any of the iteration's, network errors included) during the whole run, warm-up included. */
   errors: number;
   /** Checkouts answered 201 during the whole run (warm-up and the last iterations included). */
   placed: number;
@@ -79,6 +91,35 @@ export interface Audit {
   totalsOff: number;
   /** Carts of the run's customers that still hold lines. */
   cartsLeft: number;
+  pricing: PricingAudit;
+  ok: boolean;
+}
+
+/** What every order of a row must show of its pricing. */
+export interface PricingExpectation {
+  /** The promotion of PROMO_CODE. */
+  promotionId: string;
+  /** Every order used it (and has a discount), or none did (and none has). */
+  withCode: boolean;
+  /** order_shipping rows per order: one per seller of its lines. */
+  parcels: number;
+}
+
+export interface PricingAudit {
+  /** Orders of the run's customers without a discount when the row's carts carry the code, or with one when they do not. */
+  discountOff: number;
+  /** Orders without tax (the destination's state rate taxes every line). */
+  untaxed: number;
+  /** Orders whose order_shipping rows are not one per seller. */
+  parcelsOff: number;
+  /** Orders that did not use the code when the row's carts carry it, or used a promotion when they do not. */
+  promotionOff: number;
+  /** How far the code's used_count moved during the run, and the run's orders that used the code. */
+  usesTaken: number;
+  ordersWithCode: number;
+  /** The code's used_count, and every order (of any run) that used the code, after the run. */
+  usedCount: number;
+  allOrdersWithCode: number;
   ok: boolean;
 }
 
@@ -114,8 +155,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /**
- * Runs one closed loop per token: add each picked variant (quantity 1), check out, again, for
- * the warm-up and then the measured seconds. A loop that is inside an iteration when time is up
+ * Runs one closed loop per token: add each picked variant (quantity 1), put the code on the cart
+ * (when there is one), check out, again, for the warm-up and then the measured seconds. A loop that is inside an iteration when time is up
  * finishes it (so every cart ends empty); after a failed request it empties its cart and starts
  * the next iteration.
  */
@@ -125,6 +166,7 @@ export async function runCheckoutLoop(options: LoopOptions): Promise<LoopResult>
   const measureTo = measureFrom + options.seconds * 1000;
   const latencies: number[] = [];
   const addLatencies: number[] = [];
+  const promoLatencies: number[] = [];
   const errorSamples: string[] = [];
   let errors = 0;
   let placed = 0;
@@ -154,6 +196,16 @@ export async function runCheckoutLoop(options: LoopOptions): Promise<LoopResult>
             break;
           }
         }
+        if (ok && options.promoCode) {
+          const sentPromo = performance.now();
+          const applied = await call(agent, options.baseUrl, 'POST', options.endpoints.applyPromo, token, { code: options.promoCode });
+          const answeredPromo = performance.now();
+          if (answeredPromo >= measureFrom && answeredPromo <= measureTo) promoLatencies.push(answeredPromo - sentPromo);
+          if (applied.status !== 200) {
+            failed('promo code', applied);
+            ok = false;
+          }
+        }
         if (ok) {
           const sent = performance.now();
           const order = await call(agent, options.baseUrl, 'POST', options.endpoints.checkout, token, SHIPPING_BODY);
@@ -178,12 +230,15 @@ export async function runCheckoutLoop(options: LoopOptions): Promise<LoopResult>
   peakRss = Math.max(peakRss, options.rssMb());
   latencies.sort((a, b) => a - b);
   addLatencies.sort((a, b) => a - b);
+  promoLatencies.sort((a, b) => a - b);
   return {
     ordersPerSecond: Math.round(latencies.length / options.seconds),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     addP50: percentile(addLatencies, 50),
     addP99: percentile(addLatencies, 99),
+    promoP50: percentile(promoLatencies, 50),
+    promoP99: percentile(promoLatencies, 99),
     errors,
     placed,
     rssMb: peakRss,
@@ -242,10 +297,57 @@ export async function productTotalsOff(pool: Pool): Promise<number> {
   return rows[0].off;
 }
 
-/** Compares the variants' stock before and after a run with the order lines of its customers. */
-export async function audit(pool: Pool, customers: Customer[], before: Map<string, number>): Promise<Audit> {
+/** What a run's audit compares with: the variants' stock and the code's use count before it. */
+export interface AuditBaseline {
+  stock: Map<string, number>;
+  usedCount: number;
+}
+
+/** The use count of a promotion. */
+export async function usedCountOf(pool: Pool, promotionId: string): Promise<number> {
+  const { rows } = await pool.query<{ used_count: number }>('SELECT used_count FROM promotions WHERE id = $1', [promotionId]);
+  if (!rows[0]) throw new Error(`promotion ${promotionId} is gone`);
+  return rows[0].used_count;
+}
+
+/**
+ * The pricing of a run's orders, in one statement: each order's discount, tax, parcels and
+ * promotion against what the row's carts call for, and the code's use count against the orders
+ * that used it (the run's, by how far the count moved, and every order's, by the count itself).
+ */
+export async function pricingAudit(pool: Pool, customers: Customer[], expected: PricingExpectation, usedCountBefore: number): Promise<PricingAudit> {
+  const { rows } = await pool.query<Omit<PricingAudit, 'usesTaken' | 'ok'>>(
+    `SELECT count(*) FILTER (WHERE (o.discount_amount > 0) <> $3::boolean)::int AS "discountOff",
+            count(*) FILTER (WHERE o.tax_amount <= 0)::int AS untaxed,
+            count(*) FILTER (WHERE s.parcels <> $4::int)::int AS "parcelsOff",
+            count(*) FILTER (WHERE CASE WHEN $3::boolean THEN o.promotion_id IS DISTINCT FROM $2::uuid ELSE o.promotion_id IS NOT NULL END)::int AS "promotionOff",
+            count(*) FILTER (WHERE o.promotion_id = $2::uuid)::int AS "ordersWithCode",
+            (SELECT used_count FROM promotions WHERE id = $2::uuid) AS "usedCount",
+            (SELECT count(*)::int FROM orders WHERE promotion_id = $2::uuid) AS "allOrdersWithCode"
+       FROM orders o
+      CROSS JOIN LATERAL (SELECT count(*)::int AS parcels FROM order_shipping os WHERE os.order_id = o.id) s
+      WHERE o.user_id = ANY($1::uuid[])`,
+    [customers.map((customer) => customer.id), expected.promotionId, expected.withCode, expected.parcels],
+  );
+  const found = rows[0];
+  const usesTaken = found.usedCount - usedCountBefore;
+  return {
+    ...found,
+    usesTaken,
+    ok:
+      found.discountOff === 0 &&
+      found.untaxed === 0 &&
+      found.parcelsOff === 0 &&
+      found.promotionOff === 0 &&
+      usesTaken === found.ordersWithCode &&
+      found.usedCount === found.allOrdersWithCode,
+  };
+}
+
+/** Compares the variants' stock before and after a run with the order lines of its customers, and audits the orders' pricing. */
+export async function audit(pool: Pool, customers: Customer[], before: AuditBaseline, expected: PricingExpectation): Promise<Audit> {
   const userIds = customers.map((customer) => customer.id);
-  const after = await stockOf(pool, [...before.keys()]);
+  const after = await stockOf(pool, [...before.stock.keys()]);
   const { rows: ordered } = await pool.query<{ variant_id: string | null; units: number }>(
     `SELECT oi.variant_id, sum(oi.quantity)::int AS units
        FROM orders o JOIN order_items oi ON oi.order_id = o.id
@@ -270,14 +372,15 @@ export async function audit(pool: Pool, customers: Customer[], before: Map<strin
   const orderedBy = new Map(ordered.map((row) => [row.variant_id ?? 'none', row.units]));
   let mismatched = 0;
   let unitsTaken = 0;
-  for (const [id, was] of before) {
+  for (const [id, was] of before.stock) {
     const taken = was - (after.get(id) ?? 0);
     unitsTaken += taken;
     if (taken !== (orderedBy.get(id) ?? 0)) mismatched += 1;
   }
   // Lines of variants outside the audited set would be stock nobody checked.
-  for (const id of orderedBy.keys()) if (!before.has(id)) mismatched += 1;
+  for (const id of orderedBy.keys()) if (!before.stock.has(id)) mismatched += 1;
   const unitsOrdered = ordered.reduce((sum, row) => sum + row.units, 0);
+  const pricing = await pricingAudit(pool, customers, expected, before.usedCount);
   return {
     orders,
     unitsOrdered,
@@ -286,7 +389,8 @@ export async function audit(pool: Pool, customers: Customer[], before: Map<strin
     mismatched,
     totalsOff,
     cartsLeft,
-    ok: negative === 0 && mismatched === 0 && totalsOff === 0 && unitsOrdered === unitsTaken,
+    pricing,
+    ok: negative === 0 && mismatched === 0 && totalsOff === 0 && unitsOrdered === unitsTaken && pricing.ok,
   };
 }
 
@@ -324,17 +428,24 @@ export function randomPassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
+/** A product the checkout rows sell: its seller and its active variants. */
+export interface PoolProduct {
+  sellerId: string;
+  variants: string[];
+}
+
 /**
- * Two variants of two distinct products of the pool (one list of variant ids per product), drawn
- * at random: the product first, then one of its variants.
+ * Two variants of two products of distinct sellers of the pool, drawn at random: a product,
+ * then one of another seller, then one variant of each. Each order then ships two parcels.
  */
-export function pickTwo(pool: string[][]): () => string[] {
-  if (pool.length < 2) throw new Error(`pickTwo: ${pool.length} products in the pool, two needed`);
-  const anyOf = (variants: string[]) => variants[Math.floor(Math.random() * variants.length)];
+export function pickTwo(pool: PoolProduct[]): () => string[] {
+  const othersOf = new Map<string, PoolProduct[]>();
+  for (const { sellerId } of pool) if (!othersOf.has(sellerId)) othersOf.set(sellerId, pool.filter((product) => product.sellerId !== sellerId));
+  if (othersOf.size < 2) throw new Error(`pickTwo: the pool's ${pool.length} products have ${othersOf.size} seller(s), two needed`);
+  const anyOf = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)];
   return () => {
-    const first = Math.floor(Math.random() * pool.length);
-    let second = Math.floor(Math.random() * (pool.length - 1));
-    if (second >= first) second += 1;
-    return [anyOf(pool[first]), anyOf(pool[second])];
+    const first = anyOf(pool);
+    const second = anyOf(othersOf.get(first.sellerId)!);
+    return [anyOf(first.variants), anyOf(second.variants)];
   };
 }

@@ -26,14 +26,18 @@ import {
   databaseCounters,
   pickTwo,
   PLENTY,
+  PROMO_CODE,
   randomPassword,
   runCheckoutLoop,
   signIn,
   stockOf,
+  usedCountOf,
   type Audit,
   type Customer,
   type Endpoints,
   type LoopResult,
+  type PoolProduct,
+  type PricingExpectation,
 } from './checkout';
 import { createAdmin, describeAnswer, HISTORY_TABLES, countHistory, STATS_DAYS, STATS_P99_TARGET_MS, statsScenarios, type HistoryCounts, type StatsScenario } from './stats';
 
@@ -41,7 +45,8 @@ import { createAdmin, describeAnswer, HISTORY_TABLES, countHistory, STATS_DAYS, 
  * npm run bench: seeds 10,000 products of 5 variants each (sizes × colours) into a fresh embedded PostgreSQL, starts the API in
  * production mode and a bare node:http + pg server that runs the same SQL, drives both with
  * autocannon (50 connections, 10 s after a warm-up), then runs the checkout rows (50 customers in a
- * closed loop: add to cart, check out, again; see bench/checkout.ts) against both, and writes the
+ * closed loop: add to cart, put a promotion code on it, check out with a destination that has a
+ * state tax, again; see bench/checkout.ts) against both, and writes the
  * tables to docs/PERFORMANCE.md. Last come the statistics rows: a year of paid order history
  * generated into the same database (BENCH_STATS_ORDERS orders, 40,000 by default, then more
  * until it holds BENCH_STATS_LINES lines, 100,000 by default), and one signed-in admin reading
@@ -196,18 +201,27 @@ interface CheckoutServers {
   barePid: number;
 }
 
-/** One closed-loop run of fresh customers against one server, and the audit of the stock it took. */
+/** What a checkout row's carts hold: the variants of each iteration, and the code when they carry it. */
+interface CheckoutCarts {
+  /** The variants whose stock the audit checks. */
+  variants: string[];
+  pickVariants: () => string[];
+  /** PROMO_CODE, put on every cart before its checkout; undefined: no code. */
+  promoCode?: string;
+  expected: PricingExpectation;
+}
+
+/** One closed-loop run of fresh customers against one server, and the audit of the stock it took and of the orders' pricing. */
 async function checkoutSide(
   db: Pool,
   label: string,
   target: { baseUrl: string; endpoints: Endpoints; pid: number; tokensOf: (customers: Customer[], password: string) => Promise<string[]> },
-  variants: string[],
-  pickVariants: () => string[],
+  carts: CheckoutCarts,
 ): Promise<CheckoutSide> {
   const password = randomPassword();
   const customers = await createCustomers(db, label, CONNECTIONS, password);
   const tokens = await target.tokensOf(customers, password);
-  const before = await stockOf(db, variants);
+  const before = { stock: await stockOf(db, carts.variants), usedCount: await usedCountOf(db, carts.expected.promotionId) };
   const countersBefore = await databaseCounters(db);
   const cpuBefore = cpuTimes(target.pid);
   const wallBefore = Date.now();
@@ -215,7 +229,8 @@ async function checkoutSide(
     baseUrl: target.baseUrl,
     endpoints: target.endpoints,
     tokens,
-    pickVariants,
+    pickVariants: carts.pickVariants,
+    promoCode: carts.promoCode,
     warmupSeconds: WARMUP_SECONDS,
     seconds: SECONDS,
     rssMb: () => rssMb(target.pid),
@@ -226,12 +241,16 @@ async function checkoutSide(
   // Let every backend flush its statistics before they are read.
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const countersAfter = await databaseCounters(db);
-  const checked = await audit(db, customers, before);
+  const checked = await audit(db, customers, before, carts.expected);
+  const priced = checked.pricing;
   log(
     `  ${label}: ${result.ordersPerSecond} orders/s, checkout p50 ${result.p50} ms, p99 ${result.p99} ms, add to cart p50 ${result.addP50} ms, p99 ${result.addP99} ms, ` +
+      (carts.promoCode ? `promo code p50 ${result.promoP50} ms, p99 ${result.promoP99} ms, ` : '') +
       `${result.errors} errors; ${result.placed} orders answered 201, ${checked.orders} in the database; ${checked.unitsOrdered} units ordered, ` +
       `${checked.unitsTaken} taken; ${checked.mismatched} variants off, ${checked.totalsOff} product totals off, ${checked.negative} below zero, ` +
-      `${checked.cartsLeft} carts left with lines; ` +
+      `${checked.cartsLeft} carts left with lines; pricing: ${priced.discountOff} discounts off, ${priced.untaxed} untaxed, ` +
+      `${priced.parcelsOff} with other than ${carts.expected.parcels} parcel(s), ${priced.promotionOff} promotions off, ` +
+      `${PROMO_CODE} used_count +${priced.usesTaken} for ${priced.ordersWithCode} orders with it (${priced.usedCount} for ${priced.allOrdersWithCode} in all); ` +
       `database: ${countersAfter.commits - countersBefore.commits} commits, ${countersAfter.rollbacks - countersBefore.rollbacks} rollbacks, ` +
       `${countersAfter.deadlocks - countersBefore.deadlocks} deadlocks; server CPU ${Math.round(((cpuAfter.process - cpuBefore.process) / wall) * 100)} % of a core, ` +
       `machine ${machineBusy} % busy`,
@@ -243,25 +262,60 @@ async function checkoutSide(
 interface CheckoutPool {
   /** The hot product's first variant. */
   hot: string;
-  /** The pool's active variants, one list per product. */
-  products: string[][];
+  /** The pool's products with their sellers and active variants. */
+  products: PoolProduct[];
   /** Every variant of the pool, flat (the audited set). */
   variants: string[];
+  /** The promotion of PROMO_CODE. */
+  promotionId: string;
+}
+
+/**
+ * What the checkout rows' orders are priced with, for the sellers they buy from: two shipping
+ * rates each (Standard to the US, free over 100.00; Express anywhere), the California rate (on
+ * lines and shipping) under a country-wide US rate, and PROMO_CODE, a platform code of 10 % with
+ * no usage limit, so that no run uses it up. Written once: a second call finds them there.
+ */
+async function preparePricing(db: Pool, sellerIds: string[]): Promise<string> {
+  await db.query(
+    `INSERT INTO shipping_rates (seller_id, name, countries, price, free_over, estimated_days)
+     SELECT s.id, r.name, r.countries, r.price, r.free_over, r.days
+       FROM unnest($1::uuid[]) AS s(id)
+      CROSS JOIN (VALUES ('Standard', ARRAY['US']::varchar(2)[], 5.00, 100.00, 5),
+                         ('Express', ARRAY['*']::varchar(2)[], 15.00, NULL, 2)) AS r(name, countries, price, free_over, days)
+      WHERE NOT EXISTS (SELECT 1 FROM shipping_rates x WHERE x.seller_id = s.id AND x.name = r.name)`,
+    [sellerIds],
+  );
+  await db.query(
+    `INSERT INTO tax_rates (country, state, rate, name, applies_to_shipping)
+     VALUES ('US', 'CA', 0.0725, 'California sales tax', true), ('US', NULL, 0.0400, 'US sales tax', false)
+     ON CONFLICT DO NOTHING`,
+  );
+  const { rows } = await db.query<{ id: string }>(
+    `WITH made AS (
+       INSERT INTO promotions (code, seller_id, type, value) VALUES ($1, NULL, 'percentage', 10) ON CONFLICT (code) DO NOTHING RETURNING id
+     )
+     SELECT id FROM made UNION ALL SELECT id FROM promotions WHERE code = $1`,
+    [PROMO_CODE],
+  );
+  await db.query('ANALYZE shipping_rates, tax_rates, promotions');
+  return rows[0].id;
 }
 
 /**
  * The checkout rows' variants: the active variants of the first active products by id (a hot
  * product and a pool), each variant given PLENTY units and low-stock marks cleared, and their
- * products' stock brought in step (the sum over their active variants) in the same transaction.
+ * products' stock brought in step (the sum over their active variants) in the same transaction;
+ * and the shipping rates, tax rates and code their orders are priced with.
  */
 const refreshProducts = toPositional(REFRESH_PRODUCTS);
 
 async function checkoutVariants(db: Pool): Promise<CheckoutPool> {
-  const { rows: picked } = await db.query<{ product_id: string; variant_ids: string[] }>(
-    `SELECT p.id AS product_id, array_agg(v.id ORDER BY v.position, v.id)::text[] AS variant_ids
-       FROM (SELECT id FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT $1) p
+  const { rows: picked } = await db.query<{ product_id: string; seller_id: string; variant_ids: string[] }>(
+    `SELECT p.id AS product_id, p.seller_id, array_agg(v.id ORDER BY v.position, v.id)::text[] AS variant_ids
+       FROM (SELECT id, seller_id FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT $1) p
        JOIN product_variants v ON v.product_id = p.id AND v.status = 'active' AND v.deleted_at IS NULL
-      GROUP BY p.id
+      GROUP BY p.id, p.seller_id
       ORDER BY p.id`,
     [CHECKOUT_POOL + 1],
   );
@@ -288,8 +342,22 @@ async function checkoutVariants(db: Pool): Promise<CheckoutPool> {
   }
   await db.query('VACUUM ANALYZE product_variants');
   await db.query('VACUUM ANALYZE products');
-  const products = picked.slice(1).map((row) => row.variant_ids);
-  return { hot: picked[0].variant_ids[0], products, variants: products.flat() };
+  const promotionId = await preparePricing(db, [...new Set(picked.map((row) => row.seller_id))]);
+  const products = picked.slice(1).map((row) => ({ sellerId: row.seller_id, variants: row.variant_ids }));
+  return { hot: picked[0].variant_ids[0], products, variants: products.flatMap((product) => product.variants), promotionId };
+}
+
+/**
+ * The checkout row's carts: variants of two sellers' products, with the code, so that every
+ * order has a discount, two parcels and the state's tax on lines and shipping.
+ */
+function pricedCarts(sold: CheckoutPool): CheckoutCarts {
+  return {
+    variants: sold.variants,
+    pickVariants: pickTwo(sold.products),
+    promoCode: PROMO_CODE,
+    expected: { promotionId: sold.promotionId, withCode: true, parcels: 2 },
+  };
 }
 
 /**
@@ -300,7 +368,13 @@ async function checkoutVariants(db: Pool): Promise<CheckoutPool> {
 async function checkoutRows(servers: CheckoutServers): Promise<CheckoutRow[]> {
   const db = new Pool({ connectionString: servers.databaseUrl, max: 2 });
   try {
-    const { hot, products, variants } = await checkoutVariants(db);
+    const sold = await checkoutVariants(db);
+    // One product and so one seller's parcel; no code, so that the row measures the product's row locks alone.
+    const hotCarts: CheckoutCarts = {
+      variants: [sold.hot],
+      pickVariants: () => [sold.hot],
+      expected: { promotionId: sold.promotionId, withCode: false, parcels: 1 },
+    };
 
     const api = {
       baseUrl: servers.apiUrl,
@@ -312,14 +386,14 @@ async function checkoutRows(servers: CheckoutServers): Promise<CheckoutRow[]> {
     const bare = { baseUrl: servers.bareUrl, endpoints: BARE_ENDPOINTS, pid: servers.barePid, tokensOf: async (customers: Customer[]) => customers.map((customer) => customer.id) };
     const rows: CheckoutRow[] = [];
     const runId = randomBytes(3).toString('hex');
-    for (const [name, audited, pick] of [
-      ['checkout', variants, pickTwo(products)],
-      ['hot product', [hot], () => [hot]],
-    ] as Array<[string, string[], () => string[]]>) {
+    for (const [name, carts] of [
+      ['checkout', pricedCarts(sold)],
+      ['hot product', hotCarts],
+    ] as Array<[string, CheckoutCarts]>) {
       log(`running: ${name}`);
       const slug = `${runId}-${name.replace(/\W+/g, '-')}`;
-      const apiSide = await checkoutSide(db, `${slug}-api`, api, audited, pick);
-      const bareSide = await checkoutSide(db, `${slug}-bare`, bare, audited, pick);
+      const apiSide = await checkoutSide(db, `${slug}-api`, api, carts);
+      const bareSide = await checkoutSide(db, `${slug}-bare`, bare, carts);
       rows.push({ name, api: apiSide, bare: bareSide });
     }
     return rows;
@@ -330,9 +404,11 @@ async function checkoutRows(servers: CheckoutServers): Promise<CheckoutRow[]> {
 
 function auditCell(side: CheckoutSide): string {
   const { audit: a, result } = side;
+  const p = a.pricing;
   const units = `${a.unitsOrdered.toLocaleString('en-US')} ordered = ${a.unitsTaken.toLocaleString('en-US')} taken`;
   const consistent = a.orders === result.placed && a.cartsLeft === 0;
   if (a.ok && consistent) return `0 (${units})`;
+  const count = (n: number) => n.toLocaleString('en-US');
   const problems = [
     `${a.unitsOrdered.toLocaleString('en-US')} ordered, ${a.unitsTaken.toLocaleString('en-US')} taken`,
     a.mismatched > 0 ? `${a.mismatched} variants off` : '',
@@ -340,6 +416,12 @@ function auditCell(side: CheckoutSide): string {
     a.negative > 0 ? `${a.negative} below zero` : '',
     a.orders !== result.placed ? `${a.orders} orders for ${result.placed} answers 201` : '',
     a.cartsLeft > 0 ? `${a.cartsLeft} carts not emptied` : '',
+    p.discountOff > 0 ? `${count(p.discountOff)} orders' discount off` : '',
+    p.untaxed > 0 ? `${count(p.untaxed)} orders untaxed` : '',
+    p.parcelsOff > 0 ? `${count(p.parcelsOff)} orders' parcels off` : '',
+    p.promotionOff > 0 ? `${count(p.promotionOff)} orders' promotion off` : '',
+    p.usesTaken !== p.ordersWithCode ? `${PROMO_CODE} used_count +${count(p.usesTaken)} for ${count(p.ordersWithCode)} orders with it` : '',
+    p.usedCount !== p.allOrdersWithCode ? `${PROMO_CODE} used_count ${count(p.usedCount)} for ${count(p.allOrdersWithCode)} orders with it in all` : '',
   ].filter(Boolean);
   return `**FAILED**: ${problems.join(', ')}`;
 }
@@ -507,7 +589,7 @@ async function processesRows(options: { databaseUrl: string; apiEnv: Record<stri
     log(`two API processes: ports ${apis.map((api) => api.port).join(' and ')}, Redis prefix ${prefix}`);
 
     // Fresh stock for the checkout row, and the products table vacuumed before the list reads it.
-    const { products, variants } = await checkoutVariants(db);
+    const sold = await checkoutVariants(db);
 
     const list: Partial<Record<'one' | 'two', ProcessesSide>> = {};
     for (const [side, proxy, label] of [
@@ -535,7 +617,7 @@ async function processesRows(options: { databaseUrl: string; apiEnv: Record<stri
         pid: firstPid,
         tokensOf: (customers: Customer[], password: string) => signIn(proxy.url, customers, password),
       };
-      const result = await checkoutSide(db, `${runId}-processes-${side}`, target, variants, pickTwo(products));
+      const result = await checkoutSide(db, `${runId}-processes-${side}`, target, pricedCarts(sold));
       checkout[side] = { rate: result.result.ordersPerSecond, p99: result.result.p99, errors: result.result.errors, busy: result.machineBusy, checkout: result };
     }
     return {
@@ -748,7 +830,8 @@ async function main(): Promise<void> {
       JWT_SECRET: randomBytes(48).toString('base64url'),
       JWT_REFRESH_SECRET: randomBytes(48).toString('base64url'),
       RATE_LIMIT_MAX: '100000000',
-      // The checkout rows sign their customers in: the login limit (20 per window) must not refuse them.
+      // The checkout rows sign their customers in and put a code on every cart: the per-IP limits this sets
+      // (20 per window, on sign-ins and on codes tried) must not refuse them.
       AUTH_RATE_LIMIT_MAX: '100000000',
       REDIS_URL: '',
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
@@ -917,39 +1000,65 @@ ${checkoutLines}
 
 Each row runs ${CONNECTIONS} customers in a closed loop for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up, with the
 bench's own HTTP client (keep-alive, one connection per customer): an iteration puts variants in
-the cart (\`POST /api/cart/items\` with \`variantId\`, quantity 1 each) and checks out (\`POST /api/orders\` with a
-shipping address, no Idempotency-Key), then the next one starts. The customers are fresh
-accounts made in the database (bcrypt-hashed passwords) and signed in through
-\`POST /api/auth/login\` before the clock starts; API and bare server each get their own.
+the cart (\`POST /api/cart/items\` with \`variantId\`, quantity 1 each), in the checkout row puts the
+code ${PROMO_CODE} on it (\`POST /api/cart/promo\`: checkout takes the code off the cart it places, so every
+iteration puts it back), and checks out (\`POST /api/orders\` with a shipping address in California, no
+Idempotency-Key), then the next one starts. The customers are fresh accounts made in the
+database (bcrypt-hashed passwords) and signed in through \`POST /api/auth/login\` before the
+clock starts; API and bare server each get their own.
 
-- checkout: two lines per order, variants of two distinct products drawn at random (a product of
-  ${CHECKOUT_POOL.toLocaleString('en-US')} active ones, then one of its ${VARIANTS} variants), every active variant of these products
-  given ${PLENTY.toLocaleString('en-US')} units and the products' totals brought in step.
+Before the rows, every seller of the products below gets two shipping rates (Standard, US only,
+5.00, free from 100.00 of that seller's discounted lines; Express, anywhere, 15.00), the tax rates
+get California (7.25 %, on lines and shipping) and the US (4.00 %, lines only), and
+${PROMO_CODE} is a platform code of 10 % with no usage limit, so no run uses it up.
+
+- checkout: two lines per order, variants of two products of two distinct sellers drawn at random
+  (a product of ${CHECKOUT_POOL.toLocaleString('en-US')} active ones, then one of another seller among them, and one of each product's ${VARIANTS} variants),
+  every active variant of these products given ${PLENTY.toLocaleString('en-US')} units and the products' totals brought in step.
+  Every order is priced with the code (10 % off its lines, spread over them), two parcels (each
+  seller's cheapest rate to the US: Standard, free when that seller's lines reach 100.00) and
+  California's rate on the discounted lines and shipping. Checkout takes one use of the code
+  with a conditional \`UPDATE promotions\` whose row lock it holds to its commit, so every
+  checkout with the code waits for the one before it there, as the hot product's do for the
+  stock rows: this row measures one popular code.
 - hot product: every order is one unit of one variant of one product (also given ${PLENTY.toLocaleString('en-US')} units), so
   every checkout waits for the row locks (the variant's, then its product's) of the one before it.
+  Its carts carry no code (the row measures the stock rows' locks alone); its orders have one
+  parcel and California's tax.
 
 Reading the table:
 
 - orders/s counts the checkouts answered 201 within the measured seconds; p50 and p99 are
-  those of the checkout request alone (the cart requests are not in them); errors counts every
-  failed request of the run, any of the three, warm-up included. Ratio to bare compares orders/s.
+  those of the checkout request alone (the cart and code requests are not in them); errors counts
+  every failed request of the run, any of the iteration's, warm-up included. Ratio to bare
+  compares orders/s.
 - oversell is the audit after each run, per variant: no variant or product below zero (the
   schema's CHECK (stock_quantity >= 0) on both would also refuse one at any moment, as an error),
   for every variant the stock taken equals the units its order lines (\`order_items.variant_id\`)
   hold, and every product's stock equals the sum of its active variants' stock (the orders in the
-  database also match the 201 answers one for one, and every cart is left empty).
-- The bare server runs the API's own checkout statements, imported from its order and catalog
-  modules, in the same order: the cart's row lock, the cart read with prices, the order with its
-  lines, its first history row and the emptied cart in one statement, and last the stock, taken
-  per variant by one conditional \`UPDATE product_variants … WHERE stock_quantity >= w.n\` over
-  the sorted variant ids that moves the products' totals by the same amounts in the same
-  statement (variant rows, then product rows, each in id order; run again on a deadlock, as the
-  API's is). Its cart add is one statement (the cart and the variant's line upserted), and it
-  takes the customer's id from the \`Authorization\` header: no token check, no session read.
+  database also match the 201 answers one for one, and every cart is left empty). The same
+  audit checks the pricing, in one statement over the run's orders, and fails the cell when it
+  does not hold: every order has a discount (none in the hot product row), tax and one
+  \`order_shipping\` row per seller, and used the code (none did in the hot product row), and
+  the code's \`used_count\` moved by the orders that used it during the run and equals the
+  orders that used it in all.
+- The bare server runs the API's own checkout statements and pricing, imported from its order and
+  catalog modules, in the same order: the cart's row lock, the cart read with prices, the pricing
+  sources in one statement (the sellers' shipping rates, the destination's tax rate, the cart's
+  code), the API's pricing function over them, the order with its lines, parcels, first history
+  row and the emptied cart in one statement, the code's use, and last the stock, taken per
+  variant by one conditional \`UPDATE product_variants … WHERE stock_quantity >= w.n\` over the
+  sorted variant ids that moves the products' totals by the same amounts in the same statement
+  (variant rows, then product rows, each in id order; run again on a deadlock, as the API's
+  is). Its cart add is one statement (the cart and the variant's line upserted), so is its code
+  route (\`POST /cart/promo\`: the code of an active promotion written on the cart), and it takes
+  the customer's id from the \`Authorization\` header: no token check, no session read.
 - What the API does on top, read from its code: every request verifies the JWT and reads the
   session and validates its input; a cart add is a transaction that finds the variant, takes
   the cart's row lock (so a cart never holds more than 100 lines) and then writes the line and
-  reads the cart back in one statement; a checkout also checks what it read (withdrawn products
+  reads the cart back in one statement; putting the code on the cart is a transaction that takes
+  the cart's row lock, reads its lines and the promotion, checks that the code fits them, writes
+  it, and then reads the cart back; a checkout also checks what it read (withdrawn products
   or variants, shortfalls, the totals by the money rules), answers from the rows it wrote, and
   checks for low stock per variant while it holds the row locks of the stock it took.
 
@@ -970,7 +1079,8 @@ in a process of its own, keep-alive to its backends): in "1 process" it has the 
 its only backend (the second is up but gets no request), in "2 processes" it alternates between
 both, so the proxy's cost is in both columns. The list row is the first table's \`list, page 1\`
 (autocannon, ${CONNECTIONS} connections, ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up); the checkout row is the checkout row above
-(${CONNECTIONS} fresh customers signed in through the proxy, variants of two products per order, audited), in orders/s.
+(${CONNECTIONS} fresh customers signed in through the proxy, variants of two sellers' products and the code ${PROMO_CODE}
+per order, to California, audited), in orders/s.
 "machine busy" is the share of all ${os.cpus().length} cores' time in use during the run, warm-up included.
 
 How to read it: the ratio is what the second process adds on this machine, where the load

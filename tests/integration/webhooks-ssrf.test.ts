@@ -1,4 +1,4 @@
-// Imported first: this file checks the address rule that the other tests lift for their loopback receiver.
+// Imported first (the default, said here since tests/integration/webhooks.test.ts lifts it for its loopback receiver).
 process.env.WEBHOOK_ALLOW_PRIVATE_URLS = 'false';
 import request from 'supertest';
 import { guardedLookup, isPublicAddress } from '../../src/modules/webhooks/url-guard';

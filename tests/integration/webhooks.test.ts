@@ -1,3 +1,5 @@
+// Imported first: the receiver of these tests listens on loopback, which webhooks may reach only with this.
+process.env.WEBHOOK_ALLOW_PRIVATE_URLS = 'true';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { QueryTypes } from 'sequelize';

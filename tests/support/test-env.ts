@@ -17,8 +17,6 @@ export const TEST_ENV: Record<string, string> = {
   // (tests/integration/listing-totals.test.ts covers the reuse).
   LISTING_TOTALS_TTL_MS: '0',
   PUBLIC_CACHE_TTL_MS: '0',
-  // Webhook receivers in tests listen on loopback (tests/integration/webhooks-ssrf.test.ts turns it off).
-  WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
 };
 
 export function testDataRoot(): string {

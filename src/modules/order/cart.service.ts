@@ -433,20 +433,17 @@ export class CartService {
   /**
    * Puts a promotion code on the cart (one code: it replaces the one there), once the code fits
    * the cart now: 404 PROMO_NOT_FOUND for a code no active promotion has, 409 PROMO_NOT_APPLICABLE
-   * with the reason otherwise. Checkout checks it again.
+   * with the reason otherwise. No lock: checkout checks the code again against what the cart then
+   * holds, so a cart that changes meanwhile is judged there.
    */
   async applyPromo(owner: CartOwner, code: string): Promise<CartView> {
-    const cartId = await inTransaction(async (transaction) => {
-      const { id } = await this.lockCart(owner, transaction);
-      const rows = (await this.lines(id, transaction)).filter((row) => row.id !== null);
-      const available = rows.filter(isAvailable);
-      const promotion = await loadPromotion(code, 'userId' in owner ? owner.userId : null, transaction);
-      if (!promotion || !promotion.active) throw new NotFoundError('Promo', 'No promotion has this code');
-      eligibleLines(promotion, available.map(pricingLineOf), new Date());
-      await queryRows('UPDATE carts SET promo_code = $code, updated_at = now() WHERE id = $id', { id, code: promotion.code }, transaction);
-      return id;
-    }, { name: 'cart promo' });
-    return this.view(cartId);
+    const cartId = (await this.findCartId(owner)) ?? (await inTransaction((transaction) => this.lockCart(owner, transaction), { name: 'cart create' })).id;
+    const [rows, promotion] = await Promise.all([this.lines(cartId), loadPromotion(code, 'userId' in owner ? owner.userId : null)]);
+    if (!promotion || !promotion.active) throw new NotFoundError('Promo', 'No promotion has this code');
+    const lines = rows.filter((row) => row.id !== null);
+    eligibleLines(promotion, lines.filter(isAvailable).map(pricingLineOf), new Date());
+    await queryRows('UPDATE carts SET promo_code = $code, updated_at = now() WHERE id = $id', { id: cartId, code: promotion.code });
+    return viewOf(cartId, lines, promotion.code);
   }
 
   /** Takes the code off the cart (nothing happens when there is none). */

@@ -84,7 +84,7 @@ export type OrderView = Pick<
   | 'createdAt'
 > & {
   items: OrderItemView[];
-  /** Each seller's parcel, in the order of the sellers' first lines. */
+  /** Each seller's parcel, by seller id. */
   shipping: OrderShippingView[];
   transactions?: TransactionView[];
 };
@@ -170,15 +170,6 @@ export function serializeTransaction(transaction: PaymentTransaction): Transacti
   };
 }
 
-/** Parcels in the order of their sellers' first lines. */
-function sellerOrder(items: OrderItemRecord[], shipping: OrderShippingView[]): OrderShippingView[] {
-  const first = new Map<string, number>();
-  [...items].sort(byCreation).forEach((item, index) => {
-    if (!first.has(item.sellerId)) first.set(item.sellerId, index);
-  });
-  return [...shipping].sort((a, b) => (first.get(a.sellerId) ?? Infinity) - (first.get(b.sellerId) ?? Infinity) || a.sellerId.localeCompare(b.sellerId));
-}
-
 /** The one view of an order. */
 export function serializeOrder(order: Order | OrderRecord): OrderView {
   const view: OrderView = {
@@ -210,7 +201,7 @@ export function serializeOrder(order: Order | OrderRecord): OrderView {
     cancelledAt: order.cancelledAt,
     createdAt: order.createdAt,
     items: [...(order.items ?? [])].sort(byCreation).map(serializeOrderItem),
-    shipping: sellerOrder(order.items ?? [], order.shipping ?? []).map(serializeOrderShipping),
+    shipping: [...(order.shipping ?? [])].sort((a, b) => (a.sellerId < b.sellerId ? -1 : a.sellerId > b.sellerId ? 1 : 0)).map(serializeOrderShipping),
   };
   if (order.transactions) {
     view.transactions = [...order.transactions]

@@ -244,8 +244,8 @@ export function priceCart(input: PricingInput): Pricing {
     };
   });
 
-  // Sellers in the order of their first line; each ships one parcel.
-  const sellers = [...new Set(lines.map((line) => line.sellerId))];
+  // Each seller ships one parcel; parcels come by seller id, whatever the order of the lines.
+  const sellers = [...new Set(lines.map((line) => line.sellerId))].sort();
   const unavailable: Array<{ sellerId: string; itemIds: string[] }> = [];
   const shippingLines: PricedShipping[] = [];
   for (const sellerId of sellers) {

@@ -55,17 +55,25 @@ const ABOUT_SELLERS = 'e.seller_id = ANY($sellerIds::uuid[])';
 /** A seller's endpoint gets an order event when a line of the order is theirs. */
 const ABOUT_ORDER_SELLER = 'EXISTS (SELECT 1 FROM order_items oi WHERE oi.order_id = $subjectId AND oi.seller_id = e.seller_id)';
 
-/** The endpoints of an event: active, subscribed, an admin's or a seller's it is about, each with the body it gets. */
-async function record(type: WebhookEventType, payloadSql: string, aboutSeller: string, bind: Record<string, unknown>, transaction: Transaction): Promise<void> {
-  const rows = await queryRows<{ id: string }>(
-    `INSERT INTO webhook_deliveries (endpoint_id, event_id, type, payload)
-     SELECT e.id, $eventId::uuid, $type::varchar, ${payloadSql}
-       FROM webhook_endpoints e
-      WHERE e.active AND $type::varchar = ANY(e.events) AND (e.seller_id IS NULL OR ${aboutSeller})
-     RETURNING id`,
-    { ...bind, eventId: crypto.randomUUID(), type },
-    transaction,
-  );
+/** One event's deliveries: an INSERT … SELECT over its subscribed endpoints (active, an admin's or a seller's it is about), each with the body it gets. */
+function deliveriesStatement(type: WebhookEventType, payloadSql: string, aboutSeller: string, bind: Record<string, unknown>): { sql: string; bind: Record<string, unknown> } {
+  return {
+    sql: `INSERT INTO webhook_deliveries (endpoint_id, event_id, type, payload)
+          SELECT e.id, $eventId::uuid, $type::varchar, ${payloadSql}
+            FROM webhook_endpoints e
+           WHERE e.active AND $type::varchar = ANY(e.events) AND (e.seller_id IS NULL OR ${aboutSeller})
+          RETURNING id`,
+    bind: { ...bind, eventId: crypto.randomUUID(), type },
+  };
+}
+
+/** The statement that records an order event (the benchmark's bare server runs it too). */
+export function orderEventStatement(type: WebhookEventType, orderId: string): { sql: string; bind: Record<string, unknown> } {
+  return deliveriesStatement(type, ORDER_PAYLOAD, ABOUT_ORDER_SELLER, { subjectId: orderId });
+}
+
+async function record(statement: { sql: string; bind: Record<string, unknown> }, transaction: Transaction): Promise<void> {
+  const rows = await queryRows<{ id: string }>(statement.sql, statement.bind, transaction);
   if (rows.length === 0) return;
   await recordJobs(
     'webhooks.deliver',
@@ -76,20 +84,20 @@ async function record(type: WebhookEventType, payloadSql: string, aboutSeller: s
 
 /** An order event: a seller with a line in it gets theirs. */
 export async function recordOrderEvent(type: WebhookEventType, orderId: string, transaction: Transaction): Promise<void> {
-  await record(type, ORDER_PAYLOAD, ABOUT_ORDER_SELLER, { subjectId: orderId }, transaction);
+  await record(orderEventStatement(type, orderId), transaction);
 }
 
 /** A product event, for admins and the product's seller. */
 export async function recordProductEvent(type: WebhookEventType, productId: string, transaction: Transaction): Promise<void> {
-  await record(type, PRODUCT_PAYLOAD, 'e.seller_id = (SELECT seller_id FROM products WHERE id = $subjectId)', { subjectId: productId }, transaction);
+  await record(deliveriesStatement(type, PRODUCT_PAYLOAD, 'e.seller_id = (SELECT seller_id FROM products WHERE id = $subjectId)', { subjectId: productId }), transaction);
 }
 
 /** A return event, for admins and the return's seller. */
 export async function recordReturnEvent(type: WebhookEventType, returnId: string, sellerId: string, transaction: Transaction): Promise<void> {
-  await record(type, RETURN_PAYLOAD, ABOUT_SELLERS, { subjectId: returnId, sellerIds: [sellerId] }, transaction);
+  await record(deliveriesStatement(type, RETURN_PAYLOAD, ABOUT_SELLERS, { subjectId: returnId, sellerIds: [sellerId] }), transaction);
 }
 
 /** An event whose data is the same for everyone who gets it (a product, a payout): admins and the seller it is about. */
 export async function recordEvent(type: WebhookEventType, data: unknown, sellerId: string | null, transaction: Transaction): Promise<void> {
-  await record(type, '$data::jsonb', ABOUT_SELLERS, { data: JSON.stringify(data), sellerIds: sellerId ? [sellerId] : [] }, transaction);
+  await record(deliveriesStatement(type, '$data::jsonb', ABOUT_SELLERS, { data: JSON.stringify(data), sellerIds: sellerId ? [sellerId] : [] }), transaction);
 }

@@ -223,7 +223,7 @@ const orderProperties = {
   cancelledAt: nullable(timestamp),
   createdAt: timestamp,
   items: { type: 'array', items: { $ref: '#/components/schemas/OrderItem' } },
-  shipping: { type: 'array', items: { $ref: '#/components/schemas/OrderShipping' }, description: "Each seller's parcel, in the order of the sellers' first lines" },
+  shipping: { type: 'array', items: { $ref: '#/components/schemas/OrderShipping' }, description: "Each seller's parcel, by seller id" },
 };
 
 const shippingLine = objectSchema({
