@@ -3,7 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { SMTPServer } from 'smtp-server';
+import { Webhook } from 'standardwebhooks';
+import { hashPassword } from '../../src/platform/utils/password';
 import { freePort } from '../../src/platform/utils/net';
 import { createDatabaseFromTemplate, databaseUrl, dropDatabase } from '../support/database';
 import { spawnServer, type ServerProcess } from '../support/server-process';
@@ -161,6 +165,16 @@ describe('in-process jobs when the server is killed (no Redis)', () => {
     await server.exited;
   }
 
+  async function sql<T extends object>(text: string, values: unknown[] = []): Promise<T[]> {
+    const client = new Client({ connectionString: databaseUrl(name) });
+    await client.connect();
+    try {
+      return (await client.query<T>(text, values)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
   async function unsentRows(): Promise<number> {
     const client = new Client({ connectionString: databaseUrl(name) });
     await client.connect();
@@ -220,5 +234,79 @@ describe('in-process jobs when the server is killed (no Redis)', () => {
     await sleep(2000);
     for (const email of users) expect(emlTo(dataDir, email)).toHaveLength(2);
     expect(await unsentRows()).toBe(0);
+  }, 150_000);
+
+  it('delivers the webhook of a checkout committed just before a kill -9, once, after the restart', async () => {
+    // A receiver that is down at first: the first try fails and waits for its retry when the process dies.
+    const received: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end('ok');
+      });
+    });
+    const receiverPort = await freePort();
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const suffix = Date.now().toString(36);
+    const password = 'Sturdy-pass-42';
+    const hash = await hashPassword(password, 4);
+    const [seller] = await sql<{ id: string }>(
+      `INSERT INTO users (email, password, name, role, status, email_verified) VALUES ($1, $2, 'Crash Seller', 'seller', 'approved', true) RETURNING id`,
+      [`seller-${suffix}@outbox-crash.test`, hash],
+    );
+    await sql(`INSERT INTO seller_profiles (user_id, store_name, store_slug, approved_at) VALUES ($1, 'Crash Store', $2, now())`, [seller.id, `crash-${suffix}`]);
+    const [product] = await sql<{ id: string }>(
+      `INSERT INTO products (seller_id, name, slug, price, price_max, sku, stock_quantity, status, short_description)
+       VALUES ($1, 'Crash Lamp', $2, 9.99, 9.99, $3, 5, 'active', 'A lamp') RETURNING id`,
+      [seller.id, `crash-lamp-${suffix}`, `CRASH-${suffix}`],
+    );
+    const [variant] = await sql<{ id: string }>(
+      `INSERT INTO product_variants (product_id, seller_id, sku, title, price, stock_quantity) VALUES ($1, $2, $3, 'Default', 9.99, 5) RETURNING id`,
+      [product.id, seller.id, `CRASH-${suffix}`],
+    );
+    const customerEmail = `buyer-${suffix}@outbox-crash.test`;
+    await sql(`INSERT INTO users (email, password, name, role, status, email_verified) VALUES ($1, $2, 'Crash Buyer', 'customer', 'approved', true)`, [customerEmail, hash]);
+    await sql(`INSERT INTO webhook_endpoints (owner_id, url, events, secret) VALUES ($1, $2, ARRAY['order.created']::varchar(50)[], $3)`, [
+      seller.id,
+      `http://127.0.0.1:${receiverPort}/hook`,
+      secret,
+    ]);
+
+    const port = await freePort();
+    const env = { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' };
+    const first = await startServer(port, env);
+    const call = async (path: string, body: object, bearer?: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as { data: Record<string, unknown> } };
+    };
+    const token = (await call('/api/auth/login', { email: customerEmail, password })).body.data.accessToken as string;
+    expect((await call('/api/cart/items', { variantId: variant.id, quantity: 1 }, token)).status).toBe(201);
+    const placed = await call('/api/orders', { shippingAddress: { firstName: 'A', lastName: 'B', address1: '1 Road', city: 'Town', postalCode: '12345', country: 'US' } }, token);
+    expect(placed.status).toBe(201);
+    await kill(first);
+    expect(received).toEqual([]);
+
+    await new Promise<void>((resolve) => receiver.listen(receiverPort, '127.0.0.1', resolve));
+    try {
+      const second = await startServer(port, env);
+      await waitFor('the order.created webhook arrives after the restart', () => received.length >= 1, DELIVERY_BOUND_MS, second);
+      await sleep(2000);
+      expect(received).toHaveLength(1);
+      const [delivery] = received;
+      const event = new Webhook(secret).verify(delivery.body, {
+        'webhook-id': String(delivery.headers['webhook-id']),
+        'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
+        'webhook-signature': String(delivery.headers['webhook-signature']),
+      }) as { type: string; data: { id: string } };
+      expect(event).toMatchObject({ type: 'order.created', data: { id: placed.body.data.id } });
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   }, 150_000);
 });
