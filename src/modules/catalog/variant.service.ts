@@ -1,6 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
 import { inTransaction } from '../../platform/db/transaction';
+import { recordProductEvent } from '../webhooks';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
 import { forgetCatalogCaches } from './catalog-cache';
@@ -50,6 +51,7 @@ export class VariantService {
         const position = variants.reduce((last, variant) => Math.max(last, variant.position), -1) + 1;
         const [id] = await insertVariants({ id: productId, sellerId: product.seller_id, options: product.options }, [input], position, transaction);
         await refreshProductFromVariants(productId, transaction);
+        await recordProductEvent('product.updated', productId, transaction);
         return id;
       }, { name: 'variant add' });
       logger.info('variant added', { productId, variantId, by: viewer.id });
@@ -74,6 +76,7 @@ export class VariantService {
         const title = changes.title ?? (changes.options !== undefined ? variantTitle(product.options, changes.options) : undefined);
         await changeVariant(variant, { ...changes, title }, transaction);
         await refreshProductFromVariants(productId, transaction);
+        await recordProductEvent('product.updated', productId, transaction);
       }, { name: 'variant update' });
       return await this.view(variantId);
     } catch (error) {
@@ -91,6 +94,7 @@ export class VariantService {
       if (variant.status === 'active') this.keepAnActiveVariant(variants, variantId);
       await queryRows('UPDATE product_variants SET deleted_at = now(), updated_at = now() WHERE id = $variantId', { variantId }, transaction);
       await refreshProductFromVariants(productId, transaction);
+      await recordProductEvent('product.updated', productId, transaction);
     }, { name: 'variant delete' });
     logger.info('variant deleted', { productId, variantId, by: viewer.id });
   }
