@@ -21,11 +21,11 @@ import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, p
  * prices, the pricing sources (the sellers' shipping rates, the destination's tax rate, the cart's
  * code) priced by the API's pricing function, the order with its lines, parcels, first history
  * row and emptied cart in one statement, the order.created webhook event (a delivery and its
- * outbox job per subscribed endpoint), the code's use, then the stock taken by one conditional
- * UPDATE over the sorted variant ids that moves their products' totals in the same statement. Its
- * cart add takes a `variantId`; its code route puts an active promotion's code on the cart in one
- * statement. The customer is named by `Authorization: Bearer <user id>`: no token check and no
- * session read.
+ * outbox job per subscribed endpoint; the job is due in a day, as nothing here posts it), the
+ * code's use, then the stock taken by one conditional UPDATE over the sorted variant ids that
+ * moves their products' totals in the same statement. Its cart add takes a `variantId`; its code
+ * route puts an active promotion's code on the cart in one statement. The customer is named by
+ * `Authorization: Bearer <user id>`: no token check and no session read.
  */
 
 const LIMIT = 20;
@@ -67,9 +67,12 @@ RETURNING id`;
 
 const CLEAR_CART = 'DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $1)';
 
-// The outbox jobs of an event's deliveries, as the API's recordJobs writes them.
+// The outbox jobs of an event's deliveries, as the API's recordJobs writes them with a delay: due
+// in a day, since this server has no workers and the API's relay would otherwise post them during
+// this server's run (the bench deletes them after its audit).
 const RECORD_DELIVERY_JOBS = `INSERT INTO outbox (type, payload, available_at)
-SELECT 'webhooks.deliver', json_build_object('deliveryId', id)::jsonb, now() FROM unnest($1::uuid[]) AS id`;
+SELECT 'webhooks.deliver', json_build_object('deliveryId', id)::jsonb, now() + make_interval(secs => $2::double precision) FROM unnest($1::uuid[]) AS id`;
+const DELIVERY_JOBS_DUE_IN_SECONDS = 86_400;
 
 // The code of an active promotion on the customer's cart; checkout checks the rest when it prices.
 const APPLY_PROMO = `UPDATE carts c SET promo_code = p.code, updated_at = now()
@@ -224,7 +227,7 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     const event = orderEventStatement('order.created', order.id);
     const eventStatement = toPositional(event.sql);
     const deliveries = await client.query<{ id: string }>(eventStatement.text, valuesOf(eventStatement, event.bind));
-    if (deliveries.rows.length > 0) await client.query(RECORD_DELIVERY_JOBS, [deliveries.rows.map((row) => row.id)]);
+    if (deliveries.rows.length > 0) await client.query(RECORD_DELIVERY_JOBS, [deliveries.rows.map((row) => row.id), DELIVERY_JOBS_DUE_IN_SECONDS]);
     if (pricing.promotion) {
       const used = await client.query(takePromotionUse.text, valuesOf(takePromotionUse, { promotionId: pricing.promotion.id, orderId: order.id, userId }));
       if (used.rowCount === 0) throw new Refusal(409, 'PROMO_NOT_APPLICABLE');

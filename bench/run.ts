@@ -40,15 +40,28 @@ import {
   type PricingExpectation,
 } from './checkout';
 import { createAdmin, describeAnswer, HISTORY_TABLES, countHistory, STATS_DAYS, STATS_P99_TARGET_MS, statsScenarios, type HistoryCounts, type StatsScenario } from './stats';
+import {
+  awaitDeliveries,
+  DELIVERY_WAIT_MS,
+  deliveryJobCount,
+  receiverRequests,
+  registerEndpoints,
+  removeEndpoints,
+  WEBHOOK_ENDPOINTS,
+  webhookAudit,
+  type WebhookAudit,
+  type WebhookRow,
+} from './webhooks';
 
 /**
  * npm run bench: seeds 10,000 products of 5 variants each (sizes × colours) into a fresh embedded PostgreSQL, starts the API in
  * production mode and a bare node:http + pg server that runs the same SQL, drives both with
  * autocannon (50 connections, 10 s after a warm-up), then runs the checkout rows (50 customers in a
  * closed loop: add to cart, put a promotion code on it, check out with a destination that has a
- * state tax, again; see bench/checkout.ts) against both, and writes the
- * tables to docs/PERFORMANCE.md. Last come the statistics rows: a year of paid order history
- * generated into the same database (BENCH_STATS_ORDERS orders, 40,000 by default, then more
+ * state tax, again; see bench/checkout.ts) against both, the checkout row once more with webhook
+ * endpoints registered (bench/webhooks.ts: the API's workers post every order's deliveries to a
+ * receiver the bench runs), and writes the tables to docs/PERFORMANCE.md. Last come the
+ * statistics rows: a year of paid order history generated into the same database (BENCH_STATS_ORDERS orders, 40,000 by default, then more
  * until it holds BENCH_STATS_LINES lines, 100,000 by default), and one signed-in admin reading
  * the overview and the sales series (see bench/stats.ts).
  * BENCH_PRODUCTS, BENCH_VARIANTS (variants per product), BENCH_SECONDS, BENCH_CONNECTIONS (also
@@ -155,8 +168,8 @@ async function measure(baseUrl: string, scenario: string, pathAndQuery: string, 
   return drive(url, SECONDS, pid, headers);
 }
 
-function startProcess(script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // Keep the tail of the output, to show why a server that exits early did.
   let tail = '';
   const keep = (chunk: Buffer) => {
@@ -183,6 +196,8 @@ function row(cells: Array<string | number>): string {
 interface CheckoutSide {
   result: LoopResult;
   audit: Audit;
+  /** The webhook row's: the run's orders' deliveries, and on the API's side whether they were posted. */
+  webhooks?: WebhookAudit;
   /** Share of the machine's CPU time that was busy during the loop (warm-up included). */
   machineBusy: number;
 }
@@ -199,6 +214,8 @@ interface CheckoutServers {
   apiPid: number;
   bareUrl: string;
   barePid: number;
+  /** Where the webhook row's receiver process is added, to be stopped with the others on a failure. */
+  children: ChildProcess[];
 }
 
 /** What a checkout row's carts hold: the variants of each iteration, and the code when they carry it. */
@@ -211,17 +228,27 @@ interface CheckoutCarts {
   expected: PricingExpectation;
 }
 
-/** One closed-loop run of fresh customers against one server, and the audit of the stock it took and of the orders' pricing. */
-async function checkoutSide(
-  db: Pool,
-  label: string,
-  target: { baseUrl: string; endpoints: Endpoints; pid: number; tokensOf: (customers: Customer[], password: string) => Promise<string[]> },
-  carts: CheckoutCarts,
-): Promise<CheckoutSide> {
+interface CheckoutTarget {
+  baseUrl: string;
+  endpoints: Endpoints;
+  pid: number;
+  tokensOf: (customers: Customer[], password: string) => Promise<string[]>;
+  /** The API: its workers post the webhook deliveries of its orders (the bare server has none). */
+  postsWebhooks: boolean;
+}
+
+/**
+ * One closed-loop run of fresh customers against one server, and the audit of the stock it took
+ * and of the orders' pricing; in the webhook row also of the orders' deliveries, which on the
+ * API's side are first awaited at the receiver.
+ */
+async function checkoutSide(db: Pool, label: string, target: CheckoutTarget, carts: CheckoutCarts, webhooks?: WebhookRow): Promise<CheckoutSide> {
   const password = randomPassword();
   const customers = await createCustomers(db, label, CONNECTIONS, password);
   const tokens = await target.tokensOf(customers, password);
   const before = { stock: await stockOf(db, carts.variants), usedCount: await usedCountOf(db, carts.expected.promotionId) };
+  const jobsBefore = webhooks ? await deliveryJobCount(db) : 0;
+  const receivedBefore = webhooks ? await receiverRequests(webhooks) : 0;
   const countersBefore = await databaseCounters(db);
   const cpuBefore = cpuTimes(target.pid);
   const wallBefore = Date.now();
@@ -238,11 +265,14 @@ async function checkoutSide(
   const cpuAfter = cpuTimes(target.pid);
   const wall = (Date.now() - wallBefore) / 1000;
   const machineBusy = busyShare(cpuBefore, cpuAfter);
+  // Before anything else: the next run starts only once the API's workers have posted this one's deliveries.
+  const posted = webhooks && target.postsWebhooks ? await awaitDeliveries(db, customers, webhooks, receivedBefore) : undefined;
   // Let every backend flush its statistics before they are read.
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const countersAfter = await databaseCounters(db);
   const checked = await audit(db, customers, before, carts.expected);
   const priced = checked.pricing;
+  const hooks = webhooks ? await webhookAudit(db, customers, webhooks, jobsBefore, posted) : undefined;
   log(
     `  ${label}: ${result.ordersPerSecond} orders/s, checkout p50 ${result.p50} ms, p99 ${result.p99} ms, add to cart p50 ${result.addP50} ms, p99 ${result.addP99} ms, ` +
       (carts.promoCode ? `promo code p50 ${result.promoP50} ms, p99 ${result.promoP99} ms, ` : '') +
@@ -255,8 +285,19 @@ async function checkoutSide(
       `${countersAfter.deadlocks - countersBefore.deadlocks} deadlocks; server CPU ${Math.round(((cpuAfter.process - cpuBefore.process) / wall) * 100)} % of a core, ` +
       `machine ${machineBusy} % busy`,
   );
+  if (hooks) log(`    webhooks: ${describeWebhooks(hooks)}`);
   for (const sample of result.errorSamples) log(`    error: ${sample}`);
-  return { result, audit: checked, machineBusy };
+  return { result, audit: checked, webhooks: hooks, machineBusy };
+}
+
+/** What the webhook audit found, for the log. */
+function describeWebhooks(hooks: WebhookAudit): string {
+  const count = (n: number) => n.toLocaleString('en-US');
+  const posted = hooks.posted
+    ? `; ${count(hooks.posted.succeeded)} recorded as succeeded, ${count(hooks.posted.received)} found at the receiver (${count(hooks.posted.requests)} POSTs), ` +
+      `${count(hooks.posted.pendingAtLoopEnd)} still to post when the loop ended, the last ${(hooks.posted.afterLoopMs / 1000).toFixed(1)} s after it`
+    : '; not posted (no workers)';
+  return `${count(hooks.deliveries)} order.created deliveries for ${count(hooks.orders)} orders (${hooks.ordersOff} orders without one per endpoint), ${count(hooks.jobs)} outbox jobs${posted}`;
 }
 
 interface CheckoutPool {
@@ -376,22 +417,34 @@ async function checkoutRows(servers: CheckoutServers): Promise<CheckoutRow[]> {
       expected: { promotionId: sold.promotionId, withCode: false, parcels: 1 },
     };
 
-    const api = {
+    const api: CheckoutTarget = {
       baseUrl: servers.apiUrl,
       endpoints: API_ENDPOINTS,
       pid: servers.apiPid,
       tokensOf: (customers: Customer[], password: string) => signIn(servers.apiUrl, customers, password),
+      postsWebhooks: true,
     };
     // The bare server takes the user id as its token.
-    const bare = { baseUrl: servers.bareUrl, endpoints: BARE_ENDPOINTS, pid: servers.barePid, tokensOf: async (customers: Customer[]) => customers.map((customer) => customer.id) };
+    const bare: CheckoutTarget = {
+      baseUrl: servers.bareUrl,
+      endpoints: BARE_ENDPOINTS,
+      pid: servers.barePid,
+      tokensOf: async (customers: Customer[]) => customers.map((customer) => customer.id),
+      postsWebhooks: false,
+    };
     const rows: CheckoutRow[] = [];
     const runId = randomBytes(3).toString('hex');
-    for (const [name, carts] of [
-      ['checkout', pricedCarts(sold)],
-      ['hot product', hotCarts],
-    ] as Array<[string, CheckoutCarts]>) {
+    for (const [name, carts, withWebhooks] of [
+      ['checkout', pricedCarts(sold), false],
+      [`checkout, ${WEBHOOK_ENDPOINTS} webhook endpoints`, pricedCarts(sold), true],
+      ['hot product', hotCarts, false],
+    ] as Array<[string, CheckoutCarts, boolean]>) {
       log(`running: ${name}`);
       const slug = `${runId}-${name.replace(/\W+/g, '-')}`;
+      if (withWebhooks) {
+        rows.push(await webhookRow(db, { name, slug, servers, api, bare, carts }));
+        continue;
+      }
       const apiSide = await checkoutSide(db, `${slug}-api`, api, carts);
       const bareSide = await checkoutSide(db, `${slug}-bare`, bare, carts);
       rows.push({ name, api: apiSide, bare: bareSide });
@@ -402,13 +455,39 @@ async function checkoutRows(servers: CheckoutServers): Promise<CheckoutRow[]> {
   }
 }
 
+/**
+ * The webhook row: the receiver in a process of its own, WEBHOOK_ENDPOINTS platform endpoints
+ * posting to it (owned by an admin made for them), the checkout row's loop against the API and
+ * then the bare server, and the endpoints removed afterwards, so the rows after it record no event.
+ */
+async function webhookRow(
+  db: Pool,
+  row: { name: string; slug: string; servers: CheckoutServers; api: CheckoutTarget; bare: CheckoutTarget; carts: CheckoutCarts },
+): Promise<CheckoutRow> {
+  const receiver = await startListening('dist/bench/webhook-receiver.js', {}, row.servers.children, 'receiver');
+  try {
+    const owner = await createAdmin(db, `${row.slug}-webhooks`, randomPassword());
+    const webhooks = await registerEndpoints(db, owner.id, receiver.url);
+    try {
+      const apiSide = await checkoutSide(db, `${row.slug}-api`, row.api, row.carts, webhooks);
+      const bareSide = await checkoutSide(db, `${row.slug}-bare`, row.bare, row.carts, webhooks);
+      return { name: row.name, api: apiSide, bare: bareSide };
+    } finally {
+      await removeEndpoints(db, webhooks);
+    }
+  } finally {
+    await stopChild(receiver.child, row.servers.children);
+  }
+}
+
 function auditCell(side: CheckoutSide): string {
-  const { audit: a, result } = side;
+  const { audit: a, result, webhooks: w } = side;
   const p = a.pricing;
+  const count = (n: number) => n.toLocaleString('en-US');
   const units = `${a.unitsOrdered.toLocaleString('en-US')} ordered = ${a.unitsTaken.toLocaleString('en-US')} taken`;
   const consistent = a.orders === result.placed && a.cartsLeft === 0;
-  if (a.ok && consistent) return `0 (${units})`;
-  const count = (n: number) => n.toLocaleString('en-US');
+  const hooks = w ? `; ${count(w.deliveries)} webhooks ${w.posted ? 'posted' : 'recorded'}` : '';
+  if (a.ok && consistent && (w?.ok ?? true)) return `0 (${units}${hooks})`;
   const problems = [
     `${a.unitsOrdered.toLocaleString('en-US')} ordered, ${a.unitsTaken.toLocaleString('en-US')} taken`,
     a.mismatched > 0 ? `${a.mismatched} variants off` : '',
@@ -422,8 +501,55 @@ function auditCell(side: CheckoutSide): string {
     p.promotionOff > 0 ? `${count(p.promotionOff)} orders' promotion off` : '',
     p.usesTaken !== p.ordersWithCode ? `${PROMO_CODE} used_count +${count(p.usesTaken)} for ${count(p.ordersWithCode)} orders with it` : '',
     p.usedCount !== p.allOrdersWithCode ? `${PROMO_CODE} used_count ${count(p.usedCount)} for ${count(p.allOrdersWithCode)} orders with it in all` : '',
+    ...(w ? webhookProblems(w) : []),
   ].filter(Boolean);
   return `**FAILED**: ${problems.join(', ')}`;
+}
+
+/** Text of a list item's continuation: words wrapped at about 100 columns, each line indented by two spaces. */
+function itemLines(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > 98) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((entry) => `  ${entry}`).join('\n');
+}
+
+/** How the API's workers kept up in the webhook row, for the text under the table (a line of its own in the row's item). */
+function webhookRunNote(rows: CheckoutRow[]): string {
+  const posted = rows.find((entry) => entry.api.webhooks?.posted)?.api.webhooks;
+  if (!posted?.posted) return '';
+  const count = (n: number) => n.toLocaleString('en-US');
+  const { deliveries } = posted;
+  const { pendingAtLoopEnd: pending, afterLoopMs } = posted.posted;
+  if (pending === 0) return `\n${itemLines(`In this run the API's workers had posted all ${count(deliveries)} deliveries when its loop ended.`)}`;
+  const loopSeconds = WARMUP_SECONDS + SECONDS;
+  const recorded = deliveries / loopSeconds;
+  const during =
+    `In this run the API's workers posted ${count(deliveries - pending)} of the ${count(deliveries)} deliveries during its loop ` +
+    `(about ${Math.round((deliveries - pending) / loopSeconds)} a second, while its checkouts recorded about ${Math.round(recorded)} a second) ` +
+    `and the other ${count(pending)} in the ${(afterLoopMs / 1000).toFixed(1)} s after it`;
+  // More left than a second of checkouts records is a backlog, not the last deliveries under way.
+  const note = pending <= recorded ? `${during}.` : `${during}: the row's orders/s leaves out the work of that backlog, which under load longer than the run would keep growing.`;
+  return `\n${itemLines(note)}`;
+}
+
+/** What fails a webhook audit, for its cell. */
+function webhookProblems(w: WebhookAudit): string[] {
+  const count = (n: number) => n.toLocaleString('en-US');
+  return [
+    w.ordersOff > 0 ? `${count(w.ordersOff)} orders without one order.created delivery per endpoint` : '',
+    w.deliveries !== w.orders * WEBHOOK_ENDPOINTS ? `${count(w.deliveries)} deliveries for ${count(w.orders)} orders` : '',
+    w.jobs !== w.deliveries ? `${count(w.jobs)} ${w.posted ? 'outbox jobs' : 'unsent outbox jobs'} for ${count(w.deliveries)} deliveries` : '',
+    w.posted && w.posted.succeeded !== w.deliveries ? `${count(w.posted.succeeded)} of ${count(w.deliveries)} deliveries succeeded within ${DELIVERY_WAIT_MS / 1000} s` : '',
+    w.posted && w.posted.received !== w.deliveries ? `${count(w.posted.received)} of ${count(w.deliveries)} deliveries at the receiver` : '',
+    w.posted && w.posted.requests !== w.deliveries ? `${count(w.posted.requests)} POSTs received for ${count(w.deliveries)} deliveries` : '',
+  ];
 }
 
 function checkoutTable(rows: CheckoutRow[]): string {
@@ -525,16 +651,16 @@ async function stopChild(child: ChildProcess, children: ChildProcess[]): Promise
   clearTimeout(timer);
 }
 
-/** Starts bench/proxy.ts (built) in front of the ports and returns its base URL once it listens. */
-async function startProxy(backends: number[], children: ChildProcess[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = startProcess('dist/bench/proxy.js', { PROXY_BACKENDS: backends.join(',') });
+/** Starts a built bench script that prints `<what> listening on <port>`, and returns its base URL once it does. */
+async function startListening(script: string, env: Record<string, string>, children: ChildProcess[], what: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = startProcess(script, env);
   children.push(child);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('bench/proxy did not start in time')), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start in time`)), 30_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /proxy listening on (\d+)/.exec(out);
+      const match = new RegExp(`${what} listening on (\\d+)`).exec(out);
       if (match) {
         clearTimeout(timer);
         resolve(Number(match[1]));
@@ -542,10 +668,15 @@ async function startProxy(backends: number[], children: ChildProcess[]): Promise
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`bench/proxy exited with code ${code}`));
+      reject(new Error(`${script} exited with code ${code}`));
     });
   });
   return { url: `http://127.0.0.1:${port}`, child };
+}
+
+/** Starts bench/proxy.ts (built) in front of the ports and returns its base URL once it listens. */
+async function startProxy(backends: number[], children: ChildProcess[]): Promise<{ url: string; child: ChildProcess }> {
+  return startListening('dist/bench/proxy.js', { PROXY_BACKENDS: backends.join(',') }, children, 'proxy');
 }
 
 function busyShare(before: { busy: number; total: number }, after: { busy: number; total: number }): number {
@@ -611,11 +742,12 @@ async function processesRows(options: { databaseUrl: string; apiEnv: Record<stri
       ['two', two, '2 processes'],
     ] as const) {
       log(`running: checkout, ${label}`);
-      const target = {
+      const target: CheckoutTarget = {
         baseUrl: proxy.url,
         endpoints: API_ENDPOINTS,
         pid: firstPid,
         tokensOf: (customers: Customer[], password: string) => signIn(proxy.url, customers, password),
+        postsWebhooks: true,
       };
       const result = await checkoutSide(db, `${runId}-processes-${side}`, target, pricedCarts(sold));
       checkout[side] = { rate: result.result.ordersPerSecond, p99: result.result.p99, errors: result.result.errors, busy: result.machineBusy, checkout: result };
@@ -837,8 +969,10 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       DATA_DIR: workDir,
     };
+    // The webhook row's deliveries go to a receiver on 127.0.0.1 (see bench/allow-loopback-webhooks.ts).
+    const apiNodeArgs = ['--require', path.join(root, 'dist', 'bench', 'allow-loopback-webhooks.js')];
     const apiPort = await freePort();
-    const api = startProcess('dist/src/server.js', { ...apiEnv, PORT: String(apiPort) });
+    const api = startProcess('dist/src/server.js', { ...apiEnv, PORT: String(apiPort) }, apiNodeArgs);
     children.push(api);
     // The same API with its catalog caches off: what every request costs when nothing is reused.
     const uncachedPort = await freePort();
@@ -902,6 +1036,9 @@ async function main(): Promise<void> {
     );
     const table = [header, separator, ...lines].join('\n');
     if (!only) log(`\n${table}\n`);
+    // The API with its caches off serves only the rows above; stopped, so that its outbox relay
+    // takes none of the webhook row's delivery jobs from the API measured.
+    await stopChild(uncached, children);
 
     // After the catalog rows, so that their reads never meet the orders' writes and dead rows.
     const checkout =
@@ -913,6 +1050,7 @@ async function main(): Promise<void> {
           apiPid: api.pid ?? 0,
           bareUrl: `http://127.0.0.1:${barePort}`,
           barePid: bare.pid ?? 0,
+          children,
         });
     const checkoutLines = checkoutTable(checkout);
     if (checkout.length > 0) log(`\n${checkoutLines}\n`);
@@ -1000,7 +1138,7 @@ ${checkoutLines}
 
 Each row runs ${CONNECTIONS} customers in a closed loop for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up, with the
 bench's own HTTP client (keep-alive, one connection per customer): an iteration puts variants in
-the cart (\`POST /api/cart/items\` with \`variantId\`, quantity 1 each), in the checkout row puts the
+the cart (\`POST /api/cart/items\` with \`variantId\`, quantity 1 each), in the checkout rows puts the
 code ${PROMO_CODE} on it (\`POST /api/cart/promo\`: checkout takes the code off the cart it places, so every
 iteration puts it back), and checks out (\`POST /api/orders\` with a shipping address in California, no
 Idempotency-Key), then the next one starts. The customers are fresh accounts made in the
@@ -1021,6 +1159,20 @@ ${PROMO_CODE} is a platform code of 10 % with no usage limit, so no run uses it 
   with a conditional \`UPDATE promotions\` whose row lock it holds to its commit, so every
   checkout with the code waits for the one before it there, as the hot product's do for the
   stock rows: this row measures one popular code.
+- checkout, ${WEBHOOK_ENDPOINTS} webhook endpoints: the checkout row again, with ${WEBHOOK_ENDPOINTS} active platform webhook endpoints
+  (rows written into \`webhook_endpoints\` before the row and deleted after it: no seller, subscribed to
+  order.created and order.paid, a \`whsec_\` secret each) that post to a receiver the bench runs on
+  127.0.0.1, in a process of its own, answering 200 at once. Every checkout then also writes, in its
+  transaction, one \`webhook_deliveries\` row per endpoint (the order as the event shows it, by the
+  API's \`orderEventStatement\`) and one outbox job per delivery: both servers run these same
+  inserts. Delivery is off the request path: after the commit the API's outbox relay hands the jobs
+  to its job workers (in the same process, as the bench's API runs without Redis), which sign and
+  POST each delivery and record its outcome while the next checkouts are served. The bare server
+  has no workers: its jobs are recorded due in a day, so that the API's relay leaves them, and
+  deleted after its audit. The API process is started with \`bench/allow-loopback-webhooks.ts\`
+  preloaded, which lets deliveries reach 127.0.0.1 (the configuration refuses
+  \`WEBHOOK_ALLOW_PRIVATE_URLS\` in production), and the one with its caches off is stopped after
+  the first table, so that every delivery job is the measured process's.${webhookRunNote(checkout)}
 - hot product: every order is one unit of one variant of one product (also given ${PLENTY.toLocaleString('en-US')} units), so
   every checkout waits for the row locks (the variant's, then its product's) of the one before it.
   Its carts carry no code (the row measures the stock rows' locks alone); its orders have one
@@ -1041,17 +1193,22 @@ Reading the table:
   does not hold: every order has a discount (none in the hot product row), tax and one
   \`order_shipping\` row per seller, and used the code (none did in the hot product row), and
   the code's \`used_count\` moved by the orders that used it during the run and equals the
-  orders that used it in all.
+  orders that used it in all. In the webhook row it also fails the cell unless every order has
+  exactly one order.created delivery per endpoint and every delivery one outbox job, and, on the
+  API's side, every delivery is recorded as succeeded and reached the receiver, once: the bench
+  waits for that (up to ${DELIVERY_WAIT_MS / 1000} s after the loop) before the bare server's run starts, so no delivery
+  of the API's orders is posted during it.
 - The bare server runs the API's own checkout statements and pricing, imported from its order and
   catalog modules, in the same order: the cart's row lock, the cart read with prices, the pricing
   sources in one statement (the sellers' shipping rates, the destination's tax rate, the cart's
   code), the API's pricing function over them, the order with its lines, parcels, first history
-  row and the emptied cart in one statement, the code's use, and last the stock, taken per
-  variant by one conditional \`UPDATE product_variants … WHERE stock_quantity >= w.n\` over the
-  sorted variant ids that moves the products' totals by the same amounts in the same statement
-  (variant rows, then product rows, each in id order; run again on a deadlock, as the API's
-  is). Its cart add is one statement (the cart and the variant's line upserted), so is its code
-  route (\`POST /cart/promo\`: the code of an active promotion written on the cart), and it takes
+  row and the emptied cart in one statement, the order.created event (the API's statement, and the
+  outbox jobs of its deliveries), the code's use, and last the stock, taken per variant by one
+  conditional \`UPDATE product_variants … WHERE stock_quantity >= w.n\` over the sorted variant
+  ids that moves the products' totals by the same amounts in the same statement (variant rows,
+  then product rows, each in id order; run again on a deadlock, as the API's is). Its cart add is
+  one statement (the cart and the variant's line upserted), so is its code route
+  (\`POST /cart/promo\`: the code of an active promotion written on the cart), and it takes
   the customer's id from the \`Authorization\` header: no token check, no session read.
 - What the API does on top, read from its code: every request verifies the JWT and reads the
   session and validates its input; a cart add is a transaction that finds the variant, takes
