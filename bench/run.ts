@@ -61,9 +61,10 @@ import {
  * state tax, again; see bench/checkout.ts) against both, the checkout row once more with webhook
  * endpoints registered (bench/webhooks.ts: the API's workers post every order's deliveries to a
  * receiver the bench runs), and writes the tables to docs/PERFORMANCE.md. Last come the
- * statistics rows: a year of paid order history generated into the same database (BENCH_STATS_ORDERS orders, 40,000 by default, then more
- * until it holds BENCH_STATS_LINES lines, 100,000 by default), and one signed-in admin reading
- * the overview and the sales series (see bench/stats.ts).
+ * statistics rows: a year of paid order history generated into the same database
+ * (BENCH_STATS_ORDERS orders, 40,000 by default, then more until it holds BENCH_STATS_LINES
+ * lines, 100,000 by default), and one signed-in admin reading the overview and the sales series
+ * (see bench/stats.ts).
  * BENCH_PRODUCTS, BENCH_VARIANTS (variants per product), BENCH_SECONDS, BENCH_CONNECTIONS (also
  * the number of customers) and BENCH_CHECKOUT_POOL (products whose variants the checkout row draws
  * from) change the sizes.

@@ -175,46 +175,43 @@ async function alertLowStock(variantIds: string[], transaction: Transaction): Pr
  * with restock.
  */
 export async function restockOrder(orderId: string, transaction: Transaction, itemIds?: string[]): Promise<void> {
-  await queryRows(
-    `WITH returned AS (
-       UPDATE product_variants v
-          SET stock_quantity = v.stock_quantity + r.n,
-              low_stock_alerted_at = CASE WHEN v.stock_quantity + r.n > v.low_stock_threshold THEN NULL ELSE v.low_stock_alerted_at END,
-              updated_at = now()
-         FROM (SELECT variant_id AS id, sum(quantity)::int AS n
-                 FROM order_items
-                WHERE order_id = $orderId AND variant_id IS NOT NULL AND shipped_at IS NULL ${itemIds ? 'AND id = ANY($itemIds::uuid[])' : ''}
-                GROUP BY variant_id
-                ORDER BY variant_id) r
-        WHERE v.id = r.id
-       RETURNING v.product_id, r.n, (v.status = 'active' AND v.deleted_at IS NULL) AS counted
-     )
-     UPDATE products p
-        SET stock_quantity = p.stock_quantity + t.n,
-            status = CASE WHEN p.status = 'out_of_stock' THEN 'active'::enum_products_status ELSE p.status END,
-            updated_at = now()
-       FROM (SELECT product_id, sum(n)::int AS n FROM returned WHERE counted GROUP BY product_id ORDER BY product_id) t
-      WHERE p.id = t.product_id`,
+  await restock(
+    `SELECT variant_id AS id, sum(quantity)::int AS n
+       FROM order_items
+      WHERE order_id = $orderId AND variant_id IS NOT NULL AND shipped_at IS NULL ${itemIds ? 'AND id = ANY($itemIds::uuid[])' : ''}
+      GROUP BY variant_id`,
     itemIds ? { orderId, itemIds } : { orderId },
     transaction,
   );
-  transaction.afterCommit(forgetCatalogCaches);
 }
 
 /**
  * Puts returned units back on the shelf (a return received with restock): the variants' stock,
- * and their products' totals for the variants still sold, in one statement, variants in id order.
+ * and their products' totals for the variants still sold.
  */
 export async function restockVariants(units: Array<{ variantId: string; quantity: number }>, transaction: Transaction): Promise<void> {
   const wanted = units.filter((unit) => unit.quantity > 0);
   if (wanted.length === 0) return;
+  await restock(
+    'SELECT id, sum(n)::int AS n FROM unnest($ids::uuid[], $quantities::int[]) AS u(id, n) GROUP BY id',
+    { ids: wanted.map((unit) => unit.variantId), quantities: wanted.map((unit) => unit.quantity) },
+    transaction,
+  );
+}
+
+/**
+ * Adds units `(id, n)` chosen by `units` (variant id, count) to their variants, deleted ones too
+ * (the count stays true), and to their products the units of the variants still active, in one
+ * statement, variants in id order; a product sold out is on sale again.
+ */
+async function restock(units: string, bind: Record<string, unknown>, transaction: Transaction): Promise<void> {
   await queryRows(
     `WITH returned AS (
        UPDATE product_variants v
           SET stock_quantity = v.stock_quantity + r.n,
               low_stock_alerted_at = CASE WHEN v.stock_quantity + r.n > v.low_stock_threshold THEN NULL ELSE v.low_stock_alerted_at END,
               updated_at = now()
-         FROM (SELECT id, sum(n)::int AS n FROM unnest($ids::uuid[], $quantities::int[]) AS u(id, n) GROUP BY id ORDER BY id) r
+         FROM (SELECT id, n FROM (${units}) chosen ORDER BY id) r
         WHERE v.id = r.id
        RETURNING v.product_id, r.n, (v.status = 'active' AND v.deleted_at IS NULL) AS counted
      )
@@ -224,7 +221,7 @@ export async function restockVariants(units: Array<{ variantId: string; quantity
             updated_at = now()
        FROM (SELECT product_id, sum(n)::int AS n FROM returned WHERE counted GROUP BY product_id ORDER BY product_id) t
       WHERE p.id = t.product_id`,
-    { ids: wanted.map((unit) => unit.variantId), quantities: wanted.map((unit) => unit.quantity) },
+    bind,
     transaction,
   );
   transaction.afterCommit(forgetCatalogCaches);

@@ -1,6 +1,6 @@
 import type { Transaction } from 'sequelize';
 import type { Caller } from '../accounts';
-import type { PromotionType } from '../../models';
+import type { PromotionAttributes, PromotionType } from '../../models';
 import { queryRows } from '../../platform/db/query';
 import { inTransaction } from '../../platform/db/transaction';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../../platform/utils/errors';
@@ -30,24 +30,8 @@ export interface PromotionListQuery extends PageQuery {
   sellerId?: string;
 }
 
-export interface PromotionView {
-  id: string;
-  code: string;
-  sellerId: string | null;
-  type: PromotionType;
-  value: string | null;
-  minSubtotal: string | null;
-  startsAt: Date | null;
-  endsAt: Date | null;
-  usageLimit: number | null;
-  usageLimitPerCustomer: number | null;
-  productIds: string[] | null;
-  categoryIds: string[] | null;
-  active: boolean;
-  usedCount: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A promotion as the API shows it: every column of the model. */
+export type PromotionView = PromotionAttributes;
 
 /** A percentage promotion takes at most 100 %, in hundredths. */
 const MAX_PERCENT_HUNDREDTHS = 100_00;

@@ -1,3 +1,4 @@
+import type { ShippingRateAttributes } from '../../models';
 import { queryRows } from '../../platform/db/query';
 import { inTransaction } from '../../platform/db/transaction';
 import { BadRequestError, NotFoundError } from '../../platform/utils/errors';
@@ -17,16 +18,8 @@ export interface ShippingRateInput {
 
 export type ShippingRateChanges = Partial<ShippingRateInput>;
 
-export interface ShippingRateView {
-  id: string;
-  name: string;
-  countries: string[];
-  price: string;
-  freeOver: string | null;
-  estimatedDays: number | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A shipping rate as its seller sees it: the model's columns but the seller's id. */
+export type ShippingRateView = Omit<ShippingRateAttributes, 'sellerId'>;
 
 const COLUMNS = `id, name, countries, price, free_over AS "freeOver", estimated_days AS "estimatedDays", created_at AS "createdAt", updated_at AS "updatedAt"`;
 

@@ -1,3 +1,4 @@
+import type { TaxRateAttributes } from '../../models';
 import { queryRows } from '../../platform/db/query';
 import { ConflictError, NotFoundError } from '../../platform/utils/errors';
 
@@ -14,16 +15,8 @@ export interface TaxRateInput {
 
 export type TaxRateChanges = Partial<TaxRateInput>;
 
-export interface TaxRateView {
-  id: string;
-  country: string;
-  state: string | null;
-  rate: string;
-  name: string;
-  appliesToShipping: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A tax rate as the API shows it: every column of the model. */
+export type TaxRateView = TaxRateAttributes;
 
 const COLUMNS = `id, country, state, rate, name, applies_to_shipping AS "appliesToShipping", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
