@@ -115,15 +115,28 @@ export class DeliveryService {
 
   private async recordAttempt(delivery: DeliveryRow, attempt: Attempt, succeeded: boolean): Promise<void> {
     const attempts = delivery.attempts + 1;
-    const retryIn = succeeded || attempts >= MAX_ATTEMPTS ? null : RETRY_SCHEDULE_MS[attempts - 1];
-    const error = succeeded ? null : (attempt.error ?? `answered ${attempt.statusCode}`);
+    if (succeeded) {
+      // The common case in one statement (no transaction): the delivery done, its endpoint no longer failing.
+      await queryRows(
+        `WITH done AS (
+           UPDATE webhook_deliveries
+              SET attempts = $attempts, last_status_code = $statusCode, last_error = NULL, status = 'succeeded', delivered_at = now(),
+                  next_attempt_at = NULL, updated_at = now()
+            WHERE id = $deliveryId AND status = 'pending' AND attempts = $seen
+            RETURNING endpoint_id
+         )
+         UPDATE webhook_endpoints e SET failing_since = NULL FROM done WHERE e.id = done.endpoint_id AND e.failing_since IS NOT NULL`,
+        { deliveryId: delivery.id, seen: delivery.attempts, attempts, statusCode: attempt.statusCode },
+      );
+      return;
+    }
+    const retryIn = attempts >= MAX_ATTEMPTS ? null : RETRY_SCHEDULE_MS[attempts - 1];
     await inTransaction(async (transaction) => {
       // Conditional on the attempt it follows: a second run of the same job records nothing twice.
       const [moved] = await queryRows<{ id: string }>(
         `UPDATE webhook_deliveries
             SET attempts = $attempts, last_status_code = $statusCode, last_error = $error, updated_at = now(),
                 status = $status::enum_webhook_deliveries_status,
-                delivered_at = CASE WHEN $succeeded THEN now() ELSE delivered_at END,
                 next_attempt_at = CASE WHEN $retryMs::int IS NULL THEN NULL ELSE now() + make_interval(secs => $retryMs::int / 1000.0) END
           WHERE id = $deliveryId AND status = 'pending' AND attempts = $seen
           RETURNING id`,
@@ -132,22 +145,17 @@ export class DeliveryService {
           seen: delivery.attempts,
           attempts,
           statusCode: attempt.statusCode,
-          error,
-          status: succeeded ? 'succeeded' : retryIn === null ? 'failed' : 'pending',
-          succeeded,
+          error: attempt.error ?? `answered ${attempt.statusCode}`,
+          status: retryIn === null ? 'failed' : 'pending',
           retryMs: retryIn,
         },
         transaction,
       );
       if (!moved) return;
       if (retryIn !== null) await recordJob('webhooks.deliver', { deliveryId: delivery.id }, { transaction, delayMs: retryIn });
-      if (succeeded) {
-        await queryRows('UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $endpointId AND failing_since IS NOT NULL', { endpointId: delivery.endpoint_id }, transaction);
-        return;
-      }
       await this.afterFailure(delivery.endpoint_id, transaction);
     }, { name: 'webhook attempt' });
-    if (!succeeded) logger.warn('webhook delivery failed', { deliveryId: delivery.id, endpointId: delivery.endpoint_id, attempt: attempts, statusCode: attempt.statusCode, error: attempt.error });
+    logger.warn('webhook delivery failed', { deliveryId: delivery.id, endpointId: delivery.endpoint_id, attempt: attempts, statusCode: attempt.statusCode, error: attempt.error });
   }
 
   /** Marks the endpoint failing since now (or earlier), and deactivates it, once, after 3 days of failures; its owner is mailed. */
