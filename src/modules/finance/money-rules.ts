@@ -29,21 +29,11 @@ export function allocateRefund(amount: number, lines: Array<{ id: string; remain
   const toLines = Math.min(Number(share), total);
   const shares = new Map<string, number>();
   if (toLines <= 0) return shares;
-  const parts = open.map((line) => {
-    const exact = BigInt(toLines) * BigInt(line.remaining);
-    return { id: line.id, floor: Number(exact / BigInt(total)), remainder: exact % BigInt(total), cap: line.remaining };
-  });
-  let left = toLines - parts.reduce((sum, part) => sum + part.floor, 0);
   // The cents lost to flooring go to the lines with the largest remainders (ties: in line order).
-  const byRemainder = [...parts].sort((a, b) => (b.remainder > a.remainder ? 1 : b.remainder < a.remainder ? -1 : 0));
-  for (const part of byRemainder) {
-    if (left === 0) break;
-    if (part.floor < part.cap) {
-      part.floor += 1;
-      left -= 1;
-    }
-  }
-  for (const part of parts) if (part.floor > 0) shares.set(part.id, part.floor);
+  const parts = spreadByLargestRemainder(toLines, open.map((line) => line.remaining));
+  open.forEach((line, index) => {
+    if (parts[index] > 0) shares.set(line.id, parts[index]);
+  });
   return shares;
 }
 
