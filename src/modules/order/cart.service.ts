@@ -6,8 +6,8 @@ import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { hashToken, randomToken } from '../../platform/utils/tokens';
 import { insufficientStock } from '../catalog';
-import { eligibleLines, priceCart, promoNotApplicable, type PricingLine } from './pricing';
-import { loadPricingSources, loadPromotion, pricingDefaults } from './pricing-sources';
+import { eligibleLines, type PricingLine } from './pricing';
+import { loadPromotion, priceLines } from './pricing-sources';
 
 /** A cart belongs to a signed-in user, or to whoever holds a guest cart's token. */
 export type CartOwner = { userId: string } | { token: string };
@@ -465,23 +465,12 @@ export class CartService {
     const code = rows[0]?.promo_code ?? null;
     const available = rows.filter((row) => row.id !== null).filter(isAvailable);
     if (available.length === 0) throw new BadRequestError('CART_EMPTY', 'The cart has nothing that can be bought');
-    const sources = await loadPricingSources({
-      sellerIds: [...new Set(available.map((row) => row.seller_id))],
-      country: input.shippingAddress.country,
-      state: input.shippingAddress.state,
-      code,
-      userId: 'userId' in owner ? owner.userId : null,
-    });
-    if (code && !sources.promotion) throw promoNotApplicable(code, 'inactive');
-    const pricing = priceCart({
+    const pricing = await priceLines({
       lines: available.map(pricingLineOf),
       destination: input.shippingAddress,
-      shippingRates: sources.shippingRates,
       chosenRates: input.shippingRates,
-      taxRate: sources.taxRate,
-      promotion: sources.promotion ?? null,
-      defaults: pricingDefaults(),
-      now: new Date(),
+      code,
+      userId: 'userId' in owner ? owner.userId : null,
     });
     return {
       subtotal: fromMinor(pricing.subtotal),

@@ -11,8 +11,8 @@ import { recordOrderEvent } from '../webhooks';
 import { serializePlacedOrder, type OrderView, type PlacedOrderRow } from './order.serializer';
 import { insufficientStock, takeStock, type StockShortfall } from '../catalog';
 import crypto from 'node:crypto';
-import { priceCart, promoNotApplicable, type Pricing, type PricingLine } from './pricing';
-import { loadPricingSources, pricingDefaults } from './pricing-sources';
+import { promoNotApplicable, type Pricing, type PricingLine } from './pricing';
+import { priceLines } from './pricing-sources';
 
 /**
  * Checkout: a cart becomes an order in one transaction (prices re-read, lines snapshotted, totals
@@ -128,34 +128,6 @@ function productUnavailable(lines: CartLineRow[]): ConflictError {
   );
 }
 
-/**
- * Prices the locked cart's lines for the destination with the cart's code: the same sources and
- * the same function as the quote. A code no promotion has (any more) refuses the checkout.
- */
-async function priceForCheckout(
-  userId: string,
-  lines: CartLineRow[],
-  address: Address,
-  code: string | null,
-  chosenRates: Record<string, string> | undefined,
-  transaction: Transaction,
-): Promise<Pricing> {
-  const sources = await loadPricingSources(
-    { sellerIds: [...new Set(lines.map((line) => line.seller_id))], country: address.country, state: address.state, code, userId },
-    transaction,
-  );
-  if (code && !sources.promotion) throw promoNotApplicable(code, 'inactive');
-  return priceCart({
-    lines: pricingLines(lines),
-    destination: { country: address.country, state: address.state },
-    shippingRates: sources.shippingRates,
-    chosenRates,
-    taxRate: sources.taxRate,
-    promotion: sources.promotion ?? null,
-    defaults: pricingDefaults(),
-    now: new Date(),
-  });
-}
 
 const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 
@@ -300,7 +272,17 @@ export class CheckoutService {
 
         // A saved address is copied into the order: editing the address book later changes no order.
         const shippingAddress = input.shippingAddressId ? await addressService.copyFor(caller.id, input.shippingAddressId, transaction) : input.shippingAddress!;
-        const pricing = await priceForCheckout(caller.id, lines, shippingAddress, cart?.promo_code ?? null, input.shippingRates, transaction);
+        // The same sources and function as the quote, read under the cart's lock.
+        const pricing = await priceLines(
+          {
+            lines: pricingLines(lines),
+            destination: { country: shippingAddress.country, state: shippingAddress.state },
+            chosenRates: input.shippingRates,
+            code: cart?.promo_code ?? null,
+            userId: caller.id,
+          },
+          transaction,
+        );
         const order = await this.placeOrder(caller, { ...input, shippingAddress }, lines, pricing, transaction);
         await recordOrderEvent('order.created', order.id, transaction);
         if (pricing.promotion) {

@@ -3,7 +3,7 @@ import { config } from '../../platform/config';
 import { queryRows } from '../../platform/db/query';
 import { toMinor } from '../../platform/utils/money';
 import type { PromotionType } from '../../models';
-import type { PricingDefaults, PricingPromotion, PricingShippingRate, PricingTaxRate } from './pricing';
+import { priceCart, promoNotApplicable, type Pricing, type PricingDefaults, type PricingLine, type PricingPromotion, type PricingShippingRate, type PricingTaxRate } from './pricing';
 
 /**
  * What the pricing function needs from the database, in one statement: the shipping rates of
@@ -160,4 +160,31 @@ export function pricingDefaults(commerce = config.commerce): PricingDefaults {
     fallbackTax: { rate: commerce.taxRate.toFixed(4), appliesToShipping: false },
     pricesIncludeTax: commerce.pricesIncludeTax,
   };
+}
+
+/**
+ * Prices lines for a destination with a cart's code, from what the database holds now: the
+ * quote and checkout both call it (checkout in its transaction). A code no promotion has (any
+ * more) is 409 PROMO_NOT_APPLICABLE.
+ */
+export async function priceLines(
+  input: { lines: PricingLine[]; destination: { country: string; state?: string | null }; chosenRates?: Record<string, string>; code: string | null; userId: string | null },
+  transaction?: Transaction,
+): Promise<Pricing> {
+  const { lines, destination, code } = input;
+  const sources = await loadPricingSources(
+    { sellerIds: [...new Set(lines.map((line) => line.sellerId))], country: destination.country, state: destination.state, code, userId: input.userId },
+    transaction,
+  );
+  if (code && !sources.promotion) throw promoNotApplicable(code, 'inactive');
+  return priceCart({
+    lines,
+    destination,
+    shippingRates: sources.shippingRates,
+    chosenRates: input.chosenRates,
+    taxRate: sources.taxRate,
+    promotion: sources.promotion ?? null,
+    defaults: pricingDefaults(),
+    now: new Date(),
+  });
 }
