@@ -57,6 +57,15 @@ const PROMOTION_CATEGORIES = `CASE WHEN p.category_ids IS NULL THEN NULL ELSE (
     SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
   ) SELECT coalesce(array_agg(id), '{}') FROM tree) END`;
 
+/** The promotion of `$code` as JSON, with the uses `$userId` has not given back (null: no such code). */
+const PROMOTION_OF_CODE = `(SELECT json_build_object(
+    'id', p.id, 'code', p.code, 'seller_id', p.seller_id, 'type', p.type, 'value', p.value::text,
+    'min_subtotal', p.min_subtotal::text, 'starts_at', p.starts_at, 'ends_at', p.ends_at,
+    'product_ids', p.product_ids, 'category_ids', ${PROMOTION_CATEGORIES}, 'active', p.active,
+    'usage_limit', p.usage_limit, 'used_count', p.used_count, 'usage_limit_per_customer', p.usage_limit_per_customer,
+    'customer_uses', (SELECT count(*) FROM promotion_uses u WHERE u.promotion_id = p.id AND u.user_id = $userId::uuid AND u.released_at IS NULL))
+  FROM promotions p WHERE p.code = $code::text)`;
+
 export const PRICING_SOURCES = `
 SELECT (SELECT coalesce(json_agg(json_build_object('id', r.id, 'seller_id', r.seller_id, 'name', r.name, 'countries', r.countries,
                                                    'price', r.price::text, 'free_over', r.free_over::text, 'estimated_days', r.estimated_days)
@@ -65,13 +74,7 @@ SELECT (SELECT coalesce(json_agg(json_build_object('id', r.id, 'seller_id', r.se
        (SELECT json_build_object('rate', t.rate::text, 'applies_to_shipping', t.applies_to_shipping)
           FROM tax_rates t WHERE t.country = $country AND (t.state IS NULL OR t.state = $state::text)
          ORDER BY t.state IS NULL LIMIT 1) AS tax,
-       (SELECT json_build_object('id', p.id, 'code', p.code, 'seller_id', p.seller_id, 'type', p.type, 'value', p.value::text,
-                                 'min_subtotal', p.min_subtotal::text, 'starts_at', p.starts_at, 'ends_at', p.ends_at,
-                                 'product_ids', p.product_ids, 'category_ids', ${PROMOTION_CATEGORIES}, 'active', p.active,
-                                 'usage_limit', p.usage_limit, 'used_count', p.used_count, 'usage_limit_per_customer', p.usage_limit_per_customer,
-                                 'customer_uses', (SELECT count(*) FROM promotion_uses u
-                                                    WHERE u.promotion_id = p.id AND u.user_id = $userId::uuid AND u.released_at IS NULL))
-          FROM promotions p WHERE p.code = $code::text) AS promotion`;
+       ${PROMOTION_OF_CODE} AS promotion`;
 
 /** A code as stored: trimmed, upper case. */
 export function normalizeCode(code: string): string {
@@ -140,16 +143,8 @@ export function pricingSourcesOf(row: PricingSourcesRow, codeAsked: boolean): Pr
 
 /** The promotion of a code (any case), with the customer's uses of it; null for a code no promotion has. */
 export async function loadPromotion(code: string, userId: string | null, transaction?: Transaction): Promise<PricingPromotion | null> {
-  const [row] = await queryRows<PromotionRow>(
-    `SELECT p.id, p.code, p.seller_id, p.type, p.value::text, p.min_subtotal::text, p.starts_at, p.ends_at, p.product_ids,
-            ${PROMOTION_CATEGORIES} AS category_ids, p.active,
-            p.usage_limit, p.used_count, p.usage_limit_per_customer,
-            (SELECT count(*)::int FROM promotion_uses u WHERE u.promotion_id = p.id AND u.user_id = $userId::uuid AND u.released_at IS NULL) AS customer_uses
-       FROM promotions p WHERE p.code = $code`,
-    { code: normalizeCode(code), userId },
-    transaction,
-  );
-  return row ? promotionOf(row) : null;
+  const [row] = await queryRows<{ promotion: PromotionRow | null }>(`SELECT ${PROMOTION_OF_CODE} AS promotion`, { code: normalizeCode(code), userId }, transaction);
+  return row.promotion ? promotionOf(row.promotion) : null;
 }
 
 /** The configured fallbacks: shipping of sellers without rates, tax where no rate matches, tax-inclusive prices. */
