@@ -143,6 +143,31 @@ describe('returns', () => {
     await mailsWith(customer.user.email, /was not accepted/, 1);
   });
 
+  it('moves a return once when its decisions and receipts race: one refund, one restock', async () => {
+    const customer = await signedInUser(ctx.app);
+    const order = await deliveredOrder(customer);
+    const mugLine = order.items.find((item) => item.productId === mug)!;
+    const asked = (await ask(customer, order.id, [{ orderItemId: mugLine.id, quantity: 2 }])).body.data;
+    const decisions = await Promise.all([
+      move(mugSeller.bearer, 'seller', asked.id, 'approve'),
+      move(adminBearer, 'admin', asked.id, 'approve'),
+      move(mugSeller.bearer, 'seller', asked.id, 'approve'),
+    ]);
+    expect(decisions.filter((answer) => answer.status === 200)).toHaveLength(1);
+    expect(decisions.filter((answer) => answer.status !== 200).map((answer) => answer.body.error.code)).toEqual(['INVALID_STATUS_TRANSITION', 'INVALID_STATUS_TRANSITION']);
+    expect((await move(adminBearer, 'admin', asked.id, 'reject')).body.error.code).toBe('INVALID_STATUS_TRANSITION');
+    const [{ stock: before }] = await rows<{ stock: number }>('SELECT stock_quantity AS stock FROM product_variants WHERE product_id = $id', { id: mug });
+    const receipts = await Promise.all(Array.from({ length: 4 }, () => move(mugSeller.bearer, 'seller', asked.id, 'receive', { restock: true })));
+    expect(receipts.filter((answer) => answer.status === 200)).toHaveLength(1);
+    const [{ refunds, amount }] = await rows<{ refunds: number; amount: string }>(
+      `SELECT count(*)::int AS refunds, coalesce(sum(amount), 0)::text AS amount FROM refunds WHERE order_id = $orderId`,
+      { orderId: order.id },
+    );
+    expect({ refunds, amount }).toEqual({ refunds: 1, amount: '28.05' });
+    const [{ stock: after }] = await rows<{ stock: number }>('SELECT stock_quantity AS stock FROM product_variants WHERE product_id = $id', { id: mug });
+    expect(after - before).toBe(2);
+  });
+
   it('refuses lines not delivered, outside the window, of two sellers at once, or of another customer', async () => {
     const customer = await signedInUser(ctx.app);
     const order = await deliveredOrder(customer, 1);
