@@ -358,4 +358,45 @@ describe('Stripe payments', () => {
     await request(ctx.app).post(`/api/orders/${dropped.id}/cancel`).set('Authorization', customer.bearer).send({}).expect(200);
     expect(ctx.stub.intent(droppedIntent.paymentIntentId).status).toBe('canceled');
   });
+
+  it("keeps a received return's refund when Stripe is down, and completes it with the same key once Stripe answers", async () => {
+    // Loaded here: the app's modules are imported after the Stripe stand-in is configured (see useStripeApp).
+    const { refundService } = await import('../../src/modules/payment');
+    const seller = await signedInSeller(ctx.app);
+    const product = await createProduct({ sellerId: seller.user.id, price: '15.00', stockQuantity: 10 });
+    const customer = await signedInUser(ctx.app);
+    await request(ctx.app).post('/api/cart/items').set('Authorization', customer.bearer).send({ productId: product.id, quantity: 2 }).expect(201);
+    const order = (await request(ctx.app).post('/api/orders').set('Authorization', customer.bearer).send({ shippingAddress: ADDRESS }).expect(201)).body.data;
+    const intent = await intentFor(customer, order.id);
+    await ctx.deliver('payment_intent.succeeded', ctx.stub.succeed(intent.paymentIntentId)).expect(200);
+    await ctx.jobsIdle();
+    for (const status of ['shipped', 'delivered']) {
+      await request(ctx.app).patch(`/api/admin/orders/${order.id}/status`).set('Authorization', adminBearer).send({ status }).expect(200);
+    }
+    const asked = await request(ctx.app)
+      .post(`/api/orders/${order.id}/returns`)
+      .set('Authorization', customer.bearer)
+      .send({ items: [{ orderItemId: order.items[0].id, quantity: 1, reason: 'Broken' }] })
+      .expect(201);
+    await request(ctx.app).post(`/api/seller/returns/${asked.body.data.id}/approve`).set('Authorization', seller.bearer).send({}).expect(200);
+
+    ctx.stub.failNext(/^POST \/v1\/refunds$/);
+    ctx.stub.failNext(/^POST \/v1\/refunds$/);
+    const received = await request(ctx.app).post(`/api/seller/returns/${asked.body.data.id}/receive`).set('Authorization', seller.bearer).send({ restock: false });
+    // The parcel is in: the move stands, and the refund waits reserved, with its job.
+    expect(received.status).toBe(200);
+    expect(received.body.data).toMatchObject({ status: 'received', refundAmount: '15.00' });
+    expect(ctx.stub.refundedTotal(intent.paymentIntentId)).toBe(0);
+    const [refund] = await rows<{ id: string; status: string }>('SELECT id, status FROM refunds WHERE return_id = $id', { id: asked.body.data.id });
+    expect(refund.status).toBe('pending');
+    const [job] = await rows<{ count: number }>(`SELECT count(*)::int AS count FROM outbox WHERE type = 'payments.settle-refund' AND payload->>'refundId' = $id`, { id: refund.id });
+    expect(job.count).toBe(1);
+
+    await refundService.settleRefundById(refund.id);
+    const after = await request(ctx.app).get(`/api/seller/returns`).set('Authorization', seller.bearer).expect(200);
+    expect(after.body.data.returns.find((entry: { id: string }) => entry.id === asked.body.data.id)).toMatchObject({ status: 'refunded' });
+    expect(ctx.stub.refundedTotal(intent.paymentIntentId)).toBe(1500);
+    const keys = ctx.stub.calls.filter((call) => call.path === '/v1/refunds' && call.method === 'POST' && call.params.payment_intent === intent.paymentIntentId).map((call) => call.idempotencyKey);
+    expect(new Set(keys)).toEqual(new Set([`refund-${refund.id}`]));
+  });
 });
