@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
+import { toPositional } from '../src/platform/db/query';
+import { REFRESH_PRODUCTS } from '../src/modules/catalog/variant-store';
 import { hashPassword } from '../src/platform/utils/password';
 
 /**
@@ -448,4 +450,92 @@ export function pickTwo(pool: PoolProduct[]): () => string[] {
     const second = anyOf(othersOf.get(first.sellerId)!);
     return [anyOf(first.variants), anyOf(second.variants)];
   };
+}
+
+export interface CheckoutPool {
+  /** The hot product's first variant. */
+  hot: string;
+  /** The pool's products with their sellers and active variants. */
+  products: PoolProduct[];
+  /** Every variant of the pool, flat (the audited set). */
+  variants: string[];
+  /** The promotion of PROMO_CODE. */
+  promotionId: string;
+}
+
+/**
+ * What the checkout rows' orders are priced with, for the sellers they buy from: two shipping
+ * rates each (Standard to the US, free over 100.00; Express anywhere), the California rate (on
+ * lines and shipping) under a country-wide US rate, and PROMO_CODE, a platform code of 10 % with
+ * no usage limit, so that no run uses it up. Written once: a second call finds them there.
+ */
+async function preparePricing(db: Pool, sellerIds: string[]): Promise<string> {
+  await db.query(
+    `INSERT INTO shipping_rates (seller_id, name, countries, price, free_over, estimated_days)
+     SELECT s.id, r.name, r.countries, r.price, r.free_over, r.days
+       FROM unnest($1::uuid[]) AS s(id)
+      CROSS JOIN (VALUES ('Standard', ARRAY['US']::varchar(2)[], 5.00, 100.00, 5),
+                         ('Express', ARRAY['*']::varchar(2)[], 15.00, NULL, 2)) AS r(name, countries, price, free_over, days)
+      WHERE NOT EXISTS (SELECT 1 FROM shipping_rates x WHERE x.seller_id = s.id AND x.name = r.name)`,
+    [sellerIds],
+  );
+  await db.query(
+    `INSERT INTO tax_rates (country, state, rate, name, applies_to_shipping)
+     VALUES ('US', 'CA', 0.0725, 'California sales tax', true), ('US', NULL, 0.0400, 'US sales tax', false)
+     ON CONFLICT DO NOTHING`,
+  );
+  const { rows } = await db.query<{ id: string }>(
+    `WITH made AS (
+       INSERT INTO promotions (code, seller_id, type, value) VALUES ($1, NULL, 'percentage', 10) ON CONFLICT (code) DO NOTHING RETURNING id
+     )
+     SELECT id FROM made UNION ALL SELECT id FROM promotions WHERE code = $1`,
+    [PROMO_CODE],
+  );
+  await db.query('ANALYZE shipping_rates, tax_rates, promotions');
+  return rows[0].id;
+}
+
+/**
+ * The checkout rows' variants: the active variants of the first active products by id (a hot
+ * product and a pool of `poolSize`), each variant given PLENTY units and low-stock marks cleared, and their
+ * products' stock brought in step (the sum over their active variants) in the same transaction;
+ * and the shipping rates, tax rates and code their orders are priced with.
+ */
+const refreshProducts = toPositional(REFRESH_PRODUCTS);
+
+export async function checkoutVariants(db: Pool, poolSize: number): Promise<CheckoutPool> {
+  const { rows: picked } = await db.query<{ product_id: string; seller_id: string; variant_ids: string[] }>(
+    `SELECT p.id AS product_id, p.seller_id, array_agg(v.id ORDER BY v.position, v.id)::text[] AS variant_ids
+       FROM (SELECT id, seller_id FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT $1) p
+       JOIN product_variants v ON v.product_id = p.id AND v.status = 'active' AND v.deleted_at IS NULL
+      GROUP BY p.id, p.seller_id
+      ORDER BY p.id`,
+    [poolSize + 1],
+  );
+  if (picked.length < 3) throw new Error(`checkout: only ${picked.length} active products with active variants`);
+  const productIds = picked.map((row) => row.product_id);
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    // Variants first, then products, each in id order: the order the checkout's stock statement locks them in.
+    await client.query(
+      `UPDATE product_variants v SET stock_quantity = $2, low_stock_alerted_at = NULL, updated_at = now()
+         FROM (SELECT id FROM product_variants WHERE product_id = ANY($1::uuid[]) AND status = 'active' AND deleted_at IS NULL ORDER BY id) w
+        WHERE v.id = w.id`,
+      [productIds, PLENTY],
+    );
+    // The products in step with their variants, by the catalog's own statement.
+    await client.query(refreshProducts.text, refreshProducts.names.map((name) => ({ productIds })[name]));
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+  await db.query('VACUUM ANALYZE product_variants');
+  await db.query('VACUUM ANALYZE products');
+  const promotionId = await preparePricing(db, [...new Set(picked.map((row) => row.seller_id))]);
+  const products = picked.slice(1).map((row) => ({ sellerId: row.seller_id, variants: row.variant_ids }));
+  return { hot: picked[0].variant_ids[0], products, variants: products.flatMap((product) => product.variants), promotionId };
 }

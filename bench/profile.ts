@@ -10,11 +10,9 @@ import { QueryTypes } from 'sequelize';
 import { closeDatabase, initDatabase } from '../src/platform/db';
 import { runPending } from '../src/platform/db/bootstrap';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/platform/db/embedded-postgres';
-import { toPositional } from '../src/platform/db/query';
-import { REFRESH_PRODUCTS } from '../src/modules/catalog/variant-store';
 import { generateCatalog } from '../src/seed/catalog';
 import { freePort } from '../src/platform/utils/net';
-import { API_ENDPOINTS, cpuTimes, createCustomers, pickTwo, PLENTY, PROMO_CODE, randomPassword, runCheckoutLoop, signIn, type PoolProduct } from './checkout';
+import { API_ENDPOINTS, checkoutVariants, cpuTimes, createCustomers, pickTwo, PROMO_CODE, randomPassword, runCheckoutLoop, signIn, type PoolProduct } from './checkout';
 import { formatSummary, summarize, type CpuProfile, type Summary } from './profile-summary';
 
 /**
@@ -341,59 +339,6 @@ function readLoad(paths: () => string): Drive {
   };
 }
 
-/**
- * The checkout row's pool, as bench/run.ts prepares it: the first active products by id with
- * their active variants given PLENTY units (their products' totals in step), two shipping rates
- * per seller, California's and the US tax rates, and PROMO_CODE (10 %, no usage limit).
- */
-async function prepareCheckout(db: Pool): Promise<PoolProduct[]> {
-  const { rows: picked } = await db.query<{ product_id: string; seller_id: string; variant_ids: string[] }>(
-    `SELECT p.id AS product_id, p.seller_id, array_agg(v.id ORDER BY v.position, v.id)::text[] AS variant_ids
-       FROM (SELECT id, seller_id FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT $1) p
-       JOIN product_variants v ON v.product_id = p.id AND v.status = 'active' AND v.deleted_at IS NULL
-      GROUP BY p.id, p.seller_id
-      ORDER BY p.id`,
-    [CHECKOUT_POOL + 1],
-  );
-  const productIds = picked.map((row) => row.product_id);
-  const refresh = toPositional(REFRESH_PRODUCTS);
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(
-      `UPDATE product_variants v SET stock_quantity = $2, low_stock_alerted_at = NULL, updated_at = now()
-         FROM (SELECT id FROM product_variants WHERE product_id = ANY($1::uuid[]) AND status = 'active' AND deleted_at IS NULL ORDER BY id) w
-        WHERE v.id = w.id`,
-      [productIds, PLENTY],
-    );
-    await client.query(refresh.text, refresh.names.map((name) => ({ productIds })[name]));
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
-  const sellerIds = [...new Set(picked.map((row) => row.seller_id))];
-  await db.query(
-    `INSERT INTO shipping_rates (seller_id, name, countries, price, free_over, estimated_days)
-     SELECT s.id, r.name, r.countries, r.price, r.free_over, r.days
-       FROM unnest($1::uuid[]) AS s(id)
-      CROSS JOIN (VALUES ('Standard', ARRAY['US']::varchar(2)[], 5.00, 100.00, 5),
-                         ('Express', ARRAY['*']::varchar(2)[], 15.00, NULL, 2)) AS r(name, countries, price, free_over, days)
-      WHERE NOT EXISTS (SELECT 1 FROM shipping_rates x WHERE x.seller_id = s.id AND x.name = r.name)`,
-    [sellerIds],
-  );
-  await db.query(
-    `INSERT INTO tax_rates (country, state, rate, name, applies_to_shipping)
-     VALUES ('US', 'CA', 0.0725, 'California sales tax', true), ('US', NULL, 0.0400, 'US sales tax', false)
-     ON CONFLICT DO NOTHING`,
-  );
-  await db.query(`INSERT INTO promotions (code, seller_id, type, value) VALUES ($1, NULL, 'percentage', 10) ON CONFLICT (code) DO NOTHING`, [PROMO_CODE]);
-  for (const table of ['product_variants', 'products', 'shipping_rates', 'tax_rates', 'promotions']) await db.query(`VACUUM ANALYZE ${table}`);
-  return picked.slice(1).map((row) => ({ sellerId: row.seller_id, variants: row.variant_ids }));
-}
-
 function checkoutLoad(db: Pool, products: PoolProduct[]): Drive {
   return async (api, clock) => {
     const password = randomPassword();
@@ -560,7 +505,8 @@ async function main(): Promise<void> {
     for (const name of paths) {
       let measured: Measured;
       if (name === 'checkout') {
-        const products = await prepareCheckout(db);
+        // The checkout row's pool and pricing, prepared as bench/run.ts prepares them.
+        const { products } = await checkoutVariants(db, CHECKOUT_POOL);
         measured = await measurePath(
           db,
           pg,

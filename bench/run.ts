@@ -12,8 +12,6 @@ import { QueryTypes } from 'sequelize';
 import { closeDatabase, initDatabase } from '../src/platform/db';
 import { runPending } from '../src/platform/db/bootstrap';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres';
-import { toPositional } from '../src/platform/db/query';
-import { REFRESH_PRODUCTS } from '../src/modules/catalog/variant-store';
 import { generateCatalog } from '../src/seed/catalog';
 import { generateOrders } from '../src/seed/orders';
 import { freePort } from '../src/platform/utils/net';
@@ -25,6 +23,7 @@ import {
   createCustomers,
   databaseCounters,
   pickTwo,
+  checkoutVariants,
   PLENTY,
   PROMO_CODE,
   randomPassword,
@@ -36,7 +35,7 @@ import {
   type Customer,
   type Endpoints,
   type LoopResult,
-  type PoolProduct,
+  type CheckoutPool,
   type PricingExpectation,
 } from './checkout';
 import { createAdmin, describeAnswer, HISTORY_TABLES, countHistory, STATS_DAYS, STATS_P99_TARGET_MS, statsScenarios, type HistoryCounts, type StatsScenario } from './stats';
@@ -301,94 +300,6 @@ function describeWebhooks(hooks: WebhookAudit): string {
   return `${count(hooks.deliveries)} order.created deliveries for ${count(hooks.orders)} orders (${hooks.ordersOff} orders without one per endpoint), ${count(hooks.jobs)} outbox jobs${posted}`;
 }
 
-interface CheckoutPool {
-  /** The hot product's first variant. */
-  hot: string;
-  /** The pool's products with their sellers and active variants. */
-  products: PoolProduct[];
-  /** Every variant of the pool, flat (the audited set). */
-  variants: string[];
-  /** The promotion of PROMO_CODE. */
-  promotionId: string;
-}
-
-/**
- * What the checkout rows' orders are priced with, for the sellers they buy from: two shipping
- * rates each (Standard to the US, free over 100.00; Express anywhere), the California rate (on
- * lines and shipping) under a country-wide US rate, and PROMO_CODE, a platform code of 10 % with
- * no usage limit, so that no run uses it up. Written once: a second call finds them there.
- */
-async function preparePricing(db: Pool, sellerIds: string[]): Promise<string> {
-  await db.query(
-    `INSERT INTO shipping_rates (seller_id, name, countries, price, free_over, estimated_days)
-     SELECT s.id, r.name, r.countries, r.price, r.free_over, r.days
-       FROM unnest($1::uuid[]) AS s(id)
-      CROSS JOIN (VALUES ('Standard', ARRAY['US']::varchar(2)[], 5.00, 100.00, 5),
-                         ('Express', ARRAY['*']::varchar(2)[], 15.00, NULL, 2)) AS r(name, countries, price, free_over, days)
-      WHERE NOT EXISTS (SELECT 1 FROM shipping_rates x WHERE x.seller_id = s.id AND x.name = r.name)`,
-    [sellerIds],
-  );
-  await db.query(
-    `INSERT INTO tax_rates (country, state, rate, name, applies_to_shipping)
-     VALUES ('US', 'CA', 0.0725, 'California sales tax', true), ('US', NULL, 0.0400, 'US sales tax', false)
-     ON CONFLICT DO NOTHING`,
-  );
-  const { rows } = await db.query<{ id: string }>(
-    `WITH made AS (
-       INSERT INTO promotions (code, seller_id, type, value) VALUES ($1, NULL, 'percentage', 10) ON CONFLICT (code) DO NOTHING RETURNING id
-     )
-     SELECT id FROM made UNION ALL SELECT id FROM promotions WHERE code = $1`,
-    [PROMO_CODE],
-  );
-  await db.query('ANALYZE shipping_rates, tax_rates, promotions');
-  return rows[0].id;
-}
-
-/**
- * The checkout rows' variants: the active variants of the first active products by id (a hot
- * product and a pool), each variant given PLENTY units and low-stock marks cleared, and their
- * products' stock brought in step (the sum over their active variants) in the same transaction;
- * and the shipping rates, tax rates and code their orders are priced with.
- */
-const refreshProducts = toPositional(REFRESH_PRODUCTS);
-
-async function checkoutVariants(db: Pool): Promise<CheckoutPool> {
-  const { rows: picked } = await db.query<{ product_id: string; seller_id: string; variant_ids: string[] }>(
-    `SELECT p.id AS product_id, p.seller_id, array_agg(v.id ORDER BY v.position, v.id)::text[] AS variant_ids
-       FROM (SELECT id, seller_id FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT $1) p
-       JOIN product_variants v ON v.product_id = p.id AND v.status = 'active' AND v.deleted_at IS NULL
-      GROUP BY p.id, p.seller_id
-      ORDER BY p.id`,
-    [CHECKOUT_POOL + 1],
-  );
-  if (picked.length < 3) throw new Error(`checkout: only ${picked.length} active products with active variants`);
-  const productIds = picked.map((row) => row.product_id);
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
-    // Variants first, then products, each in id order: the order the checkout's stock statement locks them in.
-    await client.query(
-      `UPDATE product_variants v SET stock_quantity = $2, low_stock_alerted_at = NULL, updated_at = now()
-         FROM (SELECT id FROM product_variants WHERE product_id = ANY($1::uuid[]) AND status = 'active' AND deleted_at IS NULL ORDER BY id) w
-        WHERE v.id = w.id`,
-      [productIds, PLENTY],
-    );
-    // The products in step with their variants, by the catalog's own statement.
-    await client.query(refreshProducts.text, refreshProducts.names.map((name) => ({ productIds })[name]));
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
-  await db.query('VACUUM ANALYZE product_variants');
-  await db.query('VACUUM ANALYZE products');
-  const promotionId = await preparePricing(db, [...new Set(picked.map((row) => row.seller_id))]);
-  const products = picked.slice(1).map((row) => ({ sellerId: row.seller_id, variants: row.variant_ids }));
-  return { hot: picked[0].variant_ids[0], products, variants: products.flatMap((product) => product.variants), promotionId };
-}
-
 /**
  * The checkout row's carts: variants of two sellers' products, with the code, so that every
  * order has a discount, two parcels and the state's tax on lines and shipping.
@@ -410,7 +321,7 @@ function pricedCarts(sold: CheckoutPool): CheckoutCarts {
 async function checkoutRows(servers: CheckoutServers): Promise<CheckoutRow[]> {
   const db = new Pool({ connectionString: servers.databaseUrl, max: 2 });
   try {
-    const sold = await checkoutVariants(db);
+    const sold = await checkoutVariants(db, CHECKOUT_POOL);
     // One product and so one seller's parcel; no code, so that the row measures the product's row locks alone.
     const hotCarts: CheckoutCarts = {
       variants: [sold.hot],
@@ -730,7 +641,7 @@ async function processesRows(options: { databaseUrl: string; apiEnv: Record<stri
     log(`two API processes: ports ${apis.map((api) => api.port).join(' and ')}, Redis prefix ${prefix}`);
 
     // Fresh stock for the checkout row, and the products table vacuumed before the list reads it.
-    const sold = await checkoutVariants(db);
+    const sold = await checkoutVariants(db, CHECKOUT_POOL);
 
     const list: Partial<Record<'one' | 'two', ProcessesSide>> = {};
     for (const [side, proxy, label] of [
