@@ -152,9 +152,11 @@ describe('operator commands', () => {
     // Pricing: the sellers' rates, the tax rates, and a live code the demo customer can use.
     expect((await get('/api/seller/shipping-rates', seller)).shippingRates.length).toBeGreaterThan(0);
     expect((await get('/api/admin/tax-rates', admin)).taxRates.length).toBeGreaterThan(0);
-    const [product] = (await get('/api/products?limit=1', customer)).products as Array<{ id: string; variants?: unknown }>;
+    // The demo's stock is random: some variants have none, so the cart takes one that has.
+    const [product] = (await get('/api/products?inStock=true&limit=1', customer)).products as Array<{ id: string }>;
     const detail = await get(`/api/products/${product.id}`, customer);
-    await request(ctx.app).post('/api/cart/items').set('Authorization', customer).send({ variantId: detail.variants[0].id, quantity: 1 }).expect(201);
+    const variant = (detail.variants as Array<{ id: string; stockQuantity: number }>).find((candidate) => candidate.stockQuantity > 0)!;
+    await request(ctx.app).post('/api/cart/items').set('Authorization', customer).send({ variantId: variant.id, quantity: 1 }).expect(201);
     const applied = await request(ctx.app).post('/api/cart/promo').set('Authorization', customer).send({ code: 'WELCOME10' });
     expect([applied.status, applied.body.data?.cart?.promoCode]).toEqual([200, 'WELCOME10']);
     const quoted = await request(ctx.app).post('/api/cart/quote').set('Authorization', customer).send({ shippingAddress: { country: 'US', state: 'CA' } });
