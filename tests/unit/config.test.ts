@@ -207,6 +207,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATA_DIR: tempDir(), DB_HOST: 'db.internal' })).toThrow(/DB_NAME/);
   });
 
+  it('reads DATABASE_REPLICA_URLS as a list of PostgreSQL URLs, none when unset or empty', () => {
+    expect(loadConfig({ DATA_DIR: tempDir() }).db.replicaUrls).toEqual([]);
+    expect(loadConfig({ DATA_DIR: tempDir(), DATABASE_REPLICA_URLS: '' }).db.replicaUrls).toEqual([]);
+    const config = loadConfig({ DATA_DIR: tempDir(), DATABASE_REPLICA_URLS: 'postgres://app:pw@replica-1:5432/shop, postgresql://app:pw@replica-2/shop,' });
+    expect(config.db.replicaUrls).toEqual(['postgres://app:pw@replica-1:5432/shop', 'postgresql://app:pw@replica-2/shop']);
+    const error = errorOf(() => loadConfig({ DATA_DIR: tempDir(), DATABASE_REPLICA_URLS: 'postgres://replica-1/shop,mysql://replica-2/shop' }));
+    expect(error.variable).toBe('DATABASE_REPLICA_URLS');
+    expect(error.message).toContain('mysql://replica-2/shop is not one');
+  });
+
   it('requires the whole Cloudinary group when part of it is set', () => {
     expect(() => loadConfig({ DATA_DIR: tempDir(), CLOUDINARY_CLOUD_NAME: 'demo' })).toThrow(/CLOUDINARY_API_KEY/);
   });

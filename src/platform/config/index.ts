@@ -34,6 +34,17 @@ const MIN_PRODUCTION_BCRYPT_ROUNDS = 10;
 const duration = Joi.string().pattern(/^\d+(ms|s|m|h|d)?$/, 'a duration such as 15m, 7d or 3600');
 const money = Joi.alternatives(Joi.number().min(0).max(99_999_999.99), Joi.string().pattern(/^\d+(\.\d{1,2})?$/));
 const commaList = Joi.string().allow('');
+const postgresUrl = Joi.string().uri({ scheme: ['postgres', 'postgresql'] });
+/** Comma-separated PostgreSQL URLs (blanks around commas and empty items ignored), each validated as DATABASE_URL is. */
+const postgresUrlList = Joi.string()
+  .allow('')
+  .custom((value: string, helpers) => {
+    for (const item of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+      if (postgresUrl.validate(item).error) return helpers.error('string.postgresUrlList', { item });
+    }
+    return value;
+  })
+  .messages({ 'string.postgresUrlList': '{{#label}} must be comma-separated postgres:// URLs; {{#item}} is not one' });
 
 /** ISO 4217 currencies Stripe charges with zero or three decimals. */
 const NOT_TWO_DECIMAL_CURRENCIES = [
@@ -48,7 +59,8 @@ const envSchema = Joi.object({
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly').default('info'),
   DATA_DIR: Joi.string().default('./.data'),
 
-  DATABASE_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
+  DATABASE_URL: postgresUrl,
+  DATABASE_REPLICA_URLS: postgresUrlList,
   DB_HOST: Joi.string().hostname(),
   DB_PORT: Joi.number().port().default(5432),
   DB_NAME: Joi.string(),
@@ -145,6 +157,8 @@ export interface DatabaseConfig {
   url?: string;
   poolMax: number;
   embeddedPort?: number;
+  /** Streaming replicas that serve catalog reads and statistics (empty: everything reads the primary). */
+  replicaUrls: string[];
 }
 
 export interface AppConfig {
@@ -404,6 +418,10 @@ export function loadConfig(rawEnv: Env = process.env): AppConfig {
       url: databaseUrl,
       poolMax: Number(env.DB_POOL_MAX),
       embeddedPort: env.EMBEDDED_PG_PORT as number | undefined,
+      replicaUrls: String(env.DATABASE_REPLICA_URLS ?? '')
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
     },
     redisUrl: env.REDIS_URL as string | undefined,
     redisPrefix: String(env.REDIS_PREFIX),
