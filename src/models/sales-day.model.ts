@@ -1,7 +1,7 @@
 import { Column, DataType, Table } from 'sequelize-typescript';
 import { AppModel } from './app-model';
 
-/** The sales of one UTC day (by payment time), kept by the ledger service with each payment and refund. */
+/** The sales of one UTC day (by payment time) and its refunds (by refund time), kept by the ledger service with each payment and refund. */
 export interface SalesDayAttributes {
   /** YYYY-MM-DD, UTC. */
   day: string;
@@ -16,6 +16,8 @@ export interface SalesDayAttributes {
   sellerDiscount: string;
   /** The commission of the day's sales as it stands (refunds made since give some back). */
   commission: string;
+  /** The succeeded refunds made this day (by their transaction's time; not those of surplus payments), whichever day their orders were paid. */
+  refunds: string;
   updatedAt: Date;
 }
 
@@ -44,6 +46,9 @@ export class SalesDay extends AppModel<SalesDayAttributes, SalesDayAttributes> i
 
   @Column({ type: DataType.DECIMAL(16, 2), allowNull: false, defaultValue: '0.00' })
   commission!: string;
+
+  @Column({ type: DataType.DECIMAL(16, 2), allowNull: false, defaultValue: '0.00' })
+  refunds!: string;
 
   override updatedAt!: Date;
 }

@@ -50,6 +50,12 @@ export const SALES_DAY_FIGURES = `sum(o.tax_amount),
        sum(CASE WHEN o.discount_funded_by = 'seller' THEN o.discount_amount ELSE 0 END),
        coalesce(sum((SELECT sum(${lineCommissionSql('oi.seller_amount', 'oi.refunded_amount', 'oi.commission_rate')}) FROM order_items oi WHERE oi.order_id = o.id)), 0)`;
 
+/**
+ * Refund transactions that count as refunds in the statistics: succeeded, and not the refund of
+ * a surplus payment (which was never a sale). Over transactions `t`, dated by t.created_at.
+ */
+export const REFUND_MADE = `t.type = 'refund' AND t.status = 'succeeded' AND NOT t.surplus`;
+
 export class LedgerService {
   /**
    * The sale and its commission, for every line of orders that were just paid (a cancelled line is
@@ -106,9 +112,23 @@ export class LedgerService {
    * each parcel whose credit it takes back, a negative shipping entry beside its credit. Entries
    * are written for what the ledger holds a sale of (a line cancelled before its order was paid
    * holds none); the commission given back leaves the sales of the order's payment day in any
-   * case. Call before the refunded figures are raised by these shares.
+   * case, and the refund's amount joins the refunds of the day it was made (its transaction's).
+   * Call once per refund, after its refund transaction is written (refunds.transaction_id) and
+   * before the refunded figures are raised by these shares.
    */
   async recordRefund(refundId: string, orderId: string, shares: Map<string, RefundShare>, parts: RefundablePart[], transaction: Transaction): Promise<void> {
+    // Today's row first, then the payment day's: every refund locks the rows it adds to in that order.
+    const counted = await queryRows<{ day: string }>(
+      `INSERT INTO sales_days AS d (day, refunds)
+       SELECT (t.created_at AT TIME ZONE 'UTC')::date, t.amount
+         FROM refunds r JOIN transactions t ON t.id = r.transaction_id
+        WHERE r.id = $refundId AND ${REFUND_MADE}
+       ON CONFLICT (day) DO UPDATE SET refunds = d.refunds + EXCLUDED.refunds, updated_at = now()
+       RETURNING day`,
+      { refundId },
+      transaction,
+    );
+    if (counted.length !== 1) throw new Error(`Refund ${refundId} has no succeeded refund transaction to count in sales_days`);
     const lines = parts.filter((part) => part.kind === 'line' && (shares.get(part.id)?.credited ?? 0) > 0);
     const parcels = parts.filter((part) => part.kind === 'shipping' && (shares.get(part.id)?.credited ?? 0) > 0);
     if (parcels.length > 0) {
@@ -158,8 +178,8 @@ export class LedgerService {
   }
 
   /**
-   * Builds sales_days again from the orders (an operator's repair after editing orders by hand,
-   * and the tests that move payments in time). Locks the table meanwhile.
+   * Builds sales_days again from the orders and refund transactions (an operator's repair after
+   * editing orders by hand, and the tests that move payments in time). Locks the table meanwhile.
    */
   async rebuildSalesDays(): Promise<void> {
     await inTransaction(async (transaction) => {
@@ -171,6 +191,13 @@ export class LedgerService {
            FROM orders o
           WHERE o.paid_at IS NOT NULL AND o.payment_status IN ('paid', 'partially_refunded', 'refunded')
           GROUP BY 1`,
+        {},
+        transaction,
+      );
+      await queryRows(
+        `INSERT INTO sales_days AS d (day, refunds)
+         SELECT (t.created_at AT TIME ZONE 'UTC')::date, sum(t.amount) FROM transactions t WHERE ${REFUND_MADE} GROUP BY 1
+         ON CONFLICT (day) DO UPDATE SET refunds = EXCLUDED.refunds`,
         {},
         transaction,
       );

@@ -1,6 +1,6 @@
 import { queryRows } from '../../platform/db/query';
 import { fromMinor, toMinor } from '../../platform/utils/money';
-import { ledgerService, type BalanceView } from './ledger.service';
+import { ledgerService, REFUND_MADE, type BalanceView } from './ledger.service';
 import { lineCommissionSql } from './money-rules';
 
 /**
@@ -107,9 +107,10 @@ interface Statement {
 }
 
 /**
- * The sales of [from, to) as rows (at, orders, gross, tax, shipping, platform_discount,
- * seller_discount, commission): the whole UTC
- * days inside it from sales_days, one row a day; the partial days at its ends from their orders.
+ * The sales and refunds of [from, to) as rows (at, orders, gross, tax, shipping, platform_discount,
+ * seller_discount, commission, refunds): the whole UTC days inside it from sales_days, one row a
+ * day; the partial days at its ends from their paid orders (over orders_paid_at_idx) and their
+ * refund transactions (over transactions_type_status_created_at_idx), a day's worth at most.
  */
 const SALES_PARTS = `
 WITH bounds AS (
@@ -118,7 +119,8 @@ WITH bounds AS (
               ELSE date_trunc('day', $from::timestamptz, 'UTC') + interval '1 day' END AS first_day,
          date_trunc('day', $to::timestamptz, 'UTC') AS last_day
 ), parts AS (
-  SELECT d.day::timestamp AT TIME ZONE 'UTC' AS at, d.orders, d.amount_paid AS gross, d.tax, d.shipping, d.platform_discount, d.seller_discount, d.commission
+  SELECT d.day::timestamp AT TIME ZONE 'UTC' AS at, d.orders, d.amount_paid AS gross, d.tax, d.shipping, d.platform_discount, d.seller_discount, d.commission,
+         d.refunds
     FROM sales_days d, bounds b
    WHERE d.day >= (b.first_day AT TIME ZONE 'UTC')::date AND d.day < (b.last_day AT TIME ZONE 'UTC')::date
   UNION ALL
@@ -126,10 +128,16 @@ WITH bounds AS (
          (SELECT coalesce(sum(s.seller_amount), 0) FROM order_shipping s WHERE s.order_id = o.id),
          CASE WHEN o.discount_funded_by = 'platform' THEN o.discount_amount ELSE 0 END,
          CASE WHEN o.discount_funded_by = 'seller' THEN o.discount_amount ELSE 0 END,
-         (SELECT coalesce(sum(${COMMISSION}), 0) FROM order_items oi WHERE oi.order_id = o.id)
+         (SELECT coalesce(sum(${COMMISSION}), 0) FROM order_items oi WHERE oi.order_id = o.id),
+         0
     FROM orders o, bounds b
    WHERE ${PAID_ORDER}
      AND ((o.paid_at >= b.lo AND o.paid_at < least(b.first_day, b.hi)) OR (o.paid_at >= greatest(b.last_day, b.first_day) AND o.paid_at < b.hi))
+  UNION ALL
+  SELECT t.created_at, 0, 0, 0, 0, 0, 0, 0, t.amount
+    FROM transactions t, bounds b
+   WHERE ${REFUND_MADE}
+     AND ((t.created_at >= b.lo AND t.created_at < least(b.first_day, b.hi)) OR (t.created_at >= greatest(b.last_day, b.first_day) AND t.created_at < b.hi))
 )`;
 
 /** The statements behind the figures (exported so that their plans can be checked). */
@@ -140,9 +148,7 @@ export const STATS_STATEMENTS = {
           SELECT coalesce(sum(p.orders), 0)::int AS count, coalesce(sum(p.gross), 0)::text AS gross,
                  coalesce(sum(p.tax), 0)::text AS tax, coalesce(sum(p.shipping), 0)::text AS shipping,
                  coalesce(sum(p.platform_discount), 0)::text AS platform_discount, coalesce(sum(p.seller_discount), 0)::text AS seller_discount,
-                 coalesce(sum(p.commission), 0)::text AS commission,
-                 (SELECT coalesce(sum(amount), 0) FROM transactions
-                   WHERE type = 'refund' AND status = 'succeeded' AND NOT surplus AND created_at >= $from AND created_at < $to)::text AS refunds,
+                 coalesce(sum(p.commission), 0)::text AS commission, coalesce(sum(p.refunds), 0)::text AS refunds,
                  (SELECT json_object_agg(status, n) FROM (
                     SELECT status, count(*)::int AS n FROM orders WHERE created_at >= $from AND created_at < $to GROUP BY status) s) AS by_status,
                  (SELECT count(*) FROM users WHERE role = 'customer' AND created_at >= $from AND created_at < $to)::int AS customers,
@@ -174,17 +180,13 @@ export const STATS_STATEMENTS = {
             SELECT b FROM generate_series(date_trunc($unit, $from::timestamptz AT TIME ZONE 'UTC'),
                                           ($to::timestamptz AT TIME ZONE 'UTC') - interval '1 microsecond', interval '1 ${interval}') AS b
           ), sales AS (
-            SELECT date_trunc($unit, at AT TIME ZONE 'UTC') AS b, sum(orders) AS orders, sum(gross) AS gross, sum(commission) AS commission
+            SELECT date_trunc($unit, at AT TIME ZONE 'UTC') AS b, sum(orders) AS orders, sum(gross) AS gross, sum(commission) AS commission,
+                   sum(refunds) AS refunds
               FROM parts GROUP BY 1
-          ), refunds AS (
-            SELECT date_trunc($unit, t.created_at AT TIME ZONE 'UTC') AS b, sum(t.amount) AS refunds
-              FROM transactions t
-             WHERE t.type = 'refund' AND t.status = 'succeeded' AND NOT t.surplus AND t.created_at >= $from AND t.created_at < $to
-             GROUP BY 1
           )
           SELECT series.b AT TIME ZONE 'UTC' AS bucket, coalesce(s.orders, 0)::int AS orders, coalesce(s.gross, 0)::text AS gross,
-                 coalesce(r.refunds, 0)::text AS refunds, coalesce(s.commission, 0)::text AS commission
-            FROM series LEFT JOIN sales s ON s.b = series.b LEFT JOIN refunds r ON r.b = series.b
+                 coalesce(s.refunds, 0)::text AS refunds, coalesce(s.commission, 0)::text AS commission
+            FROM series LEFT JOIN sales s ON s.b = series.b
            ORDER BY series.b`,
     bind: { from: period.from, to: period.to, unit: interval },
   }),
