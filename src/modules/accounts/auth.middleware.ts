@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { UserRole } from '../../models/enums';
+import { cachedSession } from './session-cache';
 import { sessionService, type SessionUser } from './session.service';
 import { verifyAccessToken } from './token.service';
 import { ForbiddenError, UnauthorizedError } from '../../platform/utils/errors';
@@ -28,11 +29,11 @@ const STATUS_ERRORS: Record<string, () => Error> = {
 
 /**
  * Who is calling: a valid access token whose session is not revoked and whose user is approved.
- * One indexed read, no write (the last login time is set at login, not here).
+ * One indexed read, kept for a second (session-cache.ts), no write (the last login time is set at login, not here).
  */
 async function resolve(token: string): Promise<AuthContext> {
   const claims = verifyAccessToken(token);
-  const found = await sessionService.findActive(claims.sid);
+  const found = await cachedSession(claims.sid, (sessionId) => sessionService.findActive(sessionId));
   if (!found || found.user.id !== claims.sub) throw new UnauthorizedError('INVALID_TOKEN', 'The access token is invalid');
   if (found.revoked) throw new UnauthorizedError('TOKEN_REVOKED', 'This session has been revoked');
   const statusError = STATUS_ERRORS[found.user.status];

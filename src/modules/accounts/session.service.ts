@@ -8,6 +8,7 @@ import type { UserRole, UserStatus } from '../../models/enums';
 import { UnauthorizedError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
 import { durationMs, hashToken, randomToken, sameHash } from '../../platform/utils/tokens';
+import { forgetSessionsOf } from './session-cache';
 import { signAccessToken } from './token.service';
 
 export interface TokenPair {
@@ -50,6 +51,16 @@ function refreshExpiry(): Date {
 
 function newRefreshToken(sessionId: string): string {
   return `${sessionId}.${randomToken(32)}`;
+}
+
+/**
+ * This process forgets a user's cached session checks once a revocation is committed (the
+ * database's notification does the same in every process, a moment later). Sequelize runs
+ * afterCommit hooks even when COMMIT fails: forgetting then costs a cache miss, nothing more.
+ */
+function afterCommit(transaction: Transaction | undefined, forget: () => void): void {
+  if (transaction) transaction.afterCommit(forget);
+  else forget();
 }
 
 export class SessionService {
@@ -149,10 +160,11 @@ export class SessionService {
   }
 
   async revoke(sessionId: string, reason: RevokeReason, options: { transaction?: Transaction } = {}): Promise<void> {
-    await UserSession.update(
+    const [, revoked] = await UserSession.update(
       { revokedAt: new Date(), revokedReason: reason },
-      { where: { id: sessionId, revokedAt: null }, transaction: options.transaction },
+      { where: { id: sessionId, revokedAt: null }, transaction: options.transaction, returning: true },
     );
+    for (const session of revoked) afterCommit(options.transaction, () => forgetSessionsOf(session.userId));
   }
 
   /** Revokes every open session of a user, but the one named in `except`. */
@@ -165,6 +177,7 @@ export class SessionService {
       ? { userId, revokedAt: null, id: { [Op.ne]: options.except } }
       : { userId, revokedAt: null };
     const [count] = await UserSession.update({ revokedAt: new Date(), revokedReason: reason }, { where, transaction: options.transaction });
+    if (count > 0) afterCommit(options.transaction, () => forgetSessionsOf(userId));
     return count;
   }
 

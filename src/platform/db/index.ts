@@ -27,8 +27,16 @@ export function getSequelize(): Sequelize {
   return instance;
 }
 
+const beforeClose = new Set<() => Promise<void>>();
+
+/** Runs `close` when the database closes (connections of this process's own beside the pool). */
+export function onDatabaseClose(close: () => Promise<void>): void {
+  beforeClose.add(close);
+}
+
 export async function closeDatabase(): Promise<void> {
   const current = instance;
   instance = undefined;
+  for (const close of beforeClose) await close().catch(() => undefined);
   await current?.close();
 }
