@@ -13,7 +13,7 @@ import { signedInSeller, type SignedInSeller } from '../support/catalog';
  * The per-day sales the statistics read (sales_days) equal, to the cent, the raw aggregate of the
  * orders, lines, parcels and refund transactions under the money rules, after payments, partial
  * and full refunds, returns, a cancellation and disputes; `stats:rebuild` and migration 0017's
- * backfill write the same rows as the live upkeep.
+ * backfill write the same rows as the live upkeep; the overview's orders by status are those of the rows.
  */
 describe('sales per day', () => {
   const ctx = useTestApp();
@@ -195,6 +195,13 @@ describe('sales per day', () => {
     expect(Math.round(Number(overview.refunds) * 100)).toBe(cents('refunds'));
     expect(Math.round(Number(overview.grossSales) * 100)).toBe(cents('amount_paid'));
     expect(Math.round(Number(overview.commission) * 100)).toBe(cents('commission'));
+    // Orders placed in the period by their status now (the unpaid one included; statuses with none left out).
+    const byStatus = await rows<{ status: string; n: number }>(
+      'SELECT status::text, count(*)::int AS n FROM orders WHERE created_at >= $from AND created_at < $to GROUP BY 1',
+      { from, to },
+    );
+    expect(byStatus.length).toBeGreaterThanOrEqual(3);
+    expect(overview.ordersByStatus).toEqual(Object.fromEntries(byStatus.map((row) => [row.status, row.n])));
     const series = (await request(ctx.app).get('/api/admin/stats/sales').query({ from: from.toISOString(), to: to.toISOString(), interval: 'day' }).set('Authorization', adminBearer).expect(200))
       .body.data.series as Array<{ period: string; refunds: string; grossSales: string }>;
     for (const day of live) {
