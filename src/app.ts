@@ -7,6 +7,7 @@ import { config } from './platform/config';
 import { errorHandler, notFoundHandler } from './platform/http/error-handler.middleware';
 import { configureRateLimits } from './platform/http/rate-limit.middleware';
 import { requestId, requestLog } from './platform/http/request-context.middleware';
+import { readYourWrites } from './platform/http/read-your-writes.middleware';
 import { buildApiRouter } from './api-router';
 import { RESPONSE_SCHEMAS } from './platform/http/response.schemas';
 import { publishOpenApiDocument } from './platform/http/health.routes';
@@ -77,6 +78,8 @@ export function createApp(): Express {
     }),
   );
 
+  // After the body is read: the routing facts it sets must reach the handlers' statements.
+  app.use(readYourWrites());
   app.use(router);
   app.use(methodNotAllowed());
   app.use(notFoundHandler);

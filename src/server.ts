@@ -4,6 +4,7 @@ import { createApp } from './app';
 import { ConfigError, config, ensureConfig } from './platform/config';
 import { closeDatabase } from './platform/db';
 import { connectDatabase, runPending } from './platform/db/bootstrap';
+import { closeReadReplicas, startReadReplicas } from './platform/db/replicas';
 import { seedDemoDataOnFirstStart } from './platform/db/demo-seed';
 import { closeRedis } from './platform/redis';
 import { closeJobs, getJobs, initJobs, scheduleRepeatingJobs, startJobProcessing } from './jobs';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   const http: { server?: Server } = {};
   exitOnSignals(() => shutdown(http.server, closers, config.shutdownTimeoutMs));
   const { sequelize, embedded } = await connectDatabase();
-  closers.push({ name: 'database', close: closeDatabase });
+  closers.push({ name: 'read replicas', close: closeReadReplicas }, { name: 'database', close: closeDatabase });
   if (embedded?.owned) {
     closers.push({ name: 'embedded PostgreSQL', close: () => embedded.stop() });
     stopEmbedded = () => embedded.stop();
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
   await scheduleRepeatingJobs();
 
   const app = createApp();
+  // Their health checks start now, so that the replicas are usable by the first requests.
+  startReadReplicas();
   // Other API processes' catalog writes clear this one's caches within a second.
   startCatalogCacheSync();
   const server = app.listen(config.port, config.host);

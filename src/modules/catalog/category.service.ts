@@ -1,6 +1,7 @@
 import { ForeignKeyConstraintError, UniqueConstraintError, type Transaction } from 'sequelize';
 import { getSequelize } from '../../platform/db';
 import { queryRows } from '../../platform/db/query';
+import { queryReadRows } from '../../platform/db/replicas';
 import { Category, isUuid, type CategoryAttributes } from '../../models';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../../platform/utils/errors';
 import { forgetCatalogCaches } from './catalog-cache';
@@ -138,7 +139,7 @@ function writeError(error: unknown): unknown {
 export class CategoryService {
   /** Every active category as a tree, in display order: one query, nested in memory. */
   async tree(): Promise<CategoryNode[]> {
-    const rows = await queryRows<CategoryRow>(`SELECT ${CATEGORY_COLUMNS} FROM categories WHERE is_active ${ORDER}`, {});
+    const rows = await queryReadRows<CategoryRow>(`SELECT ${CATEGORY_COLUMNS} FROM categories WHERE is_active ${ORDER}`, {});
     // Children of an inactive category are unreachable from the top: they are left out too.
     return nest(rows).filter((node) => node.parentId === null);
   }
@@ -146,7 +147,7 @@ export class CategoryService {
   /** A category by id or slug with its sub-tree and the number of listed products in it. */
   async get(idOrSlug: string): Promise<CategoryDetail> {
     const root = isUuid(idOrSlug) ? 'id = $key::uuid' : 'slug = $key::text';
-    const rows = await queryRows<CategoryRow & { product_count: number }>(
+    const rows = await queryReadRows<CategoryRow & { product_count: number }>(
       `WITH RECURSIVE tree AS (
          SELECT ${CATEGORY_COLUMNS} FROM categories WHERE ${root} AND is_active
          UNION

@@ -1,5 +1,6 @@
 import { ForeignKeyConstraintError, type Transaction } from 'sequelize';
 import { queryRows } from '../../platform/db/query';
+import { queryReadRows } from '../../platform/db/replicas';
 import { inTransaction } from '../../platform/db/transaction';
 import { recordProductEvent } from '../webhooks';
 import { forgetCatalogCaches } from './catalog-cache';
@@ -393,11 +394,11 @@ function facetsOf(rows: FacetRow[]): Facets {
 async function runPage(statement: CatalogStatement, page: PageQuery): Promise<ProductPage> {
   const known = statement.pageOnly ? cachedTotal(statement.pageOnly.totalKey) : undefined;
   if (known !== undefined && statement.pageOnly) {
-    const rows = await queryRows<ProductSummaryRow>(statement.pageOnly.sql, statement.bind);
+    const rows = await queryReadRows<ProductSummaryRow>(statement.pageOnly.sql, statement.bind);
     return { products: rows.filter((row) => row.id !== null).map(serializeProductSummary), pagination: paginationOf(page, known) };
   }
   const since = totalsGeneration();
-  const rows = await queryRows<ProductSummaryRow & { total: number }>(statement.sql, statement.bind);
+  const rows = await queryReadRows<ProductSummaryRow & { total: number }>(statement.sql, statement.bind);
   const total = rows[0]?.total ?? 0;
   if (statement.pageOnly) rememberTotal(statement.pageOnly.totalKey, total, since);
   return {
@@ -440,7 +441,7 @@ export class ProductService {
   /** Option value counts, price range and category counts of the listed products matching the filters. */
   async facets(query: FacetQuery): Promise<Facets> {
     const statement = buildFacetsStatement(query);
-    return facetsOf(await queryRows<FacetRow>(statement.sql, statement.bind));
+    return facetsOf(await queryReadRows<FacetRow>(statement.sql, statement.bind));
   }
 
   /** The seller's own products in every state (deleted ones excepted), with their private columns. */
@@ -457,7 +458,9 @@ export class ProductService {
 
   private async findDetail(where: { id?: string; slug?: string }, transaction?: Transaction): Promise<ProductDetailRow | undefined> {
     const statement = buildDetailStatement(where);
-    const [row] = await queryRows<ProductDetailRow>(statement.sql, statement.bind, transaction);
+    const [row] = transaction
+      ? await queryRows<ProductDetailRow>(statement.sql, statement.bind, transaction)
+      : await queryReadRows<ProductDetailRow>(statement.sql, statement.bind);
     return row;
   }
 
@@ -482,7 +485,7 @@ export class ProductService {
   /** Other active products of the product's category, best rated then newest first. */
   async related(productId: string, limit: number): Promise<ProductSummaryView[]> {
     const joined = summaryJoins('r');
-    const rows = await queryRows<ProductSummaryRow & { found: boolean }>(
+    const rows = await queryReadRows<ProductSummaryRow & { found: boolean }>(
       `SELECT r.*, ${joined.columns}
        FROM (SELECT p.category_id FROM products p WHERE p.id = $id::uuid AND ${LISTED_PRODUCTS}) self
        LEFT JOIN LATERAL (

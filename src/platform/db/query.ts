@@ -39,6 +39,16 @@ export function toPositional(sql: string): Compiled {
   return entry;
 }
 
+/** The positional text of a statement and its values in order; a `$name` without a value in `bind` is an error. */
+export function toStatement(sql: string, bind: Record<string, unknown>): { text: string; values: unknown[] } {
+  const { text, names } = toPositional(sql);
+  const values = names.map((name) => {
+    if (!(name in bind)) throw new Error(`No value bound for $${name}`);
+    return bind[name];
+  });
+  return { text, values };
+}
+
 /**
  * The rows of one statement of a service, with named `$binds` as Sequelize's `bind`: on the
  * transaction's connection when one is given (a unit of work), else alone on a pooled connection
@@ -47,11 +57,7 @@ export function toPositional(sql: string): Compiled {
  * retry read them as they read Sequelize's own.
  */
 export async function queryRows<T>(sql: string, bind: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
-  const { text, names } = toPositional(sql);
-  const values = names.map((name) => {
-    if (!(name in bind)) throw new Error(`No value bound for $${name}`);
-    return bind[name];
-  });
+  const { text, values } = toStatement(sql, bind);
   const sequelize = getSequelize();
   // Statements show in the SQL log like Sequelize's own when the instance logs (off by default).
   const log = sequelize.options.logging;
