@@ -369,6 +369,25 @@ describe('product options and variants', () => {
     expect((await review()).body.error.code).toBe('REVIEW_EXISTS');
   });
 
+  it('tells why a cart refuses a variant: withdrawn, unknown, of a product not on sale, or without the stock', async () => {
+    const buyer = await customer();
+    const product = (await create(teeBody())).body.data;
+    const [small, medium, large] = product.variants as Array<{ id: string }>;
+    const add = (variantId: string, quantity = 1) => request(ctx.app).post('/api/cart/items').set('Authorization', buyer.bearer).send({ variantId, quantity });
+    const refusal = async (variantId: string, quantity = 1) => {
+      const res = await add(variantId, quantity);
+      return [res.status, res.body.error?.code];
+    };
+    await request(ctx.app).delete(`/api/products/${product.id}/variants/${large.id}`).set('Authorization', seller.bearer).expect(200);
+    expect(await refusal(large.id)).toEqual([404, 'VARIANT_NOT_FOUND']);
+    expect(await refusal('00000000-0000-4000-8000-000000000000')).toEqual([404, 'VARIANT_NOT_FOUND']);
+    expect(await refusal(medium.id)).toEqual([409, 'INSUFFICIENT_STOCK']);
+    expect(await refusal(small.id, 6)).toEqual([409, 'INSUFFICIENT_STOCK']);
+    expect((await add(small.id, 5)).status).toBe(201);
+    await request(ctx.app).patch(`/api/products/${product.id}`).set('Authorization', seller.bearer).send({ status: 'draft' }).expect(200);
+    expect(await refusal(small.id)).toEqual([404, 'PRODUCT_NOT_FOUND']);
+  });
+
   it('lets an admin manage the variants of any seller', async () => {
     const admin = await createAdmin();
     const bearer = `Bearer ${(await login(ctx.app, admin.email)).accessToken}`;

@@ -79,6 +79,14 @@ ON CONFLICT (cart_id, variant_id) DO UPDATE
          (SELECT stock_quantity FROM product_variants WHERE id = EXCLUDED.variant_id))),
        updated_at = now()`;
 
+/** A cart's lines with their products: one row with a null id for an empty cart. */
+const CART_LINES = `SELECT c.id AS cart_id, c.promo_code, ci.id, ci.quantity, ${CART_PRODUCT_COLUMNS}
+  FROM carts c
+  LEFT JOIN cart_items ci ON ci.cart_id = c.id
+  LEFT JOIN products p ON p.id = ci.product_id
+  LEFT JOIN product_variants v ON v.id = ci.variant_id`;
+const CART_LINES_ORDER = 'ORDER BY ci.created_at, ci.id';
+
 export interface CartProductView {
   id: string;
   name: string;
@@ -160,6 +168,8 @@ interface CartItemRow {
   variant_deleted_at: Date | null;
 }
 
+type CartLineRow = CartItemRow & { cart_id: string; promo_code: string | null };
+
 interface ProductRow {
   id: string;
   name: string;
@@ -184,6 +194,12 @@ interface AddTarget {
   variantId?: string;
 }
 
+/** A variant id named alone, before the add that checks it: anything but a UUID names no variant. */
+function namedVariant(variantId: string): string {
+  if (!isUuid(variantId)) throw new NotFoundError('Variant');
+  return variantId;
+}
+
 function cartNotFound(): NotFoundError {
   return new NotFoundError('Cart', 'No cart for this cart token (it may have expired or been merged into an account)');
 }
@@ -206,8 +222,12 @@ export class CartService {
 
   /** The cart with current prices and stock. A user without a cart gets an empty one (id null). */
   async get(owner: CartOwner): Promise<CartView> {
-    const cartId = await this.findCartId(owner);
-    return cartId ? this.view(cartId) : { ...EMPTY_CART };
+    const rows = await this.linesOf(owner);
+    if (rows.length === 0) {
+      if ('token' in owner) throw cartNotFound();
+      return { ...EMPTY_CART };
+    }
+    return viewOf(rows[0].cart_id, rows.filter((row) => row.id !== null), rows[0].promo_code);
   }
 
   /**
@@ -219,7 +239,8 @@ export class CartService {
    */
   async addItem(owner: CartOwner, target: AddTarget, quantity: number): Promise<CartView> {
     const { cartId, rows, promoCode } = await inTransaction(async (transaction) => {
-      const variantId = await this.variantToAdd(target, transaction);
+      // A variant named alone is checked by the add itself (and a refusal explained after it): one round trip less.
+      const variantId = target.productId === undefined && target.variantId !== undefined ? namedVariant(target.variantId) : await this.variantToAdd(target, transaction);
       const { id, promoCode } = await this.lockCart(owner, transaction);
       const written = await queryRows<CartItemRow & { written: boolean; cart_id: string; created_at: Date }>(
         ADD_ITEM,
@@ -290,13 +311,14 @@ export class CartService {
 
   /** Why ADD_ITEM wrote nothing, as the error the client gets. */
   private async explainRefusedAdd(cartId: string, variantId: string, quantity: number, transaction: Transaction): Promise<never> {
-    const [product] = await queryRows<ProductRow>(
-      `SELECT p.id, p.name, p.status, p.deleted_at, v.stock_quantity
+    const [product] = await queryRows<ProductRow & { variant_status: string; variant_deleted_at: Date | null }>(
+      `SELECT p.id, p.name, p.status, p.deleted_at, v.stock_quantity, v.status AS variant_status, v.deleted_at AS variant_deleted_at
          FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = $variantId`,
       { variantId },
       transaction,
     );
-    if (!product || !isForSale(product)) throw new NotFoundError('Product');
+    if (!product || !variantForSale(product)) throw new NotFoundError('Variant');
+    if (!isForSale(product)) throw new NotFoundError('Product');
     const [existing] = await queryRows<{ quantity: number }>(
       'SELECT quantity FROM cart_items WHERE cart_id = $cartId AND variant_id = $variantId',
       { cartId, variantId },
@@ -415,19 +437,16 @@ export class CartService {
     return viewOf(cartId, rows.filter((row) => row.id !== null), rows[0]?.promo_code ?? null);
   }
 
-  /** The cart's lines with their products (one row with a null id for an empty cart), and its code on every row. */
-  private async lines(cartId: string, transaction?: Transaction): Promise<Array<CartItemRow & { promo_code: string | null }>> {
-    return queryRows<CartItemRow & { promo_code: string | null }>(
-      `SELECT c.promo_code, ci.id, ci.quantity, ${CART_PRODUCT_COLUMNS}
-         FROM carts c
-         LEFT JOIN cart_items ci ON ci.cart_id = c.id
-         LEFT JOIN products p ON p.id = ci.product_id
-         LEFT JOIN product_variants v ON v.id = ci.variant_id
-        WHERE c.id = $cartId
-        ORDER BY ci.created_at, ci.id`,
-      { cartId },
-      transaction,
-    );
+  /** The cart's lines with their products (one row with a null id for an empty cart), and its id and code on every row. */
+  private async lines(cartId: string, transaction?: Transaction): Promise<CartLineRow[]> {
+    return queryRows<CartLineRow>(`${CART_LINES} WHERE c.id = $cartId ${CART_LINES_ORDER}`, { cartId }, transaction);
+  }
+
+  /** The lines of the owner's cart, as `lines` gives them; none when the owner has no cart. */
+  private async linesOf(owner: CartOwner): Promise<CartLineRow[]> {
+    return 'token' in owner
+      ? queryRows<CartLineRow>(`${CART_LINES} WHERE c.token_hash = $hash AND c.user_id IS NULL AND c.expires_at > now() ${CART_LINES_ORDER}`, { hash: hashToken(owner.token) })
+      : queryRows<CartLineRow>(`${CART_LINES} WHERE c.user_id = $userId ${CART_LINES_ORDER}`, { userId: owner.userId });
   }
 
   /**
@@ -437,9 +456,15 @@ export class CartService {
    * holds, so a cart that changes meanwhile is judged there.
    */
   async applyPromo(owner: CartOwner, code: string): Promise<CartView> {
-    const cartId = (await this.findCartId(owner)) ?? (await inTransaction((transaction) => this.lockCart(owner, transaction), { name: 'cart create' })).id;
-    const [rows, promotion] = await Promise.all([this.lines(cartId), loadPromotion(code, 'userId' in owner ? owner.userId : null)]);
+    // The cart's lines found by their owner and the code's promotion, at once.
+    const [found, promotion] = await Promise.all([this.linesOf(owner), loadPromotion(code, 'userId' in owner ? owner.userId : null)]);
+    let rows = found;
+    if (rows.length === 0) {
+      if ('token' in owner) throw cartNotFound();
+      rows = await this.lines((await inTransaction((transaction) => this.lockCart(owner, transaction), { name: 'cart create' })).id);
+    }
     if (!promotion || !promotion.active) throw new NotFoundError('Promo', 'No promotion has this code');
+    const cartId = rows[0].cart_id;
     const lines = rows.filter((row) => row.id !== null);
     eligibleLines(promotion, lines.filter(isAvailable).map(pricingLineOf), new Date());
     await queryRows('UPDATE carts SET promo_code = $code, updated_at = now() WHERE id = $id', { id: cartId, code: promotion.code });
@@ -460,8 +485,8 @@ export class CartService {
    * checkout. Nothing is written.
    */
   async quote(owner: CartOwner, input: QuoteInput): Promise<QuoteView> {
-    const cartId = await this.findCartId(owner);
-    const rows = cartId ? await this.lines(cartId) : [];
+    const rows = await this.linesOf(owner);
+    if (rows.length === 0 && 'token' in owner) throw cartNotFound();
     const code = rows[0]?.promo_code ?? null;
     const available = rows.filter((row) => row.id !== null).filter(isAvailable);
     if (available.length === 0) throw new BadRequestError('CART_EMPTY', 'The cart has nothing that can be bought');
