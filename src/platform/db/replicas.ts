@@ -23,9 +23,10 @@ import { queryRows, toStatement } from './query';
  * - its client did not write within PIN_WINDOW_MS (read-your-writes: the HTTP layer tells,
  *   through runWithReadRouting, see http/read-your-writes.middleware.ts);
  * - some replica is usable: it answered the last health check, and had then replayed the WAL the
- *   primary had flushed at the check before. The check runs every TICK_MS, so a usable replica
- *   holds every commit acknowledged more than MAX_STALENESS_MS ago; a replica whose checks stop
- *   passing (lagging, down, or checks that stall) stops being used within MAX_STALENESS_MS.
+ *   primary had flushed at a check less than MAX_STALENESS_MS ago (the checks run every TICK_MS:
+ *   the primary's position is read first, then each replica's replayed position), so it holds
+ *   every commit acknowledged more than MAX_STALENESS_MS ago; a replica whose checks stop passing
+ *   (lagging, down, or checks that stall) stops being used within MAX_STALENESS_MS.
  *
  * A replica is never waited on: one whose connection fails, refuses or times out is marked down
  * at once (until a check passes again) and the statement runs on the primary; statements in
@@ -34,13 +35,22 @@ import { queryRows, toStatement } from './query';
  */
 
 /** How often the primary's and replicas' WAL positions are read. */
-export const TICK_MS = 500;
-/** A usable replica holds every commit acknowledged this long ago (two ticks and the checks' own time). */
+export const TICK_MS = 250;
+/**
+ * A usable replica holds every commit acknowledged this long ago. A replica that keeps up is
+ * about two ticks behind at worst (the position it had replayed at a check was the primary's at
+ * the check before, or newer): this bound keeps the contract's "a catalog write is visible
+ * through every process within 1 s" for reads that do not hit a cache.
+ */
 export const MAX_STALENESS_MS = 3 * TICK_MS;
 /** How long a client's reads go to the primary after its last write: longer than any usable replica's lag. */
 export const PIN_WINDOW_MS = 2000 + 2 * TICK_MS;
 
 const CONNECT_TIMEOUT_MS = 1000;
+/** A check not answered by then finds its server down (a busy machine may take a tick's time). */
+const CHECK_TIMEOUT_MS = 2 * TICK_MS;
+/** Positions of the primary kept: a replica further behind than these checks is not usable anyway. */
+const HISTORY = Math.ceil(MAX_STALENESS_MS / TICK_MS) + 1;
 /** A backstop only: a replica that stops answering is found by the next check and its statements moved. */
 const QUERY_TIMEOUT_MS = 10_000;
 
@@ -127,7 +137,7 @@ class Replica {
       types: { getTypeParser: ((oid: number, format?: string) => manager.getTypeParser(oid, format)) as typeof pg.types.getTypeParser },
     };
     this.pool = new pg.Pool({ ...common, max: config.db.poolMax, query_timeout: QUERY_TIMEOUT_MS, application_name: 'marketplace-read' });
-    this.probe = new pg.Pool({ ...common, max: 1, query_timeout: TICK_MS, application_name: 'marketplace-replica-check' });
+    this.probe = new pg.Pool({ ...common, max: 1, query_timeout: CHECK_TIMEOUT_MS, application_name: 'marketplace-replica-check' });
     // An idle connection that breaks (the replica restarting) is an event, not a crash.
     this.pool.on('error', (error) => this.markDown(error.message));
     this.probe.on('error', (error) => this.markDown(error.message));
@@ -161,8 +171,11 @@ class Replica {
     try {
       // A new connection gets Sequelize's session settings first, as Sequelize's own do.
       if (!prepared.has(client)) {
-        await client.query(sessionSettings());
         prepared.add(client);
+        // A connection lost while checked out fails its statement (handled below) and emits
+        // 'error', which the pool listens to only while the connection is idle.
+        client.on('error', () => undefined);
+        await client.query(sessionSettings());
       }
       const { rows } = await client.query(text, values);
       client.release();
@@ -181,8 +194,8 @@ class Replica {
     this.report('down', { reason });
   }
 
-  /** Reads its replayed WAL position; `previous` is the primary's position at the check before. */
-  async check(previous: { lsn: bigint; at: number } | undefined): Promise<void> {
+  /** Reads its replayed WAL position; `history` holds the primary's positions at the last checks, newest first. */
+  async check(history: Array<{ lsn: bigint; at: number }>): Promise<void> {
     let lsn: string | null;
     try {
       const { rows } = await this.probe.query<{ lsn: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS lsn');
@@ -198,7 +211,10 @@ class Replica {
     }
     if (!this.up) this.renewLostSignal();
     this.up = true;
-    if (previous && (lsn === null || lsnValue(lsn) >= previous.lsn)) this.caughtUpAt = previous.at;
+    // Caught up to the newest moment whose primary position it has replayed.
+    const replayed = lsn === null ? undefined : lsnValue(lsn);
+    const reached = history.find((entry) => replayed === undefined || replayed >= entry.lsn);
+    if (reached && reached.at > this.caughtUpAt) this.caughtUpAt = reached.at;
     if (performance.now() - this.caughtUpAt <= MAX_STALENESS_MS) this.report('usable', {});
     else this.report('lagging', { replayed: lsn });
   }
@@ -221,7 +237,8 @@ class ReplicaRouter {
   private readonly replicas: Replica[];
   private readonly primaryProbe: pg.Pool;
   private readonly timer: NodeJS.Timeout;
-  private previous: { lsn: bigint; at: number } | undefined;
+  /** The primary's flushed WAL position at the last checks, newest first. */
+  private history: Array<{ lsn: bigint; at: number }> = [];
   private ticking = false;
   private next = 0;
   /** Tests only (acceptNonStandbysForTests): plain databases pass for caught-up replicas. */
@@ -239,7 +256,7 @@ class ReplicaRouter {
       database: primary.database,
       max: 1,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      query_timeout: TICK_MS,
+      query_timeout: CHECK_TIMEOUT_MS,
       allowExitOnIdle: true,
       application_name: 'marketplace-replica-check',
     });
@@ -260,9 +277,9 @@ class ReplicaRouter {
         .query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn')
         .then(({ rows }) => lsnValue(rows[0].lsn))
         .catch(() => undefined);
-      await Promise.all(this.replicas.map((replica) => replica.check(this.previous)));
       // Without the primary's position the replicas keep their last one, and age out.
-      if (primary !== undefined) this.previous = { lsn: primary, at: sentAt };
+      if (primary !== undefined) this.history = [{ lsn: primary, at: sentAt }, ...this.history].slice(0, HISTORY);
+      await Promise.all(this.replicas.map((replica) => replica.check(this.history)));
     } finally {
       this.ticking = false;
     }
