@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { DatabaseError, type Transaction } from 'sequelize';
 import { getSequelize } from './index';
+import { RetryTransactionError } from './transaction';
 
 /**
  * The services' SQL: statements with named `$binds`, run on a pooled connection of Sequelize (or
@@ -15,7 +17,35 @@ export interface Compiled {
 }
 
 interface PgConnection {
-  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+  query(statement: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Statements run as named prepared statements: each connection parses and plans a text once and
+ * then only binds and executes it (PostgreSQL switches to a generic plan after five runs when it
+ * costs no more than the custom ones), which saves the parse and plan of every call, most of a
+ * short statement's time. Names are derived from the text, so a name always means one text. The
+ * first MAX_PREPARED distinct texts are prepared (they come from a few builders; the bound holds
+ * what each connection keeps prepared whatever builds them), later ones run unnamed.
+ */
+const prepared = new Map<string, string>();
+const MAX_PREPARED = 1_000;
+/** Texts whose prepared plan PostgreSQL refused after a schema change: they run unnamed from then on. */
+const unprepared = new Set<string>();
+
+function statementName(text: string): string | undefined {
+  let name = prepared.get(text);
+  if (name === undefined && prepared.size < MAX_PREPARED && !unprepared.has(text)) {
+    name = `q${createHash('sha1').update(text).digest('base64url').slice(0, 24)}`;
+    prepared.set(text, name);
+  }
+  return name;
+}
+
+/** A prepared statement whose result columns changed under it (a migration of a running system). */
+function isStalePlan(error: unknown): boolean {
+  const candidate = error as { code?: string; message?: string };
+  return candidate.code === '0A000' && /cached plan must not change result type/.test(candidate.message ?? '');
 }
 
 const compiled = new Map<string, Compiled>();
@@ -67,9 +97,19 @@ export async function queryRows<T>(sql: string, bind: Record<string, unknown>, t
   if (transaction && !own) throw new Error('The transaction has no connection yet');
   const connection = own ?? ((await manager.getConnection({ type: 'write' })) as unknown as PgConnection);
   try {
-    const result = await connection.query(text, values);
-    return result.rows as T[];
+    const name = statementName(text);
+    try {
+      return (await connection.query({ name, text, values })).rows as T[];
+    } catch (error) {
+      if (name === undefined || !isStalePlan(error)) throw error;
+      // Run unnamed from now on; alone it simply runs again, in a transaction (now aborted) the whole unit does.
+      prepared.delete(text);
+      unprepared.add(text);
+      if (own) throw new RetryTransactionError('a prepared statement went stale under a schema change');
+      return (await connection.query({ text, values })).rows as T[];
+    }
   } catch (error) {
+    if (error instanceof RetryTransactionError) throw error;
     // The same error class as Sequelize's own queries, so the error handler maps both alike.
     throw new DatabaseError(Object.assign(error as Error, { sql: text, parameters: values }) as never);
   } finally {

@@ -1,0 +1,29 @@
+import { queryRows } from '../../src/platform/db/query';
+import { inTransaction } from '../../src/platform/db/transaction';
+import { useTestDatabase } from '../support/database';
+
+/**
+ * The gateway runs statements as named prepared statements; a schema change that alters a
+ * prepared statement's result columns (a migration while the system runs) must not break it.
+ */
+describe('prepared statements', () => {
+  const db = useTestDatabase();
+
+  it('keep answering after a migration changes the columns they return, alone and in a transaction', async () => {
+    await queryRows('CREATE TABLE prepared_probe (id int PRIMARY KEY, label text)', {});
+    await queryRows(`INSERT INTO prepared_probe VALUES (1, 'one')`, {});
+    const read = () => queryRows<Record<string, unknown>>('SELECT * FROM prepared_probe WHERE id = $id', { id: 1 });
+    // Prepared on every connection of the pool, and run past PostgreSQL's switch to a generic plan.
+    for (let round = 0; round < 6; round += 1) await Promise.all(Array.from({ length: 5 }, read));
+    await db.current.sequelize.query(`ALTER TABLE prepared_probe ADD COLUMN note text DEFAULT 'added'`);
+    const after = await Promise.all(Array.from({ length: 5 }, read));
+    expect(after).toEqual(Array.from({ length: 5 }, () => [{ id: 1, label: 'one', note: 'added' }]));
+
+    const inside = () => queryRows<Record<string, unknown>>('SELECT * FROM prepared_probe WHERE id = $id AND label IS NOT NULL', { id: 1 });
+    for (let round = 0; round < 6; round += 1) await Promise.all(Array.from({ length: 5 }, () => inTransaction((transaction) => queryRows('SELECT * FROM prepared_probe WHERE id = $id AND label IS NOT NULL', { id: 1 }, transaction))));
+    await db.current.sequelize.query('ALTER TABLE prepared_probe DROP COLUMN note');
+    const rows = await Promise.all(Array.from({ length: 5 }, () => inTransaction((transaction) => queryRows('SELECT * FROM prepared_probe WHERE id = $id AND label IS NOT NULL', { id: 1 }, transaction))));
+    expect(rows).toEqual(Array.from({ length: 5 }, () => [{ id: 1, label: 'one' }]));
+    expect(await inside()).toEqual([{ id: 1, label: 'one' }]);
+  });
+});
