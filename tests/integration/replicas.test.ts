@@ -2,8 +2,9 @@
 import { replicaEnv } from '../support/replica-env';
 import { Client } from 'pg';
 import request from 'supertest';
-import { createCategory, createProduct } from '../fixtures';
+import { createAdmin, createCategory, createProduct, createUser } from '../fixtures';
 import { useTestApp } from '../support/app';
+import { login } from '../support/auth';
 import { signedInSeller, type SignedInSeller } from '../support/catalog';
 import { databaseUrl } from '../support/database';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -136,6 +137,20 @@ describe('read replicas (DATABASE_REPLICA_URLS)', () => {
     const added = await request(ctx.app).post('/api/cart/items').set('X-Cart-Token', token).send({ variantId: variant.id, quantity: 1 });
     expect(added.status).toBe(201);
     expect((await read()).body.data.name).toBe('Renamed Lamp');
+  });
+
+  it('reads the statistics from a replica', async () => {
+    const admin = await createAdmin();
+    const { accessToken } = await login(ctx.app, admin.email);
+    await createUser({ role: 'customer' });
+    await replica.query(
+      `INSERT INTO users (email, password, name, role, status, email_verified, created_at, updated_at)
+       SELECT 'replica-' || n || '@example.com', 'x', 'Replica Customer', 'customer', 'approved', true, now(), now() FROM generate_series(1, 7) n`,
+    );
+    const [{ count }] = (await replica.query<{ count: number }>(`SELECT count(*)::int AS count FROM users WHERE role = 'customer'`)).rows;
+    const res = await request(ctx.app).get('/api/admin/stats/overview').set('Authorization', `Bearer ${accessToken}`);
+    expect(res.status).toBe(200);
+    expect(res.body.data.newCustomers).toBe(count);
   });
 
   it('moves reads to the primary at once when the replica goes away, with no failed request, and stays ready', async () => {

@@ -1,4 +1,4 @@
-import { queryRows } from '../../platform/db/query';
+import { queryReadRows } from '../../platform/db/replicas';
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { ledgerService, REFUND_MADE, type BalanceView } from './ledger.service';
 import { lineCommissionSql } from './money-rules';
@@ -230,7 +230,7 @@ export class StatsService {
   /** One statement, so every figure comes from the same snapshot (and one round trip). */
   async overview(period: Period): Promise<OverviewView> {
     const statement = STATS_STATEMENTS.overview(period);
-    const [row] = await queryRows<{
+    const [row] = await queryReadRows<{
       count: number;
       gross: string;
       tax: string;
@@ -265,7 +265,7 @@ export class StatsService {
   /** The period's sales lines, of one seller or of all. */
   private async lineFigures(period: Period, sellerId?: string): Promise<LineFigures> {
     const statement = STATS_STATEMENTS.lines(period, sellerId);
-    const [row] = await queryRows<{ units: number; gross: string; commission: string; refunded: string; orders: number; shipping: string; shipping_refunded: string }>(
+    const [row] = await queryReadRows<{ units: number; gross: string; commission: string; refunded: string; orders: number; shipping: string; shipping_refunded: string }>(
       statement.sql,
       statement.bind,
     );
@@ -283,7 +283,7 @@ export class StatsService {
   /** Buckets of the period (every one, empty ones included), each computed as the overview is. */
   async sales(period: Period, interval: Interval): Promise<SalesBucketView[]> {
     const statement = STATS_STATEMENTS.sales(period, interval);
-    const rows = await queryRows<{ bucket: Date; orders: number; gross: string; refunds: string; commission: string }>(statement.sql, statement.bind);
+    const rows = await queryReadRows<{ bucket: Date; orders: number; gross: string; refunds: string; commission: string }>(statement.sql, statement.bind);
     return rows.map((row) => ({
       period: row.bucket,
       orderCount: row.orders,
@@ -295,7 +295,7 @@ export class StatsService {
   }
 
   async topProducts(period: Period, limit: number): Promise<TopProductView[]> {
-    const rows = await queryRows<{ product_id: string | null; name: string; units: number; gross: string }>(
+    const rows = await queryReadRows<{ product_id: string | null; name: string; units: number; gross: string }>(
       `SELECT oi.product_id, max(oi.product_name) AS name, sum(oi.quantity)::int AS units, sum(oi.seller_amount)::text AS gross
          FROM orders o JOIN order_items oi ON oi.order_id = o.id
         WHERE ${PAID_ORDER} AND o.paid_at >= $from AND o.paid_at < $to
@@ -309,7 +309,7 @@ export class StatsService {
 
   async topSellers(period: Period, limit: number): Promise<TopSellerView[]> {
     const statement = STATS_STATEMENTS.topSellers(period, limit);
-    const rows = await queryRows<{
+    const rows = await queryReadRows<{
       seller_id: string;
       name: string;
       store_name: string | null;
@@ -338,7 +338,7 @@ export class StatsService {
   /** A seller's own figures, by the same definitions as the admin's top-sellers row of that seller. */
   async seller(sellerId: string, period: Period): Promise<SellerStatsView> {
     const lines = await this.lineFigures(period, sellerId);
-    const lowStock = await queryRows<{ id: string; name: string; variant_id: string; title: string; sku: string; stock_quantity: number; low_stock_threshold: number }>(
+    const lowStock = await queryReadRows<{ id: string; name: string; variant_id: string; title: string; sku: string; stock_quantity: number; low_stock_threshold: number }>(
       `SELECT p.id, p.name, v.id AS variant_id, v.title, v.sku, v.stock_quantity, v.low_stock_threshold
          FROM product_variants v JOIN products p ON p.id = v.product_id
         WHERE v.seller_id = $sellerId AND v.deleted_at IS NULL AND v.status = 'active' AND v.stock_quantity <= v.low_stock_threshold
