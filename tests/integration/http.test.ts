@@ -23,6 +23,17 @@ describe('HTTP layer', () => {
     expect(res.body).toEqual({ success: false, error: { code: 'ROUTE_NOT_FOUND', message: expect.any(String) } });
   });
 
+  it('routes a path to the routers of its first segments whatever their case, trailing slash or neighbours', async () => {
+    // Routers are picked by the path's deciding segment (api/<segment>); matching stays as Express's.
+    for (const path of ['/api/products', '/API/Products', '/api/products/', '/api/categories', '/health']) {
+      expect(`${path} ${(await request(ctx.app).get(path)).status}`).toBe(`${path} 200`);
+    }
+    for (const path of ['/api', '/api/', '/api/:id', '/nothing', '/api/products/search/extra/deep']) {
+      const res = await request(ctx.app).get(path);
+      expect(`${path} ${res.status} ${res.body.error?.code}`).toBe(`${path} 404 ROUTE_NOT_FOUND`);
+    }
+  });
+
   it('answers a wrong method on a known path with 405 and Allow', async () => {
     const res = await request(ctx.app).delete('/api/auth/login');
     expect(res.status).toBe(405);

@@ -94,6 +94,8 @@ export function describeMiddleware<T extends RequestHandler>(handler: T, meta: M
 /** An Express router that records each route for the OpenAPI document. */
 export class ApiRouter {
   readonly router = Router();
+  /** The full paths of its routes, in the order they were added. */
+  readonly paths: string[] = [];
 
   constructor(
     private readonly basePath: string,
@@ -109,6 +111,7 @@ export class ApiRouter {
       throw new Error(`${method.toUpperCase()} ${fullPath} validates other schemas than its controller reads: validate() and handler() take the same object`);
     }
     routes.push({ method, path: fullPath, tag: this.tag, doc, meta });
+    this.paths.push(fullPath);
     this.router[method](fullPath, ...handlers);
     return this;
   }
