@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { Pool, type PoolClient } from 'pg';
 import { toPositional, type Compiled } from '../src/platform/db/query';
-import { buildDetailStatement, buildFacetsStatement, buildListStatement, type FacetQuery } from '../src/modules/catalog/product.service';
+import { buildDetailStatement, buildFacetsStatement, buildListStatement, buildSearchStatement, type FacetQuery } from '../src/modules/catalog/product.service';
 import { TAKE_STOCK } from '../src/modules/catalog/stock.service';
 import { PUBLIC_PRODUCT_STATUSES } from '../src/models';
 import { config } from '../src/platform/config';
@@ -13,7 +13,7 @@ import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, p
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page,
- * the product and the facets, with no framework, validation, logging or serialization beyond
+ * the search, the product and the facets, with no framework, validation, logging or serialization beyond
  * JSON.stringify (the facets answer is the statement's rows as they come).
  *
  * For the checkout rows it also has a cart and a checkout. The checkout runs the API's own
@@ -274,6 +274,24 @@ const server = http.createServer((req, res) => {
       ({ rows }) => {
         const total = Number(rows[0]?.total ?? 0);
         send(res, 200, { success: true, data: { products: rows.filter((row) => row.id !== null), pagination: { page, limit: LIMIT, total, totalPages: Math.ceil(total / LIMIT) } } });
+      },
+      (error: Error) => send(res, 500, { success: false, error: error.message }),
+    );
+    return undefined;
+  }
+  if (url.pathname === '/search') {
+    // The API's statement for this text (its shape depends on the text's last word), first page by relevance; no validation.
+    const q = (url.searchParams.get('q') ?? '').trim();
+    const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
+    const statement = buildSearchStatement({ q, page, limit: LIMIT, sortBy: 'relevance' });
+    const search = toPositional(statement.sql);
+    pool.query(search.text, valuesOf(search, statement.bind)).then(
+      ({ rows }) => {
+        const total = Number(rows[0]?.total ?? 0);
+        send(res, 200, {
+          success: true,
+          data: { products: rows.filter((row) => row.id !== null), pagination: { page, limit: LIMIT, total, totalPages: Math.ceil(total / LIMIT) }, query: q },
+        });
       },
       (error: Error) => send(res, 500, { success: false, error: error.message }),
     );

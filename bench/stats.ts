@@ -14,6 +14,8 @@ export const STATS_P99_TARGET_MS = 200;
 export interface StatsScenario {
   name: string;
   path: string;
+  /** A row the issue's p99 target is set on (the 365-day overview and the daily series). */
+  target?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -27,8 +29,8 @@ function period(now: Date, days: number): string {
 export function statsScenarios(now: Date): StatsScenario[] {
   return [
     { name: 'stats overview, 30 days', path: `/api/admin/stats/overview?${period(now, 30)}` },
-    { name: `stats overview, ${STATS_DAYS} days`, path: `/api/admin/stats/overview?${period(now, STATS_DAYS)}` },
-    { name: `sales series, ${STATS_DAYS} days by day`, path: `/api/admin/stats/sales?${period(now, STATS_DAYS)}&interval=day` },
+    { name: `stats overview, ${STATS_DAYS} days`, path: `/api/admin/stats/overview?${period(now, STATS_DAYS)}`, target: true },
+    { name: `sales series, ${STATS_DAYS} days by day`, path: `/api/admin/stats/sales?${period(now, STATS_DAYS)}&interval=day`, target: true },
     { name: `sales series, ${STATS_DAYS} days by week`, path: `/api/admin/stats/sales?${period(now, STATS_DAYS)}&interval=week` },
   ];
 }
@@ -69,7 +71,7 @@ export async function countHistory(pool: Pool): Promise<HistoryCounts> {
 }
 
 /** The tables the history writes, to VACUUM ANALYZE once it is written. */
-export const HISTORY_TABLES = ['orders', 'order_items', 'order_status_history', 'transactions', 'refunds', 'seller_ledger_entries', 'users'];
+export const HISTORY_TABLES = ['orders', 'sales_days', 'order_items', 'order_status_history', 'transactions', 'refunds', 'seller_ledger_entries', 'users'];
 
 /** One line for the log from a probe's answer: what the figures say, to see that they read the history. */
 export function describeAnswer(body: string): string {
