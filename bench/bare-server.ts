@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient, type QueryConfig } from 'pg';
 import { toPositional, type Compiled } from '../src/platform/db/query';
 import { buildDetailStatement, buildFacetsStatement, buildListStatement, buildSearchStatement, type FacetQuery } from '../src/modules/catalog/product.service';
 import { TAKE_STOCK } from '../src/modules/catalog/stock.service';
@@ -26,6 +27,8 @@ import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, p
  * moves their products' totals in the same statement. Its cart add takes a `variantId`; its code
  * route puts an active promotion's code on the cart in one statement. The customer is named by
  * `Authorization: Bearer <user id>`: no token check and no session read.
+ *
+ * Every statement but BEGIN, COMMIT and ROLLBACK runs as a named prepared statement, as the API's do.
  */
 
 const LIMIT = 20;
@@ -45,6 +48,21 @@ function valuesOf(statement: Compiled, bind: Record<string, unknown>): unknown[]
 }
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+
+const names = new Map<string, string>();
+
+/**
+ * A statement as a named prepared statement, as the API's SQL gateway runs them: named by a hash of
+ * its text, so each connection parses and plans a text once and then only binds and executes it.
+ */
+function named(text: string, values: unknown[]): QueryConfig {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `b${createHash('sha1').update(text).digest('base64url').slice(0, 24)}`;
+    names.set(text, name);
+  }
+  return { name, text, values };
+}
 
 /** The API's configuration (the pricing defaults come from it too): the same environment gives the same figures. */
 const DEFAULT_COMMISSION_RATE = config.commerce.commissionRate.toFixed(4);
@@ -157,7 +175,7 @@ async function addToCart(req: http.IncomingMessage): Promise<{ id: string }> {
   const variantId = String(body.variantId ?? '');
   const quantity = Number(body.quantity ?? 1);
   if (!UUID.test(variantId) || !Number.isInteger(quantity) || quantity < 1) throw new Refusal(400, 'VALIDATION_ERROR');
-  const { rows } = await pool.query<{ id: string }>(ADD_TO_CART, [userId, variantId, quantity]);
+  const { rows } = await pool.query<{ id: string }>(named(ADD_TO_CART, [userId, variantId, quantity]));
   if (!rows[0]) throw new Refusal(409, 'INSUFFICIENT_STOCK');
   return rows[0];
 }
@@ -168,8 +186,8 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
   if (!body.shippingAddress || typeof body.shippingAddress !== 'object') throw new Refusal(400, 'VALIDATION_ERROR');
   const shippingAddress = JSON.stringify(body.shippingAddress);
   return inTransaction(async (client) => {
-    const { rows: carts } = await client.query<{ promo_code: string | null }>(lockCart.text, valuesOf(lockCart, { userId }));
-    const { rows: lines } = await client.query<CartLineRow>(cartLines.text, valuesOf(cartLines, { userId, defaultRate: DEFAULT_COMMISSION_RATE }));
+    const { rows: carts } = await client.query<{ promo_code: string | null }>(named(lockCart.text, valuesOf(lockCart, { userId })));
+    const { rows: lines } = await client.query<CartLineRow>(named(cartLines.text, valuesOf(cartLines, { userId, defaultRate: DEFAULT_COMMISSION_RATE })));
     if (lines.length === 0) throw new Refusal(400, 'CART_EMPTY');
     // The API's checks of what it read, in its order: withdrawn lines, then shortfalls.
     if (
@@ -185,7 +203,7 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     const address = body.shippingAddress as { country: string; state?: string | null };
     const destination = { country: String(address.country), state: address.state ?? null };
     const sourcesQuery = { sellerIds: [...new Set(lines.map((line) => line.seller_id))], ...destination, code, userId };
-    const { rows: sourceRows } = await client.query<PricingSourcesRow>(pricingSources.text, valuesOf(pricingSources, pricingSourcesBinds(sourcesQuery)));
+    const { rows: sourceRows } = await client.query<PricingSourcesRow>(named(pricingSources.text, valuesOf(pricingSources, pricingSourcesBinds(sourcesQuery))));
     const sources = pricingSourcesOf(sourceRows[0], Boolean(code));
     // A code no promotion has any more refuses the order, as the API's does.
     if (code && !sources.promotion) throw new Refusal(409, 'PROMO_NOT_APPLICABLE');
@@ -219,24 +237,21 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     // A number taken by another order leaves the statement without a row: draw again (as the API does).
     let order: { id: string; order_number: string } | undefined;
     for (let attempt = 0; attempt < 10 && !order; attempt += 1) {
-      const placed = await client.query<{ id: string; order_number: string }>(placeOrder.text, valuesOf(placeOrder, { ...bind, orderNumber: newOrderNumber() }));
+      const placed = await client.query<{ id: string; order_number: string }>(named(placeOrder.text, valuesOf(placeOrder, { ...bind, orderNumber: newOrderNumber() })));
       order = placed.rows[0];
     }
     if (!order) throw new Error('Could not draw a free order number in 10 tries');
     // The order.created webhook event, by the API's own statement: a delivery and its outbox job per subscribed endpoint.
     const event = orderEventStatement('order.created', order.id);
     const eventStatement = toPositional(event.sql);
-    const deliveries = await client.query<{ id: string }>(eventStatement.text, valuesOf(eventStatement, event.bind));
-    if (deliveries.rows.length > 0) await client.query(RECORD_DELIVERY_JOBS, [deliveries.rows.map((row) => row.id), DELIVERY_JOBS_DUE_IN_SECONDS]);
+    const deliveries = await client.query<{ id: string }>(named(eventStatement.text, valuesOf(eventStatement, event.bind)));
+    if (deliveries.rows.length > 0) await client.query(named(RECORD_DELIVERY_JOBS, [deliveries.rows.map((row) => row.id), DELIVERY_JOBS_DUE_IN_SECONDS]));
     if (pricing.promotion) {
-      const used = await client.query(takePromotionUse.text, valuesOf(takePromotionUse, { promotionId: pricing.promotion.id, orderId: order.id, userId }));
+      const used = await client.query(named(takePromotionUse.text, valuesOf(takePromotionUse, { promotionId: pricing.promotion.id, orderId: order.id, userId })));
       if (used.rowCount === 0) throw new Refusal(409, 'PROMO_NOT_APPLICABLE');
     }
     // Lines come sorted by variant id (ORDER BY ci.variant_id), so the arrays are too.
-    const taken = await client.query(
-      takeStock.text,
-      valuesOf(takeStock, { ids: bind.variantIds, quantities: bind.quantities, prices: bind.prices }),
-    );
+    const taken = await client.query(named(takeStock.text, valuesOf(takeStock, { ids: bind.variantIds, quantities: bind.quantities, prices: bind.prices })));
     if (taken.rowCount !== lines.length) throw new Refusal(409, 'INSUFFICIENT_STOCK');
     return { id: order.id, orderNumber: order.order_number, totalAmount: total };
   });
@@ -246,13 +261,13 @@ async function applyPromo(req: http.IncomingMessage): Promise<{ cartId: string; 
   const userId = customerOf(req);
   const body = await readJson(req);
   if (typeof body.code !== 'string' || body.code.trim() === '') throw new Refusal(400, 'VALIDATION_ERROR');
-  const { rows } = await pool.query<{ id: string; promo_code: string }>(APPLY_PROMO, [userId, normalizeCode(body.code)]);
+  const { rows } = await pool.query<{ id: string; promo_code: string }>(named(APPLY_PROMO, [userId, normalizeCode(body.code)]));
   if (!rows[0]) throw new Refusal(404, 'PROMO_NOT_FOUND');
   return { cartId: rows[0].id, promoCode: rows[0].promo_code };
 }
 
 async function clearCart(req: http.IncomingMessage): Promise<Record<string, never>> {
-  await pool.query(CLEAR_CART, [customerOf(req)]);
+  await pool.query(named(CLEAR_CART, [customerOf(req)]));
   return {};
 }
 
@@ -270,7 +285,7 @@ const server = http.createServer((req, res) => {
   if (url.pathname === '/list') {
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
     const bind = buildListStatement({ page, limit: LIMIT, sortBy: 'createdAt', sortOrder: 'desc' }).bind;
-    pool.query(list.text, list.names.map((name) => bind[name])).then(
+    pool.query(named(list.text, list.names.map((name) => bind[name]))).then(
       ({ rows }) => {
         const total = Number(rows[0]?.total ?? 0);
         send(res, 200, { success: true, data: { products: rows.filter((row) => row.id !== null), pagination: { page, limit: LIMIT, total, totalPages: Math.ceil(total / LIMIT) } } });
@@ -285,7 +300,7 @@ const server = http.createServer((req, res) => {
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
     const statement = buildSearchStatement({ q, page, limit: LIMIT, sortBy: 'relevance' });
     const search = toPositional(statement.sql);
-    pool.query(search.text, valuesOf(search, statement.bind)).then(
+    pool.query(named(search.text, valuesOf(search, statement.bind))).then(
       ({ rows }) => {
         const total = Number(rows[0]?.total ?? 0);
         send(res, 200, {
@@ -306,7 +321,7 @@ const server = http.createServer((req, res) => {
     }
     const statement = buildFacetsStatement(filters);
     const facets = toPositional(statement.sql);
-    pool.query(facets.text, valuesOf(facets, statement.bind)).then(
+    pool.query(named(facets.text, valuesOf(facets, statement.bind))).then(
       ({ rows }) => send(res, 200, { success: true, data: rows }),
       (error: Error) => send(res, 500, { success: false, error: error.message }),
     );
@@ -314,7 +329,7 @@ const server = http.createServer((req, res) => {
   }
   if (url.pathname.startsWith('/product/')) {
     const slug = decodeURIComponent(url.pathname.slice('/product/'.length));
-    pool.query(detail.text, [slug]).then(
+    pool.query(named(detail.text, [slug])).then(
       ({ rows }) => (rows[0] ? send(res, 200, { success: true, data: rows[0] }) : send(res, 404, { success: false })),
       (error: Error) => send(res, 500, { success: false, error: error.message }),
     );

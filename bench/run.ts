@@ -1146,7 +1146,8 @@ Reading the table:
   validates, queries and serializes.
 - Uncached, the API runs the same SQL as the bare server (one statement per page: the count and
   the page as two index-driven subqueries, the page chosen from the index before any row is
-  read), so the gap to it is the cost of Express, validation, logging and serialization.
+  read), and both run it as a named prepared statement (parsed and planned once per connection),
+  so the gap to it is the cost of Express, validation, logging and serialization.
 - The bare server counts every time; it has no cache of any kind.
 - RSS MB is the peak resident memory of the API process during the row, sampled every 250 ms:
   the API as deployed, then the one with its caches off.
