@@ -1303,8 +1303,9 @@ answers: every request runs its SQL). Every period ends at the time of the run.
   day, kept by every payment and refund), those of the partial days at its ends from their paid
   orders and refund transactions, and the orders by status (one index range count per status),
   new users and pending payouts, each counted over its own index.
-- sales series: \`GET /api/admin/stats/sales?from&to&interval=day|week\`, one statement that
-  computes, for each bucket, its paid orders, gross sales, refunds and commission.
+- sales series: \`GET /api/admin/stats/sales?from&to&interval=day|week\`, one statement that sums
+  the same rows (the days of \`sales_days\`, the partial days at the ends) into each bucket: its
+  paid orders, gross sales, refunds and commission.
 
 Reading the table: req/s, p50, p99 and errors as in the first table. "alone ms" is the median of
 five requests sent one at a time before the load: the cost of one request with nothing queued
