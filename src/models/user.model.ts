@@ -73,6 +73,8 @@ export function normalizeEmail(email: string): string {
   indexes: [
     { name: 'users_email_key', unique: true, fields: ['email'] },
     { name: 'users_role_status_idx', fields: ['role', 'status'] },
+    // New customers and sellers of a period (the statistics overview).
+    { name: 'users_role_created_at_idx', fields: ['role', 'created_at'] },
     {
       name: 'users_email_verification_token_idx',
       fields: ['email_verification_token'],
