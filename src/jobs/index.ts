@@ -1,7 +1,7 @@
 import { createJobDriver, type JobDriver } from '../platform/jobs/drivers';
 import { closeMail, getMailService } from '../platform/mail/mail.service';
 import { FLUSH_VIEWS_EVERY_MS, flushViews } from '../modules/catalog';
-import { payoutService } from '../modules/finance';
+import { payoutService, statsService } from '../modules/finance';
 import { cancellationService } from '../modules/order';
 import { intentService, refundService, webhookService } from '../modules/payment';
 import { deliveryService } from '../modules/webhooks';
@@ -30,6 +30,9 @@ export const handlers: JobHandlers = {
   'payments.sweep-refunds': async () => {
     await refundService.sweepPendingRefunds();
   },
+  'stats.compact-order-status': async () => {
+    await statsService.compactOrderStatusDays();
+  },
   'payouts.run': async () => {
     await payoutService.runPayouts();
   },
@@ -46,12 +49,16 @@ export const EXPIRE_UNPAID_EVERY_MS = 60_000;
 /** How often refunds left pending are looked for. */
 export const SWEEP_REFUNDS_EVERY_MS = 60_000;
 
+/** How often the order status changes are compacted into order_status_days (the overview reads the rest from the deltas). */
+export const COMPACT_ORDER_STATUS_EVERY_MS = 60_000;
+
 /** The repeating jobs (one scheduler each, however many processes call this). */
 export async function scheduleRepeatingJobs(): Promise<void> {
   await getJobs().schedule('catalog.flush-views', FLUSH_VIEWS_EVERY_MS);
   await getJobs().schedule('orders.expire-unpaid', EXPIRE_UNPAID_EVERY_MS);
   await getJobs().schedule('payouts.run', PAYOUTS_EVERY_MS);
   await getJobs().schedule('payments.sweep-refunds', SWEEP_REFUNDS_EVERY_MS);
+  await getJobs().schedule('stats.compact-order-status', COMPACT_ORDER_STATUS_EVERY_MS);
 }
 
 let driver: JobDriver | undefined;

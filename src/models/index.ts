@@ -12,6 +12,8 @@ import { PromotionUse } from './promotion-use.model';
 import { ShippingRate } from './shipping-rate.model';
 import { TaxRate } from './tax-rate.model';
 import { OrderStatusHistory } from './order-status-history.model';
+import { OrderStatusDay } from './order-status-day.model';
+import { OrderStatusDelta } from './order-status-delta.model';
 import { Product } from './product.model';
 import { ProductVariant } from './product-variant.model';
 import { Refund } from './refund.model';
@@ -48,6 +50,8 @@ export * from './promotion-use.model';
 export * from './shipping-rate.model';
 export * from './tax-rate.model';
 export * from './order-status-history.model';
+export * from './order-status-day.model';
+export * from './order-status-delta.model';
 export * from './product.model';
 export * from './product-variant.model';
 export * from './refund.model';
@@ -94,6 +98,8 @@ export const models = [
   OutboxMessage,
   SellerLedgerEntry,
   SalesDay,
+  OrderStatusDay,
+  OrderStatusDelta,
   Dispute,
   UserAddress,
   ShippingRate,

@@ -45,6 +45,7 @@ function emailOnly(handler: Handler): JobHandlers {
     'payments.settle-refund': idle,
     'payments.cancel-intents': idle,
     'payments.sweep-refunds': idle,
+    'stats.compact-order-status': idle,
     'payouts.run': idle,
     'payouts.transfer': idle,
     'webhooks.deliver': idle,

@@ -15,6 +15,12 @@ interface ColumnRow {
   numeric_scale: number | null;
 }
 
+/** Columns typed with another table's enum (Sequelize names an enum type after its own table and column). */
+const SHARED_ENUMS: Record<string, string> = {
+  'order_status_days.status': 'enum_orders_status',
+  'order_status_deltas.status': 'enum_orders_status',
+};
+
 /** The PostgreSQL type a Sequelize attribute type maps to, in information_schema's words. */
 function expectedType(type: unknown, table: string, column: string): string {
   const t = type as { key: string; options?: { length?: number; precision?: number; scale?: number }; _length?: number };
@@ -48,7 +54,7 @@ function expectedType(type: unknown, table: string, column: string): string {
     case 'TSVECTOR':
       return 'tsvector';
     case 'ENUM':
-      return `enum_${table}_${column}`;
+      return SHARED_ENUMS[`${table}.${column}`] ?? `enum_${table}_${column}`;
     case 'ARRAY':
       return 'ARRAY';
     default:

@@ -1,4 +1,6 @@
+import { queryRows } from '../../platform/db/query';
 import { queryReadRows } from '../../platform/db/replicas';
+import { inTransaction } from '../../platform/db/transaction';
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { ledgerService, REFUND_MADE, type BalanceView } from './ledger.service';
 import { lineCommissionSql } from './money-rules';
@@ -140,6 +142,47 @@ WITH bounds AS (
      AND ((t.created_at >= b.lo AND t.created_at < least(b.first_day, b.hi)) OR (t.created_at >= greatest(b.last_day, b.first_day) AND t.created_at < b.hi))
 )`;
 
+/**
+ * The orders placed in [from, to) by their status now, as one json object (statuses with none left
+ * out), for a statement that starts with SALES_PARTS (its bounds): the whole UTC days from
+ * order_status_days plus the deltas not compacted yet, read by the same statement, so in one
+ * snapshot a change is counted once, in one table or the other; the partial days at the ends by
+ * two index-only range counts per status over orders_status_created_at_idx, a day's worth at most.
+ */
+const ORDERS_BY_STATUS = `(
+  SELECT json_object_agg(c.status, c.n ORDER BY c.status) FROM (
+    SELECT k.status, sum(k.n)::int AS n FROM (
+      SELECT d.status, d.orders AS n FROM order_status_days d, bounds b
+       WHERE d.day >= (b.first_day AT TIME ZONE 'UTC')::date AND d.day < (b.last_day AT TIME ZONE 'UTC')::date
+      UNION ALL
+      SELECT x.status, x.delta FROM order_status_deltas x, bounds b
+       WHERE x.day >= (b.first_day AT TIME ZONE 'UTC')::date AND x.day < (b.last_day AT TIME ZONE 'UTC')::date
+      UNION ALL
+      SELECT s.status,
+             (SELECT count(*) FROM orders o WHERE o.status = s.status AND o.created_at >= b.lo AND o.created_at < least(b.first_day, b.hi))
+             + (SELECT count(*) FROM orders o WHERE o.status = s.status AND o.created_at >= greatest(b.last_day, b.first_day) AND o.created_at < b.hi)
+        FROM bounds b, unnest(enum_range(NULL::enum_orders_status)) AS s(status)
+    ) k GROUP BY k.status HAVING sum(k.n) > 0
+  ) c)`;
+
+/**
+ * Moves the committed deltas into order_status_days in one statement: DELETE … RETURNING takes
+ * only committed rows (a transaction not committed yet leaves its deltas to the next run), and
+ * a second compaction at the same time waits for the first's rows and then skips them, so no
+ * delta is counted twice. Answers how many deltas it moved.
+ */
+const COMPACT_STATUS_DAYS = `
+WITH moved AS (
+  DELETE FROM order_status_deltas RETURNING day, status, delta
+), summed AS (
+  SELECT day, status, sum(delta)::int AS orders, count(*)::int AS deltas FROM moved GROUP BY day, status
+), added AS (
+  INSERT INTO order_status_days AS d (day, status, orders)
+  SELECT day, status, orders FROM summed WHERE orders <> 0
+  ON CONFLICT (day, status) DO UPDATE SET orders = d.orders + EXCLUDED.orders
+)
+SELECT coalesce(sum(deltas), 0)::int AS moved FROM summed`;
+
 /** The statements behind the figures (exported so that their plans can be checked). */
 export const STATS_STATEMENTS = {
   /**
@@ -152,10 +195,7 @@ export const STATS_STATEMENTS = {
                  coalesce(sum(p.tax), 0)::text AS tax, coalesce(sum(p.shipping), 0)::text AS shipping,
                  coalesce(sum(p.platform_discount), 0)::text AS platform_discount, coalesce(sum(p.seller_discount), 0)::text AS seller_discount,
                  coalesce(sum(p.commission), 0)::text AS commission, coalesce(sum(p.refunds), 0)::text AS refunds,
-                 -- One index-only range count per status over orders_status_created_at_idx: a short period reads its own range only.
-                 (SELECT json_object_agg(s.status, c.n) FROM unnest(enum_range(NULL::enum_orders_status)) AS s(status)
-                   CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM orders o WHERE o.status = s.status AND o.created_at >= $from AND o.created_at < $to) c
-                   WHERE c.n > 0) AS by_status,
+                 ${ORDERS_BY_STATUS} AS by_status,
                  (SELECT count(*) FROM users WHERE role = 'customer' AND created_at >= $from AND created_at < $to)::int AS customers,
                  (SELECT count(*) FROM users WHERE role = 'seller' AND created_at >= $from AND created_at < $to)::int AS sellers,
                  (SELECT coalesce(sum(net_amount), 0) FROM seller_payouts WHERE status = 'pending')::text AS pending_payouts
@@ -260,6 +300,43 @@ export class StatsService {
       newSellers: row.sellers,
       pendingPayouts: money(row.pending_payouts),
     };
+  }
+
+  /**
+   * Moves the committed order status deltas into order_status_days (the `stats.compact-order-status`
+   * job, every minute) and drops the days' rows that fell to 0. Answers how many deltas it moved.
+   */
+  async compactOrderStatusDays(): Promise<number> {
+    return inTransaction(
+      async (transaction) => {
+        const [{ moved }] = await queryRows<{ moved: number }>(COMPACT_STATUS_DAYS, {}, transaction);
+        // A row another compaction made non-zero meanwhile is seen as it is now and kept.
+        if (moved > 0) await queryRows('DELETE FROM order_status_days WHERE orders = 0', {}, transaction);
+        return moved;
+      },
+      { name: 'compact order status days' },
+    );
+  }
+
+  /** order_status_days built again from the orders, with no delta left (`npm run stats:rebuild`). */
+  async rebuildOrderStatusDays(): Promise<void> {
+    await inTransaction(
+      async (transaction) => {
+        // Waits for the transactions that wrote deltas, then holds back new ones (orders placed or
+        // moved wait at their trigger) and compactions until this commits: the orders counted
+        // below are exactly those whose deltas are dropped.
+        await queryRows('LOCK TABLE order_status_deltas IN EXCLUSIVE MODE', {}, transaction);
+        await queryRows('DELETE FROM order_status_deltas', {}, transaction);
+        await queryRows('DELETE FROM order_status_days', {}, transaction);
+        await queryRows(
+          `INSERT INTO order_status_days (day, status, orders)
+           SELECT (created_at AT TIME ZONE 'UTC')::date, status, count(*) FROM orders GROUP BY 1, 2`,
+          {},
+          transaction,
+        );
+      },
+      { name: 'rebuild order status days' },
+    );
   }
 
   /** The period's sales lines, of one seller or of all. */

@@ -13,6 +13,8 @@ export interface JobPayloads {
   'payments.cancel-intents': { orderId: string };
   /** Sends refunds left pending for minutes again (repeating). */
   'payments.sweep-refunds': Record<string, never>;
+  /** Moves the order status changes recorded since the last run into the per-day counts (repeating). */
+  'stats.compact-order-status': Record<string, never>;
   /** Creates the day's seller payouts (repeating). */
   'payouts.run': Record<string, never>;
   /** Pays one payout to the seller's Stripe Connect account. */
@@ -46,6 +48,7 @@ export const jobOptions: { readonly [T in JobType]: JobOptions } = {
   'payments.settle-refund': { queue: 'payouts', attempts: 10, backoffMs: 30_000 },
   'payments.cancel-intents': { queue: 'payouts', attempts: 10, backoffMs: 30_000 },
   'payments.sweep-refunds': { queue: 'payouts', attempts: 1, backoffMs: 60_000 },
+  'stats.compact-order-status': { queue: 'maintenance', attempts: 1, backoffMs: 1000 },
   'payouts.run': { queue: 'payouts', attempts: 3, backoffMs: 60_000 },
   'payouts.transfer': { queue: 'payouts', attempts: 8, backoffMs: 60_000 },
   // The receiver's answers are retried by the delivery's own schedule; these attempts cover our own failures (the database).
