@@ -13,11 +13,13 @@ export interface CartAttributes {
   expiresAt: Date | null;
   /** The promotion code the cart carries (upper case), checked again at checkout. */
   promoCode: string | null;
+  /** Its lines, counted by the database (triggers on cart_items) under a CHECK of the line limit. */
+  lineCount: number;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type CartCreationAttributes = Optional<CartAttributes, 'id' | 'promoCode' | 'createdAt' | 'updatedAt'>;
+export type CartCreationAttributes = Optional<CartAttributes, 'id' | 'promoCode' | 'lineCount' | 'createdAt' | 'updatedAt'>;
 
 export type PublicCartAttributes = Omit<CartAttributes, 'tokenHash'>;
 
@@ -46,6 +48,9 @@ export class Cart extends AppModel<CartAttributes, CartCreationAttributes> imple
 
   @Column({ type: DataType.STRING(50), allowNull: true })
   promoCode!: string | null;
+
+  @Column({ type: DataType.INTEGER, allowNull: false, defaultValue: 0 })
+  lineCount!: number;
 
   override createdAt!: Date;
   override updatedAt!: Date;

@@ -227,6 +227,15 @@ describe('money under hostile timing', () => {
       return Promise.all(Array.from({ length: count }, () => createProduct({ price: '1.00', stockQuantity: 50 })));
     }
 
+    /** The count the database keeps on the cart (the CHECK that holds the limit reads it) against its lines. */
+    async function countedLines(userId: string) {
+      const [cart] = await rows<{ line_count: number; lines: number }>(
+        'SELECT c.line_count, (SELECT count(*)::int FROM cart_items WHERE cart_id = c.id) AS lines FROM carts c WHERE c.user_id = $userId',
+        { userId },
+      );
+      return [cart.line_count, cart.lines];
+    }
+
     it('holds against concurrent adds', async () => {
       // A race is caught by chance: ten rounds of 95 lines and 20 adds at once.
       for (let round = 0; round < 10; round += 1) {
@@ -245,6 +254,7 @@ describe('money under hostile timing', () => {
         expect(answers.filter((answer) => answer.status !== 201).every((answer) => answer.status === 400 && answer.body.error.code === 'CART_FULL')).toBe(true);
         const cart = (await api().get('/api/cart').set('Authorization', customer.bearer)).body.data.cart;
         expect(cart.items).toHaveLength(100);
+        expect(await countedLines(customer.user.id)).toEqual([100, 100]);
       }
     }, 60_000);
 
@@ -261,6 +271,12 @@ describe('money under hostile timing', () => {
       }
       const cart = (await api().get('/api/cart').set('Authorization', customer.bearer)).body.data.cart;
       expect(cart.items).toHaveLength(100);
+      expect(await countedLines(customer.user.id)).toEqual([100, 100]);
+      // Removing a line and checking out count down as adding counts up.
+      await api().delete(`/api/cart/items/${cart.items[0].id}`).set('Authorization', customer.bearer).expect(200);
+      expect(await countedLines(customer.user.id)).toEqual([99, 99]);
+      await api().delete('/api/cart').set('Authorization', customer.bearer).expect(200);
+      expect(await countedLines(customer.user.id)).toEqual([0, 0]);
     });
 
     it('never answers CART_FULL to first adds racing to make a new cart', async () => {

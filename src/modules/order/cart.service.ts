@@ -22,23 +22,23 @@ const CART_PRODUCT_COLUMNS = `p.id AS product_id, p.name, p.slug, coalesce(v.ima
        v.status AS variant_status, v.deleted_at AS variant_deleted_at`;
 
 /**
- * Adds `quantity` of a variant to a cart whose row lock the caller holds, in one statement. The
- * insert happens only for an active variant of a product on sale, with enough stock, and a cart
- * with room for a new line; the update of a line already there only when the sum stays within
- * the stock and the per-line limit. The statement starts after the lock was taken, so its count
- * of the cart's lines is the count no other writer can change before the commit.
+ * Adds `quantity` of a variant to the owner's cart, in one statement: the cart's row is locked
+ * (and a user's cart made) by its first step, so adds to one cart, and its checkout, go one at a
+ * time. The insert happens only for an active variant of a product on sale with enough stock; the
+ * update of a line already there only when the sum stays within the stock and the per-line limit
+ * (judged on the line as it is then). The line limit is the database's: a new line moves the
+ * cart's `line_count`, whose CHECK refuses the 101st (migration 0019).
  */
-const ADD_ITEM = `
-WITH variant AS (
+function addItemStatement(cart: string): string {
+  return `
+WITH cart AS (${cart}), variant AS (
   SELECT v.id, v.product_id, v.stock_quantity
     FROM product_variants v JOIN products p ON p.id = v.product_id
    WHERE v.id = $variantId AND v.status = 'active' AND v.deleted_at IS NULL AND p.status = 'active' AND p.deleted_at IS NULL
 ), added AS (
   INSERT INTO cart_items AS ci (cart_id, product_id, variant_id, quantity)
-  SELECT $cartId, variant.product_id, variant.id, $quantity::int FROM variant
+  SELECT cart.id, variant.product_id, variant.id, $quantity::int FROM cart, variant
    WHERE $quantity::int <= variant.stock_quantity
-     AND (EXISTS (SELECT 1 FROM cart_items WHERE cart_id = $cartId AND variant_id = variant.id)
-          OR (SELECT count(*) FROM cart_items WHERE cart_id = $cartId) < $maxLines::int)
   ON CONFLICT (cart_id, variant_id) DO UPDATE
      SET quantity = ci.quantity + EXCLUDED.quantity, updated_at = now()
    WHERE ci.quantity + EXCLUDED.quantity <= LEAST($max::int, (SELECT stock_quantity FROM variant))
@@ -46,12 +46,31 @@ WITH variant AS (
 )
 -- The cart as the client sees it, in the same round trip: the statement's own snapshot does not
 -- hold the line it wrote, so that line comes from RETURNING (flagged) and replaces its old copy.
-SELECT true AS written, a.cart_id, a.id, a.quantity, a.created_at, ${CART_PRODUCT_COLUMNS}
+SELECT true AS written, (SELECT promo_code FROM cart) AS cart_promo_code, a.cart_id, a.id, a.quantity, a.created_at, ${CART_PRODUCT_COLUMNS}
   FROM added a JOIN products p ON p.id = a.product_id JOIN product_variants v ON v.id = a.variant_id
 UNION ALL
-SELECT false, ci.cart_id, ci.id, ci.quantity, ci.created_at, ${CART_PRODUCT_COLUMNS}
+SELECT false, (SELECT promo_code FROM cart), ci.cart_id, ci.id, ci.quantity, ci.created_at, ${CART_PRODUCT_COLUMNS}
   FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN product_variants v ON v.id = ci.variant_id
- WHERE ci.cart_id = $cartId`;
+ WHERE ci.cart_id = (SELECT id FROM cart)`;
+}
+
+/** A user's cart, made on the first add; its row locked either way (ON CONFLICT … DO UPDATE locks the row it finds). */
+const ADD_TO_USER_CART = addItemStatement(`
+  INSERT INTO carts AS c (user_id) VALUES ($userId)
+  ON CONFLICT (user_id) DO UPDATE SET updated_at = now()
+  RETURNING c.id, c.promo_code`);
+
+/** A guest's cart, which an add keeps for another GUEST_CART_TTL_MS. */
+const ADD_TO_GUEST_CART = addItemStatement(`
+  UPDATE carts SET updated_at = now(), expires_at = now() + make_interval(secs => $ttl)
+   WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now()
+  RETURNING id, promo_code`);
+
+/** The CHECK that holds a cart to MAX_CART_LINES lines. */
+function isCartFull(error: unknown): boolean {
+  const original = (error as { original?: { code?: string; constraint?: string } }).original;
+  return original?.code === '23514' && original.constraint === 'carts_line_count_check';
+}
 
 /**
  * Moves a guest cart's lines into a user's cart whose row lock the caller holds: quantities add up
@@ -238,24 +257,30 @@ export class CartService {
    * on first need.
    */
   async addItem(owner: CartOwner, target: AddTarget, quantity: number): Promise<CartView> {
-    const { cartId, rows, promoCode } = await inTransaction(async (transaction) => {
-      // A variant named alone is checked by the add itself (and a refusal explained after it): one round trip less.
-      const variantId = target.productId === undefined && target.variantId !== undefined ? namedVariant(target.variantId) : await this.variantToAdd(target, transaction);
-      const { id, promoCode } = await this.lockCart(owner, transaction);
-      const written = await queryRows<CartItemRow & { written: boolean; cart_id: string; created_at: Date }>(
-        ADD_ITEM,
-        { cartId: id, variantId, quantity, max: MAX_CART_ITEM_QUANTITY, maxLines: MAX_CART_LINES },
-        transaction,
-      );
-      if (!written.some((row) => row.written)) await this.explainRefusedAdd(id, variantId, quantity, transaction);
-      if ('token' in owner) await this.touch(id, transaction);
-      return { cartId: id, rows: written, promoCode };
-    }, { name: 'cart add' });
-    const written = rows.find((row) => row.written)!;
+    // A variant named alone is checked by the add itself (and a refusal explained after it): one round trip less.
+    const variantId = target.productId === undefined && target.variantId !== undefined ? namedVariant(target.variantId) : await this.variantToAdd(target);
+    const bind = { variantId, quantity, max: MAX_CART_ITEM_QUANTITY };
+    let rows: Array<CartItemRow & { written: boolean; cart_promo_code: string | null; cart_id: string; created_at: Date }>;
+    try {
+      rows =
+        'token' in owner
+          ? await queryRows(ADD_TO_GUEST_CART, { ...bind, hash: hashToken(owner.token), ttl: GUEST_CART_TTL_MS / 1000 })
+          : await queryRows(ADD_TO_USER_CART, { ...bind, userId: owner.userId });
+    } catch (error) {
+      if (isCartFull(error)) throw new BadRequestError('CART_FULL', `A cart holds at most ${MAX_CART_LINES} different items`);
+      throw error;
+    }
+    const written = rows.find((row) => row.written);
+    if (!written) {
+      // Nothing written: a guest's cart that is gone, or a refusal, explained (the cart's lock is no longer held, so this is a fresh look).
+      const cartId = await this.findCartId(owner);
+      if (!cartId) throw new Error('A user cart was not created');
+      return this.explainRefusedAdd(cartId, variantId, quantity);
+    }
     const lines = rows
       .filter((row) => row.written || row.id !== written.id)
       .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id));
-    return viewOf(cartId, lines, promoCode);
+    return viewOf(written.cart_id, lines, written.cart_promo_code);
   }
 
   /** Takes the row lock of the owner's cart, making a user's cart on first need; the cart's id and code. */
@@ -281,7 +306,7 @@ export class CartService {
   }
 
   /** The variant to add: named, or the only active one of the product named. */
-  private async variantToAdd(target: AddTarget, transaction: Transaction): Promise<string> {
+  private async variantToAdd(target: AddTarget, transaction?: Transaction): Promise<string> {
     if (target.variantId) {
       const [variant] = isUuid(target.variantId)
         ? await queryRows<{ id: string; product_id: string }>(
@@ -310,7 +335,7 @@ export class CartService {
   }
 
   /** Why ADD_ITEM wrote nothing, as the error the client gets. */
-  private async explainRefusedAdd(cartId: string, variantId: string, quantity: number, transaction: Transaction): Promise<never> {
+  private async explainRefusedAdd(cartId: string, variantId: string, quantity: number, transaction?: Transaction): Promise<never> {
     const [product] = await queryRows<ProductRow & { variant_status: string; variant_deleted_at: Date | null }>(
       `SELECT p.id, p.name, p.status, p.deleted_at, v.stock_quantity, v.status AS variant_status, v.deleted_at AS variant_deleted_at
          FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = $variantId`,
@@ -331,8 +356,7 @@ export class CartService {
       ]);
     }
     if (wanted > MAX_CART_ITEM_QUANTITY) throw quantityLimit();
-    if (!existing) throw new BadRequestError('CART_FULL', `A cart holds at most ${MAX_CART_LINES} different items`);
-    // The cart changed between the two statements (a concurrent add or removal): the client may simply try again.
+    // The cart or the variant changed between the two statements (a concurrent add or removal): the client may simply try again.
     throw new ConflictError('CART_CHANGED', 'The cart changed meanwhile; please try again');
   }
 
