@@ -3,6 +3,8 @@ import request from 'supertest';
 import { createMigrator } from '../../src/platform/db/migrator';
 import { statsService } from '../../src/modules/finance';
 import { getJobs } from '../../src/jobs';
+import { generateCatalog } from '../../src/seed/catalog';
+import { generateOrders } from '../../src/seed/orders';
 import { createAdmin, createProduct } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login, signedInUser, type SignedIn } from '../support/auth';
@@ -16,7 +18,8 @@ const DAY_MS = 86_400_000;
  * for the whole UTC days of the period, and from the orders for the partial days at its ends:
  * they equal a count of the orders themselves after checkouts, payments, shipments, deliveries,
  * cancellations and refunds, orders re-dated by hand, before and after a compaction, with
- * compactions racing status moves and checkouts, after `stats:rebuild` and after migration 0018's backfill.
+ * compactions racing status moves and checkouts, on the history the generator writes in SQL, after
+ * `stats:rebuild` and after migration 0018's backfill.
  */
 describe('orders by status per day', () => {
   const ctx = useTestApp();
@@ -183,6 +186,18 @@ describe('orders by status per day', () => {
     }
 
     await statsService.compactOrderStatusDays();
+    expect(await deltas()).toBe(0);
+    expect(await compacted()).toEqual(await raw());
+    await expectOverviewCountsOrders();
+  });
+
+  it('follows the order history the generator writes in SQL', async () => {
+    await generateCatalog(ctx.db.sequelize, { products: 30, sellers: 3, bcryptRounds: 4, seed: 5 });
+    const { orders } = await generateOrders(ctx.db.sequelize, { orders: 1500, days: 60, bcryptRounds: 4 });
+    expect(orders).toBeGreaterThan(1000);
+    expect(await kept()).toEqual(await raw());
+    await expectOverviewCountsOrders();
+    await compactByJob();
     expect(await deltas()).toBe(0);
     expect(await compacted()).toEqual(await raw());
     await expectOverviewCountsOrders();
