@@ -6,8 +6,14 @@ import { useTestDatabase } from '../support/database';
  * The gateway runs statements as named prepared statements; a schema change that alters a
  * prepared statement's result columns (a migration while the system runs) must not break it.
  */
-describe('prepared statements', () => {
+describe('connections and prepared statements of the SQL gateway', () => {
   const db = useTestDatabase();
+
+  it('run on connections with JIT compilation off, which costs our short statements more than it saves', async () => {
+    // Every connection of the pool, and one made later.
+    const settings = await Promise.all(Array.from({ length: 5 }, () => queryRows<{ jit: string }>('SHOW jit', {})));
+    expect(settings.map(([row]) => row.jit)).toEqual(Array.from({ length: 5 }, () => 'off'));
+  });
 
   it('keep answering after a migration changes the columns they return, alone and in a transaction', async () => {
     await queryRows('CREATE TABLE prepared_probe (id int PRIMARY KEY, label text)', {});

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { DatabaseError } from 'sequelize';
 import { config } from '../config';
 import { logger } from '../utils/logger';
-import { getSequelize } from './index';
+import { getSequelize, SESSION_SETTINGS } from './index';
 import { queryRows, toStatement } from './query';
 
 /**
@@ -87,7 +87,7 @@ function describe(url: string): string {
 function sessionSettings(): string {
   const timezone = String(getSequelize().options.timezone ?? '+00:00');
   const zone = /^[+-]\d{2}:\d{2}$/.test(timezone) ? `INTERVAL '${timezone}' HOUR TO MINUTE` : `'${timezone.replace(/'/g, "''")}'`;
-  return `SET standard_conforming_strings=on; SET client_min_messages TO warning; SET TIME ZONE ${zone};`;
+  return `SET standard_conforming_strings=on; SET client_min_messages TO warning; SET TIME ZONE ${zone}; ${SESSION_SETTINGS};`;
 }
 
 /** Errors of the statement itself (bad input, bad SQL): the primary would answer the same. */
