@@ -71,7 +71,7 @@ export async function countHistory(pool: Pool): Promise<HistoryCounts> {
 }
 
 /** The tables the history writes, to VACUUM ANALYZE once it is written. */
-export const HISTORY_TABLES = ['orders', 'sales_days', 'order_items', 'order_status_history', 'transactions', 'refunds', 'seller_ledger_entries', 'users'];
+export const HISTORY_TABLES = ['orders', 'sales_days', 'order_status_days', 'order_status_deltas', 'order_items', 'order_status_history', 'transactions', 'refunds', 'seller_ledger_entries', 'users'];
 
 /** One line for the log from a probe's answer: what the figures say, to see that they read the history. */
 export function describeAnswer(body: string): string {
