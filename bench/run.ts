@@ -39,12 +39,27 @@ import {
   type CheckoutPool,
   type PricingExpectation,
 } from './checkout';
+import {
+  REPLICA_DATABASE,
+  REPLICA_SHARE_TARGET,
+  replicaServerVersion,
+  replicaSummary,
+  replicaTable,
+  replicaUnavailable,
+  startReplicaPair,
+  statementCalls,
+  stopReplicaPairs,
+  waitForStandby,
+  type ReplicaMeasurement,
+  type ReplicaRun,
+} from './replicas';
 import { createAdmin, describeAnswer, HISTORY_TABLES, countHistory, STATS_DAYS, STATS_P99_TARGET_MS, statsScenarios, type HistoryCounts, type StatsScenario } from './stats';
 import {
   CHECKOUT_P99_TARGET_MS,
   CHECKOUT_RATIO_TARGET,
   HOT_PRODUCT_RATIO_TARGET,
   judgeTargets,
+  type Target,
   LONG_TAIL_RATIO_TARGET,
   PRODUCT_RATIO_TARGET,
   READ_P99_TARGET_MS,
@@ -89,9 +104,15 @@ import {
  * After the tables it prints the targets of issue 20 (bench/targets.ts), each PASS or FAIL from the
  * rows of the run, and writes them at the top of docs/PERFORMANCE.md. BENCH_SEARCH_WORDS (300) is
  * the number of words the many-words search row takes in turn.
+ * Last of all come the "Read replicas" rows (bench/replicas.ts): a PostgreSQL primary and a
+ * streaming standby of the machine's own server binaries, seeded with the same catalog, and the
+ * uncached list's long tail and the many-words search against the API with the standby in
+ * DATABASE_REPLICA_URLS and without it (skipped, with the reason logged, when there is no
+ * /usr/lib/postgresql/<version>/bin/pg_basebackup; an error there fails those rows only).
  * `npm run bench -- --checkout-only` runs the checkout rows alone, `--stats-only` the statistics
- * rows alone, `--processes-only` the two-process rows alone (on the same seeded catalog); each
- * prints its rows without writing docs/PERFORMANCE.md.
+ * rows alone, `--processes-only` the two-process rows alone (on the same seeded catalog),
+ * `--replicas-only` the read replica rows alone (on their own pair of servers); each prints its
+ * rows without writing docs/PERFORMANCE.md.
  */
 
 const root = path.resolve(__dirname, '..');
@@ -110,6 +131,7 @@ const STATS_LINES = Number(process.env.BENCH_STATS_LINES ?? 100_000);
 const CHECKOUT_ONLY = process.argv.includes('--checkout-only');
 const STATS_ONLY = process.argv.includes('--stats-only');
 const PROCESSES_ONLY = process.argv.includes('--processes-only');
+const REPLICAS_ONLY = process.argv.includes('--replicas-only');
 /** The Redis the "Two API processes" rows start their API processes with. */
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const REDIS_CLI = ['-h', '127.0.0.1', '-p', '6379'];
@@ -182,7 +204,15 @@ async function drive(baseUrl: string, paths: string[], seconds: number, pid: num
   };
 }
 
-async function measure(baseUrl: string, scenario: string, pathAndQuery: string | string[], pid: number, headers: Record<string, string> = {}): Promise<Measurement> {
+/** `beforeMeasured` runs between the warm-up and the measured seconds (to read counters the row reports deltas of). */
+async function measure(
+  baseUrl: string,
+  scenario: string,
+  pathAndQuery: string | string[],
+  pid: number,
+  headers: Record<string, string> = {},
+  beforeMeasured?: () => Promise<void>,
+): Promise<Measurement> {
   const paths = Array.isArray(pathAndQuery) ? pathAndQuery : [pathAndQuery];
   const url = `${baseUrl}${paths[0]}`;
   // Every path of a rotation is probed once (the first and last few of a long one).
@@ -195,6 +225,7 @@ async function measure(baseUrl: string, scenario: string, pathAndQuery: string |
   // The server still works through the warm-up's last requests after autocannon lets go of them:
   // one request queued behind them answers when they are done, so the measured run starts clean.
   await (await fetch(url, { headers })).arrayBuffer();
+  await beforeMeasured?.();
   return drive(baseUrl, paths, SECONDS, pid, headers);
 }
 
@@ -852,15 +883,231 @@ function statsTable(rows: StatsRow[]): string {
   return [header, separator, ...lines].join('\n');
 }
 
+interface CatalogInputs {
+  category: { slug: string };
+  product: { slug: string };
+  word: { word: string };
+  /** The list's last page; tailPages: every page after the first. */
+  lastPage: number;
+  tailPages: number[];
+  /** Up to SEARCH_WORDS distinct words of listed products' names and descriptions. */
+  words: string[];
+}
+
+/** Inputs that exist in a seeded catalog: the largest top-level category, a common word, a product, the list's pages, the search words. */
+async function catalogInputs(sequelize: ReturnType<typeof initDatabase>): Promise<CatalogInputs> {
+  // Inputs that exist in this catalog: the largest top-level category, a common word, a product.
+  const [category] = await sequelize.query<{ slug: string }>(
+    `SELECT c.slug FROM categories c WHERE c.parent_id IS NULL
+      ORDER BY (SELECT count(*) FROM products p JOIN categories k ON k.id = p.category_id WHERE k.parent_id = c.id) DESC LIMIT 1`,
+    { type: QueryTypes.SELECT },
+  );
+  const [product] = await sequelize.query<{ slug: string }>("SELECT slug FROM products WHERE status = 'active' ORDER BY created_at DESC OFFSET 100 LIMIT 1", {
+    type: QueryTypes.SELECT,
+  });
+  const [word] = await sequelize.query<{ word: string }>(
+    `SELECT word FROM ts_stat('SELECT search_vector FROM products') WHERE length(word) > 3 AND word ~ '^[a-z]+$' ORDER BY abs(ndoc - ${Math.round(PRODUCTS / 100)}) LIMIT 1`,
+    { type: QueryTypes.SELECT },
+  );
+  // The long tail of the list: every page but the first, in turn.
+  const [listed] = await sequelize.query<{ count: number }>(`SELECT count(*)::int AS count FROM products p WHERE ${LISTED_PRODUCTS}`, { type: QueryTypes.SELECT });
+  const lastPage = Math.max(2, Math.ceil(listed.count / LIST_LIMIT));
+  const tailPages = Array.from({ length: lastPage - 1 }, (_, i) => i + 2);
+  // Search over many words: distinct words of listed products' names and descriptions (four
+  // letters or more, none a stop word), in an order of their own, so each finds a product at least.
+  const words = (
+    await sequelize.query<{ word: string }>(
+      `SELECT w.word FROM (
+         SELECT DISTINCT lower(m[1]) AS word
+           FROM products p, regexp_matches(p.name || ' ' || coalesce(p.description, ''), '([A-Za-z]{4,})', 'g') AS m
+          WHERE ${LISTED_PRODUCTS}
+       ) w
+       WHERE numnode(plainto_tsquery('english', w.word)) > 0
+       ORDER BY md5(w.word) LIMIT ${SEARCH_WORDS}`,
+      { type: QueryTypes.SELECT },
+    )
+  ).map((row) => row.word);
+  return { category, product, word, lastPage, tailPages, words };
+}
+
+/** The list's long tail (every page after the first, in turn) and the search over many words, as the first table asks them. */
+function rotations(inputs: CatalogInputs): { longTail: Scenario; search: Scenario } {
+  const { lastPage, tailPages, words } = inputs;
+  return {
+    longTail: {
+      name: `list, pages 2–${lastPage} in turn`,
+      path: tailPages.map((page) => `/api/products?page=${page}&limit=${LIST_LIMIT}`),
+      barePath: tailPages.map((page) => `/list?page=${page}`),
+      role: 'longTail',
+    },
+    search: {
+      name: `search, ${words.length} words in turn`,
+      path: words.map((entry) => `/api/products/search?q=${encodeURIComponent(entry)}&limit=${LIST_LIMIT}`),
+      barePath: words.map((entry) => `/search?q=${encodeURIComponent(entry)}`),
+      role: 'search',
+    },
+  };
+}
+
+/** Migrates a fresh database, seeds the bench's catalog (generateCatalog, seed 7), vacuums and analyses it, and reads the rows' inputs from it. */
+async function seedCatalog(databaseUrl: string): Promise<CatalogInputs> {
+  const sequelize = initDatabase(databaseUrl);
+  try {
+    await runPending(sequelize);
+    const bar = new SingleBar({ format: 'seeding [{bar}] {value}/{total} products', noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
+    bar.start(PRODUCTS, 0);
+    await generateCatalog(sequelize, { products: PRODUCTS, sellers: 50, bcryptRounds: 4, seed: 7, variantsPerProduct: VARIANTS, onProgress: (done) => bar.update(done) });
+    bar.stop();
+    await sequelize.query('VACUUM ANALYZE');
+    return await catalogInputs(sequelize);
+  } finally {
+    await closeDatabase();
+  }
+}
+
+/**
+ * The "Read replicas" rows: a primary and a streaming standby of the machine's PostgreSQL
+ * (bench/replicas.ts), the catalog seeded on the primary as for the other rows and replayed by
+ * the standby, then one API process with its caches off and DATABASE_REPLICA_URLS naming the
+ * standby, and one without, each driven with the list's long tail and the many-words search.
+ * pg_stat_statements on each server counts the API's statements of the measured seconds.
+ */
+async function replicaRows(dataDir: string, children: ChildProcess[]): Promise<ReplicaRun> {
+  const unavailable = replicaUnavailable();
+  if (unavailable) {
+    log(`read replicas: skipped, ${unavailable}`);
+    return { rows: [], skipped: unavailable };
+  }
+  const server = replicaServerVersion();
+  log(`read replicas: a primary and a streaming standby (${server})`);
+  const pair = await startReplicaPair();
+  const mine: ChildProcess[] = [];
+  try {
+    const inputs = await seedCatalog(pair.primaryUrl);
+    const { longTail, search } = rotations(inputs);
+    const catchUpMs = await waitForStandby(pair);
+    log(`  the standby had replayed the seeded catalog ${catchUpMs} ms after it was written`);
+    const env = { ...apiEnvFor(pair.primaryUrl, dataDir), PUBLIC_CACHE_TTL_MS: '0', LISTING_TOTALS_TTL_MS: '0' };
+    const counts = async () => ({ standby: await statementCalls(pair.standbyUrl), primary: await statementCalls(pair.primaryUrl) });
+    const measured: Record<'withReplica' | 'without', ReplicaMeasurement[]> = { withReplica: [], without: [] };
+    for (const [side, label, extra] of [
+      ['withReplica', '1 replica', { DATABASE_REPLICA_URLS: pair.standbyUrl }],
+      ['without', 'no replica', {}],
+    ] as const) {
+      const port = await freePort();
+      const child = startProcess('dist/src/server.js', { ...env, ...extra, PORT: String(port) });
+      children.push(child);
+      mine.push(child);
+      await waitFor(`http://127.0.0.1:${port}/ready`, child);
+      const pid = child.pid ?? 0;
+      for (const scenario of [longTail, search]) {
+        log(`running: ${scenario.name}, ${label}`);
+        let before = { standby: 0, primary: 0 };
+        const cpuBefore = cpuTimes(pid);
+        const result = await measure(`http://127.0.0.1:${port}`, `${scenario.name} (${label})`, scenario.path, pid, {}, async () => {
+          before = await counts();
+        });
+        const after = await counts();
+        const entry: ReplicaMeasurement = {
+          ...result,
+          standbyStatements: after.standby - before.standby,
+          primaryStatements: after.primary - before.primary,
+          machineBusy: busyShare(cpuBefore, cpuTimes(pid)),
+        };
+        log(
+          `  ${entry.requestsPerSecond} req/s, p50 ${entry.p50} ms, p99 ${entry.p99} ms, ${entry.errors} errors, RSS ${entry.rssMb} MB; ` +
+            `statements run: ${entry.standbyStatements} on the standby, ${entry.primaryStatements} on the primary; machine ${entry.machineBusy} % busy (warm-up included)`,
+        );
+        measured[side].push(entry);
+      }
+      await stopChild(child, children);
+    }
+    return {
+      rows: [longTail, search].map((scenario, i) => ({ name: scenario.name, withReplica: measured.withReplica[i], without: measured.without[i] })),
+      server,
+      catchUpMs,
+    };
+  } finally {
+    for (const child of mine) await stopChild(child, children);
+    pair.stop();
+  }
+}
+
+/** replicaRows, with an error printed and the rows marked failed (and the exit code 1) rather than thrown. */
+async function replicaRowsOrFailure(dataDir: string, children: ChildProcess[]): Promise<ReplicaRun> {
+  try {
+    return await replicaRows(dataDir, children);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`read replicas: failed: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
+    process.exitCode = 1;
+    return { rows: [], failed: message.split('\n')[0].slice(0, 500) };
+  }
+}
+
+/** Prints the targets with their count of verdicts; returns the Markdown table and the counts. */
+function logTargets(targets: Target[]): { lines: string; passed: number; failed: number } {
+  const lines = targetsTable(targets);
+  const failed = targets.filter((entry) => entry.verdict === 'FAIL').length;
+  const passed = targets.filter((entry) => entry.verdict === 'PASS').length;
+  log(`targets (issue 20): ${passed} pass, ${failed} fail, ${targets.length - passed - failed} not measured\n\n${lines}\n`);
+  return { lines, passed, failed };
+}
+
+/** --replicas-only: the read replica rows alone, on their own servers, and the targets they judge. */
+async function replicasOnly(started: number): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketplace-bench-'));
+  const children: ChildProcess[] = [];
+  const stopAll = async () => {
+    for (const child of [...children]) await stopChild(child, children);
+    stopReplicaPairs();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  try {
+    const replicas = await replicaRowsOrFailure(dataDir, children);
+    log(`\n${replicaTable(replicas)}\n`);
+    const summary = replicaSummary(replicas);
+    if (summary) log(`${summary}\n`);
+    logTargets(judgeTargets({ catalog: [], stats: [], rss: [], replicas }));
+    log(`--replicas-only: docs/PERFORMANCE.md left as it is (${Math.round((Date.now() - started) / 1000)} s in all)`);
+  } finally {
+    await stopAll();
+  }
+}
+
+/** The API's environment in production mode on one database, no Redis, limits out of the bench's way. */
+function apiEnvFor(databaseUrl: string, dataDir: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    JWT_REFRESH_SECRET: randomBytes(48).toString('base64url'),
+    RATE_LIMIT_MAX: '100000000',
+    // The checkout rows sign their customers in and put a code on every cart: the per-IP limits this sets
+    // (20 per window, on sign-ins and on codes tried) must not refuse them.
+    AUTH_RATE_LIMIT_MAX: '100000000',
+    REDIS_URL: '',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    DATA_DIR: dataDir,
+  };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
-  if ([CHECKOUT_ONLY, STATS_ONLY, PROCESSES_ONLY].filter(Boolean).length > 1) throw new Error('--checkout-only, --stats-only and --processes-only: choose one');
+  if ([CHECKOUT_ONLY, STATS_ONLY, PROCESSES_ONLY, REPLICAS_ONLY].filter(Boolean).length > 1) {
+    throw new Error('--checkout-only, --stats-only, --processes-only and --replicas-only: choose one');
+  }
   const only = CHECKOUT_ONLY ? '--checkout-only' : STATS_ONLY ? '--stats-only' : PROCESSES_ONLY ? '--processes-only' : undefined;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketplace-bench-'));
   log(`bench: ${PRODUCTS} products of ${VARIANTS} variants, ${CONNECTIONS} connections, ${SECONDS} s per row after ${WARMUP_SECONDS} s warm-up`);
 
   log('building (npm run build)…');
   execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
+  if (REPLICAS_ONLY) {
+    await replicasOnly(started);
+    return;
+  }
 
   const pg = await startEmbeddedPostgres({ dataDir: workDir, database: 'bench' });
   const children: ChildProcess[] = [];
@@ -868,88 +1115,30 @@ async function main(): Promise<void> {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
     await closeDatabase().catch(() => undefined);
+    stopReplicaPairs();
     await pg.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
 
   try {
-    const sequelize = initDatabase(pg.url);
-    await runPending(sequelize);
-    const bar = new SingleBar({ format: 'seeding [{bar}] {value}/{total} products', noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
-    bar.start(PRODUCTS, 0);
-    await generateCatalog(sequelize, { products: PRODUCTS, sellers: 50, bcryptRounds: 4, seed: 7, variantsPerProduct: VARIANTS, onProgress: (done) => bar.update(done) });
-    bar.stop();
-    await sequelize.query('VACUUM ANALYZE');
-
-    // Inputs that exist in this catalog: the largest top-level category, a common word, a product.
-    const [category] = await sequelize.query<{ slug: string }>(
-      `SELECT c.slug FROM categories c WHERE c.parent_id IS NULL
-        ORDER BY (SELECT count(*) FROM products p JOIN categories k ON k.id = p.category_id WHERE k.parent_id = c.id) DESC LIMIT 1`,
-      { type: QueryTypes.SELECT },
-    );
-    const [product] = await sequelize.query<{ slug: string }>("SELECT slug FROM products WHERE status = 'active' ORDER BY created_at DESC OFFSET 100 LIMIT 1", {
-      type: QueryTypes.SELECT,
-    });
-    const [word] = await sequelize.query<{ word: string }>(
-      `SELECT word FROM ts_stat('SELECT search_vector FROM products') WHERE length(word) > 3 AND word ~ '^[a-z]+$' ORDER BY abs(ndoc - ${Math.round(PRODUCTS / 100)}) LIMIT 1`,
-      { type: QueryTypes.SELECT },
-    );
-    // The long tail of the list: every page but the first, in turn.
-    const [listed] = await sequelize.query<{ count: number }>(`SELECT count(*)::int AS count FROM products p WHERE ${LISTED_PRODUCTS}`, { type: QueryTypes.SELECT });
-    const lastPage = Math.max(2, Math.ceil(listed.count / LIST_LIMIT));
-    const tailPages = Array.from({ length: lastPage - 1 }, (_, i) => i + 2);
-    // Search over many words: distinct words of listed products' names and descriptions (four
-    // letters or more, none a stop word), in an order of their own, so each finds a product at least.
-    const words = (
-      await sequelize.query<{ word: string }>(
-        `SELECT w.word FROM (
-           SELECT DISTINCT lower(m[1]) AS word
-             FROM products p, regexp_matches(p.name || ' ' || coalesce(p.description, ''), '([A-Za-z]{4,})', 'g') AS m
-            WHERE ${LISTED_PRODUCTS}
-         ) w
-         WHERE numnode(plainto_tsquery('english', w.word)) > 0
-         ORDER BY md5(w.word) LIMIT ${SEARCH_WORDS}`,
-        { type: QueryTypes.SELECT },
-      )
-    ).map((row) => row.word);
-    await closeDatabase();
+    const inputs = await seedCatalog(pg.url);
+    const { category, product, word, lastPage, words } = inputs;
+    const rotated = rotations(inputs);
     log(`search words: ${words.length} (${words.slice(0, 5).join(', ')}, …); long-tail list: pages 2 to ${lastPage}`);
 
     const scenarios: Scenario[] = [
       { name: 'list, page 1', path: `/api/products?page=1&limit=${LIST_LIMIT}`, barePath: '/list?page=1' },
-      {
-        name: `list, pages 2–${lastPage} in turn`,
-        path: tailPages.map((page) => `/api/products?page=${page}&limit=${LIST_LIMIT}`),
-        barePath: tailPages.map((page) => `/list?page=${page}`),
-        role: 'longTail',
-      },
+      rotated.longTail,
       { name: 'list, category + price, by price', path: `/api/products?category=${category.slug}&minPrice=10&maxPrice=1000&sortBy=price&sortOrder=asc&limit=${LIST_LIMIT}` },
       { name: `search "${word.word}"`, path: `/api/products/search?q=${encodeURIComponent(word.word)}&limit=${LIST_LIMIT}` },
-      {
-        name: `search, ${words.length} words in turn`,
-        path: words.map((entry) => `/api/products/search?q=${encodeURIComponent(entry)}&limit=${LIST_LIMIT}`),
-        barePath: words.map((entry) => `/search?q=${encodeURIComponent(entry)}`),
-        role: 'search',
-      },
+      rotated.search,
       { name: 'product by slug', path: `/api/products/${product.slug}`, barePath: `/product/${product.slug}`, role: 'product' },
       // Every listed product's option values, price range and categories: the facets' heaviest request.
       { name: 'facets, all products', path: '/api/products/facets', barePath: '/facets' },
     ];
 
-    const apiEnv = {
-      NODE_ENV: 'production',
-      DATABASE_URL: pg.url,
-      JWT_SECRET: randomBytes(48).toString('base64url'),
-      JWT_REFRESH_SECRET: randomBytes(48).toString('base64url'),
-      RATE_LIMIT_MAX: '100000000',
-      // The checkout rows sign their customers in and put a code on every cart: the per-IP limits this sets
-      // (20 per window, on sign-ins and on codes tried) must not refuse them.
-      AUTH_RATE_LIMIT_MAX: '100000000',
-      REDIS_URL: '',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      DATA_DIR: workDir,
-    };
+    const apiEnv = apiEnvFor(pg.url, workDir);
     // The webhook row's deliveries go to a receiver on 127.0.0.1 (see bench/allow-loopback-webhooks.ts).
     const apiNodeArgs = ['--require', path.join(root, 'dist', 'bench', 'allow-loopback-webhooks.js')];
     const apiPort = await freePort();
@@ -1060,6 +1249,11 @@ async function main(): Promise<void> {
     const statsLines = stats ? statsTable(stats.rows) : '';
     if (stats) log(`\n${statsLines}\n`);
 
+    // After everything else, on servers of their own: a failure there costs only these rows.
+    const replicas = only ? undefined : await replicaRowsOrFailure(workDir, children);
+    const replicaLines = replicas ? replicaTable(replicas) : '';
+    if (replicas) log(`\n${replicaLines}\n`);
+
     // The issue's targets, from the rows above.
     const figures = (side: CheckoutSide): CheckoutFigures => ({
       ordersPerSecond: side.result.ordersPerSecond,
@@ -1082,12 +1276,10 @@ async function main(): Promise<void> {
         ...checkout.map((entry) => ({ name: entry.name, rssMb: entry.api.result.rssMb })),
         ...(stats?.rows ?? []).map((entry) => ({ name: entry.scenario.name, rssMb: entry.result.rssMb })),
       ],
+      replicas,
     });
-    const targetLines = targetsTable(targets);
-    const failed = targets.filter((entry) => entry.verdict === 'FAIL').length;
-    const passed = targets.filter((entry) => entry.verdict === 'PASS').length;
-    log(`targets (issue 20): ${passed} pass, ${failed} fail, ${targets.length - passed - failed} not measured\n\n${targetLines}\n`);
-    if (only || !stats) {
+    const { lines: targetLines, passed } = logTargets(targets);
+    if (only || !stats || !replicas) {
       log(`${only}: docs/PERFORMANCE.md left as it is (${Math.round((Date.now() - started) / 1000)} s in all)`);
       return;
     }
@@ -1316,6 +1508,40 @@ the orders in them), to show that the request read the history.
 
 Target: p99 under ${STATS_P99_TARGET_MS} ms for the ${STATS_DAYS}-day overview and the daily sales series on about 100,000
 order lines, no errors (the 30-day overview and the weekly series are there to compare).
+
+## Read replicas
+
+${replicaLines}
+
+Measured last, on servers of their own: the embedded PostgreSQL above ships no \`pg_basebackup\`, and
+a standby must run its primary's major version, so these rows run on the machine's PostgreSQL
+(${replicas.server ?? replicaServerVersion()}): a primary made by \`initdb\` (\`wal_level=replica\`, \`max_connections=200\`,
+\`fsync=off\`, \`pg_stat_statements\` preloaded) and a standby made from it by \`pg_basebackup -R -X stream\`,
+streaming from it, both on this machine. The catalog was seeded on the primary as for the first
+table (\`generateCatalog\`, ${PRODUCTS.toLocaleString('en-US')} products of ${VARIANTS} variants, database \`${REPLICA_DATABASE}\`), vacuumed and analysed${
+      replicas.catchUpMs === undefined ? '' : `, and the standby had replayed all of it ${(replicas.catchUpMs / 1000).toFixed(1)} s after`
+    }. The API, built and
+started with \`NODE_ENV=production\` and its catalog caches off (\`PUBLIC_CACHE_TTL_MS=0 LISTING_TOTALS_TTL_MS=0\`,
+so every request runs its SQL), ran once with \`DATABASE_REPLICA_URLS\` naming the standby ("1 replica")
+and then once without it ("no replica"), one process at a time on the same primary. The rows are
+the first table's long tail of the list (every page after the first, in turn) and search over
+many words (one word after the other), anonymous, ${CONNECTIONS} connections for ${SECONDS} s after a ${WARMUP_SECONDS} s warm-up, autocannon.
+
+- statements on standby / primary: the API's statements each server ran during the measured
+  seconds, from its own \`pg_stat_statements\` counts (the replica router's WAL checks, session
+  settings and transaction control left out); "standby share" is the standby's part. Anonymous
+  GET requests are never pinned to the primary, so with a caught-up standby every list and search
+  statement runs there, unless all its connections are busy and the router passes it over.
+- RSS MB is the API's peak resident memory during the row; machine busy is the share of all
+  ${os.cpus().length} cores' time in use during the row, warm-up included.
+
+How to read it: a replica is there to take the reads off the primary. Here the standby shares the
+${os.cpus().length} cores with the primary, the API and the load generator, so it adds no CPU: the ratio says what
+sending the reads to it costs (another pool of connections, the checks every 250 ms), not what a
+replica on a machine of its own would add.${replicaSummary(replicas) ? `\n${replicaSummary(replicas)}` : ''}
+
+Target: with one replica, the list and the search without errors (with and without the replica),
+and the standby running most (over ${Math.round(REPLICA_SHARE_TARGET * 100)} %) of their statements.
 `;
     const target = path.join(root, 'docs', 'PERFORMANCE.md');
     fs.writeFileSync(target, document + profileSection(target));

@@ -3,6 +3,7 @@
  * ratios to the bare node:http + pg server measured in the same run, the p99 of the catalog reads
  * as deployed and of the statistics, and the API's largest RSS under the bench's load.
  */
+import { REPLICA_SHARE_TARGET, standbyShare, type ReplicaRun } from './replicas';
 import { STATS_P99_TARGET_MS } from './stats';
 
 /** Checkout: API orders/s at this share of the bare server's or more, with its checkout p99 under CHECKOUT_P99_TARGET_MS. */
@@ -47,6 +48,8 @@ export interface TargetInputs {
   stats: Array<{ name: string; result: ReadFigures }>;
   /** The API as deployed: its peak RSS during each row it served. */
   rss: Array<{ name: string; rssMb: number }>;
+  /** The read replica rows (list and search with one streaming replica, and without), when the run had them. */
+  replicas?: ReplicaRun;
 }
 
 export type Verdict = 'PASS' | 'FAIL' | 'not measured';
@@ -94,6 +97,20 @@ function p99Target(target: string, limitMs: number, name: string, figures: { p99
   return { target, measured: `p99 ${figures.p99} ms (${name}${unit})${errorsNote(figures.errors)}`, verdict: ok ? 'PASS' : 'FAIL' };
 }
 
+/** Read replicas: the rows ran without errors, with and without the replica, and the standby ran most of the API's statements. */
+function replicaTarget(target: string, run: ReplicaRun | undefined): Target {
+  if (!run) return notMeasured(target);
+  if (run.skipped) return { target, measured: `not measured: ${run.skipped}`, verdict: 'not measured' };
+  if (run.failed || run.rows.length === 0) return { target, measured: `the rows failed: ${run.failed ?? 'no rows'}`, verdict: 'FAIL' };
+  const errors = run.rows.reduce((sum, entry) => sum + entry.withReplica.errors + entry.without.errors, 0);
+  const measured = run.rows.every((entry) => entry.withReplica.requests > 0 && entry.without.requests > 0);
+  const served = run.rows.every((entry) => standbyShare(entry.withReplica) > REPLICA_SHARE_TARGET);
+  const parts = run.rows.map(
+    ({ name, withReplica: r, without: n }) => `${name.split(',')[0]}: standby ran ${percent(standbyShare(r))} of the statements, ${r.requestsPerSecond} req/s (${n.requestsPerSecond} without)`,
+  );
+  return { target, measured: `${parts.join('; ')}${errorsNote(errors)}`, verdict: errors === 0 && measured && served ? 'PASS' : 'FAIL' };
+}
+
 /** Every target of the issue, judged from the rows measured (a target whose rows the run left out is "not measured"). */
 export function judgeTargets(inputs: TargetInputs): Target[] {
   const role = (name: CatalogRole) => inputs.catalog.find((row) => row.role === name);
@@ -124,6 +141,7 @@ export function judgeTargets(inputs: TargetInputs): Target[] {
       verdict: peak.rssMb < RSS_TARGET_MB ? 'PASS' : 'FAIL',
     });
   }
+  targets.push(replicaTarget('read replicas: list and search served with one replica, no errors', inputs.replicas));
   return targets;
 }
 
