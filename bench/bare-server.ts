@@ -3,11 +3,11 @@ import http from 'node:http';
 import { Pool, type PoolClient, type QueryConfig } from 'pg';
 import { toPositional, type Compiled } from '../src/platform/db/query';
 import { buildDetailStatement, buildFacetsStatement, buildListStatement, buildSearchStatement, type FacetQuery } from '../src/modules/catalog/product.service';
-import { TAKE_STOCK } from '../src/modules/catalog/stock.service';
+import { TAKE_STOCK, takeStockWith } from '../src/modules/catalog/stock.service';
 import { PUBLIC_PRODUCT_STATUSES } from '../src/models';
 import { config } from '../src/platform/config';
 import { AppError } from '../src/platform/utils/errors';
-import { CART_LINES, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, TAKE_PROMOTION_USE, type CartLineRow } from '../src/modules/order/checkout.service';
+import { CART_LINES, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, PROMOTION_USE, type CartLineRow } from '../src/modules/order/checkout.service';
 import { priceCart, type Pricing } from '../src/modules/order/pricing';
 import { orderEventStatement } from '../src/modules/webhooks/events';
 import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, pricingSourcesOf, type PricingSourcesRow } from '../src/modules/order/pricing-sources';
@@ -39,8 +39,9 @@ const lockCart = toPositional(LOCK_CART);
 const cartLines = toPositional(CART_LINES);
 const placeOrder = toPositional(PLACE_ORDER);
 const pricingSources = toPositional(PRICING_SOURCES);
-const takePromotionUse = toPositional(TAKE_PROMOTION_USE);
 const takeStock = toPositional(TAKE_STOCK);
+// The API takes a code's use in its stock statement: the same statement, the same row locks.
+const takeStockAndPromotionUse = toPositional(takeStockWith(PROMOTION_USE));
 
 /** The values of a statement's named binds, in its positional order. */
 function valuesOf(statement: Compiled, bind: Record<string, unknown>): unknown[] {
@@ -246,13 +247,14 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     const eventStatement = toPositional(event.sql);
     const deliveries = await client.query<{ id: string }>(named(eventStatement.text, valuesOf(eventStatement, event.bind)));
     if (deliveries.rows.length > 0) await client.query(named(RECORD_DELIVERY_JOBS, [deliveries.rows.map((row) => row.id), DELIVERY_JOBS_DUE_IN_SECONDS]));
-    if (pricing.promotion) {
-      const used = await client.query(named(takePromotionUse.text, valuesOf(takePromotionUse, { promotionId: pricing.promotion.id, orderId: order.id, userId })));
-      if (used.rowCount === 0) throw new Refusal(409, 'PROMO_NOT_APPLICABLE');
-    }
     // Lines come sorted by variant id (ORDER BY ci.variant_id), so the arrays are too.
-    const taken = await client.query(named(takeStock.text, valuesOf(takeStock, { ids: bind.variantIds, quantities: bind.quantities, prices: bind.prices })));
+    const stockBind = { ids: bind.variantIds, quantities: bind.quantities, prices: bind.prices };
+    const statement = pricing.promotion ? takeStockAndPromotionUse : takeStock;
+    const taken = await client.query<{ alongside_rows: number | null }>(
+      named(statement.text, valuesOf(statement, pricing.promotion ? { ...stockBind, promotionId: pricing.promotion.id, orderId: order.id, userId } : stockBind)),
+    );
     if (taken.rowCount !== lines.length) throw new Refusal(409, 'INSUFFICIENT_STOCK');
+    if (pricing.promotion && taken.rows[0]?.alongside_rows === 0) throw new Refusal(409, 'PROMO_NOT_APPLICABLE');
     return { id: order.id, orderNumber: order.order_number, totalAmount: total };
   });
 }

@@ -47,7 +47,9 @@ import {
   replicaTable,
   replicaUnavailable,
   startReplicaPair,
-  statementCalls,
+  statementDelta,
+  statementStats,
+  perStatement,
   stopReplicaPairs,
   waitForStandby,
   type ReplicaMeasurement,
@@ -988,7 +990,7 @@ async function replicaRows(dataDir: string, children: ChildProcess[]): Promise<R
     const catchUpMs = await waitForStandby(pair);
     log(`  the standby had replayed the seeded catalog ${catchUpMs} ms after it was written`);
     const env = { ...apiEnvFor(pair.primaryUrl, dataDir), PUBLIC_CACHE_TTL_MS: '0', LISTING_TOTALS_TTL_MS: '0' };
-    const counts = async () => ({ standby: await statementCalls(pair.standbyUrl), primary: await statementCalls(pair.primaryUrl) });
+    const counts = async () => ({ standby: await statementStats(pair.standbyUrl), primary: await statementStats(pair.primaryUrl) });
     const measured: Record<'withReplica' | 'without', ReplicaMeasurement[]> = { withReplica: [], without: [] };
     for (const [side, label, extra] of [
       ['withReplica', '1 replica', { DATABASE_REPLICA_URLS: pair.standbyUrl }],
@@ -1002,7 +1004,7 @@ async function replicaRows(dataDir: string, children: ChildProcess[]): Promise<R
       const pid = child.pid ?? 0;
       for (const scenario of [longTail, search]) {
         log(`running: ${scenario.name}, ${label}`);
-        let before = { standby: 0, primary: 0 };
+        let before = await counts();
         const cpuBefore = cpuTimes(pid);
         const result = await measure(`http://127.0.0.1:${port}`, `${scenario.name} (${label})`, scenario.path, pid, {}, async () => {
           before = await counts();
@@ -1010,20 +1012,21 @@ async function replicaRows(dataDir: string, children: ChildProcess[]): Promise<R
         const after = await counts();
         const entry: ReplicaMeasurement = {
           ...result,
-          standbyStatements: after.standby - before.standby,
-          primaryStatements: after.primary - before.primary,
+          standby: statementDelta(after.standby, before.standby),
+          primary: statementDelta(after.primary, before.primary),
           machineBusy: busyShare(cpuBefore, cpuTimes(pid)),
         };
         log(
           `  ${entry.requestsPerSecond} req/s, p50 ${entry.p50} ms, p99 ${entry.p99} ms, ${entry.errors} errors, RSS ${entry.rssMb} MB; ` +
-            `statements run: ${entry.standbyStatements} on the standby, ${entry.primaryStatements} on the primary; machine ${entry.machineBusy} % busy (warm-up included)`,
+            `statements run: ${entry.standby.calls} on the standby (${perStatement(entry.standby)} ms each, plan + run), ` +
+            `${entry.primary.calls} on the primary (${perStatement(entry.primary)} ms); machine ${entry.machineBusy} % busy (warm-up included)`,
         );
         measured[side].push(entry);
       }
       await stopChild(child, children);
     }
     return {
-      rows: [longTail, search].map((scenario, i) => ({ name: scenario.name, withReplica: measured.withReplica[i], without: measured.without[i] })),
+      rows: [longTail, search].map((scenario, i) => ({ name: scenario.name, connections: CONNECTIONS, withReplica: measured.withReplica[i], without: measured.without[i] })),
       server,
       catchUpMs,
     };
@@ -1387,9 +1390,9 @@ ${PROMO_CODE} is a platform code of 10 % with no usage limit, so no run uses it 
   Every order is priced with the code (10 % off its lines, spread over them), two parcels (each
   seller's cheapest rate to the US: Standard, free when that seller's lines reach 100.00) and
   California's rate on the discounted lines and shipping. Checkout takes one use of the code
-  with a conditional \`UPDATE promotions\` whose row lock it holds to its commit, so every
-  checkout with the code waits for the one before it there, as the hot product's do for the
-  stock rows: this row measures one popular code.
+  with a conditional \`UPDATE promotions\` in the statement that takes the stock, whose row lock
+  it holds from that statement to its commit, so every checkout with the code waits for the one
+  before it there, as the hot product's do for the stock rows: this row measures one popular code.
 - checkout, ${WEBHOOK_ENDPOINTS} webhook endpoints: the checkout row again, with ${WEBHOOK_ENDPOINTS} active platform webhook endpoints
   (rows written into \`webhook_endpoints\` before the row and deleted after it: no seller, subscribed to
   order.created and order.paid, a \`whsec_\` secret each) that post to a receiver the bench runs on
@@ -1434,10 +1437,11 @@ Reading the table:
   sources in one statement (the sellers' shipping rates, the destination's tax rate, the cart's
   code), the API's pricing function over them, the order with its lines, parcels, first history
   row and the emptied cart in one statement, the order.created event (the API's statement, and the
-  outbox jobs of its deliveries), the code's use, and last the stock, taken per variant by one
+  outbox jobs of its deliveries), and last the stock, taken per variant by one
   conditional \`UPDATE product_variants … WHERE stock_quantity >= w.n\` over the sorted variant
   ids that moves the products' totals by the same amounts in the same statement (variant rows,
-  then product rows, each in id order; run again on a deadlock, as the API's is). Its cart add is
+  then product rows, each in id order; run again on a deadlock, as the API's is), the code's use
+  (the conditional \`UPDATE promotions\` and its \`promotion_uses\` row) in that statement too. Its cart add is
   one statement (the cart and the variant's line upserted), so is its code route
   (\`POST /cart/promo\`: the code of an active promotion written on the cart), and it takes
   the customer's id from the \`Authorization\` header: no token check, no session read.
@@ -1531,7 +1535,12 @@ many words (one word after the other), anonymous, ${CONNECTIONS} connections for
   seconds, from its own \`pg_stat_statements\` counts (the replica router's WAL checks, session
   settings and transaction control left out); "standby share" is the standby's part. Anonymous
   GET requests are never pinned to the primary, so with a caught-up standby every list and search
-  statement runs there, unless all its connections are busy and the router passes it over.
+  statement runs there, unless all its \`DB_POOL_MAX\` connections (10 by default, as here) are busy:
+  the router then passes it over and the statement runs on the primary.
+- ms per statement: the mean time each server spent planning and running one of these statements
+  during the measured seconds (\`pg_stat_statements\` with \`track_planning\`). On the primary the API
+  runs its statements as named prepared statements, planned once per connection; on a replica it
+  runs them unnamed (src/platform/db/replicas.ts), so each is planned again.
 - RSS MB is the API's peak resident memory during the row; machine busy is the share of all
   ${os.cpus().length} cores' time in use during the row, warm-up included.
 

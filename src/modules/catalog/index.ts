@@ -12,7 +12,7 @@ export { sellerProductRoutes } from './seller-product.routes';
 export { uploadRoutes } from './upload.routes';
 export { reviewService } from './review.service';
 export { addDefaultVariants, refreshProductsFromVariants } from './variant-store';
-export { insufficientStock, restockOrder, restockVariants, takeStock, type StockLine, type StockShortfall } from './stock.service';
+export { insufficientStock, restockOrder, restockVariants, takeStock, type AlongsideSteps, type StockLine, type StockShortfall } from './stock.service';
 export { startCatalogCacheSync, stopCatalogCacheSync } from './catalog-cache';
 export { FLUSH_VIEWS_EVERY_MS, flushViews } from './view-counter.service';
 

@@ -33,6 +33,7 @@ export interface StockShortfall extends Record<string, unknown> {
 
 interface TakenRow {
   id: string;
+  alongside_rows: number | null;
   /** At or below its threshold with no low-stock mail sent since it was last above. */
   needs_alert: boolean;
   product_status: ProductStatus;
@@ -72,7 +73,16 @@ function sortedByVariant(lines: StockLine[]): StockLine[] {
  * holds enough and still has the price the line was priced at; its product's stock moves by what
  * was taken. The product's status comes back so that a withdrawn product fails the checkout.
  */
-export const TAKE_STOCK = `WITH taken AS (
+export const TAKE_STOCK = takeStockWith();
+
+/**
+ * TAKE_STOCK with more steps of the caller's in the same statement: `ctes` (named common table
+ * expressions, data-modifying ones included, after the stock's own `taken` and `moved`), and each
+ * row carries `alongside_rows`, the rows of the CTE named `rowsOf`. One statement takes the row
+ * locks of both, so a checkout holds them for that statement and its commit only.
+ */
+export function takeStockWith(alongside?: { ctes: string; rowsOf: string }): string {
+  return `WITH taken AS (
   UPDATE product_variants v
      SET stock_quantity = v.stock_quantity - w.n, updated_at = now()
     FROM (SELECT * FROM unnest($ids::uuid[], $quantities::int[], $prices::numeric[]) AS u(id, n, price) ORDER BY id) w
@@ -90,20 +100,36 @@ export const TAKE_STOCK = `WITH taken AS (
     FROM (SELECT product_id, sum(n)::int AS n FROM taken GROUP BY product_id ORDER BY product_id) t
    WHERE p.id = t.product_id AND p.deleted_at IS NULL
   RETURNING p.id, p.status
-)
-SELECT taken.id, taken.needs_alert, moved.status::text AS product_status FROM taken JOIN moved ON moved.id = taken.product_id`;
+)${alongside ? `, ${alongside.ctes}` : ''}
+SELECT taken.id, taken.needs_alert, moved.status::text AS product_status,
+       ${alongside ? `(SELECT count(*) FROM ${alongside.rowsOf})::int` : 'NULL::int'} AS alongside_rows
+  FROM taken JOIN moved ON moved.id = taken.product_id`;
+}
+
+/** Steps of the caller's run in the statement that takes the stock (see takeStockWith), with their binds. */
+export interface AlongsideSteps {
+  ctes: string;
+  rowsOf: string;
+  bind: Record<string, unknown>;
+}
 
 /**
  * Takes the stock of every line, or none: throws 409 INSUFFICIENT_STOCK naming the short items
  * (the transaction then rolls back), or RetryTransactionError when only a price or a product's
  * status moved since the lines were priced. Mails each seller whose variant fell to its
- * low-stock threshold, once per crossing. Lines hold distinct variants.
+ * low-stock threshold, once per crossing. Lines hold distinct variants. `alongside` runs the
+ * caller's steps in the same statement and answers how many rows their `rowsOf` had.
  */
-export async function takeStock(lines: StockLine[], transaction: Transaction): Promise<void> {
+export async function takeStock(lines: StockLine[], transaction: Transaction, alongside?: AlongsideSteps): Promise<{ alongsideRows: number }> {
   const sorted = sortedByVariant(lines);
   const taken = await queryRows<TakenRow>(
-    TAKE_STOCK,
-    { ids: sorted.map((line) => line.variantId), quantities: sorted.map((line) => line.quantity), prices: sorted.map((line) => line.unitPrice) },
+    alongside ? takeStockWith(alongside) : TAKE_STOCK,
+    {
+      ...alongside?.bind,
+      ids: sorted.map((line) => line.variantId),
+      quantities: sorted.map((line) => line.quantity),
+      prices: sorted.map((line) => line.unitPrice),
+    },
     transaction,
   );
   if (taken.length < sorted.length) await explainShortfall(sorted, new Set(taken.map((row) => row.id)), transaction);
@@ -113,6 +139,7 @@ export async function takeStock(lines: StockLine[], transaction: Transaction): P
   transaction.afterCommit(forgetCatalogCaches);
   const low = taken.filter((row) => row.needs_alert).map((row) => row.id);
   if (low.length > 0) await alertLowStock(low, transaction);
+  return { alongsideRows: taken[0]?.alongside_rows ?? 0 };
 }
 
 /** Why the take fell short: stock (409) or a price that changed under the checkout (run it again). */

@@ -103,8 +103,7 @@ SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines
  * left), so with a usage limit of N exactly N orders get it. The customer's own limit is counted
  * in the same statement; the customer's cart lock keeps their own checkouts apart.
  */
-export const TAKE_PROMOTION_USE = `
-WITH taken AS (
+export const PROMOTION_USE_STEPS = `promotion_taken AS (
   UPDATE promotions p SET used_count = used_count + 1, updated_at = now()
    WHERE p.id = $promotionId AND p.active
      AND (p.usage_limit IS NULL OR p.used_count < p.usage_limit)
@@ -112,8 +111,16 @@ WITH taken AS (
      AND (p.usage_limit_per_customer IS NULL
           OR (SELECT count(*) FROM promotion_uses u WHERE u.promotion_id = p.id AND u.user_id = $userId AND u.released_at IS NULL) < p.usage_limit_per_customer)
   RETURNING p.id
-)
-INSERT INTO promotion_uses (promotion_id, order_id, user_id) SELECT id, $orderId, $userId FROM taken RETURNING id`;
+), promotion_used AS (
+  INSERT INTO promotion_uses (promotion_id, order_id, user_id) SELECT id, $orderId, $userId FROM promotion_taken RETURNING id
+)`;
+
+/**
+ * Checkout runs the use in the statement that takes the stock (`takeStock` with these steps),
+ * so the promotion's row lock, which every checkout with a popular code waits for, is held for
+ * that one statement and the commit.
+ */
+export const PROMOTION_USE = { ctes: PROMOTION_USE_STEPS, rowsOf: 'promotion_used' };
 
 /** A line whose product or variant can no longer be bought (out of stock is a shortfall, not a withdrawal). */
 function isWithdrawn(line: CartLineRow): boolean {
@@ -285,11 +292,6 @@ export class CheckoutService {
         );
         const order = await this.placeOrder(caller, { ...input, shippingAddress }, lines, pricing, transaction);
         await recordOrderEvent('order.created', order.id, transaction);
-        if (pricing.promotion) {
-          const [use] = await queryRows(TAKE_PROMOTION_USE, { promotionId: pricing.promotion.id, orderId: order.id, userId: caller.id }, transaction);
-          // Used up (or the customer's limit reached) since it was read: nothing of this checkout stays.
-          if (!use) throw promoNotApplicable(pricing.promotion.code, 'used_up');
-        }
         if (idempotencyKey) {
           await queryRows(
             `UPDATE idempotency_keys SET response_status = 201, response_body = $body::jsonb, resource_id = $orderId, locked_at = NULL, updated_at = now()
@@ -298,11 +300,15 @@ export class CheckoutService {
             transaction,
           );
         }
-        // Last: the row locks of the stock are held from here to the commit only.
-        await takeStock(
+        // Last: the row locks of the stock, and the promotion's, are held from this statement to the commit only.
+        const promotion = pricing.promotion;
+        const { alongsideRows } = await takeStock(
           lines.map((line) => ({ variantId: line.variant_id, quantity: line.quantity, unitPrice: line.price })),
           transaction,
+          promotion ? { ...PROMOTION_USE, bind: { promotionId: promotion.id, orderId: order.id, userId: caller.id } } : undefined,
         );
+        // Used up (or the customer's limit reached) since it was read: nothing of this checkout stays.
+        if (promotion && alongsideRows === 0) throw promoNotApplicable(promotion.code, 'used_up');
         return { order, replayed: false };
       },
       { name: 'checkout' },
