@@ -120,6 +120,7 @@ export async function startReplicaPair(): Promise<ReplicaPair> {
       'max_connections = 200',
       "shared_preload_libraries = 'pg_stat_statements'",
       'pg_stat_statements.track = top',
+      'pg_stat_statements.track_planning = on',
     ];
     // trust for local TCP, replication included (initdb's pg_hba.conf has the replication lines).
     pgRun('initdb', ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '-N']);
@@ -168,15 +169,27 @@ export async function waitForStandby(pair: ReplicaPair, timeoutMs = 300_000): Pr
   }
 }
 
+/** What one server's pg_stat_statements holds of the API's statements: executions, and milliseconds planning and running them. */
+export interface StatementStats {
+  calls: number;
+  planMs: number;
+  execMs: number;
+}
+
+/** The difference of two readings. */
+export function statementDelta(after: StatementStats, before: StatementStats): StatementStats {
+  return { calls: after.calls - before.calls, planMs: after.planMs - before.planMs, execMs: after.execMs - before.execMs };
+}
+
 /**
- * Executions of the API's statements that one server has counted (pg_stat_statements, its own
- * counts: a standby counts what it ran): every statement but the replica router's WAL checks,
- * session settings, transaction control and the bench's own reads of the counts.
+ * The API's statements as one server has counted them (pg_stat_statements, its own counts: a
+ * standby counts what it ran): every statement but the replica router's WAL checks, session
+ * settings, transaction control and the bench's own reads of the counts.
  */
-export async function statementCalls(url: string): Promise<number> {
-  const [{ calls }] = await query<{ calls: string }>(
+export async function statementStats(url: string): Promise<StatementStats> {
+  const [row] = await query<{ calls: string; plan: string; exec: string }>(
     url,
-    `SELECT coalesce(sum(s.calls), 0)::text AS calls
+    `SELECT coalesce(sum(s.calls), 0)::text AS calls, coalesce(sum(s.total_plan_time), 0)::text AS plan, coalesce(sum(s.total_exec_time), 0)::text AS exec
        FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
       WHERE d.datname = current_database()
         AND s.query NOT ILIKE '%pg_stat_statements%'
@@ -184,7 +197,7 @@ export async function statementCalls(url: string): Promise<number> {
         AND s.query NOT ILIKE '%pg_current_wal_flush_lsn%'
         AND s.query !~* '^\\s*(SET|BEGIN|START|COMMIT|ROLLBACK|SHOW)\\M'`,
   );
-  return Number(calls);
+  return { calls: Number(row.calls), planMs: Number(row.plan), execMs: Number(row.exec) };
 }
 
 /** One server's measured figures for one request. */
@@ -195,15 +208,17 @@ export interface ReplicaMeasurement {
   errors: number;
   requests: number;
   rssMb: number;
-  /** Statements of the API counted by the standby and by the primary during the measured seconds. */
-  standbyStatements: number;
-  primaryStatements: number;
+  /** The API's statements the standby and the primary ran during the measured seconds. */
+  standby: StatementStats;
+  primary: StatementStats;
   /** Share of the machine's CPU time in use during the row (warm-up included). */
   machineBusy: number;
 }
 
 export interface ReplicaRow {
   name: string;
+  /** autocannon's connections. */
+  connections: number;
   withReplica: ReplicaMeasurement;
   without: ReplicaMeasurement;
 }
@@ -221,11 +236,21 @@ export interface ReplicaRun {
 
 /** The standby's share of the API's statements, 0 when none were counted. */
 export function standbyShare(m: ReplicaMeasurement): number {
-  const total = m.standbyStatements + m.primaryStatements;
-  return total > 0 ? m.standbyStatements / total : 0;
+  const total = m.standby.calls + m.primary.calls;
+  return total > 0 ? m.standby.calls / total : 0;
+}
+
+/** Milliseconds per statement, planning + running ('—' when none ran). */
+export function perStatement(stats: StatementStats): string {
+  return stats.calls > 0 ? `${(stats.planMs / stats.calls).toFixed(2)} + ${(stats.execMs / stats.calls).toFixed(2)}` : '—';
 }
 
 const percent = (share: number) => `${Math.round(share * 100)} %`;
+
+/** The API's DB_POOL_MAX in these rows (its default, 10, unless the bench's environment sets it). */
+function poolMax(): number {
+  return Number(process.env.DB_POOL_MAX ?? 10);
+}
 
 export function replicaTable(run: ReplicaRun): string {
   if (run.skipped) return `Not measured in this run: ${run.skipped}.`;
@@ -239,11 +264,13 @@ export function replicaTable(run: ReplicaRun): string {
     'RSS MB',
     'statements on standby / primary',
     'standby share',
+    'ms per statement, plan + run: standby / primary',
     'no replica req/s',
     'p50 ms',
     'p99 ms',
     'errors',
     'RSS MB',
+    'no replica ms per statement',
     'ratio replica / none',
     'machine busy replica / none',
   ];
@@ -260,13 +287,15 @@ export function replicaTable(run: ReplicaRun): string {
         r.p99,
         r.errors,
         r.rssMb,
-        `${count(r.standbyStatements)} / ${count(r.primaryStatements)}`,
+        `${count(r.standby.calls)} / ${count(r.primary.calls)}`,
         percent(standbyShare(r)),
+        `${perStatement(r.standby)} / ${perStatement(r.primary)}`,
         n.requestsPerSecond,
         n.p50,
         n.p99,
         n.errors,
         n.rssMb,
+        perStatement(n.primary),
         percent(r.requestsPerSecond / Math.max(1, n.requestsPerSecond)),
         `${r.machineBusy} % / ${n.machineBusy} %`,
       ]),
@@ -281,12 +310,21 @@ export function replicaSummary(run: ReplicaRun): string {
     const ratio = r.requestsPerSecond / Math.max(1, n.requestsPerSecond);
     return `${name.split(',')[0]}: ${r.requestsPerSecond} req/s with the replica, ${n.requestsPerSecond} without (${percent(ratio)}), the standby running ${percent(standbyShare(r))} of the statements`;
   });
-  const slower = run.rows.some(({ withReplica: r, without: n }) => r.requestsPerSecond < n.requestsPerSecond);
   const busy = Math.max(...run.rows.map((entry) => entry.without.machineBusy));
-  const reading = slower
-    ? `The replica took the reads off the primary without making them faster here: the standby is one more PostgreSQL on the same ${os.cpus().length} cores ` +
-      `(the machine was ${busy} % busy without it), so the work moved to another server on the same CPUs rather than to new ones, and its own connections ` +
-      'and the router\'s checks cost a little more; on a replica of its own machine the primary\'s cores would be freed for the writes.'
-    : `With the replica on the same ${os.cpus().length} cores the reads were not slower: the work moved from the primary's backends to the standby's, on the same CPUs.`;
-  return `In this run: ${parts.join('; ')}. ${reading}`;
+  const reading =
+    `The standby is one more PostgreSQL on the same ${os.cpus().length} cores (the machine was up to ${busy} % busy without it): it moves work to ` +
+    'other processes on the same CPUs rather than adding any, so the ratio is no measure of what a replica on a machine of its own adds.';
+  const replanned = run.rows.filter(({ withReplica: r }) => r.standby.calls > 0 && r.standby.planMs / r.standby.calls > 2 * (r.primary.planMs / Math.max(1, r.primary.calls)) + 0.05);
+  const planning =
+    replanned.length > 0
+      ? ' On the standby every statement was planned again: ' +
+        replanned.map(({ name, withReplica: r }) => `${name.split(',')[0]} ${perStatement(r.standby)} ms (plan + run) against ${perStatement(r.primary)} ms on the primary`).join(', ') +
+        ', where the API runs them as prepared statements.'
+      : '';
+  const overflow = run.rows.some(({ withReplica: r }) => standbyShare(r) <= REPLICA_SHARE_TARGET && r.primary.calls > 0)
+    ? ` The standby ran ${run.rows.map(({ withReplica: r }) => percent(standbyShare(r))).join(' and ')} of the statements, not all: the router passes over a replica whose ` +
+      `\`DB_POOL_MAX\` (${poolMax()}) connections are all busy rather than queue on it, and with ${run.rows[0]?.connections ?? 'the'} connections asking at once ` +
+      'the reads beyond those connections ran on the primary (a larger pool for the replica would keep them there).'
+    : '';
+  return `In this run: ${parts.join('; ')}. ${reading}${planning}${overflow}`;
 }
