@@ -1057,9 +1057,8 @@ function logTargets(targets: Target[]): { lines: string; passed: number; failed:
   return { lines, passed, failed };
 }
 
-/** --replicas-only: the read replica rows alone, on their own servers, and the targets they judge. */
-async function replicasOnly(started: number): Promise<void> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketplace-bench-'));
+/** --replicas-only: the read replica rows alone, on their own servers, and the targets they judge; deletes `dataDir` (the API's DATA_DIR) at the end. */
+async function replicasOnly(started: number, dataDir: string): Promise<void> {
   const children: ChildProcess[] = [];
   const stopAll = async () => {
     for (const child of [...children]) await stopChild(child, children);
@@ -1108,7 +1107,7 @@ async function main(): Promise<void> {
   log('building (npm run build)…');
   execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
   if (REPLICAS_ONLY) {
-    await replicasOnly(started);
+    await replicasOnly(started, workDir);
     return;
   }
 
