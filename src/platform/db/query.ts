@@ -16,7 +16,7 @@ export interface Compiled {
   names: string[];
 }
 
-interface PgConnection {
+export interface PgConnection {
   query(statement: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
@@ -40,6 +40,24 @@ function statementName(text: string): string | undefined {
     prepared.set(text, name);
   }
   return name;
+}
+
+/**
+ * The rows of a statement run on `connection` as a named prepared statement (see above). One whose
+ * plan a schema change made stale runs unnamed from then on: alone it simply runs again; in a
+ * transaction (aborted by the failure) the whole unit does, by RetryTransactionError.
+ */
+export async function runPrepared(connection: PgConnection, text: string, values: unknown[], inTransaction: boolean): Promise<unknown[]> {
+  const name = statementName(text);
+  try {
+    return (await connection.query({ name, text, values })).rows;
+  } catch (error) {
+    if (name === undefined || !isStalePlan(error)) throw error;
+    prepared.delete(text);
+    unprepared.add(text);
+    if (inTransaction) throw new RetryTransactionError('a prepared statement went stale under a schema change');
+    return (await connection.query({ text, values })).rows;
+  }
 }
 
 /** A prepared statement whose result columns changed under it (a migration of a running system). */
@@ -97,17 +115,7 @@ export async function queryRows<T>(sql: string, bind: Record<string, unknown>, t
   if (transaction && !own) throw new Error('The transaction has no connection yet');
   const connection = own ?? ((await manager.getConnection({ type: 'write' })) as unknown as PgConnection);
   try {
-    const name = statementName(text);
-    try {
-      return (await connection.query({ name, text, values })).rows as T[];
-    } catch (error) {
-      if (name === undefined || !isStalePlan(error)) throw error;
-      // Run unnamed from now on; alone it simply runs again, in a transaction (now aborted) the whole unit does.
-      prepared.delete(text);
-      unprepared.add(text);
-      if (own) throw new RetryTransactionError('a prepared statement went stale under a schema change');
-      return (await connection.query({ text, values })).rows as T[];
-    }
+    return (await runPrepared(connection, text, values, own !== undefined)) as T[];
   } catch (error) {
     if (error instanceof RetryTransactionError) throw error;
     // The same error class as Sequelize's own queries, so the error handler maps both alike.

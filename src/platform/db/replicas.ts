@@ -5,7 +5,7 @@ import { DatabaseError } from 'sequelize';
 import { config } from '../config';
 import { logger } from '../utils/logger';
 import { getSequelize, SESSION_SETTINGS } from './index';
-import { queryRows, toStatement } from './query';
+import { queryRows, runPrepared, toStatement, type PgConnection } from './query';
 
 /**
  * Read replicas (DATABASE_REPLICA_URLS): the catalog's reads and the statistics go to a streaming
@@ -177,7 +177,8 @@ class Replica {
         client.on('error', () => undefined);
         await client.query(sessionSettings());
       }
-      const { rows } = await client.query(text, values);
+      // Prepared by name as on the primary: a replica plans each statement once per connection too.
+      const rows = await runPrepared(client as unknown as PgConnection, text, values, false);
       client.release();
       return rows;
     } catch (error) {
