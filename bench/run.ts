@@ -1537,9 +1537,9 @@ many words (one word after the other), anonymous, ${CONNECTIONS} connections for
   statement runs there, unless all its \`DB_POOL_MAX\` connections (10 by default, as here) are busy:
   the router then passes it over and the statement runs on the primary.
 - ms per statement: the mean time each server spent planning and running one of these statements
-  during the measured seconds (\`pg_stat_statements\` with \`track_planning\`). On the primary the API
-  runs its statements as named prepared statements, planned once per connection; on a replica it
-  runs them unnamed (src/platform/db/replicas.ts), so each is planned again.
+  during the measured seconds (\`pg_stat_statements\` with \`track_planning\`). On the primary and
+  on a replica alike the API runs its statements as named prepared statements, planned once per
+  connection.
 - RSS MB is the API's peak resident memory during the row; machine busy is the share of all
   ${os.cpus().length} cores' time in use during the row, warm-up included.
 
