@@ -325,7 +325,7 @@ export function replicaSummary(run: ReplicaRun): string {
         replanned.map(({ name, withReplica: r }) => `${name.split(',')[0]} ${perStatement(r.standby)} ms (plan + run) against ${perStatement(r.primary)} ms on the primary`).join(', ') +
         ', where the API runs them as prepared statements.'
       : '';
-  const overflow = run.rows.some(({ withReplica: r }) => standbyShare(r) <= REPLICA_SHARE_TARGET && r.primary.calls > 0)
+  const overflow = run.rows.some(({ withReplica: r }) => standbyShare(r) < 0.9 && r.primary.calls > 0)
     ? ` The standby ran ${run.rows.map(({ withReplica: r }) => percent(standbyShare(r))).join(' and ')} of the statements, not all: the router passes over a replica whose ` +
       `\`DB_POOL_MAX\` (${poolMax()}) connections are all busy rather than queue on it, and with ${run.rows[0]?.connections ?? 'the'} connections asking at once ` +
       'the reads beyond those connections ran on the primary (a larger pool for the replica would keep them there).'

@@ -1549,7 +1549,8 @@ sending the reads to it costs (another pool of connections, the checks every 250
 replica on a machine of its own would add.${replicaSummary(replicas) ? `\n${replicaSummary(replicas)}` : ''}
 
 Target: with one replica, the list and the search without errors (with and without the replica),
-and the standby running most (over ${Math.round(REPLICA_SHARE_TARGET * 100)} %) of their statements.
+and the standby running at least ${Math.round(REPLICA_SHARE_TARGET * 100)} % of their statements (the router gives the primary the reads
+that find every connection of the replica's pool busy).
 `;
     const target = path.join(root, 'docs', 'PERFORMANCE.md');
     fs.writeFileSync(target, document + profileSection(target));
