@@ -207,7 +207,7 @@ async function startApi(name: PathName, env: Record<string, string>): Promise<Ap
   const port = await freePort();
   const profileName = `${name}.cpuprofile`;
   fs.rmSync(path.join(OUT_DIR, profileName), { force: true });
-  const node = [process.execPath, '--cpu-prof', `--cpu-prof-dir=${OUT_DIR}`, `--cpu-prof-name=${profileName}`, 'dist/src/server.js'];
+  const node = [process.execPath, '--max-old-space-size=256', '--cpu-prof', `--cpu-prof-dir=${OUT_DIR}`, `--cpu-prof-name=${profileName}`, 'dist/src/server.js'];
   // taskset execs node in its place: the child's pid is the API's.
   const [command, ...args] = PIN ? ['taskset', '-c', '0', ...node] : node;
   const child = spawn(command, args, {

@@ -231,8 +231,16 @@ async function measure(
   return drive(baseUrl, paths, SECONDS, pid, headers);
 }
 
+/** The node flags `npm start` gives the API (its heap budget), so that the bench runs the API as deployed. */
+function startFlags(): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+  const words = start.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1, words.indexOf('dist/src/server.js')).filter((word) => word.startsWith('--'));
+}
+
 function startProcess(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const flags = script === 'dist/src/server.js' ? [...startFlags(), ...nodeArgs] : nodeArgs;
+  const child = spawn(process.execPath, [...flags, script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // Keep the tail of the output, to show why a server that exits early did.
   let tail = '';
   const keep = (chunk: Buffer) => {
