@@ -4,9 +4,10 @@ import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { Cart, CartItem, Product } from '../../src/models';
 import { cancellationService } from '../../src/modules/order';
-import { createProduct, createUser, defaultVariantId } from '../fixtures';
+import { createProduct, createUser, defaultVariantId, uniqueSuffix } from '../fixtures';
 import { useTestApp } from '../support/app';
 import { login } from '../support/auth';
+import { signedInSeller } from '../support/catalog';
 import { ADDRESS } from '../support/orders';
 
 /**
@@ -92,6 +93,49 @@ describe('checkout under concurrency', () => {
     expect(answers.map((answer) => answer.status).filter((status) => status !== 201)).toEqual([]);
     expect((await Product.findByPk(first.id))?.stockQuantity).toBe(1000 - 100 * 2);
     expect((await Product.findByPk(second.id))?.stockQuantity).toBe(1000 - 100 * 3);
+  }, 60_000);
+
+  it('takes a popular code and shared stock in one order in every checkout: no deadlock at all', async () => {
+    // Three products of four sizes; each cart holds two neighbouring products in sizes that differ
+    // from cart to cart, so checkouts share products without sharing variants: the products' rows
+    // and the code's row are where they meet.
+    const seller = await signedInSeller(ctx.app);
+    const sizes = ['S', 'M', 'L', 'XL'];
+    const products: Array<{ id: string; variants: Array<{ id: string }> }> = [];
+    for (let index = 0; index < 3; index += 1) {
+      const suffix = uniqueSuffix().toUpperCase();
+      const created = await request(ctx.app)
+        .post('/api/products')
+        .set('Authorization', seller.bearer)
+        .send({
+          name: `Rush Tee ${suffix}`,
+          description: 'A T-shirt everyone wants at once.',
+          status: 'active',
+          options: [{ name: 'Size', values: sizes }],
+          variants: sizes.map((size) => ({ sku: `RUSH-${suffix}-${size}`, options: { Size: size }, price: '10.00', stockQuantity: 10_000 })),
+        })
+        .expect(201);
+      products.push(created.body.data);
+    }
+    await ctx.db.sequelize.query(`INSERT INTO promotions (code, type, value, active) VALUES ('RUSH5', 'percentage', 5, true)`);
+    const bearers: string[] = [];
+    for (let customer = 0; customer < 120; customer += 1) {
+      const user = await createUser();
+      const cart = await Cart.create({ userId: user.id, tokenHash: null, expiresAt: null, promoCode: 'RUSH5' });
+      const pair = [products[customer % 3], products[(customer + 1) % 3]];
+      for (const [line, product] of pair.entries()) {
+        await CartItem.create({ cartId: cart.id, productId: product.id, variantId: product.variants[(customer + line * 2) % 4].id, quantity: 1 });
+      }
+      bearers.push(`Bearer ${(await login(ctx.app, user.email)).accessToken}`);
+    }
+    const deadlocks = () => count('SELECT deadlocks AS n FROM pg_stat_database WHERE datname = current_database()', {});
+    const before = await deadlocks();
+    const answers = await Promise.all(bearers.map((bearer) => checkout(bearer)));
+    expect(answers.map((answer) => answer.status).filter((status) => status !== 201)).toEqual([]);
+    expect(await count(`SELECT used_count AS n FROM promotions WHERE code = 'RUSH5'`, {})).toBe(120);
+    // A deadlock is counted when its backend reports its statistics (at the latest a second after).
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await deadlocks()).toBe(before);
   }, 60_000);
 
   it('places one order when the same Idempotency-Key arrives 20 times at once', async () => {

@@ -72,21 +72,41 @@ function sortedByVariant(lines: StockLine[]): StockLine[] {
  * One statement over the lines sorted by variant id: a variant changes only when it is active,
  * holds enough and still has the price the line was priced at; its product's stock moves by what
  * was taken. The product's status comes back so that a withdrawn product fails the checkout.
+ *
+ * The row locks come first, in a fixed order whatever plan PostgreSQL picks: the variants' rows in
+ * id order, then their products' rows in id order (a SELECT … ORDER BY … FOR NO KEY UPDATE locks
+ * rows as its sorted output reaches them), and the updates wait for both (their condition reads
+ * `locked_products`). Left to the updates, the order would be the plan's: on a small table a
+ * sequential scan locks rows in their order on disk, which changes as rows are rewritten, and two
+ * checkouts sharing products could each hold a row the other waits for (a deadlock, which
+ * PostgreSQL breaks after a second).
  */
 export const TAKE_STOCK = takeStockWith();
 
 /**
  * TAKE_STOCK with more steps of the caller's in the same statement: `ctes` (named common table
- * expressions, data-modifying ones included, after the stock's own `taken` and `moved`), and each
- * row carries `alongside_rows`, the rows of the CTE named `rowsOf`. One statement takes the row
- * locks of both, so a checkout holds them for that statement and its commit only.
+ * expressions, data-modifying ones included, after the stock's own `taken`, `moved` and
+ * `stock_taken`), and each row carries `alongside_rows`, the rows of the CTE named `rowsOf`. One
+ * statement takes the row locks of both, so a checkout holds them for that statement and its
+ * commit only.
+ *
+ * PostgreSQL runs a statement's CTEs in an order of its plan's choosing, and plans differ between
+ * runs (a prepared statement's custom and generic plans): two checkouts could take a promotion's
+ * row and the stock rows in opposite orders and deadlock. A step that locks rows therefore names
+ * `(SELECT rows FROM stock_taken) > 0` in its condition: it cannot test a row, let alone lock it,
+ * before the stock's rows are all locked, so every checkout locks variants, products, then the rest.
  */
 export function takeStockWith(alongside?: { ctes: string; rowsOf: string }): string {
-  return `WITH taken AS (
+  return `WITH locked_variants AS (
+  SELECT v.id, v.product_id FROM product_variants v WHERE v.id = ANY($ids::uuid[]) ORDER BY v.id FOR NO KEY UPDATE
+), locked_products AS (
+  SELECT p.id FROM products p WHERE p.id IN (SELECT product_id FROM locked_variants) ORDER BY p.id FOR NO KEY UPDATE
+), taken AS (
   UPDATE product_variants v
      SET stock_quantity = v.stock_quantity - w.n, updated_at = now()
     FROM (SELECT * FROM unnest($ids::uuid[], $quantities::int[], $prices::numeric[]) AS u(id, n, price) ORDER BY id) w
    WHERE v.id = w.id
+     AND (SELECT count(*) FROM locked_products) >= 0
      AND v.stock_quantity >= w.n
      AND v.status = 'active'
      AND v.deleted_at IS NULL
@@ -100,7 +120,7 @@ export function takeStockWith(alongside?: { ctes: string; rowsOf: string }): str
     FROM (SELECT product_id, sum(n)::int AS n FROM taken GROUP BY product_id ORDER BY product_id) t
    WHERE p.id = t.product_id AND p.deleted_at IS NULL
   RETURNING p.id, p.status
-)${alongside ? `, ${alongside.ctes}` : ''}
+)${alongside ? `, stock_taken AS (SELECT count(*) AS rows FROM moved), ${alongside.ctes}` : ''}
 SELECT taken.id, taken.needs_alert, moved.status::text AS product_status,
        ${alongside ? `(SELECT count(*) FROM ${alongside.rowsOf})::int` : 'NULL::int'} AS alongside_rows
   FROM taken JOIN moved ON moved.id = taken.product_id`;

@@ -105,7 +105,7 @@ SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines
  */
 export const PROMOTION_USE_STEPS = `promotion_taken AS (
   UPDATE promotions p SET used_count = used_count + 1, updated_at = now()
-   WHERE p.id = $promotionId AND p.active
+   WHERE (SELECT rows FROM stock_taken) > 0 AND p.id = $promotionId AND p.active
      AND (p.usage_limit IS NULL OR p.used_count < p.usage_limit)
      AND (p.starts_at IS NULL OR p.starts_at <= now()) AND (p.ends_at IS NULL OR p.ends_at > now())
      AND (p.usage_limit_per_customer IS NULL
