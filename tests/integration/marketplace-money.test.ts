@@ -264,6 +264,19 @@ describe('marketplace money', () => {
       const series = (await get('/api/admin/stats/sales', { interval })).series as Array<Record<string, string | number>>;
       if (interval === 'day') expect(series).toHaveLength(31);
       if (interval === 'month') expect(series).toHaveLength(1);
+      // Every bucket as the money rules show amounts (two decimals, "0.00" when empty) and its start in UTC.
+      for (const bucket of series) {
+        expect(bucket).toEqual({
+          period: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T00:00:00\.000Z$/),
+          orderCount: expect.any(Number),
+          grossSales: expect.stringMatching(/^-?\d+\.\d{2}$/),
+          refunds: expect.stringMatching(/^-?\d+\.\d{2}$/),
+          netSales: expect.stringMatching(/^-?\d+\.\d{2}$/),
+          commission: expect.stringMatching(/^-?\d+\.\d{2}$/),
+        });
+        expect(toMinor(bucket.netSales as string)).toBe(toMinor(bucket.grossSales as string) - toMinor(bucket.refunds as string));
+      }
+      if (interval === 'day') expect(series.some((bucket) => bucket.grossSales === '0.00' && bucket.orderCount === 0)).toBe(true);
       for (const field of ['grossSales', 'refunds', 'netSales', 'commission']) {
         expect(fromMinor(sum(series.map((bucket) => String(bucket[field]))))).toBe(overview[field]);
       }

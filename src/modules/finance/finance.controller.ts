@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { currentAuth } from '../accounts';
+import { sendDataJson } from '../../platform/http/json-text';
 import { handler } from '../../platform/http/validate.middleware';
 import * as schemas from './finance.schemas';
 import { disputeService } from './dispute.service';
@@ -49,7 +50,7 @@ export const financeController = {
 
   sales: handler(schemas.sales, async (req, res) => {
     const { interval, ...period } = req.validated.query;
-    res.json({ success: true, data: { series: await statsService.sales(period, interval) } });
+    sendDataJson(res, `{"series":${await statsService.salesJson(period, interval)}}`);
   }),
 
   topProducts: handler(schemas.top, async (req, res) => {
