@@ -84,7 +84,9 @@ function words(command: string | string[] | undefined): string[] {
 
 /** The compiled entry point a `node dist/….js` command runs, traced back to its TypeScript source. */
 function sourceOf(command: string | string[] | undefined): string | undefined {
-  const [program, script] = words(command);
+  const [program, ...rest] = words(command);
+  // node's own flags (the heap budget) come before the script.
+  const script = rest.find((word) => !word.startsWith('-'));
   if (program !== 'node' || !script) return undefined;
   const { compilerOptions } = JSON.parse(read('tsconfig.json')) as { compilerOptions: { outDir: string; rootDir: string } };
   const outDir = path.normalize(compilerOptions.outDir);
