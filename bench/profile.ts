@@ -12,6 +12,7 @@ import { runPending } from '../src/platform/db/bootstrap';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/platform/db/embedded-postgres';
 import { generateCatalog } from '../src/seed/catalog';
 import { freePort } from '../src/platform/utils/net';
+import { API_SCRIPT, apiEnvFor, apiNodeFlags } from './api-process';
 import { API_ENDPOINTS, checkoutVariants, cpuTimes, createCustomers, pickTwo, PROMO_CODE, randomPassword, runCheckoutLoop, signIn, type PoolProduct } from './checkout';
 import { formatSummary, summarize, type CpuProfile, type Summary } from './profile-summary';
 
@@ -207,7 +208,7 @@ async function startApi(name: PathName, env: Record<string, string>): Promise<Ap
   const port = await freePort();
   const profileName = `${name}.cpuprofile`;
   fs.rmSync(path.join(OUT_DIR, profileName), { force: true });
-  const node = [process.execPath, '--max-old-space-size=256', '--cpu-prof', `--cpu-prof-dir=${OUT_DIR}`, `--cpu-prof-name=${profileName}`, 'dist/src/server.js'];
+  const node = [process.execPath, ...apiNodeFlags(), '--cpu-prof', `--cpu-prof-dir=${OUT_DIR}`, `--cpu-prof-name=${profileName}`, API_SCRIPT];
   // taskset execs node in its place: the child's pid is the API's.
   const [command, ...args] = PIN ? ['taskset', '-c', '0', ...node] : node;
   const child = spawn(command, args, {
@@ -488,17 +489,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const apiEnv = {
-      NODE_ENV: 'production',
-      DATABASE_URL: pg.url,
-      JWT_SECRET: randomBytes(48).toString('base64url'),
-      JWT_REFRESH_SECRET: randomBytes(48).toString('base64url'),
-      RATE_LIMIT_MAX: '100000000',
-      AUTH_RATE_LIMIT_MAX: '100000000',
-      REDIS_URL: '',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      DATA_DIR: workDir,
-    };
+    const apiEnv = apiEnvFor(pg.url, workDir);
     // As the bench's uncached columns: every read validates, queries and serializes.
     const uncached = { ...apiEnv, PUBLIC_CACHE_TTL_MS: '0', LISTING_TOTALS_TTL_MS: '0' };
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../src/platform/utils/net';
+import type { Measurement } from './api-process';
 
 /**
  * The "Read replicas" rows of `npm run bench`: a PostgreSQL primary of the bench's own (initdb
@@ -205,13 +206,7 @@ export async function statementStats(url: string): Promise<StatementStats> {
 }
 
 /** One server's measured figures for one request. */
-export interface ReplicaMeasurement {
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  requests: number;
-  rssMb: number;
+export interface ReplicaMeasurement extends Measurement {
   /** The API's statements the standby and the primary ran during the measured seconds. */
   standby: StatementStats;
   primary: StatementStats;

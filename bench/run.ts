@@ -16,6 +16,7 @@ import { generateCatalog } from '../src/seed/catalog';
 import { generateOrders } from '../src/seed/orders';
 import { freePort } from '../src/platform/utils/net';
 import { LISTED_PRODUCTS } from '../src/modules/catalog/product.service';
+import { API_SCRIPT, apiEnvFor, apiNodeFlags, type Measurement } from './api-process';
 import {
   API_ENDPOINTS,
   audit,
@@ -148,15 +149,6 @@ interface Scenario {
   role?: CatalogRole;
 }
 
-interface Measurement {
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  requests: number;
-  rssMb: number;
-}
-
 function log(message: string): void {
   process.stdout.write(`${message}\n`);
 }
@@ -231,15 +223,8 @@ async function measure(
   return drive(baseUrl, paths, SECONDS, pid, headers);
 }
 
-/** The node flags `npm start` gives the API (its heap budget), so that the bench runs the API as deployed. */
-function startFlags(): string[] {
-  const start = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
-  const words = start.split(/\s+/);
-  return words.slice(words.indexOf('node') + 1, words.indexOf('dist/src/server.js')).filter((word) => word.startsWith('--'));
-}
-
 function startProcess(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
-  const flags = script === 'dist/src/server.js' ? [...startFlags(), ...nodeArgs] : nodeArgs;
+  const flags = script === API_SCRIPT ? [...apiNodeFlags(), ...nodeArgs] : nodeArgs;
   const child = spawn(process.execPath, [...flags, script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // Keep the tail of the output, to show why a server that exits early did.
   let tail = '';
@@ -695,7 +680,7 @@ async function processesRows(options: { databaseUrl: string; apiEnv: Record<stri
     const apis: Array<{ port: number; child: ChildProcess }> = [];
     for (let i = 0; i < 2; i += 1) {
       const port = await freePort();
-      const child = startProcess('dist/src/server.js', { ...env, PORT: String(port) });
+      const child = startProcess(API_SCRIPT, { ...env, PORT: String(port) });
       options.children.push(child);
       mine.push(child);
       await waitFor(`http://127.0.0.1:${port}/ready`, child);
@@ -1005,7 +990,7 @@ async function replicaRows(dataDir: string, children: ChildProcess[]): Promise<R
       ['without', 'no replica', {}],
     ] as const) {
       const port = await freePort();
-      const child = startProcess('dist/src/server.js', { ...env, ...extra, PORT: String(port) });
+      const child = startProcess(API_SCRIPT, { ...env, ...extra, PORT: String(port) });
       children.push(child);
       mine.push(child);
       await waitFor(`http://127.0.0.1:${port}/ready`, child);
@@ -1086,23 +1071,6 @@ async function replicasOnly(started: number, dataDir: string): Promise<void> {
   }
 }
 
-/** The API's environment in production mode on one database, no Redis, limits out of the bench's way. */
-function apiEnvFor(databaseUrl: string, dataDir: string): Record<string, string> {
-  return {
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET: randomBytes(48).toString('base64url'),
-    JWT_REFRESH_SECRET: randomBytes(48).toString('base64url'),
-    RATE_LIMIT_MAX: '100000000',
-    // The checkout rows sign their customers in and put a code on every cart: the per-IP limits this sets
-    // (20 per window, on sign-ins and on codes tried) must not refuse them.
-    AUTH_RATE_LIMIT_MAX: '100000000',
-    REDIS_URL: '',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    DATA_DIR: dataDir,
-  };
-}
-
 async function main(): Promise<void> {
   const started = Date.now();
   if ([CHECKOUT_ONLY, STATS_ONLY, PROCESSES_ONLY, REPLICAS_ONLY].filter(Boolean).length > 1) {
@@ -1152,11 +1120,11 @@ async function main(): Promise<void> {
     // The webhook row's deliveries go to a receiver on 127.0.0.1 (see bench/allow-loopback-webhooks.ts).
     const apiNodeArgs = ['--require', path.join(root, 'dist', 'bench', 'allow-loopback-webhooks.js')];
     const apiPort = await freePort();
-    const api = startProcess('dist/src/server.js', { ...apiEnv, PORT: String(apiPort) }, apiNodeArgs);
+    const api = startProcess(API_SCRIPT, { ...apiEnv, PORT: String(apiPort) }, apiNodeArgs);
     children.push(api);
     // The same API with its catalog caches off: what every request costs when nothing is reused.
     const uncachedPort = await freePort();
-    const uncached = startProcess('dist/src/server.js', { ...apiEnv, PORT: String(uncachedPort), PUBLIC_CACHE_TTL_MS: '0', LISTING_TOTALS_TTL_MS: '0' });
+    const uncached = startProcess(API_SCRIPT, { ...apiEnv, PORT: String(uncachedPort), PUBLIC_CACHE_TTL_MS: '0', LISTING_TOTALS_TTL_MS: '0' });
     children.push(uncached);
     const barePort = await freePort();
     const bare = startProcess('dist/bench/bare-server.js', { PORT: String(barePort), DATABASE_URL: pg.url });
