@@ -306,13 +306,12 @@ export class CartService {
   }
 
   /** The variant to add: named, or the only active one of the product named. */
-  private async variantToAdd(target: AddTarget, transaction?: Transaction): Promise<string> {
+  private async variantToAdd(target: AddTarget): Promise<string> {
     if (target.variantId) {
       const [variant] = isUuid(target.variantId)
         ? await queryRows<{ id: string; product_id: string }>(
             `SELECT id, product_id FROM product_variants WHERE id = $variantId AND status = 'active' AND deleted_at IS NULL`,
             { variantId: target.variantId },
-            transaction,
           )
         : [];
       if (!variant || (target.productId !== undefined && variant.product_id !== target.productId)) throw new NotFoundError('Variant');
@@ -326,7 +325,6 @@ export class CartService {
               AND p.status IN ('active', 'out_of_stock') AND p.deleted_at IS NULL
             LIMIT 2`,
           { productId },
-          transaction,
         )
       : [];
     if (variants.length === 0) throw new NotFoundError('Product');
@@ -335,19 +333,17 @@ export class CartService {
   }
 
   /** Why ADD_ITEM wrote nothing, as the error the client gets. */
-  private async explainRefusedAdd(cartId: string, variantId: string, quantity: number, transaction?: Transaction): Promise<never> {
+  private async explainRefusedAdd(cartId: string, variantId: string, quantity: number): Promise<never> {
     const [product] = await queryRows<ProductRow & { variant_status: string; variant_deleted_at: Date | null }>(
       `SELECT p.id, p.name, p.status, p.deleted_at, v.stock_quantity, v.status AS variant_status, v.deleted_at AS variant_deleted_at
          FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id = $variantId`,
       { variantId },
-      transaction,
     );
     if (!product || !variantForSale(product)) throw new NotFoundError('Variant');
     if (!isForSale(product)) throw new NotFoundError('Product');
     const [existing] = await queryRows<{ quantity: number }>(
       'SELECT quantity FROM cart_items WHERE cart_id = $cartId AND variant_id = $variantId',
       { cartId, variantId },
-      transaction,
     );
     const wanted = (existing?.quantity ?? 0) + quantity;
     if (product.status !== 'active' || wanted > product.stock_quantity) {

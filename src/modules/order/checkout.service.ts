@@ -103,7 +103,7 @@ SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines
  * left), so with a usage limit of N exactly N orders get it. The customer's own limit is counted
  * in the same statement; the customer's cart lock keeps their own checkouts apart.
  */
-export const PROMOTION_USE_STEPS = `promotion_taken AS (
+const PROMOTION_USE_STEPS = `promotion_taken AS (
   UPDATE promotions p SET used_count = used_count + 1, updated_at = now()
    WHERE (SELECT rows FROM stock_taken) > 0 AND p.id = $promotionId AND p.active
      AND (p.usage_limit IS NULL OR p.used_count < p.usage_limit)
