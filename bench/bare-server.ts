@@ -7,7 +7,7 @@ import { TAKE_STOCK, takeStockWith } from '../src/modules/catalog/stock.service'
 import { PUBLIC_PRODUCT_STATUSES } from '../src/models';
 import { config } from '../src/platform/config';
 import { AppError } from '../src/platform/utils/errors';
-import { CART_LINES, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, PROMOTION_USE, type CartLineRow } from '../src/modules/order/checkout.service';
+import { CART_LINES, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, promotionUseSteps, type CartLineRow } from '../src/modules/order/checkout.service';
 import { priceCart, type Pricing } from '../src/modules/order/pricing';
 import { orderEventStatement } from '../src/modules/webhooks/events';
 import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, pricingSourcesOf, type PricingSourcesRow } from '../src/modules/order/pricing-sources';
@@ -41,7 +41,8 @@ const placeOrder = toPositional(PLACE_ORDER);
 const pricingSources = toPositional(PRICING_SOURCES);
 const takeStock = toPositional(TAKE_STOCK);
 // The API takes a code's use in its stock statement: the same statement, the same row locks.
-const takeStockAndPromotionUse = toPositional(takeStockWith(PROMOTION_USE));
+const takeStockAndLimitedUse = toPositional(takeStockWith(promotionUseSteps({ limited: true })));
+const takeStockAndUnlimitedUse = toPositional(takeStockWith(promotionUseSteps({ limited: false })));
 
 /** The values of a statement's named binds, in its positional order. */
 function valuesOf(statement: Compiled, bind: Record<string, unknown>): unknown[] {
@@ -249,7 +250,7 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     if (deliveries.rows.length > 0) await client.query(named(RECORD_DELIVERY_JOBS, [deliveries.rows.map((row) => row.id), DELIVERY_JOBS_DUE_IN_SECONDS]));
     // Lines come sorted by variant id (ORDER BY ci.variant_id), so the arrays are too.
     const stockBind = { ids: bind.variantIds, quantities: bind.quantities, prices: bind.prices };
-    const statement = pricing.promotion ? takeStockAndPromotionUse : takeStock;
+    const statement = pricing.promotion ? (pricing.promotion.limited ? takeStockAndLimitedUse : takeStockAndUnlimitedUse) : takeStock;
     const taken = await client.query<{ alongside_rows: number | null }>(
       named(statement.text, valuesOf(statement, pricing.promotion ? { ...stockBind, promotionId: pricing.promotion.id, orderId: order.id, userId } : stockBind)),
     );

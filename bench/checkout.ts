@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
 import { toPositional } from '../src/platform/db/query';
 import { REFRESH_PRODUCTS } from '../src/modules/catalog/variant-store';
+import { promotionUsesOf } from '../src/modules/order/promotion.service';
 import { hashPassword } from '../src/platform/utils/password';
 
 /**
@@ -305,9 +306,9 @@ export interface AuditBaseline {
   usedCount: number;
 }
 
-/** The use count of a promotion. */
+/** The use count of a promotion, as the API shows it. */
 export async function usedCountOf(pool: Pool, promotionId: string): Promise<number> {
-  const { rows } = await pool.query<{ used_count: number }>('SELECT used_count FROM promotions WHERE id = $1', [promotionId]);
+  const { rows } = await pool.query<{ used_count: number }>(`SELECT ${promotionUsesOf('promotions')} AS used_count FROM promotions WHERE id = $1`, [promotionId]);
   if (!rows[0]) throw new Error(`promotion ${promotionId} is gone`);
   return rows[0].used_count;
 }
@@ -324,7 +325,7 @@ export async function pricingAudit(pool: Pool, customers: Customer[], expected: 
             count(*) FILTER (WHERE s.parcels <> $4::int)::int AS "parcelsOff",
             count(*) FILTER (WHERE CASE WHEN $3::boolean THEN o.promotion_id IS DISTINCT FROM $2::uuid ELSE o.promotion_id IS NOT NULL END)::int AS "promotionOff",
             count(*) FILTER (WHERE o.promotion_id = $2::uuid)::int AS "ordersWithCode",
-            (SELECT used_count FROM promotions WHERE id = $2::uuid) AS "usedCount",
+            (SELECT ${promotionUsesOf('promotions')} FROM promotions WHERE id = $2::uuid) AS "usedCount",
             (SELECT count(*)::int FROM orders WHERE promotion_id = $2::uuid) AS "allOrdersWithCode"
        FROM orders o
       CROSS JOIN LATERAL (SELECT count(*)::int AS parcels FROM order_shipping os WHERE os.order_id = o.id) s

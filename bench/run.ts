@@ -336,7 +336,7 @@ async function checkoutSide(db: Pool, label: string, target: CheckoutTarget, car
       `${checked.unitsTaken} taken; ${checked.mismatched} variants off, ${checked.totalsOff} product totals off, ${checked.negative} below zero, ` +
       `${checked.cartsLeft} carts left with lines; pricing: ${priced.discountOff} discounts off, ${priced.untaxed} untaxed, ` +
       `${priced.parcelsOff} with other than ${carts.expected.parcels} parcel(s), ${priced.promotionOff} promotions off, ` +
-      `${PROMO_CODE} used_count +${priced.usesTaken} for ${priced.ordersWithCode} orders with it (${priced.usedCount} for ${priced.allOrdersWithCode} in all); ` +
+      `${PROMO_CODE} uses +${priced.usesTaken} for ${priced.ordersWithCode} orders with it (${priced.usedCount} for ${priced.allOrdersWithCode} in all); ` +
       `database: ${countersAfter.commits - countersBefore.commits} commits, ${countersAfter.rollbacks - countersBefore.rollbacks} rollbacks, ` +
       `${countersAfter.deadlocks - countersBefore.deadlocks} deadlocks; server CPU ${Math.round(((cpuAfter.process - cpuBefore.process) / wall) * 100)} % of a core, ` +
       `machine ${machineBusy} % busy`,
@@ -467,8 +467,8 @@ function auditCell(side: CheckoutSide): string {
     p.untaxed > 0 ? `${count(p.untaxed)} orders untaxed` : '',
     p.parcelsOff > 0 ? `${count(p.parcelsOff)} orders' parcels off` : '',
     p.promotionOff > 0 ? `${count(p.promotionOff)} orders' promotion off` : '',
-    p.usesTaken !== p.ordersWithCode ? `${PROMO_CODE} used_count +${count(p.usesTaken)} for ${count(p.ordersWithCode)} orders with it` : '',
-    p.usedCount !== p.allOrdersWithCode ? `${PROMO_CODE} used_count ${count(p.usedCount)} for ${count(p.allOrdersWithCode)} orders with it in all` : '',
+    p.usesTaken !== p.ordersWithCode ? `${PROMO_CODE} uses +${count(p.usesTaken)} for ${count(p.ordersWithCode)} orders with it` : '',
+    p.usedCount !== p.allOrdersWithCode ? `${PROMO_CODE} uses ${count(p.usedCount)} for ${count(p.allOrdersWithCode)} orders with it in all` : '',
     ...(w ? webhookProblems(w) : []),
   ].filter(Boolean);
   return `**FAILED**: ${problems.join(', ')}`;
@@ -1365,9 +1365,9 @@ ${PROMO_CODE} is a platform code of 10 % with no usage limit, so no run uses it 
   Every order is priced with the code (10 % off its lines, spread over them), two parcels (each
   seller's cheapest rate to the US: Standard, free when that seller's lines reach 100.00) and
   California's rate on the discounted lines and shipping. Checkout takes one use of the code
-  with a conditional \`UPDATE promotions\` in the statement that takes the stock, whose row lock
-  it holds from that statement to its commit, so every checkout with the code waits for the one
-  before it there, as the hot product's do for the stock rows: this row measures one popular code.
+  (a \`promotion_uses\` row) in the statement that takes the stock; the code has no usage limit, so
+  its use writes nothing to the promotion's row (a code with a limit is counted there, by a
+  conditional \`UPDATE promotions\` whose row lock every checkout with the code waits for).
 - checkout, ${WEBHOOK_ENDPOINTS} webhook endpoints: the checkout row again, with ${WEBHOOK_ENDPOINTS} active platform webhook endpoints
   (rows written into \`webhook_endpoints\` before the row and deleted after it: no seller, subscribed to
   order.created and order.paid, a \`whsec_\` secret each) that post to a receiver the bench runs on
@@ -1401,7 +1401,7 @@ Reading the table:
   audit checks the pricing, in one statement over the run's orders, and fails the cell when it
   does not hold: every order has a discount (none in the hot product row), tax and one
   \`order_shipping\` row per seller, and used the code (none did in the hot product row), and
-  the code's \`used_count\` moved by the orders that used it during the run and equals the
+  the code's uses (its \`usedCount\` as the API shows it) moved by the orders that used it during the run and equals the
   orders that used it in all. In the webhook row it also fails the cell unless every order has
   exactly one order.created delivery per endpoint and every delivery one outbox job, and, on the
   API's side, every delivery is recorded as succeeded and reached the receiver, once: the bench
@@ -1416,7 +1416,7 @@ Reading the table:
   conditional \`UPDATE product_variants … WHERE stock_quantity >= w.n\` over the sorted variant
   ids that moves the products' totals by the same amounts in the same statement (variant rows,
   then product rows, each in id order; run again on a deadlock, as the API's is), the code's use
-  (the conditional \`UPDATE promotions\` and its \`promotion_uses\` row) in that statement too. Its cart add is
+  (the API's steps for a code without a limit: its \`promotion_uses\` row) in that statement too. Its cart add is
   one statement (the cart and the variant's line upserted), so is its code route
   (\`POST /cart/promo\`: the code of an active promotion written on the cart), and it takes
   the customer's id from the \`Authorization\` header: no token check, no session read.

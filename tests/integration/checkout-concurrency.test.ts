@@ -96,7 +96,8 @@ describe('checkout under concurrency', () => {
   }, 60_000);
 
   it('takes a popular code and shared stock in one order in every checkout: no deadlock at all', async () => {
-    // Three products of four sizes; each cart holds two neighbouring products in sizes that differ
+    // Three products of four sizes and a code with a usage limit (its use takes the promotion's row);
+    // each cart holds two neighbouring products in sizes that differ
     // from cart to cart, so checkouts share products without sharing variants: the products' rows
     // and the code's row are where they meet.
     const seller = await signedInSeller(ctx.app);
@@ -117,7 +118,7 @@ describe('checkout under concurrency', () => {
         .expect(201);
       products.push(created.body.data);
     }
-    await ctx.db.sequelize.query(`INSERT INTO promotions (code, type, value, active) VALUES ('RUSH5', 'percentage', 5, true)`);
+    await ctx.db.sequelize.query(`INSERT INTO promotions (code, type, value, active, usage_limit) VALUES ('RUSH5', 'percentage', 5, true, 1000)`);
     const bearers: string[] = [];
     for (let customer = 0; customer < 120; customer += 1) {
       const user = await createUser();

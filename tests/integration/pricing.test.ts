@@ -207,6 +207,82 @@ describe('pricing', () => {
     expect(await Order.count({ where: { userId: customers.map((customer) => customer.user.id) } })).toBe(5);
   });
 
+  it('takes uses of a code without a limit without waiting on its row, and counts them', async () => {
+    const created = await admin('post', '/api/admin/promotions', { code: 'NOLIMIT', type: 'fixed', value: '1.00' }).expect(201);
+    const product = await createProduct({ sellerId: paper.user.id, price: '20.00', stockQuantity: 500 });
+    const customers = await Promise.all(Array.from({ length: 3 }, () => signedInUser(ctx.app)));
+    for (const customer of customers) await cartOf(customer, [[product.id, 1]], 'NOLIMIT');
+    // Another transaction holds the promotion's row as a limited code's checkout, or a cancel giving a use back, would.
+    const holder = await ctx.db.sequelize.transaction();
+    try {
+      await ctx.db.sequelize.query(`UPDATE promotions SET updated_at = now() WHERE code = 'NOLIMIT'`, { transaction: holder });
+      const timeout = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5_000));
+      const answers = await Promise.race([Promise.all(customers.map((customer) => checkout(customer, { shippingAddress: CALIFORNIA }))), timeout]);
+      expect(answers).not.toBe('waited');
+      expect((answers as Array<{ status: number }>).map((answer) => answer.status)).toEqual([201, 201, 201]);
+    } finally {
+      await holder.rollback();
+    }
+    const listed = await request(ctx.app).get('/api/admin/promotions').set('Authorization', adminBearer).expect(200);
+    expect(listed.body.data.promotions.find((promotion: { id: string }) => promotion.id === created.body.data.id)).toMatchObject({ usageLimit: null, usedCount: 3 });
+  });
+
+  it('counts every use taken without a limit when a limit is set while checkouts run, and keeps the count from then on', async () => {
+    const created = await admin('post', '/api/admin/promotions', { code: 'LATELIMIT', type: 'fixed', value: '1.00' }).expect(201);
+    const id = created.body.data.id;
+    const product = await createProduct({ sellerId: paper.user.id, price: '20.00', stockQuantity: 500 });
+    const customers = await Promise.all(Array.from({ length: 40 }, () => signedInUser(ctx.app)));
+    for (const customer of customers) await cartOf(customer, [[product.id, 1]], 'LATELIMIT');
+    let limited: Promise<{ status: number }> | undefined;
+    const answers = await Promise.all(
+      customers.map(async (customer) => {
+        const answer = await checkout(customer, { shippingAddress: CALIFORNIA });
+        // The limit is set as the first order comes back, while the others are being placed.
+        limited ??= admin('patch', `/api/admin/promotions/${id}`, { usageLimit: 1000 });
+        return answer;
+      }),
+    );
+    expect(answers.map((answer) => answer.status).filter((status) => status !== 201)).toEqual([]);
+    expect((await limited!).status).toBe(200);
+    const counted = async () =>
+      (await rows<{ used_count: number; uses: number }>(
+        `SELECT used_count, (SELECT count(*)::int FROM promotion_uses u WHERE u.promotion_id = p.id AND u.released_at IS NULL) AS uses FROM promotions p WHERE p.id = $id`,
+        { id },
+      ))[0];
+    expect(await counted()).toEqual({ used_count: 40, uses: 40 });
+    // From then on checkouts and cancels keep the count.
+    await request(ctx.app).post(`/api/orders/${answers[0].body.data.id}/cancel`).set('Authorization', customers[0].bearer).send({}).expect(200);
+    expect(await counted()).toEqual({ used_count: 39, uses: 39 });
+    const below = await admin('patch', `/api/admin/promotions/${id}`, { usageLimit: 10 });
+    expect([below.status, below.body.error.code]).toEqual([409, 'PROMO_LIMIT_BELOW_USES']);
+    // Without a limit again, the uses are counted from the use rows.
+    await admin('patch', `/api/admin/promotions/${id}`, { usageLimit: null }).expect(200);
+    await request(ctx.app).post(`/api/orders/${answers[1].body.data.id}/cancel`).set('Authorization', customers[1].bearer).send({}).expect(200);
+    const listed = await request(ctx.app).get('/api/admin/promotions').set('Authorization', adminBearer).expect(200);
+    expect(listed.body.data.promotions.find((promotion: { id: string }) => promotion.id === id)).toMatchObject({ usageLimit: null, usedCount: 38 });
+  });
+
+  it('sets a limit on a code without one only after the uses being taken commit, and counts them', async () => {
+    const created = await admin('post', '/api/admin/promotions', { code: 'INFLIGHT', type: 'fixed', value: '1.00' }).expect(201);
+    const customer = await signedInUser(ctx.app);
+    await cartOf(customer, [[notebook, 1]]);
+    const placed = await checkout(customer, { shippingAddress: CALIFORNIA }).expect(201);
+    // A checkout of the code between its use and its commit: the use row is written, its reference holds the KEY SHARE lock.
+    const inFlight = await ctx.db.sequelize.transaction();
+    await ctx.db.sequelize.query('INSERT INTO promotion_uses (promotion_id, order_id, user_id) VALUES ($promotion, $order, $user)', {
+      bind: { promotion: created.body.data.id, order: placed.body.data.id, user: customer.user.id },
+      transaction: inFlight,
+    });
+    const limiting = admin('patch', `/api/admin/promotions/${created.body.data.id}`, { usageLimit: 5 }).then((res) => res);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await inFlight.commit();
+    const limited = await limiting;
+    expect(limited.status).toBe(200);
+    expect(limited.body.data).toMatchObject({ usageLimit: 5, usedCount: 1 });
+    const [{ used_count: usedCount }] = await rows<{ used_count: number }>('SELECT used_count FROM promotions WHERE id = $id', { id: created.body.data.id });
+    expect(usedCount).toBe(1);
+  });
+
   it('gives the use of an unpaid order back exactly once when its cancel and its expiry race', async () => {
     await admin('post', '/api/admin/promotions', { code: 'ONCEONLY', type: 'free_shipping', usageLimit: 1 }).expect(201);
     const customer = await signedInUser(ctx.app);

@@ -71,7 +71,7 @@ describe('priceCart', () => {
       [0, 2500, 2500],
       [2997, 0, 0],
     ]);
-    expect(priced.promotion).toEqual({ id: 'promo', code: 'CODE', fundedBy: 'seller' });
+    expect(priced.promotion).toEqual({ id: 'promo', code: 'CODE', fundedBy: 'seller', limited: false });
   });
 
   it('takes tax out of tax-inclusive prices, and a platform discount leaves the seller the undiscounted line less its tax', () => {

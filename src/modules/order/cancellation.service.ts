@@ -40,7 +40,8 @@ const EXPIRY_BATCH = 200;
 /**
  * Gives back the promotion use of an order cancelled before it was paid, in the cancel's
  * transaction: the use row flips to released once (a cancel and an expiry racing move the order
- * once anyway, and the flip is conditional), and only a flip lowers the count. A paid order
+ * once anyway, and the flip is conditional), and only a flip lowers the count of a code with a
+ * usage limit (one without keeps no count: its live use rows are its uses). A paid order
  * that is cancelled keeps its use: it was a sale, refunded.
  */
 async function releasePromotionUse(orderId: string, transaction: Transaction): Promise<void> {
@@ -51,7 +52,8 @@ async function releasePromotionUse(orderId: string, transaction: Transaction): P
           AND EXISTS (SELECT 1 FROM orders o WHERE o.id = u.order_id AND o.payment_status = 'unpaid')
        RETURNING u.promotion_id
      )
-     UPDATE promotions p SET used_count = p.used_count - 1, updated_at = now() FROM released r WHERE p.id = r.promotion_id`,
+     UPDATE promotions p SET used_count = p.used_count - CASE WHEN p.usage_limit IS NULL THEN 0 ELSE 1 END, updated_at = now()
+       FROM released r WHERE p.id = r.promotion_id`,
     { orderId },
     transaction,
   );

@@ -1,7 +1,7 @@
 import type { Transaction } from 'sequelize';
 import { config } from '../../platform/config';
 import { queryRows } from '../../platform/db/query';
-import { inTransaction } from '../../platform/db/transaction';
+import { inTransaction, RetryTransactionError } from '../../platform/db/transaction';
 import { PUBLIC_PRODUCT_STATUSES, type Address, type ProductStatus } from '../../models';
 import { BadRequestError, ConflictError, UnprocessableError } from '../../platform/utils/errors';
 import { logger } from '../../platform/utils/logger';
@@ -97,30 +97,55 @@ SELECT placed.*, lines.id AS item_id, lines.product_id AS item_product_id, lines
        lines.tracking_number AS item_tracking_number, lines.tracking_url AS item_tracking_url
   FROM placed JOIN lines ON lines.order_id = placed.id`;
 
-/**
- * Takes one use of the order's promotion, in the checkout's transaction: one conditional UPDATE
- * (its row lock makes concurrent checkouts of one code wait, and each sees the count the last one
- * left), so with a usage limit of N exactly N orders get it. The customer's own limit is counted
- * in the same statement; the customer's cart lock keeps their own checkouts apart.
- */
-const PROMOTION_USE_STEPS = `promotion_taken AS (
-  UPDATE promotions p SET used_count = used_count + 1, updated_at = now()
-   WHERE (SELECT rows FROM stock_taken) > 0 AND p.id = $promotionId AND p.active
-     AND (p.usage_limit IS NULL OR p.used_count < p.usage_limit)
-     AND (p.starts_at IS NULL OR p.starts_at <= now()) AND (p.ends_at IS NULL OR p.ends_at > now())
-     AND (p.usage_limit_per_customer IS NULL
-          OR (SELECT count(*) FROM promotion_uses u WHERE u.promotion_id = p.id AND u.user_id = $userId AND u.released_at IS NULL) < p.usage_limit_per_customer)
-  RETURNING p.id
-), promotion_used AS (
+/** The promotion can be used now; `p` is its row. */
+const PROMOTION_OPEN = `p.id = $promotionId AND p.active
+     AND (p.starts_at IS NULL OR p.starts_at <= now()) AND (p.ends_at IS NULL OR p.ends_at > now())`;
+
+/** The customer's own limit, counted in the statement; the customer's cart lock keeps their own checkouts apart. */
+const CUSTOMER_UNDER_LIMIT = `(p.usage_limit_per_customer IS NULL
+          OR (SELECT count(*) FROM promotion_uses u WHERE u.promotion_id = p.id AND u.user_id = $userId AND u.released_at IS NULL) < p.usage_limit_per_customer)`;
+
+const RECORD_USE = `promotion_used AS (
   INSERT INTO promotion_uses (promotion_id, order_id, user_id) SELECT id, $orderId, $userId FROM promotion_taken RETURNING id
 )`;
 
 /**
- * Checkout runs the use in the statement that takes the stock (`takeStock` with these steps),
- * so the promotion's row lock, which every checkout with a popular code waits for, is held for
- * that one statement and the commit.
+ * Takes one use of a promotion with a usage limit, in the checkout's transaction: one conditional
+ * UPDATE (its row lock makes concurrent checkouts of one code wait, and each sees the count the
+ * last one left), so with a usage limit of N exactly N orders get it.
  */
-export const PROMOTION_USE = { ctes: PROMOTION_USE_STEPS, rowsOf: 'promotion_used' };
+const LIMITED_USE_STEPS = `promotion_taken AS (
+  UPDATE promotions p SET used_count = used_count + 1, updated_at = now()
+   WHERE (SELECT rows FROM stock_taken) > 0 AND ${PROMOTION_OPEN}
+     AND (p.usage_limit IS NULL OR p.used_count < p.usage_limit)
+     AND ${CUSTOMER_UNDER_LIMIT}
+  RETURNING p.id
+), ${RECORD_USE}`;
+
+/**
+ * Takes one use of a promotion without a usage limit: the use row only, under the KEY SHARE lock
+ * the order's reference to the promotion takes anyway, so checkouts of one popular code do not
+ * wait for each other. Its `used_count` is not kept (its uses are counted when shown). The lock
+ * is read again here: a limit set since the promotion was priced (the change waits for these
+ * locks with FOR UPDATE, then counts the uses) is seen, and no use is taken unlimited after it.
+ */
+const UNLIMITED_USE_STEPS = `promotion_taken AS (
+  SELECT p.id FROM promotions p
+   WHERE (SELECT rows FROM stock_taken) > 0 AND ${PROMOTION_OPEN}
+     AND p.usage_limit IS NULL
+     AND ${CUSTOMER_UNDER_LIMIT}
+  FOR KEY SHARE
+), ${RECORD_USE}`;
+
+/**
+ * The steps that take the order's use of its promotion, which checkout runs in the statement that
+ * takes the stock (`takeStock` with these steps), so that a limited promotion's row lock, which
+ * every checkout with a popular limited code waits for, is held for that one statement and the
+ * commit.
+ */
+export function promotionUseSteps(promotion: { limited: boolean }): { ctes: string; rowsOf: string } {
+  return { ctes: promotion.limited ? LIMITED_USE_STEPS : UNLIMITED_USE_STEPS, rowsOf: 'promotion_used' };
+}
 
 /** A line whose product or variant can no longer be bought (out of stock is a shortfall, not a withdrawal). */
 function isWithdrawn(line: CartLineRow): boolean {
@@ -305,10 +330,14 @@ export class CheckoutService {
         const { alongsideRows } = await takeStock(
           lines.map((line) => ({ variantId: line.variant_id, quantity: line.quantity, unitPrice: line.price })),
           transaction,
-          promotion ? { ...PROMOTION_USE, bind: { promotionId: promotion.id, orderId: order.id, userId: caller.id } } : undefined,
+          promotion ? { ...promotionUseSteps(promotion), bind: { promotionId: promotion.id, orderId: order.id, userId: caller.id } } : undefined,
         );
-        // Used up (or the customer's limit reached) since it was read: nothing of this checkout stays.
-        if (promotion && alongsideRows === 0) throw promoNotApplicable(promotion.code, 'used_up');
+        if (promotion && alongsideRows === 0) {
+          // Used up since it was read: nothing of this checkout stays.
+          if (promotion.limited) throw promoNotApplicable(promotion.code, 'used_up');
+          // Changed since it was read (a limit set, deactivated): priced again, the code is judged as it is now.
+          throw new RetryTransactionError('the promotion changed during checkout');
+        }
         return { order, replayed: false };
       },
       { name: 'checkout' },

@@ -128,7 +128,8 @@ export interface Pricing {
   total: number;
   lines: PricedLine[];
   shippingLines: PricedShipping[];
-  promotion: { id: string; code: string; fundedBy: DiscountFunder } | null;
+  /** The code that applied; `limited` when it had a usage limit as it was read (checkout takes its use accordingly). */
+  promotion: { id: string; code: string; fundedBy: DiscountFunder; limited: boolean } | null;
   taxRate: string;
   pricesIncludeTax: boolean;
 }
@@ -308,7 +309,7 @@ export function priceCart(input: PricingInput): Pricing {
     total: subtotal - discount + shipping + (included ? 0 : taxTotal),
     lines: pricedLines,
     shippingLines,
-    promotion: promotion && fundedBy ? { id: promotion.id, code: promotion.code, fundedBy } : null,
+    promotion: promotion && fundedBy ? { id: promotion.id, code: promotion.code, fundedBy, limited: promotion.usageLimit !== null } : null,
     taxRate: tax.rate,
     pricesIncludeTax: included,
   };

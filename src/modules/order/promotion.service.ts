@@ -36,9 +36,20 @@ export type PromotionView = PromotionAttributes;
 /** A percentage promotion takes at most 100 %, in hundredths. */
 const MAX_PERCENT_HUNDREDTHS = 100_00;
 
+/**
+ * A promotion's uses not given back, `table` naming its promotions row: `used_count` while it has a
+ * usage limit (checkouts keep it under the limit), else counted from its use rows, since checkouts
+ * of a code without a limit take their use without writing its row (see checkout's promotion steps).
+ */
+export function promotionUsesOf(table: string): string {
+  return `CASE WHEN ${table}.usage_limit IS NULL
+    THEN (SELECT count(*)::int FROM promotion_uses u WHERE u.promotion_id = ${table}.id AND u.released_at IS NULL)
+    ELSE ${table}.used_count END`;
+}
+
 const COLUMNS = `id, code, seller_id AS "sellerId", type, value, min_subtotal AS "minSubtotal", starts_at AS "startsAt", ends_at AS "endsAt",
   usage_limit AS "usageLimit", usage_limit_per_customer AS "usageLimitPerCustomer", product_ids AS "productIds", category_ids AS "categoryIds",
-  active, used_count AS "usedCount", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  active, ${promotionUsesOf('promotions')} AS "usedCount", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** Input field → column, for the fields a write may set (used_count is the checkouts' alone). */
 const FIELD_COLUMNS: Record<keyof PromotionInput, string> = {
@@ -131,13 +142,16 @@ export class PromotionService {
   /**
    * Changes some fields; the type and value, and the window, are checked as they will be together.
    * The row is locked while it is read and written, so two changes cannot each pass the check
-   * against the other's old values.
+   * against the other's old values. A change of the usage limit locks it FOR UPDATE: that waits for
+   * the checkouts placing an order with the code (their order's reference holds a KEY SHARE lock on
+   * it) and holds off new ones, so that a limit set on a code that had none counts, in the next
+   * statement, every use taken without one.
    */
   async update(caller: Caller, promotionId: string, changes: PromotionChanges): Promise<PromotionView> {
     return inTransaction(async (transaction) => {
       const [current] = await queryRows<Rules & { sellerId: string | null }>(
         `SELECT type, value, starts_at AS "startsAt", ends_at AS "endsAt", seller_id AS "sellerId"
-           FROM promotions WHERE id = $promotionId AND ${scopeOf(caller)} FOR NO KEY UPDATE`,
+           FROM promotions WHERE id = $promotionId AND ${scopeOf(caller)} ${changes.usageLimit !== undefined ? 'FOR UPDATE' : 'FOR NO KEY UPDATE'}`,
         { promotionId, callerId: caller.id },
         transaction,
       );
@@ -153,6 +167,8 @@ export class PromotionService {
       await this.checkTargets(current.sellerId, changes, transaction);
       const fields = fieldsOf(changes);
       const sets = [...fields.map((field) => `${FIELD_COLUMNS[field]} = $${field}`), 'updated_at = now()'];
+      // A code without a limit kept no count (see promotionUsesOf): the limit starts from its uses.
+      if (changes.usageLimit !== undefined) sets.push(`used_count = ${promotionUsesOf('promotions')}`);
       const [row] = await queryRows<PromotionView>(
         `UPDATE promotions SET ${sets.join(', ')} WHERE id = $promotionId RETURNING ${COLUMNS}`,
         { promotionId, ...Object.fromEntries(fields.map((field) => [field, changes[field]])) },
