@@ -3,19 +3,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../src/platform/utils/net';
 import type { Measurement } from './api-process';
+import { serverBinDir, serverBinariesMissing, startStreamingPair, type StreamingPair } from './pg-cluster';
 
 /**
- * The "Read replicas" rows of `npm run bench`: a PostgreSQL primary of the bench's own (initdb
- * with the machine's server binaries, /usr/lib/postgresql/<version>/bin, wal_level=replica) and a
- * streaming standby made from it by `pg_basebackup -R`, as tests/cluster/replica.test.ts builds
- * them (the embedded PostgreSQL of the other rows ships no pg_basebackup, and a standby must run
- * the primary's major version). As root, PostgreSQL's programs run as the postgres user.
- * Both load pg_stat_statements, whose call counts say which server ran the API's statements.
+ * The "Read replicas" rows of `npm run bench`: a PostgreSQL primary of the bench's own and a
+ * streaming standby made from it (bench/pg-cluster.ts, as tests/cluster/replica.test.ts makes
+ * them). Both load pg_stat_statements, whose call counts say which server ran the API's statements.
  */
 
-const ROOT = '/usr/lib/postgresql';
 export const REPLICA_DATABASE = 'bench';
 /**
  * The standby must run at least this share of the API's statements for the target to pass: the
@@ -24,17 +20,10 @@ export const REPLICA_DATABASE = 'bench';
  */
 export const REPLICA_SHARE_TARGET = 0.25;
 
-/** The newest server binaries that include pg_basebackup and pg_stat_statements, or undefined. */
-function binDir(): string | undefined {
-  const versions = fs.existsSync(ROOT) ? fs.readdirSync(ROOT).filter((version) => fs.existsSync(path.join(ROOT, version, 'bin', 'pg_basebackup'))) : [];
-  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  return newest ? path.join(ROOT, newest, 'bin') : undefined;
-}
-
 /** Undefined when a primary and standby can be made here, else why not. */
 export function replicaUnavailable(): string | undefined {
-  const bin = binDir();
-  if (!bin) return `no ${ROOT}/<version>/bin/pg_basebackup (the PostgreSQL server binaries: apt-get install postgresql)`;
+  const bin = serverBinDir();
+  if (!bin) return serverBinariesMissing();
   const lib = execFileSync(path.join(bin, 'pg_config'), ['--pkglibdir']).toString().trim();
   if (!fs.existsSync(path.join(lib, 'pg_stat_statements.so'))) return `no pg_stat_statements in ${lib}`;
   return undefined;
@@ -42,114 +31,23 @@ export function replicaUnavailable(): string | undefined {
 
 /** `postgres (PostgreSQL) 15.x (…)` of the binaries the rows use. */
 export function replicaServerVersion(): string {
-  const bin = binDir();
+  const bin = serverBinDir();
   return bin ? execFileSync(path.join(bin, 'postgres'), ['--version']).toString().trim() : 'none';
 }
 
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+/** What bench/run.ts calls on an interrupt and at its end, so that no pair outlives the bench. */
+export { stopStreamingPairs as stopReplicaPairs } from './pg-cluster';
 
-function owner(): { uid?: number; gid?: number } {
-  if (!isRoot) return {};
-  return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) };
-}
-
-export interface ReplicaPair {
-  workDir: string;
-  primaryUrl: string;
-  standbyUrl: string;
-  /** Stops both servers (the standby at once, the primary fast) and deletes their clusters; safe to call twice. */
-  stop(): void;
-}
-
-/** Pairs started and not yet stopped, for the bench's clean-up on an interrupt. */
-const running = new Set<ReplicaPair>();
-
-/** Stops every pair still running (synchronously: usable from an exit path). */
-export function stopReplicaPairs(): void {
-  for (const pair of [...running]) pair.stop();
-}
-
-/**
- * initdb a primary (wal_level=replica, pg_stat_statements preloaded, trust on 127.0.0.1 for
- * connections and replication), start it on a free port, make the database, then a standby with
- * `pg_basebackup -R -X stream` started on another free port. Everything lives in one temporary
- * directory that stop() deletes.
- */
-export async function startReplicaPair(): Promise<ReplicaPair> {
-  const bin = binDir();
-  if (!bin) throw new Error(replicaUnavailable());
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketplace-bench-replica-'));
-  const primaryDir = path.join(workDir, 'primary');
-  const standbyDir = path.join(workDir, 'standby');
-  const runAs = owner();
-  // Not the 0700 of mkdtemp: the postgres user makes the clusters inside.
-  fs.chmodSync(workDir, 0o755);
-  if (runAs.uid !== undefined) fs.chownSync(workDir, runAs.uid, runAs.gid!);
-  const pgRun = (program: string, args: string[]) =>
-    execFileSync(path.join(bin, program), args, { ...runAs, cwd: workDir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, timeout: 300_000 });
-  let primaryUp = false;
-  let standbyUp = false;
-  const pair: ReplicaPair = {
-    workDir,
-    primaryUrl: '',
-    standbyUrl: '',
-    stop() {
-      running.delete(pair);
-      const quietly = (args: string[]) => {
-        try {
-          pgRun('pg_ctl', args);
-        } catch {
-          // already stopped
-        }
-      };
-      if (standbyUp) quietly(['-D', standbyDir, '-m', 'immediate', '-w', 'stop']);
-      if (primaryUp) quietly(['-D', primaryDir, '-m', 'fast', '-w', 'stop']);
-      standbyUp = false;
-      primaryUp = false;
-      fs.rmSync(workDir, { recursive: true, force: true });
-    },
-  };
-  running.add(pair);
-  try {
-    const [primaryPort, standbyPort] = [await freePort(), await freePort()];
-    const settings = [
-      `port = ${primaryPort}`,
-      `listen_addresses = '127.0.0.1'`,
-      `unix_socket_directories = '${workDir}'`,
-      'wal_level = replica',
-      'max_wal_senders = 4',
-      'hot_standby = on',
-      // The rows only read; the seeding is all that writes, and nothing here needs to survive a crash.
-      'fsync = off',
-      // As the embedded PostgreSQL of the other rows.
-      'max_connections = 200',
-      "shared_preload_libraries = 'pg_stat_statements'",
-      'pg_stat_statements.track = top',
-      'pg_stat_statements.track_planning = on',
-    ];
-    // trust for local TCP, replication included (initdb's pg_hba.conf has the replication lines).
-    pgRun('initdb', ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '-N']);
-    fs.appendFileSync(path.join(primaryDir, 'postgresql.conf'), `\n${settings.join('\n')}\n`);
-    fs.appendFileSync(path.join(primaryDir, 'pg_hba.conf'), '\nhost replication all 127.0.0.1/32 trust\n');
-    pgRun('pg_ctl', ['-D', primaryDir, '-l', path.join(workDir, 'primary.log'), '-w', 'start']);
-    primaryUp = true;
-    const url = (port: number, database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
-    await query(url(primaryPort, 'postgres'), `CREATE DATABASE ${REPLICA_DATABASE}`);
-    await query(url(primaryPort, REPLICA_DATABASE), 'CREATE EXTENSION pg_stat_statements');
-
-    pgRun('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', standbyDir, '-R', '-X', 'stream', '-c', 'fast']);
-    fs.appendFileSync(path.join(standbyDir, 'postgresql.auto.conf'), `port = ${standbyPort}\n`);
-    pgRun('pg_ctl', ['-D', standbyDir, '-l', path.join(workDir, 'standby.log'), '-w', 'start']);
-    standbyUp = true;
-    pair.primaryUrl = url(primaryPort, REPLICA_DATABASE);
-    pair.standbyUrl = url(standbyPort, REPLICA_DATABASE);
-    return pair;
-  } catch (error) {
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    pair.stop();
-    if (stderr) throw new Error(`${(error as Error).message.split('\n')[0]}: ${stderr.slice(0, 1000)}`);
-    throw error;
-  }
+/** A primary and a standby with pg_stat_statements loaded and the bench's database made on them. */
+export function startReplicaPair(): Promise<StreamingPair> {
+  return startStreamingPair({
+    tmpPrefix: 'marketplace-bench-replica-',
+    database: REPLICA_DATABASE,
+    // As the embedded PostgreSQL of the other rows.
+    maxConnections: 200,
+    primarySettings: ["shared_preload_libraries = 'pg_stat_statements'", 'pg_stat_statements.track = top', 'pg_stat_statements.track_planning = on'],
+    databaseSetup: ['CREATE EXTENSION pg_stat_statements'],
+  });
 }
 
 async function query<T extends Record<string, unknown>>(url: string, text: string): Promise<T[]> {
@@ -163,7 +61,7 @@ async function query<T extends Record<string, unknown>>(url: string, text: strin
 }
 
 /** Waits until the standby has replayed everything the primary has written so far; returns how long it took. */
-export async function waitForStandby(pair: ReplicaPair, timeoutMs = 300_000): Promise<number> {
+export async function waitForStandby(pair: StreamingPair, timeoutMs = 300_000): Promise<number> {
   const started = Date.now();
   const [{ lsn }] = await query<{ lsn: string }>(pair.primaryUrl, 'SELECT pg_current_wal_lsn()::text AS lsn');
   for (;;) {

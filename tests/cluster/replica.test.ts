@@ -1,20 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../../src/platform/utils/net';
+import { startStreamingPair, type StreamingPair } from '../../bench/pg-cluster';
 import { hashPassword } from '../../src/platform/utils/password';
 import { call, memberEnv, startMember, stopMember, waitUntil, type Answer, type Member } from './harness';
 
 /**
  * Two API processes on a PostgreSQL primary with a real streaming replica (DATABASE_REPLICA_URLS):
- * a primary of the test's own (initdb, wal_level=replica) and a standby made from it by
- * `pg_basebackup -R`, which replays with a delay (recovery_min_apply_delay) so that it is always a
- * little behind, as a replica under load is. Shown: anonymous catalog reads are served by the
- * standby; a seller's write is read back at once by the same client through the other process
- * (while an anonymous read there still sees the old value); the standby stopped with
+ * a primary of the test's own and a standby made from it by `pg_basebackup -R` (bench/pg-cluster.ts,
+ * which the bench's replica rows run on too), which replays with a delay (recovery_min_apply_delay)
+ * so that it is always a little behind, as a replica under load is. Shown: anonymous catalog reads
+ * are served by the standby; a seller's write is read back at once by the same client through the
+ * other process (while an anonymous read there still sees the old value); the standby stopped with
  * `pg_ctl stop -m immediate` under a steady read load fails no request and leaves /ready at 200.
  *
  * Needs the PostgreSQL server binaries with pg_basebackup (/usr/lib/postgresql/<version>/bin,
@@ -28,39 +27,14 @@ const APPLY_DELAY = '200ms';
 
 const run = randomBytes(4).toString('hex');
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'marketplace-replica-'));
-const primaryDir = path.join(workDir, 'primary');
-const standbyDir = path.join(workDir, 'standby');
 const dataDir = path.join(workDir, 'data');
 let apis: Member[] = [];
-let primaryPort = 0;
-let standbyPort = 0;
-let standbyRunning = false;
+let pair: StreamingPair | undefined;
+let primaryUrl = '';
+let standbyUrl = '';
 
-/** The newest PostgreSQL server binaries that include pg_basebackup. */
-function binDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((version) => fs.existsSync(path.join(root, version, 'bin', 'pg_basebackup'))) : [];
-  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!newest) throw new Error(`no ${root}/<version>/bin/pg_basebackup: install the PostgreSQL server (apt-get install postgresql; .ci/run does)`);
-  return path.join(root, newest, 'bin');
-}
-
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-/** PostgreSQL refuses to run as root: as root, its programs run as the postgres user. */
-const runAs = isRoot
-  ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()) }
-  : {};
-
-function pg(program: string, args: string[]): void {
-  execFileSync(path.join(binDir(), program), args, { ...runAs, cwd: workDir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-}
-
-function urlOf(port: number, database: string): string {
-  return `postgres://postgres@127.0.0.1:${port}/${database}`;
-}
-
-async function sql<T extends Record<string, unknown>>(port: number, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: urlOf(port, 'marketplace') });
+async function sql<T extends Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   try {
     return (await client.query(text, values)).rows as T[];
@@ -74,36 +48,11 @@ function sleep(ms: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  fs.chmodSync(workDir, 0o755);
-  if (isRoot) fs.chownSync(workDir, runAs.uid!, runAs.gid!);
-  [primaryPort, standbyPort] = [await freePort(), await freePort()];
-  const settings = [
-    `port = ${primaryPort}`,
-    `listen_addresses = '127.0.0.1'`,
-    `unix_socket_directories = '${workDir}'`,
-    'wal_level = replica',
-    'max_wal_senders = 4',
-    'hot_standby = on',
-    'fsync = off',
-    'max_connections = 100',
-  ];
-  // trust for local TCP, replication included (initdb's pg_hba.conf has the replication lines).
-  pg('initdb', ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '-N']);
-  fs.appendFileSync(path.join(primaryDir, 'postgresql.conf'), `\n${settings.join('\n')}\n`);
-  pg('pg_ctl', ['-D', primaryDir, '-l', path.join(workDir, 'primary.log'), '-w', 'start']);
-  const admin = new Client({ connectionString: urlOf(primaryPort, 'postgres') });
-  await admin.connect();
-  await admin.query('CREATE DATABASE marketplace');
-  await admin.end();
-
-  pg('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', standbyDir, '-R', '-X', 'stream', '-c', 'fast']);
-  fs.appendFileSync(path.join(standbyDir, 'postgresql.auto.conf'), `port = ${standbyPort}\nrecovery_min_apply_delay = '${APPLY_DELAY}'\n`);
-  pg('pg_ctl', ['-D', standbyDir, '-l', path.join(workDir, 'standby.log'), '-w', 'start']);
-  standbyRunning = true;
-
+  pair = await startStreamingPair({ tmpPrefix: 'marketplace-replica-pg-', database: 'marketplace', maxConnections: 100, applyDelay: APPLY_DELAY });
+  ({ primaryUrl, standbyUrl } = pair);
   const env = {
-    ...memberEnv({ databaseUrl: urlOf(primaryPort, 'marketplace'), redisUrl: REDIS_URL, redisPrefix: `rp${run}`, dataDir }),
-    DATABASE_REPLICA_URLS: urlOf(standbyPort, 'marketplace'),
+    ...memberEnv({ databaseUrl: primaryUrl, redisUrl: REDIS_URL, redisPrefix: `rp${run}`, dataDir }),
+    DATABASE_REPLICA_URLS: standbyUrl,
     // Every read reaches the database: the caches would hide where it is read.
     PUBLIC_CACHE_TTL_MS: '0',
     LISTING_TOTALS_TTL_MS: '0',
@@ -116,8 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(apis.map((member) => stopMember(member)));
-  if (standbyRunning) pg('pg_ctl', ['-D', standbyDir, '-m', 'immediate', 'stop']);
-  if (fs.existsSync(path.join(primaryDir, 'postmaster.pid'))) pg('pg_ctl', ['-D', primaryDir, '-m', 'fast', '-w', 'stop']);
+  pair?.stop();
   fs.rmSync(workDir, { recursive: true, force: true });
 }, 60_000);
 
@@ -130,31 +78,31 @@ describe('two API processes with a streaming replica', () => {
   beforeAll(async () => {
     const email = `replica-seller-${run}@cluster.test`;
     const [seller] = await sql<{ id: string }>(
-      primaryPort,
+      primaryUrl,
       `INSERT INTO users (email, password, name, role, status, email_verified) VALUES ($1, $2, 'Replica Seller', 'seller', 'approved', true) RETURNING id`,
       [email, await hashPassword(PASSWORD, 4)],
     );
-    await sql(primaryPort, `INSERT INTO seller_profiles (user_id, store_name, store_slug, approved_at) VALUES ($1, 'Replica Store', $2, now())`, [seller.id, `store-${run}`]);
+    await sql(primaryUrl, `INSERT INTO seller_profiles (user_id, store_name, store_slug, approved_at) VALUES ($1, 'Replica Store', $2, now())`, [seller.id, `store-${run}`]);
     const sku = `SKU-${run}`;
     const [product] = await sql<{ id: string }>(
-      primaryPort,
+      primaryUrl,
       `INSERT INTO products (seller_id, name, slug, price, price_max, sku, stock_quantity, status, short_description)
        VALUES ($1, 'Lamp v0', $2, '25.00', '25.00', $3, 50, 'active', 'A lamp') RETURNING id`,
       [seller.id, `lamp-${run}`, sku],
     );
-    await sql(primaryPort, `INSERT INTO product_variants (product_id, seller_id, sku, title, price, stock_quantity) VALUES ($1, $2, $3, 'Default', '25.00', 50)`, [product.id, seller.id, sku]);
+    await sql(primaryUrl, `INSERT INTO product_variants (product_id, seller_id, sku, title, price, stock_quantity) VALUES ($1, $2, $3, 'Default', '25.00', 50)`, [product.id, seller.id, sku]);
     productId = product.id;
     const login = await call(api(0), 'POST', '/api/auth/login', { body: { email, password: PASSWORD } });
     expect(login.status).toBe(200);
     sellerBearer = `Bearer ${login.body.data.accessToken}`;
     // The standby replays the rows (after its delay); anonymous reads see them within a second.
-    await waitUntil(async () => (await sql(standbyPort, 'SELECT 1 FROM products WHERE id = $1', [productId])).length === 1, 20_000, 'the standby to replay the product');
+    await waitUntil(async () => (await sql(standbyUrl, 'SELECT 1 FROM products WHERE id = $1', [productId])).length === 1, 20_000, 'the standby to replay the product');
     await sleep(1000);
   });
 
   it('serves anonymous catalog reads from the standby', async () => {
     const scans = async () => {
-      const [row] = await sql<{ scans: string }>(standbyPort, `SELECT (coalesce(sum(seq_scan), 0) + coalesce(sum(idx_scan), 0))::text AS scans FROM pg_stat_user_tables WHERE relname = 'products'`);
+      const [row] = await sql<{ scans: string }>(standbyUrl, `SELECT (coalesce(sum(seq_scan), 0) + coalesce(sum(idx_scan), 0))::text AS scans FROM pg_stat_user_tables WHERE relname = 'products'`);
       return Number(row.scans);
     };
     const before = await scans();
@@ -164,7 +112,7 @@ describe('two API processes with a streaming replica', () => {
       expect(answer.status).toBe(200);
     }
     // Both processes hold read connections on the standby, whose last statements read the catalog.
-    const readers = await sql<{ query: string }>(standbyPort, `SELECT query FROM pg_stat_activity WHERE application_name = 'marketplace-read' AND datname = 'marketplace'`);
+    const readers = await sql<{ query: string }>(standbyUrl, `SELECT query FROM pg_stat_activity WHERE application_name = 'marketplace-read' AND datname = 'marketplace'`);
     expect(readers.length).toBeGreaterThanOrEqual(2);
     expect(readers.some((row) => /FROM products/.test(row.query))).toBe(true);
     // The standby's own table statistics count the reads (backends report them within seconds).
@@ -206,8 +154,7 @@ describe('two API processes with a streaming replica', () => {
     ]);
     try {
       await sleep(1000);
-      pg('pg_ctl', ['-D', standbyDir, '-m', 'immediate', 'stop']);
-      standbyRunning = false;
+      pair!.stopStandby();
       stopped = true;
       await sleep(3000);
     } finally {
