@@ -209,4 +209,79 @@ describe('sales per day', () => {
       expect({ refunds: bucket?.refunds, grossSales: bucket?.grossSales }).toEqual({ refunds: day.refunds, grossSales: day.amount_paid });
     }
   });
+
+  it('reads a partial first day from its orders or as its daily row less the hours before the start, to the cent either way', async () => {
+    const customers = await Promise.all(Array.from({ length: 2 }, () => signedInUser(ctx.app)));
+    const [headphones, cable, notebook] = products;
+    const hour = 3_600_000;
+    // A day ten days ago, with sales at 03:00, 09:00, 15:00 and 21:00 and refunds at 05:00 and 18:00.
+    const day = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 10 * 24 * hour);
+    const at = (hours: number) => new Date(day.getTime() + hours * hour);
+    const sold = [
+      await paidOrder(customers[0], [[headphones, 1], [notebook, 2]], 'ROLLUP10'),
+      await paidOrder(customers[1], [[cable, 3]]),
+      await paidOrder(customers[0], [[notebook, 1], [cable, 1]]),
+      await paidOrder(customers[1], [[headphones, 2]]),
+    ];
+    await asAdmin('post', `/api/admin/orders/${sold[0].id}/refund`, { amount: '7.77' }).expect(200);
+    await asAdmin('post', `/api/admin/orders/${sold[3].id}/refund`, { amount: '12.34' }).expect(200);
+    await ctx.jobsIdle();
+    for (const [index, hours] of [3, 9, 15, 21].entries()) {
+      await rows('UPDATE orders SET paid_at = $paidAt WHERE id = $id', { id: sold[index].id, paidAt: at(hours) });
+    }
+    for (const [index, hours] of [
+      [0, 5],
+      [3, 18],
+    ]) {
+      await rows(`UPDATE transactions SET created_at = $createdAt WHERE order_id = $id AND type = 'refund'`, { id: sold[index].id, createdAt: at(hours) });
+    }
+    await ledgerService.rebuildSalesDays();
+
+    /** The period's figures from the orders and refund transactions themselves, in cents. */
+    const raw = async (from: Date, to: Date) => {
+      const [figures] = await rows<Record<string, string | number>>(
+        `SELECT count(*)::int AS "orderCount", coalesce(sum(o.amount_paid), 0)::text AS "grossSales", coalesce(sum(o.tax_amount), 0)::text AS tax,
+                coalesce(sum((SELECT sum(s.seller_amount) FROM order_shipping s WHERE s.order_id = o.id)), 0)::text AS shipping,
+                coalesce(sum(CASE WHEN o.discount_funded_by = 'platform' THEN o.discount_amount ELSE 0 END), 0)::text AS platform,
+                coalesce(sum((SELECT sum(round((oi.seller_amount - oi.refunded_amount) * oi.commission_rate, 2)) FROM order_items oi WHERE oi.order_id = o.id)), 0)::text AS commission,
+                (SELECT coalesce(sum(t.amount), 0) FROM transactions t
+                  WHERE t.type = 'refund' AND t.status = 'succeeded' AND NOT t.surplus AND t.created_at >= $from AND t.created_at < $to)::text AS refunds
+           FROM orders o
+          WHERE o.paid_at IS NOT NULL AND o.payment_status IN ('paid', 'partially_refunded', 'refunded') AND o.paid_at >= $from AND o.paid_at < $to`,
+        { from, to },
+      );
+      return Object.fromEntries(Object.entries(figures).map(([key, value]) => [key, key === 'orderCount' ? value : Math.round(Number(value) * 100)]));
+    };
+    const cents = (value: string) => Math.round(Number(value) * 100);
+
+    const starts = [0, 2, 4, 10, 12.5, 16, 22].map(at);
+    const ends = [at(48), at(37), new Date(Date.now() + 60_000), at(23)];
+    for (const from of starts) {
+      for (const to of ends) {
+        const overview = (await request(ctx.app).get('/api/admin/stats/overview').query({ from: from.toISOString(), to: to.toISOString() }).set('Authorization', adminBearer).expect(200)).body.data;
+        const expected = await raw(from, to);
+        expect({
+          period: [from.toISOString(), to.toISOString()],
+          orderCount: overview.orderCount,
+          grossSales: cents(overview.grossSales),
+          tax: cents(overview.tax),
+          shipping: cents(overview.shipping),
+          platform: cents(overview.discounts.platform),
+          commission: cents(overview.commission),
+          refunds: cents(overview.refunds),
+        }).toEqual({ period: [from.toISOString(), to.toISOString()], ...expected });
+        const series = (await request(ctx.app).get('/api/admin/stats/sales').query({ from: from.toISOString(), to: to.toISOString(), interval: 'day' }).set('Authorization', adminBearer).expect(200))
+          .body.data.series as Array<{ period: string; orderCount: number; grossSales: string; refunds: string; commission: string }>;
+        const first = series[0];
+        const firstDay = await raw(from, new Date(Math.min(to.getTime(), at(24).getTime())));
+        expect([first.period, first.orderCount, cents(first.grossSales), cents(first.refunds), cents(first.commission)]).toEqual([
+          day.toISOString(),
+          firstDay.orderCount,
+          firstDay.grossSales,
+          firstDay.refunds,
+          firstDay.commission,
+        ]);
+      }
+    }
+  });
 });

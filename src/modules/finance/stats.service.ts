@@ -113,38 +113,49 @@ interface Statement {
  * The sales and refunds of [from, to) as rows (at, orders, gross, tax, shipping, platform_discount,
  * seller_discount, commission, refunds): the whole UTC days inside it from sales_days, one row a
  * day; the partial days at its ends from their paid orders (over orders_paid_at_idx) and their
- * refund transactions (over transactions_type_status_created_at_idx), a day's worth at most.
+ * refund transactions (over transactions_type_status_created_at_idx), less than a day's worth.
  * A period that ends now or later (the dashboards' "last N days") takes its last day whole from
  * the daily rows too: nothing of that day is later than its end yet, and the day's orders, which
- * on a busy day are many, are not read one by one.
+ * on a busy day are many, are not read one by one. A first day of which the period holds more than
+ * half (it starts before noon and runs past that day) is read the other way round: its daily row,
+ * less the orders and refunds of the hours before the period's start (rows with their figures
+ * negated), so that at most half a day's orders are read at either end.
  */
 const SALES_PARTS = `
 WITH bounds AS (
-  SELECT $from::timestamptz AS lo, $to::timestamptz AS hi,
-         CASE WHEN $from::timestamptz = date_trunc('day', $from::timestamptz, 'UTC') THEN $from::timestamptz
-              ELSE date_trunc('day', $from::timestamptz, 'UTC') + interval '1 day' END AS first_day,
-         CASE WHEN $to::timestamptz >= now() THEN date_trunc('day', $to::timestamptz, 'UTC') + interval '1 day'
-              ELSE date_trunc('day', $to::timestamptz, 'UTC') END AS last_day
+  SELECT lo, hi, first_day, last_day, lo_day,
+         -- The first day by its daily row less the hours before lo (see above).
+         (lo > lo_day AND hi >= first_day AND first_day - lo > interval '12 hours') AS first_day_less
+    FROM (SELECT $from::timestamptz AS lo, $to::timestamptz AS hi, date_trunc('day', $from::timestamptz, 'UTC') AS lo_day,
+                 CASE WHEN $from::timestamptz = date_trunc('day', $from::timestamptz, 'UTC') THEN $from::timestamptz
+                      ELSE date_trunc('day', $from::timestamptz, 'UTC') + interval '1 day' END AS first_day,
+                 CASE WHEN $to::timestamptz >= now() THEN date_trunc('day', $to::timestamptz, 'UTC') + interval '1 day'
+                      ELSE date_trunc('day', $to::timestamptz, 'UTC') END AS last_day) given
 ), parts AS (
   SELECT d.day::timestamp AT TIME ZONE 'UTC' AS at, d.orders, d.amount_paid AS gross, d.tax, d.shipping, d.platform_discount, d.seller_discount, d.commission,
          d.refunds
     FROM sales_days d, bounds b
-   WHERE d.day >= (b.first_day AT TIME ZONE 'UTC')::date AND d.day < (b.last_day AT TIME ZONE 'UTC')::date
+   WHERE d.day >= ((CASE WHEN b.first_day_less THEN b.lo_day ELSE b.first_day END) AT TIME ZONE 'UTC')::date
+     AND d.day < (b.last_day AT TIME ZONE 'UTC')::date
   UNION ALL
-  SELECT o.paid_at, 1, o.amount_paid, o.tax_amount,
-         (SELECT coalesce(sum(s.seller_amount), 0) FROM order_shipping s WHERE s.order_id = o.id),
-         CASE WHEN o.discount_funded_by = 'platform' THEN o.discount_amount ELSE 0 END,
-         CASE WHEN o.discount_funded_by = 'seller' THEN o.discount_amount ELSE 0 END,
-         (SELECT coalesce(sum(${COMMISSION}), 0) FROM order_items oi WHERE oi.order_id = o.id),
+  SELECT o.paid_at, sign, sign * o.amount_paid, sign * o.tax_amount,
+         sign * (SELECT coalesce(sum(s.seller_amount), 0) FROM order_shipping s WHERE s.order_id = o.id),
+         sign * CASE WHEN o.discount_funded_by = 'platform' THEN o.discount_amount ELSE 0 END,
+         sign * CASE WHEN o.discount_funded_by = 'seller' THEN o.discount_amount ELSE 0 END,
+         sign * (SELECT coalesce(sum(${COMMISSION}), 0) FROM order_items oi WHERE oi.order_id = o.id),
          0
-    FROM orders o, bounds b
+    FROM orders o, bounds b, LATERAL (SELECT CASE WHEN o.paid_at < b.lo THEN -1 ELSE 1 END AS sign) x
    WHERE ${PAID_ORDER}
-     AND ((o.paid_at >= b.lo AND o.paid_at < least(b.first_day, b.hi)) OR (o.paid_at >= greatest(b.last_day, b.first_day) AND o.paid_at < b.hi))
+     AND ((NOT b.first_day_less AND o.paid_at >= b.lo AND o.paid_at < least(b.first_day, b.hi))
+          OR (b.first_day_less AND o.paid_at >= b.lo_day AND o.paid_at < b.lo)
+          OR (o.paid_at >= greatest(b.last_day, b.first_day) AND o.paid_at < b.hi))
   UNION ALL
-  SELECT t.created_at, 0, 0, 0, 0, 0, 0, 0, t.amount
+  SELECT t.created_at, 0, 0, 0, 0, 0, 0, 0, CASE WHEN t.created_at < b.lo THEN -t.amount ELSE t.amount END
     FROM transactions t, bounds b
    WHERE ${REFUND_MADE}
-     AND ((t.created_at >= b.lo AND t.created_at < least(b.first_day, b.hi)) OR (t.created_at >= greatest(b.last_day, b.first_day) AND t.created_at < b.hi))
+     AND ((NOT b.first_day_less AND t.created_at >= b.lo AND t.created_at < least(b.first_day, b.hi))
+          OR (b.first_day_less AND t.created_at >= b.lo_day AND t.created_at < b.lo)
+          OR (t.created_at >= greatest(b.last_day, b.first_day) AND t.created_at < b.hi))
 )`;
 
 /**
