@@ -188,6 +188,31 @@ describe('auth', () => {
       await expectRefused(expired, 'TOKEN_EXPIRED');
     });
 
+    it('refuses a token it accepted once it has expired, and one signed with a secret replaced since', async () => {
+      const me = await signedInUser(ctx.app);
+      const claims = jwt.decode(me.accessToken) as Record<string, unknown>;
+      const expiresAt = Math.floor(Date.now() / 1000) + 2;
+      const shortLived = forge({ sub: claims.sub, sid: claims.sid, role: claims.role, typ: 'access', exp: expiresAt }, config.jwt.secret);
+      await request(ctx.app).get('/api/auth/me').set('Authorization', `Bearer ${shortLived}`).expect(200);
+      await request(ctx.app).get('/api/auth/me').set('Authorization', `Bearer ${shortLived}`).expect(200);
+      const now = jest.spyOn(Date, 'now').mockReturnValue(expiresAt * 1000);
+      try {
+        await expectRefused(shortLived, 'TOKEN_EXPIRED');
+      } finally {
+        now.mockRestore();
+      }
+
+      await request(ctx.app).get('/api/auth/me').set('Authorization', me.bearer).expect(200);
+      const secret = config.jwt.secret;
+      (config.jwt as { secret: string }).secret = `${secret}-rotated`;
+      try {
+        await expectRefused(me.accessToken, 'INVALID_TOKEN');
+      } finally {
+        (config.jwt as { secret: string }).secret = secret;
+      }
+      await request(ctx.app).get('/api/auth/me').set('Authorization', me.bearer).expect(200);
+    });
+
     it('refuses a token with another issuer or audience', async () => {
       const me = await signedInUser(ctx.app);
       const claims = jwt.decode(me.accessToken) as Record<string, unknown>;
