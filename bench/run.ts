@@ -1420,8 +1420,8 @@ Reading the table:
   one statement (the cart and the variant's line upserted), so is its code route
   (\`POST /cart/promo\`: the code of an active promotion written on the cart), and it takes
   the customer's id from the \`Authorization\` header: no token check, no session read.
-- What the API does on top, read from its code: every request verifies the JWT and reads the
-  session and validates its input; a cart add is a transaction that finds the variant, takes
+- What the API does on top, read from its code: every request checks the JWT (its signature once
+  per token, its expiry every time) and the session (kept for a second) and validates its input; a cart add is a transaction that finds the variant, takes
   the cart's row lock (so a cart never holds more than 100 lines) and then writes the line and
   reads the cart back in one statement; putting the code on the cart reads its lines and the
   promotion at once, checks that the code fits them and writes it (no lock: checkout judges the
