@@ -110,6 +110,15 @@ describe('read replicas (DATABASE_REPLICA_URLS)', () => {
     const names = tree.body.data.categories.map((row: { name: string }) => row.name);
     expect(names).toContain('Only On The Replica');
     expect(names).not.toContain('Only On The Primary');
+    // A product's reviews too: the replica's row is the one listed.
+    const author = await createUser();
+    await copyRows('users', 'id', [author.id]);
+    await replica.query(`UPDATE users SET name = 'Replica Reader' WHERE id = $1`, [author.id]);
+    await replica.query(`INSERT INTO reviews (id, product_id, user_id, rating, comment, is_verified_purchase, created_at, updated_at)
+                         VALUES (gen_random_uuid(), $1, $2, 5, 'Only on the replica', true, now(), now())`, [productId, author.id]);
+    const reviews = await request(ctx.app).get(`/api/products/${productId}/reviews`);
+    expect(reviews.status).toBe(200);
+    expect(reviews.body.data.reviews.map((review: { comment: string; user: { name: string } }) => [review.comment, review.user.name])).toEqual([['Only on the replica', 'Replica Reader']]);
   });
 
   it("reads a client's own write from the primary, through every read, until the pin window is over", async () => {

@@ -195,6 +195,9 @@ describe('reviews', () => {
       expect(page.body.data.pagination).toEqual({ page: 2, limit: 2, total: 3, totalPages: 2 });
       expect(page.body.data.reviews).toHaveLength(1);
       expect(page.body.data.reviews[0].user.id).toBe(authors[0].id);
+      // Past the last page: no review, the same total.
+      const past = await request(ctx.app).get(`/api/products/${product.id}/reviews?page=3&limit=2`);
+      expect(past.body.data).toEqual({ reviews: [], pagination: { page: 3, limit: 2, total: 3, totalPages: 2 } });
     });
 
     it('sorts by rating, best first', async () => {

@@ -1,7 +1,8 @@
-import { UniqueConstraintError, type Order as SequelizeOrder, type Transaction } from 'sequelize';
+import { UniqueConstraintError, type Transaction } from 'sequelize';
 import { getSequelize } from '../../platform/db';
 import { queryRows } from '../../platform/db/query';
-import { Product, Review, User } from '../../models';
+import { queryReadRows } from '../../platform/db/replicas';
+import { Product, PUBLIC_PRODUCT_STATUSES, Review, User } from '../../models';
 import type { UserRole } from '../../models/enums';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/utils/errors';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
@@ -43,17 +44,39 @@ export interface ProductRatingView {
   reviewCount: number;
 }
 
-const SORTS: Record<ReviewSort, SequelizeOrder> = {
-  newest: [
-    ['createdAt', 'DESC'],
-    ['id', 'ASC'],
-  ],
-  rating: [
-    ['rating', 'DESC'],
-    ['createdAt', 'DESC'],
-    ['id', 'ASC'],
-  ],
+/** A listing's order over a reviews row aliased `table`; the id breaks ties so that pages never overlap. */
+const LIST_ORDER: Record<ReviewSort, (table: string) => string> = {
+  newest: (table) => `${table}.created_at DESC, ${table}.id ASC`,
+  rating: (table) => `${table}.rating DESC, ${table}.created_at DESC, ${table}.id ASC`,
 };
+
+/** A review as the listing statement reads it, with its author's id and name. */
+interface ReviewRow {
+  id: string;
+  product_id: string;
+  rating: number;
+  title: string | null;
+  comment: string;
+  is_verified_purchase: boolean;
+  created_at: Date;
+  updated_at: Date;
+  user_id: string | null;
+  user_name: string | null;
+}
+
+function rowToView(row: ReviewRow): ReviewView {
+  return {
+    id: row.id,
+    productId: row.product_id,
+    rating: row.rating,
+    title: row.title,
+    comment: row.comment,
+    isVerifiedPurchase: row.is_verified_purchase,
+    user: row.user_id ? { id: row.user_id, name: row.user_name ?? '' } : null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
 
 const AUTHOR = { model: User, as: 'user', attributes: ['id', 'name'] };
 
@@ -77,18 +100,32 @@ function blankToNull(title: string | null | undefined): string | null {
 
 /** Product reviews, and the product's averageRating/reviewCount that follow from them. */
 export class ReviewService {
-  /** Reviews of a publicly visible product (active or out of stock, not deleted), paginated. */
+  /**
+   * Reviews of a publicly visible product (active or out of stock, not deleted), paginated: one
+   * statement, a catalog read (a read replica's when there are any), that answers no row for a
+   * product not shown, and one row with no review past the last page.
+   */
   async listForProduct(productId: string, query: PageQuery & { sortBy: ReviewSort }): Promise<{ reviews: ReviewView[]; pagination: Pagination }> {
-    const product = await Product.findByPk(productId, { attributes: ['id', 'status', 'deletedAt'] });
-    if (!product?.isPublic()) throw new NotFoundError('Product');
-    const { rows, count } = await Review.findAndCountAll({
-      where: { productId },
-      include: [AUTHOR],
-      order: SORTS[query.sortBy],
-      limit: query.limit,
-      offset: offsetOf(query),
-    });
-    return { reviews: rows.map(toView), pagination: paginationOf(query, count) };
+    const order = LIST_ORDER[query.sortBy];
+    const rows = await queryReadRows<ReviewRow & { total: number }>(
+      `SELECT t.total, r.*
+         FROM products p
+        CROSS JOIN (SELECT count(*)::int AS total FROM reviews WHERE product_id = $productId) t
+         LEFT JOIN LATERAL (
+           SELECT rv.id, rv.product_id, rv.rating, rv.title, rv.comment, rv.is_verified_purchase, rv.created_at, rv.updated_at,
+                  u.id AS user_id, u.name AS user_name
+             FROM reviews rv LEFT JOIN users u ON u.id = rv.user_id
+            WHERE rv.product_id = $productId
+            ORDER BY ${order('rv')}
+            LIMIT $limit OFFSET $offset
+         ) r ON true
+        WHERE p.id = $productId AND p.status IN (${PUBLIC_PRODUCT_STATUSES.map((status) => `'${status}'`).join(', ')}) AND p.deleted_at IS NULL
+        ORDER BY ${order('r')}`,
+      { productId, limit: query.limit, offset: offsetOf(query) },
+    );
+    if (rows.length === 0) throw new NotFoundError('Product');
+    const reviews = rows.filter((row) => row.id !== null).map(rowToView);
+    return { reviews, pagination: paginationOf(query, rows[0].total) };
   }
 
   /**
