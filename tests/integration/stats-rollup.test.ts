@@ -1,7 +1,7 @@
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { createMigrator } from '../../src/platform/db/migrator';
-import { disputeService, ledgerService } from '../../src/modules/finance';
+import { disputeService, ledgerService, statsService } from '../../src/modules/finance';
 import { cancellationService } from '../../src/modules/order';
 import type { Caller } from '../../src/modules/accounts';
 import { createAdmin, createProduct } from '../fixtures';
@@ -210,11 +210,11 @@ describe('sales per day', () => {
     }
   });
 
-  it('reads a partial first day from its orders or as its daily row less the hours before the start, to the cent either way', async () => {
+  it('reads a partial day at either end from its rows or as its daily row less the rows outside the period, to the cent either way', async () => {
     const customers = await Promise.all(Array.from({ length: 2 }, () => signedInUser(ctx.app)));
     const [headphones, cable, notebook] = products;
     const hour = 3_600_000;
-    // A day ten days ago, with sales at 03:00, 09:00, 15:00 and 21:00 and refunds at 05:00 and 18:00.
+    // Ten days ago and the day after: sales at 03:00 and 15:00, then 09:00 and 21:00 the next day; refunds at 05:00, then 18:00 the next day.
     const day = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 10 * 24 * hour);
     const at = (hours: number) => new Date(day.getTime() + hours * hour);
     const sold = [
@@ -226,12 +226,12 @@ describe('sales per day', () => {
     await asAdmin('post', `/api/admin/orders/${sold[0].id}/refund`, { amount: '7.77' }).expect(200);
     await asAdmin('post', `/api/admin/orders/${sold[3].id}/refund`, { amount: '12.34' }).expect(200);
     await ctx.jobsIdle();
-    for (const [index, hours] of [3, 9, 15, 21].entries()) {
+    for (const [index, hours] of [3, 15, 33, 45].entries()) {
       await rows('UPDATE orders SET paid_at = $paidAt WHERE id = $id', { id: sold[index].id, paidAt: at(hours) });
     }
     for (const [index, hours] of [
       [0, 5],
-      [3, 18],
+      [3, 42],
     ]) {
       await rows(`UPDATE transactions SET created_at = $createdAt WHERE order_id = $id AND type = 'refund'`, { id: sold[index].id, createdAt: at(hours) });
     }
@@ -250,12 +250,25 @@ describe('sales per day', () => {
           WHERE o.paid_at IS NOT NULL AND o.payment_status IN ('paid', 'partially_refunded', 'refunded') AND o.paid_at >= $from AND o.paid_at < $to`,
         { from, to },
       );
-      return Object.fromEntries(Object.entries(figures).map(([key, value]) => [key, key === 'orderCount' ? value : Math.round(Number(value) * 100)]));
+      const byStatus = await rows<{ status: string; n: number }>('SELECT status::text, count(*)::int AS n FROM orders WHERE created_at >= $from AND created_at < $to GROUP BY 1', {
+        from,
+        to,
+      });
+      const inCents = Object.fromEntries(Object.entries(figures).map(([key, value]) => [key, key === 'orderCount' ? Number(value) : Math.round(Number(value) * 100)]));
+      return { ...(inCents as Record<'orderCount' | 'grossSales' | 'tax' | 'shipping' | 'platform' | 'commission' | 'refunds', number>), ordersByStatus: Object.fromEntries(byStatus.map((row) => [row.status, row.n])) };
     };
     const cents = (value: string) => Math.round(Number(value) * 100);
 
+    // Orders placed at hours of the day after, for the counts by status (their rows rebuilt, as an operator would after such an edit).
+    for (const [index, hours] of [26, 33, 40, 45].entries()) {
+      await rows('UPDATE orders SET created_at = $createdAt WHERE id = $id', { id: sold[index].id, createdAt: at(hours) });
+    }
+    await statsService.rebuildOrderStatusDays();
+
     const starts = [0, 2, 4, 10, 12.5, 16, 22].map(at);
-    const ends = [at(48), at(37), new Date(Date.now() + 60_000), at(23)];
+    // Ends: the day after at midnight, before noon (its own rows) and after noon (its row less what follows), the
+    // same day (no whole day), and now: a moment ago (as a dashboard's "until now" arrives) and a minute ahead.
+    const ends = [at(48), at(30), at(37), at(44), at(23), new Date(Date.now() - 2_000), new Date(Date.now() + 60_000)];
     for (const from of starts) {
       for (const to of ends) {
         const overview = (await request(ctx.app).get('/api/admin/stats/overview').query({ from: from.toISOString(), to: to.toISOString() }).set('Authorization', adminBearer).expect(200)).body.data;
@@ -269,6 +282,7 @@ describe('sales per day', () => {
           platform: cents(overview.discounts.platform),
           commission: cents(overview.commission),
           refunds: cents(overview.refunds),
+          ordersByStatus: overview.ordersByStatus,
         }).toEqual({ period: [from.toISOString(), to.toISOString()], ...expected });
         const series = (await request(ctx.app).get('/api/admin/stats/sales').query({ from: from.toISOString(), to: to.toISOString(), interval: 'day' }).set('Authorization', adminBearer).expect(200))
           .body.data.series as Array<{ period: string; orderCount: number; grossSales: string; refunds: string; commission: string }>;

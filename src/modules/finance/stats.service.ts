@@ -110,33 +110,50 @@ interface Statement {
 }
 
 /**
+ * The period [from, to) cut at UTC days, for SALES_PARTS and ORDERS_BY_STATUS: the whole days
+ * inside it are read from the daily rows, [days_from, days_to); a partial day at either end either
+ * from its own rows (orders, refunds) between the period's edge and the day's, or, when that is
+ * the longer side, as its daily row less the rows on the other side of the edge (`first_day_less`,
+ * `last_day_less`): a first day the period holds more than half of, and a last day of which more
+ * is inside the period than after it up to now. Both are exact, the daily rows and the rows being
+ * read in one snapshot. A dashboard's "last N days" (to = now, or a moment before the statement
+ * runs) thus reads its last day as today's row less the few orders since `to`, not every order of
+ * the day, and no partial day ever reads more than half a day's rows.
+ */
+const PERIOD_BOUNDS = `bounds AS (
+  SELECT lo, hi, first_day_less, last_day_less,
+         CASE WHEN first_day_less THEN lo_day ELSE first_day END AS days_from,
+         CASE WHEN last_day_less THEN last_day + interval '1 day' ELSE last_day END AS days_to,
+         -- The rows read at the start and at the end, each one range.
+         CASE WHEN first_day_less THEN lo_day ELSE lo END AS start_from,
+         CASE WHEN first_day_less THEN lo ELSE least(first_day, hi) END AS start_to,
+         CASE WHEN last_day_less THEN hi ELSE greatest(last_day, first_day) END AS end_from,
+         CASE WHEN last_day_less THEN last_day + interval '1 day' ELSE hi END AS end_to
+    FROM (SELECT *, (lo > lo_day AND hi >= first_day AND first_day - lo > interval '12 hours') AS first_day_less,
+                 (hi > last_day AND last_day >= first_day AND least(last_day + interval '1 day', now()) - hi < hi - last_day) AS last_day_less
+            FROM (SELECT lo, hi, lo_day, CASE WHEN lo = lo_day THEN lo ELSE lo_day + interval '1 day' END AS first_day,
+                         date_trunc('day', hi, 'UTC') AS last_day
+                    FROM (SELECT $from::timestamptz AS lo, $to::timestamptz AS hi, date_trunc('day', $from::timestamptz, 'UTC') AS lo_day) given) days) chosen
+)`;
+
+/** Rows of a partial day at either end of the period (see PERIOD_BOUNDS), by their time `at`, from the bounds `b`. */
+function partialDays(at: string): string {
+  return `((${at} >= b.start_from AND ${at} < b.start_to) OR (${at} >= b.end_from AND ${at} < b.end_to))`;
+}
+
+/**
  * The sales and refunds of [from, to) as rows (at, orders, gross, tax, shipping, platform_discount,
- * seller_discount, commission, refunds): the whole UTC days inside it from sales_days, one row a
- * day; the partial days at its ends from their paid orders (over orders_paid_at_idx) and their
- * refund transactions (over transactions_type_status_created_at_idx), less than a day's worth.
- * A period that ends now or later (the dashboards' "last N days") takes its last day whole from
- * the daily rows too: nothing of that day is later than its end yet, and the day's orders, which
- * on a busy day are many, are not read one by one. A first day of which the period holds more than
- * half (it starts before noon and runs past that day) is read the other way round: its daily row,
- * less the orders and refunds of the hours before the period's start (rows with their figures
- * negated), so that at most half a day's orders are read at either end.
+ * seller_discount, commission, refunds): the whole UTC days from sales_days, one row a day; the
+ * partial days at its ends from their paid orders (over orders_paid_at_idx) and their refund
+ * transactions (over transactions_type_status_created_at_idx), those outside the period with
+ * their figures negated (see PERIOD_BOUNDS).
  */
 const SALES_PARTS = `
-WITH bounds AS (
-  SELECT lo, hi, first_day, last_day, lo_day,
-         -- The first day by its daily row less the hours before lo (see above).
-         (lo > lo_day AND hi >= first_day AND first_day - lo > interval '12 hours') AS first_day_less
-    FROM (SELECT $from::timestamptz AS lo, $to::timestamptz AS hi, date_trunc('day', $from::timestamptz, 'UTC') AS lo_day,
-                 CASE WHEN $from::timestamptz = date_trunc('day', $from::timestamptz, 'UTC') THEN $from::timestamptz
-                      ELSE date_trunc('day', $from::timestamptz, 'UTC') + interval '1 day' END AS first_day,
-                 CASE WHEN $to::timestamptz >= now() THEN date_trunc('day', $to::timestamptz, 'UTC') + interval '1 day'
-                      ELSE date_trunc('day', $to::timestamptz, 'UTC') END AS last_day) given
-), parts AS (
+WITH ${PERIOD_BOUNDS}, parts AS (
   SELECT d.day::timestamp AT TIME ZONE 'UTC' AS at, d.orders, d.amount_paid AS gross, d.tax, d.shipping, d.platform_discount, d.seller_discount, d.commission,
          d.refunds
     FROM sales_days d, bounds b
-   WHERE d.day >= ((CASE WHEN b.first_day_less THEN b.lo_day ELSE b.first_day END) AT TIME ZONE 'UTC')::date
-     AND d.day < (b.last_day AT TIME ZONE 'UTC')::date
+   WHERE d.day >= (b.days_from AT TIME ZONE 'UTC')::date AND d.day < (b.days_to AT TIME ZONE 'UTC')::date
   UNION ALL
   SELECT o.paid_at, sign, sign * o.amount_paid, sign * o.tax_amount,
          sign * (SELECT coalesce(sum(s.seller_amount), 0) FROM order_shipping s WHERE s.order_id = o.id),
@@ -144,39 +161,37 @@ WITH bounds AS (
          sign * CASE WHEN o.discount_funded_by = 'seller' THEN o.discount_amount ELSE 0 END,
          sign * (SELECT coalesce(sum(${COMMISSION}), 0) FROM order_items oi WHERE oi.order_id = o.id),
          0
-    FROM orders o, bounds b, LATERAL (SELECT CASE WHEN o.paid_at < b.lo THEN -1 ELSE 1 END AS sign) x
-   WHERE ${PAID_ORDER}
-     AND ((NOT b.first_day_less AND o.paid_at >= b.lo AND o.paid_at < least(b.first_day, b.hi))
-          OR (b.first_day_less AND o.paid_at >= b.lo_day AND o.paid_at < b.lo)
-          OR (o.paid_at >= greatest(b.last_day, b.first_day) AND o.paid_at < b.hi))
+    FROM orders o, bounds b, LATERAL (SELECT CASE WHEN o.paid_at < b.lo OR o.paid_at >= b.hi THEN -1 ELSE 1 END AS sign) x
+   WHERE ${PAID_ORDER} AND ${partialDays('o.paid_at')}
   UNION ALL
-  SELECT t.created_at, 0, 0, 0, 0, 0, 0, 0, CASE WHEN t.created_at < b.lo THEN -t.amount ELSE t.amount END
+  SELECT t.created_at, 0, 0, 0, 0, 0, 0, 0, CASE WHEN t.created_at < b.lo OR t.created_at >= b.hi THEN -t.amount ELSE t.amount END
     FROM transactions t, bounds b
-   WHERE ${REFUND_MADE}
-     AND ((NOT b.first_day_less AND t.created_at >= b.lo AND t.created_at < least(b.first_day, b.hi))
-          OR (b.first_day_less AND t.created_at >= b.lo_day AND t.created_at < b.lo)
-          OR (t.created_at >= greatest(b.last_day, b.first_day) AND t.created_at < b.hi))
+   WHERE ${REFUND_MADE} AND ${partialDays('t.created_at')}
 )`;
+
+/** Orders of `s.status` created in [from, upTo) of the bounds `b`. */
+const statusCount = (from: string, upTo: string) => `(SELECT count(*) FROM orders o WHERE o.status = s.status AND o.created_at >= ${from} AND o.created_at < ${upTo})`;
 
 /**
  * The orders placed in [from, to) by their status now, as one json object (statuses with none left
  * out), for a statement that starts with SALES_PARTS (its bounds): the whole UTC days from
  * order_status_days plus the deltas not compacted yet, read by the same statement, so in one
  * snapshot a change is counted once, in one table or the other; the partial days at the ends by
- * two index-only range counts per status over orders_status_created_at_idx, a day's worth at most.
+ * index-only range counts per status over orders_status_created_at_idx, added, or taken off the
+ * day's rows when those are read instead (see PERIOD_BOUNDS).
  */
 const ORDERS_BY_STATUS = `(
   SELECT json_object_agg(c.status, c.n ORDER BY c.status) FROM (
     SELECT k.status, sum(k.n)::int AS n FROM (
       SELECT d.status, d.orders AS n FROM order_status_days d, bounds b
-       WHERE d.day >= (b.first_day AT TIME ZONE 'UTC')::date AND d.day < (b.last_day AT TIME ZONE 'UTC')::date
+       WHERE d.day >= (b.days_from AT TIME ZONE 'UTC')::date AND d.day < (b.days_to AT TIME ZONE 'UTC')::date
       UNION ALL
       SELECT x.status, x.delta FROM order_status_deltas x, bounds b
-       WHERE x.day >= (b.first_day AT TIME ZONE 'UTC')::date AND x.day < (b.last_day AT TIME ZONE 'UTC')::date
+       WHERE x.day >= (b.days_from AT TIME ZONE 'UTC')::date AND x.day < (b.days_to AT TIME ZONE 'UTC')::date
       UNION ALL
       SELECT s.status,
-             (SELECT count(*) FROM orders o WHERE o.status = s.status AND o.created_at >= b.lo AND o.created_at < least(b.first_day, b.hi))
-             + (SELECT count(*) FROM orders o WHERE o.status = s.status AND o.created_at >= greatest(b.last_day, b.first_day) AND o.created_at < b.hi)
+             CASE WHEN b.first_day_less THEN -1 ELSE 1 END * ${statusCount('b.start_from', 'b.start_to')}
+             + CASE WHEN b.last_day_less THEN -1 ELSE 1 END * ${statusCount('b.end_from', 'b.end_to')}
         FROM bounds b, unnest(enum_range(NULL::enum_orders_status)) AS s(status)
     ) k GROUP BY k.status HAVING sum(k.n) > 0
   ) c)`;
