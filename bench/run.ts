@@ -1472,9 +1472,9 @@ answers: every request runs its SQL). Every period ends at the time of the run.
 - stats overview: \`GET /api/admin/stats/overview?from&to\`, one statement: the sales, commission and
   refunds of the whole UTC days inside the period from the daily rows of \`sales_days\` (one a
   day, kept by every payment and refund), those of the partial days at its ends from their paid
-  orders and refund transactions (a first day the period holds more than half of as its daily row
-  less the orders and refunds of the hours before the period's start; a period ending now takes its
-  last day from the daily rows), and the orders by status (one index range count per status),
+  orders and refund transactions (a partial day mostly inside the period as its daily row less the
+  orders and refunds outside it: the period ends at the time of the run, so its last day is today's
+  row less the orders paid since), and the orders by status (one index range count per status),
   new users and pending payouts, each counted over its own index.
 - sales series: \`GET /api/admin/stats/sales?from&to&interval=day|week\`, one statement that sums
   the same rows (the days of \`sales_days\`, the partial days at the ends) into each bucket: its
