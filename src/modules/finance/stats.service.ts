@@ -260,14 +260,14 @@ export const STATS_STATEMENTS = {
                    sum(refunds) AS refunds
               FROM parts GROUP BY 1
           )
-          SELECT coalesce(json_agg(json_build_object(
-                   'period', to_char(series.b, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                   'orderCount', coalesce(s.orders, 0)::int,
-                   'grossSales', round(coalesce(s.gross, 0), 2)::text,
-                   'refunds', round(coalesce(s.refunds, 0), 2)::text,
-                   'netSales', round(coalesce(s.gross, 0) - coalesce(s.refunds, 0), 2)::text,
-                   'commission', round(coalesce(s.commission, 0), 2)::text
-                 ) ORDER BY series.b), '[]')::text AS series
+          SELECT '[' || coalesce(string_agg(
+                   '{"period":"' || to_char(series.b, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                   || '","orderCount":' || coalesce(s.orders, 0)::int
+                   || ',"grossSales":"' || round(coalesce(s.gross, 0), 2)
+                   || '","refunds":"' || round(coalesce(s.refunds, 0), 2)
+                   || '","netSales":"' || round(coalesce(s.gross, 0) - coalesce(s.refunds, 0), 2)
+                   || '","commission":"' || round(coalesce(s.commission, 0), 2) || '"}',
+                   ',' ORDER BY series.b), '') || ']' AS series
             FROM series LEFT JOIN sales s ON s.b = series.b`,
     bind: { from: period.from, to: period.to, unit: interval },
   }),
@@ -398,6 +398,8 @@ export class StatsService {
    * the JSON text of their array, made by the statement: a year by day is 366 buckets, which
    * parsed into rows, mapped and serialized again cost the API more than the statement costs.
    * Amounts are sums of stored two-decimal amounts, shown with two decimals as fromMinor does.
+   * The text is put together by concatenation (every value a number or a date, nothing to escape):
+   * json_build_object per bucket made the statement a third slower.
    */
   async salesJson(period: Period, interval: Interval): Promise<string> {
     const statement = STATS_STATEMENTS.sales(period, interval);
