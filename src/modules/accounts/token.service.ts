@@ -40,21 +40,23 @@ export function signAccessToken(userId: string, sessionId: string, role: string)
  * signed-in client sends the same token with every request until it refreshes it, and the HMAC,
  * the decoding and the claim checks cost each signed-in request about a tenth of a millisecond. Only a token that passed
  * every check gets here; its expiry is checked again at each use. The entries are dropped when the
- * secret changes, and the map is emptied when full (a bound on memory, not an LRU: a miss only
+ * secret, the issuer or the audience changes, and the map is emptied when full (a bound on memory, not an LRU: a miss only
  * verifies again). Revocation is not this cache's concern: the session check after it decides.
  */
 const verified = new Map<string, { claims: AccessClaims; expiresAt: number }>();
 const MAX_VERIFIED = 10_000;
-let verifiedWith: string | undefined;
+/** The settings the kept tokens were verified against. */
+let verifiedWith: { secret: string; issuer: string; audience: string } | undefined;
 
 /**
  * Verifies signature (pinned algorithm: `alg: none` and algorithm swaps fail), issuer, audience,
  * expiry and kind. Throws 401 TOKEN_EXPIRED or INVALID_TOKEN.
  */
 export function verifyAccessToken(token: string): AccessClaims {
-  if (verifiedWith !== config.jwt.secret) {
+  const { secret, issuer, audience } = config.jwt;
+  if (verifiedWith?.secret !== secret || verifiedWith.issuer !== issuer || verifiedWith.audience !== audience) {
     verified.clear();
-    verifiedWith = config.jwt.secret;
+    verifiedWith = { secret, issuer, audience };
   }
   const known = verified.get(token);
   if (known) {
