@@ -159,7 +159,7 @@ function areaOfFrame(frame: CallFrame, component: string): Area | undefined {
 }
 
 function ourArea(file: string): Area {
-  if (/^src\/modules\/accounts\/(token\.service|auth\.middleware|session\.service)\.ts$/.test(file)) return 'token and session check';
+  if (/^src\/modules\/accounts\/(token\.service|auth\.middleware|session\.service|session-cache)\.ts$/.test(file)) return 'token and session check';
   if (/\.serializer\.ts$/.test(file)) return 'serialization (serializers, res.json)';
   if (/^src\/platform\/http\/validate\.middleware\.ts$/.test(file) || /\.schemas\.ts$/.test(file)) return 'validation (joi)';
   if (file === 'src/platform/utils/logger.ts') return 'logging (winston)';

@@ -422,7 +422,7 @@ async function startPostgres(workDir: string): Promise<EmbeddedPostgres> {
   const first = await startEmbeddedPostgres({ dataDir: workDir, database: 'bench' });
   const setup = new Pool({ connectionString: first.url, max: 1 });
   await setup.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
-  // Planning time too: the API's statements are unnamed, so PostgreSQL plans every execution.
+  // Planning time too: a prepared statement is still planned at each run while PostgreSQL keeps choosing custom plans for it.
   await setup.query(`ALTER SYSTEM SET pg_stat_statements.track_planning = on`);
   await setup.end();
   await first.stop();
