@@ -2,11 +2,12 @@ import { UniqueConstraintError, type Transaction } from 'sequelize';
 import { getSequelize } from '../../platform/db';
 import { queryRows } from '../../platform/db/query';
 import { queryReadRows } from '../../platform/db/replicas';
-import { Product, PUBLIC_PRODUCT_STATUSES, Review, User } from '../../models';
+import { Product, Review, User } from '../../models';
 import type { UserRole } from '../../models/enums';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/utils/errors';
 import { offsetOf, paginationOf, type PageQuery, type Pagination } from '../../platform/utils/pagination';
 import { forgetCatalogCaches } from './catalog-cache';
+import { LISTED_PRODUCTS } from './product.service';
 
 export type ReviewSort = 'newest' | 'rating';
 
@@ -44,39 +45,14 @@ export interface ProductRatingView {
   reviewCount: number;
 }
 
-/** A listing's order over a reviews row aliased `table`; the id breaks ties so that pages never overlap. */
-const LIST_ORDER: Record<ReviewSort, (table: string) => string> = {
-  newest: (table) => `${table}.created_at DESC, ${table}.id ASC`,
-  rating: (table) => `${table}.rating DESC, ${table}.created_at DESC, ${table}.id ASC`,
+/**
+ * A listing's order over the listing's output columns, each name after `prefix` (empty within the
+ * page's own SELECT, where ORDER BY names its output columns); the id breaks ties so that pages never overlap.
+ */
+const LIST_ORDER: Record<ReviewSort, (prefix: string) => string> = {
+  newest: (prefix) => `${prefix}"createdAt" DESC, ${prefix}id ASC`,
+  rating: (prefix) => `${prefix}rating DESC, ${prefix}"createdAt" DESC, ${prefix}id ASC`,
 };
-
-/** A review as the listing statement reads it, with its author's id and name. */
-interface ReviewRow {
-  id: string;
-  product_id: string;
-  rating: number;
-  title: string | null;
-  comment: string;
-  is_verified_purchase: boolean;
-  created_at: Date;
-  updated_at: Date;
-  user_id: string | null;
-  user_name: string | null;
-}
-
-function rowToView(row: ReviewRow): ReviewView {
-  return {
-    id: row.id,
-    productId: row.product_id,
-    rating: row.rating,
-    title: row.title,
-    comment: row.comment,
-    isVerifiedPurchase: row.is_verified_purchase,
-    user: row.user_id ? { id: row.user_id, name: row.user_name ?? '' } : null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
 
 const AUTHOR = { model: User, as: 'user', attributes: ['id', 'name'] };
 
@@ -107,24 +83,26 @@ export class ReviewService {
    */
   async listForProduct(productId: string, query: PageQuery & { sortBy: ReviewSort }): Promise<{ reviews: ReviewView[]; pagination: Pagination }> {
     const order = LIST_ORDER[query.sortBy];
-    const rows = await queryReadRows<ReviewRow & { total: number }>(
+    // The page's columns are the view's (its author as the object shown, or null); past the last page r.id is null.
+    const rows = await queryReadRows<ReviewView & { total: number }>(
       `SELECT t.total, r.*
          FROM products p
         CROSS JOIN (SELECT count(*)::int AS total FROM reviews WHERE product_id = $productId) t
          LEFT JOIN LATERAL (
-           SELECT rv.id, rv.product_id, rv.rating, rv.title, rv.comment, rv.is_verified_purchase, rv.created_at, rv.updated_at,
-                  u.id AS user_id, u.name AS user_name
+           SELECT rv.id, rv.product_id AS "productId", rv.rating, rv.title, rv.comment, rv.is_verified_purchase AS "isVerifiedPurchase",
+                  CASE WHEN u.id IS NULL THEN NULL ELSE json_build_object('id', u.id, 'name', u.name) END AS "user",
+                  rv.created_at AS "createdAt", rv.updated_at AS "updatedAt"
              FROM reviews rv LEFT JOIN users u ON u.id = rv.user_id
             WHERE rv.product_id = $productId
-            ORDER BY ${order('rv')}
+            ORDER BY ${order('')}
             LIMIT $limit OFFSET $offset
          ) r ON true
-        WHERE p.id = $productId AND p.status IN (${PUBLIC_PRODUCT_STATUSES.map((status) => `'${status}'`).join(', ')}) AND p.deleted_at IS NULL
-        ORDER BY ${order('r')}`,
+        WHERE p.id = $productId AND ${LISTED_PRODUCTS}
+        ORDER BY ${order('r.')}`,
       { productId, limit: query.limit, offset: offsetOf(query) },
     );
     if (rows.length === 0) throw new NotFoundError('Product');
-    const reviews = rows.filter((row) => row.id !== null).map(rowToView);
+    const reviews: ReviewView[] = rows.filter((row) => row.id !== null).map(({ total: _total, ...review }) => review);
     return { reviews, pagination: paginationOf(query, rows[0].total) };
   }
 
