@@ -307,6 +307,28 @@ describe('pricing', () => {
     expect((await checkout(next, { shippingAddress: CALIFORNIA })).status).toBe(201);
   });
 
+  it('gives the use of an unpaid order back once when its cancel and its expiry race, for a code without a limit too', async () => {
+    const created = await admin('post', '/api/admin/promotions', { code: 'OPENRACE', type: 'fixed', value: '1.00' }).expect(201);
+    const customer = await signedInUser(ctx.app);
+    await cartOf(customer, [[notebook, 1]], 'OPENRACE');
+    const placed = await checkout(customer, { shippingAddress: CALIFORNIA });
+    expect(placed.status).toBe(201);
+    await ctx.db.sequelize.query(`UPDATE orders SET expires_at = now() - interval '1 minute' WHERE id = $id`, { bind: { id: placed.body.data.id } });
+    await Promise.all([
+      request(ctx.app).post(`/api/orders/${placed.body.data.id}/cancel`).set('Authorization', customer.bearer).send({}),
+      cancellationService.expireDue(),
+      cancellationService.expireDue(),
+    ]);
+    const [promotion] = await rows<{ used_count: number; released: number; live: number }>(
+      `SELECT used_count, count(*) FILTER (WHERE u.released_at IS NOT NULL)::int AS released, count(*) FILTER (WHERE u.released_at IS NULL)::int AS live
+         FROM promotions p LEFT JOIN promotion_uses u ON u.promotion_id = p.id WHERE p.code = 'OPENRACE' GROUP BY p.id`,
+    );
+    // No count is kept on the row of a code without a limit; its one use is released once.
+    expect(promotion).toEqual({ used_count: 0, released: 1, live: 0 });
+    const listed = await request(ctx.app).get('/api/admin/promotions').set('Authorization', adminBearer).expect(200);
+    expect(listed.body.data.promotions.find((entry: { id: string }) => entry.id === created.body.data.id)).toMatchObject({ usedCount: 0 });
+  });
+
   it("holds a customer's own limit and says why a code does not apply", async () => {
     await admin('post', '/api/admin/promotions', { code: 'JUSTONCE', type: 'fixed', value: '1.00', usageLimitPerCustomer: 1, minSubtotal: '10.00' }).expect(201);
     await admin('post', '/api/admin/promotions', { code: 'LATER', type: 'fixed', value: '1.00', startsAt: new Date(Date.now() + 86_400_000).toISOString() }).expect(201);
