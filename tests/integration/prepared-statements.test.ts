@@ -1,3 +1,4 @@
+import { LOCK_CART } from '../../src/modules/order/checkout.service';
 import { queryRows } from '../../src/platform/db/query';
 import { inTransaction } from '../../src/platform/db/transaction';
 import { useTestDatabase } from '../support/database';
@@ -31,5 +32,25 @@ describe('connections and prepared statements of the SQL gateway', () => {
     const rows = await Promise.all(Array.from({ length: 5 }, () => inTransaction((transaction) => queryRows('SELECT * FROM prepared_probe WHERE id = $id AND label IS NOT NULL', { id: 1 }, transaction))));
     expect(rows).toEqual(Array.from({ length: 5 }, () => [{ id: 1, label: 'one' }]));
     expect(await inside()).toEqual([{ id: 1, label: 'one' }]);
+  });
+});
+
+describe("the checkout's cart lock", () => {
+  useTestDatabase();
+
+  it('has the rest of its transaction run on generic plans, and the setting ends with the transaction', async () => {
+    const [user] = await queryRows<{ id: string }>(
+      `INSERT INTO users (email, password, name) VALUES ('plans@example.com', 'not-a-hash', 'Plans') RETURNING id`,
+      {},
+    );
+    await queryRows('INSERT INTO carts (user_id) VALUES ($userId)', { userId: user.id });
+    const inside = await inTransaction(async (transaction) => {
+      await queryRows(LOCK_CART, { userId: user.id }, transaction);
+      return queryRows<{ plan_cache_mode: string }>('SHOW plan_cache_mode', {}, transaction);
+    });
+    expect(inside).toEqual([{ plan_cache_mode: 'force_generic_plan' }]);
+    // Every pooled connection, the one the transaction used among them, is back to PostgreSQL's default.
+    const after = await Promise.all(Array.from({ length: 10 }, () => queryRows<{ plan_cache_mode: string }>('SHOW plan_cache_mode', {})));
+    expect(after.map(([row]) => row.plan_cache_mode)).toEqual(Array.from({ length: 10 }, () => 'auto'));
   });
 });
