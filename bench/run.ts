@@ -1421,10 +1421,10 @@ Reading the table:
   (\`POST /cart/promo\`: the code of an active promotion written on the cart), and it takes
   the customer's id from the \`Authorization\` header: no token check, no session read.
 - What the API does on top, read from its code: every request checks the JWT (its signature once
-  per token, its expiry every time) and the session (kept for a second) and validates its input; a cart add is a transaction that finds the variant, takes
-  the cart's row lock (so a cart never holds more than 100 lines) and then writes the line and
-  reads the cart back in one statement; putting the code on the cart reads its lines and the
-  promotion at once, checks that the code fits them and writes it (no lock: checkout judges the
+  per token, its expiry every time) and the session (kept for a second) and validates its input; a cart add is one statement that makes or locks
+  the cart's row, writes the line (within the variant's stock; the database holds a cart to 100
+  lines) and reads the cart back; putting the code on the cart reads its lines and the
+  promotion in one statement, checks that the code fits them and writes it (no lock: checkout judges the
   code again), answering from the lines it read; a checkout also checks what it read (withdrawn products
   or variants, shortfalls, the totals by the money rules), answers from the rows it wrote, and
   checks for low stock per variant while it holds the row locks of the stock it took.

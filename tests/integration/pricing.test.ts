@@ -348,6 +348,34 @@ describe('pricing', () => {
     expect((await checkout(customer, { shippingAddress: CALIFORNIA })).status).toBe(201);
   });
 
+  it("puts a code on a guest's cart by its token and on a customer's cart not made yet, and counts the customer's own uses of it", async () => {
+    const guest = await request(ctx.app).post('/api/cart').expect(201);
+    const token = guest.body.data.cartToken as string;
+    await request(ctx.app).post('/api/cart/items').set('X-Cart-Token', token).send({ productId: cable, quantity: 2 }).expect(201);
+    const applied = await request(ctx.app).post('/api/cart/promo').set('X-Cart-Token', token).send({ code: ' welcome10 ' }).expect(200);
+    expect(applied.body.data.cart).toMatchObject({ promoCode: 'WELCOME10', itemCount: 2, subtotal: '25.00' });
+    const unknown = await request(ctx.app).post('/api/cart/promo').set('X-Cart-Token', token).send({ code: 'NOSUCHCODE' });
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'PROMO_NOT_FOUND']);
+
+    const newcomer = await signedInUser(ctx.app);
+    const first = await request(ctx.app).post('/api/cart/promo').set('Authorization', newcomer.bearer).send({ code: 'WELCOME10' });
+    // Their cart is made, and an empty cart has nothing the code applies to.
+    expect([first.status, first.body.error.code, first.body.error.details[0].reason]).toEqual([409, 'PROMO_NOT_APPLICABLE', 'no_eligible_line']);
+    expect(await Cart.count({ where: { userId: newcomer.user.id } })).toBe(1);
+
+    await admin('post', '/api/admin/promotions', { code: 'ONCEEACH', type: 'fixed', value: '1.00', usageLimitPerCustomer: 1 }).expect(201);
+    const regular = await signedInUser(ctx.app);
+    await cartOf(regular, [[cable, 1]]);
+    await request(ctx.app).post('/api/cart/promo').set('Authorization', regular.bearer).send({ code: 'onceeach' }).expect(200);
+    expect((await checkout(regular, { shippingAddress: CALIFORNIA })).status).toBe(201);
+    await cartOf(regular, [[cable, 1]]);
+    const spent = await request(ctx.app).post('/api/cart/promo').set('Authorization', regular.bearer).send({ code: 'ONCEEACH' });
+    expect([spent.status, spent.body.error.code, spent.body.error.details[0].reason]).toEqual([409, 'PROMO_NOT_APPLICABLE', 'already_used']);
+    // Another customer's use is not theirs.
+    await cartOf(newcomer, [[cable, 1]]);
+    await request(ctx.app).post('/api/cart/promo').set('Authorization', newcomer.bearer).send({ code: 'ONCEEACH' }).expect(200);
+  });
+
   it('refunds exactly what was paid for the lines an admin cancels, with their discount and tax shares and the seller’s shipping', async () => {
     const customer = await signedInUser(ctx.app);
     await cartOf(customer, [

@@ -7,7 +7,7 @@ import { fromMinor, toMinor } from '../../platform/utils/money';
 import { hashToken, randomToken } from '../../platform/utils/tokens';
 import { insufficientStock } from '../catalog';
 import { eligibleLines, type PricingLine } from './pricing';
-import { loadPromotion, priceLines } from './pricing-sources';
+import { loadPromotion, normalizeCode, priceLines, PROMOTION_OF_CODE, promotionOf, type PromotionRow } from './pricing-sources';
 
 /** A cart belongs to a signed-in user, or to whoever holds a guest cart's token. */
 export type CartOwner = { userId: string } | { token: string };
@@ -105,6 +105,16 @@ const CART_LINES = `SELECT c.id AS cart_id, c.promo_code, ci.id, ci.quantity, ${
   LEFT JOIN products p ON p.id = ci.product_id
   LEFT JOIN product_variants v ON v.id = ci.variant_id`;
 const CART_LINES_ORDER = 'ORDER BY ci.created_at, ci.id';
+const CART_LINES_WITH_PROMOTION = CART_LINES.replace(/^SELECT /, `SELECT ${PROMOTION_OF_CODE} AS promotion, `);
+
+/** Where `CART_LINES` finds the owner's cart (a guest's by its token, while it lasts), and its binds. */
+function ownerCondition(owner: CartOwner): string {
+  return 'token' in owner ? 'WHERE c.token_hash = $hash AND c.user_id IS NULL AND c.expires_at > now()' : 'WHERE c.user_id = $userId';
+}
+
+function ownerBind(owner: CartOwner): { hash: string } | { userId: string } {
+  return 'token' in owner ? { hash: hashToken(owner.token) } : { userId: owner.userId };
+}
 
 export interface CartProductView {
   id: string;
@@ -464,9 +474,19 @@ export class CartService {
 
   /** The lines of the owner's cart, as `lines` gives them; none when the owner has no cart. */
   private async linesOf(owner: CartOwner): Promise<CartLineRow[]> {
-    return 'token' in owner
-      ? queryRows<CartLineRow>(`${CART_LINES} WHERE c.token_hash = $hash AND c.user_id IS NULL AND c.expires_at > now() ${CART_LINES_ORDER}`, { hash: hashToken(owner.token) })
-      : queryRows<CartLineRow>(`${CART_LINES} WHERE c.user_id = $userId ${CART_LINES_ORDER}`, { userId: owner.userId });
+    return queryRows<CartLineRow>(`${CART_LINES} ${ownerCondition(owner)} ${CART_LINES_ORDER}`, ownerBind(owner));
+  }
+
+  /**
+   * The lines of the owner's cart as `linesOf` gives them, each row with the promotion of `code`
+   * (PROMOTION_OF_CODE, the owner's uses of it counted), in one statement.
+   */
+  private async linesWithPromotionOf(owner: CartOwner, code: string): Promise<Array<CartLineRow & { promotion: PromotionRow | null }>> {
+    return queryRows(`${CART_LINES_WITH_PROMOTION} ${ownerCondition(owner)} ${CART_LINES_ORDER}`, {
+      userId: null,
+      ...ownerBind(owner),
+      code: normalizeCode(code),
+    });
   }
 
   /**
@@ -476,12 +496,14 @@ export class CartService {
    * holds, so a cart that changes meanwhile is judged there.
    */
   async applyPromo(owner: CartOwner, code: string): Promise<CartView> {
-    // The cart's lines found by their owner and the code's promotion, at once.
-    const [found, promotion] = await Promise.all([this.linesOf(owner), loadPromotion(code, 'userId' in owner ? owner.userId : null)]);
-    let rows = found;
+    // The cart's lines found by their owner, and the code's promotion, in one statement.
+    const found = await this.linesWithPromotionOf(owner, code);
+    let rows: CartLineRow[] = found;
+    let promotion = found.length > 0 && found[0].promotion ? promotionOf(found[0].promotion) : null;
     if (rows.length === 0) {
       if ('token' in owner) throw cartNotFound();
       rows = await this.lines((await inTransaction((transaction) => this.lockCart(owner, transaction), { name: 'cart create' })).id);
+      promotion = await loadPromotion(code, owner.userId);
     }
     if (!promotion || !promotion.active) throw new NotFoundError('Promo', 'No promotion has this code');
     const cartId = rows[0].cart_id;

@@ -28,7 +28,7 @@ export interface PricingSourcesQuery {
   userId?: string | null;
 }
 
-interface PromotionRow {
+export interface PromotionRow {
   id: string;
   code: string;
   seller_id: string | null;
@@ -57,8 +57,8 @@ const PROMOTION_CATEGORIES = `CASE WHEN p.category_ids IS NULL THEN NULL ELSE (
     SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
   ) SELECT coalesce(array_agg(id), '{}') FROM tree) END`;
 
-/** The promotion of `$code` as JSON, with the uses `$userId` has not given back (null: no such code). */
-const PROMOTION_OF_CODE = `(SELECT json_build_object(
+/** The promotion of `$code` as JSON, with the uses `$userId` has not given back (null: no such code); read by `promotionOf`. */
+export const PROMOTION_OF_CODE = `(SELECT json_build_object(
     'id', p.id, 'code', p.code, 'seller_id', p.seller_id, 'type', p.type, 'value', p.value::text,
     'min_subtotal', p.min_subtotal::text, 'starts_at', p.starts_at, 'ends_at', p.ends_at,
     'product_ids', p.product_ids, 'category_ids', ${PROMOTION_CATEGORIES}, 'active', p.active,
@@ -81,7 +81,7 @@ export function normalizeCode(code: string): string {
   return code.trim().toUpperCase();
 }
 
-function promotionOf(row: PromotionRow): PricingPromotion {
+export function promotionOf(row: PromotionRow): PricingPromotion {
   return {
     id: row.id,
     code: row.code,
