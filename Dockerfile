@@ -1,5 +1,5 @@
 # The API and the job worker, one image (docs/deployment.md, "Several processes: Railway and containers"):
-#   API (default)   node --max-old-space-size=256 dist/src/server.js
+#   API (default)   node --max-old-space-size=256 --max-semi-space-size=32 dist/src/server.js
 #   worker          node dist/src/cli/worker.js
 #   migrations      node dist/src/cli/migrate.js up
 #   an admin        node dist/src/cli/admin-create.js --email E --password P --name N
@@ -55,4 +55,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "require('http').get('http://127.0.0.1:'+(process.env.PORT||5000)+'/health',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 
 # The process handles SIGTERM itself: it finishes in-flight requests and jobs, then exits 0.
-CMD ["node", "--max-old-space-size=256", "dist/src/server.js"]
+CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=32", "dist/src/server.js"]
