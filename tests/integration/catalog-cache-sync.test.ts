@@ -13,10 +13,10 @@ describe('response cache generations', () => {
   it('does not keep an answer computed before a clear', () => {
     const since = responseGeneration();
     forgetResponses();
-    rememberResponse('GET /stale', '{"stale":true}', 60_000, {}, since);
+    rememberResponse('GET /stale', { body: Buffer.from('{"stale":true}'), data: {} }, 60_000, since);
     expect(cachedResponse('GET /stale')).toBeUndefined();
-    rememberResponse('GET /fresh', '{"fresh":true}', 60_000, {}, responseGeneration());
-    expect(cachedResponse('GET /fresh')?.body).toBe('{"fresh":true}');
+    rememberResponse('GET /fresh', { body: Buffer.from('{"fresh":true}'), data: {} }, 60_000, responseGeneration());
+    expect(cachedResponse('GET /fresh')?.body.toString()).toBe('{"fresh":true}');
   });
 });
 

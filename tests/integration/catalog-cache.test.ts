@@ -134,6 +134,25 @@ describe('catalog caches', () => {
     expect(again.headers['x-cache']).toBeUndefined();
   });
 
+  it('sends a kept answer byte for byte with the ETag of its miss, and answers If-None-Match with 304 from the cache', async () => {
+    const seller = await signedInSeller(ctx.app);
+    await request(ctx.app).post('/api/products').set('Authorization', seller.bearer).send(productBody({ name: 'Crème brûlée torch ✓' })).expect(201);
+    const url = `/api/products?sellerId=${seller.user.id}`;
+    const miss = await request(ctx.app).get(url).expect(200);
+    const hit = await request(ctx.app).get(url).expect(200);
+    expect([miss.headers['x-cache'], hit.headers['x-cache']]).toEqual(['MISS', 'HIT']);
+    expect(miss.headers.etag).toMatch(/^W\/"[0-9a-f]+-/);
+    expect(hit.headers.etag).toBe(miss.headers.etag);
+    expect(hit.text).toBe(miss.text);
+    expect(hit.body.data.products[0].name).toBe('Crème brûlée torch ✓');
+    expect([hit.headers['content-type'], Number(hit.headers['content-length'])]).toEqual(['application/json; charset=utf-8', Buffer.byteLength(miss.text)]);
+    const notModified = await request(ctx.app).get(url).set('If-None-Match', miss.headers.etag);
+    expect([notModified.status, notModified.headers['x-cache'], notModified.text]).toEqual([304, 'HIT', '']);
+    // A signed-in caller's answer is not kept, and still gets its own ETag.
+    const signedIn = await request(ctx.app).get(url).set('Authorization', seller.bearer).expect(200);
+    expect([signedIn.headers['x-cache'], typeof signedIn.headers.etag]).toEqual([undefined, 'string']);
+  });
+
   it('counts a view for every anonymous product read, from the cache or not', async () => {
     const seller = await signedInSeller(ctx.app);
     const created = await request(ctx.app).post('/api/products').set('Authorization', seller.bearer).send(productBody());

@@ -1,8 +1,8 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type Joi from 'joi';
 import { config } from '../config';
 import { registeredRoutes, type RouteInputSchemas } from './openapi';
-import { cachedResponse, rememberResponse, responseGeneration } from '../utils/response-cache';
+import { cachedResponse, rememberResponse, responseGeneration, type CachedResponse } from '../utils/response-cache';
 
 export interface PublicCacheOptions {
   /** Runs for every answer served from the cache, with the cached `data` (e.g. to count a view). */
@@ -14,8 +14,23 @@ const VALIDATION: Joi.ValidationOptions = { abortEarly: true, allowUnknown: fals
 
 const routeSchemas = new Map<string, RouteInputSchemas | null>();
 
-/** What a request being answered for a key will leave in the cache: its JSON text, or undefined when it keeps nothing. */
-const inFlight = new Map<string, Promise<{ body: string; data: { id?: string } } | undefined>>();
+/** What a request being answered for a key will leave in the cache, or undefined when it keeps nothing. */
+const inFlight = new Map<string, Promise<CachedResponse | undefined>>();
+
+/**
+ * Sends a kept answer: its bytes and the ETag computed when it was kept (Express then neither
+ * encodes nor hashes the body, and still answers a matching If-None-Match with 304).
+ */
+function sendKept(res: Response, kept: CachedResponse): void {
+  if (kept.etag) res.set('ETag', kept.etag);
+  res.set('X-Cache', 'HIT').type('application/json').send(kept.body);
+}
+
+/** The ETag Express would give `body` (its `etag` setting), or none when that setting is off. */
+function etagOf(res: Response, body: Buffer): string | undefined {
+  const etagFn = res.app.get('etag fn') as ((body: Buffer, encoding?: string) => string | undefined) | undefined;
+  return typeof etagFn === 'function' ? etagFn(body) : undefined;
+}
 
 /** The schemas of the validate() of the route being served, found by its path template. */
 function schemasOf(req: Request): RouteInputSchemas | undefined {
@@ -83,7 +98,7 @@ export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHa
     const hit = cachedResponse(key);
     if (hit !== undefined) {
       if (options.onHit) options.onHit(hit.data);
-      res.set('X-Cache', 'HIT').type('application/json').send(hit.body);
+      sendKept(res, hit);
       return undefined;
     }
     const pending = inFlight.get(key);
@@ -91,14 +106,14 @@ export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHa
       void pending.then((made) => {
         if (!made) return next();
         if (options.onHit) options.onHit(made.data);
-        res.set('X-Cache', 'HIT').type('application/json').send(made.body);
+        sendKept(res, made);
       });
       return undefined;
     }
-    let settle: (made: { body: string; data: { id?: string } } | undefined) => void = () => undefined;
-    const promise = new Promise<{ body: string; data: { id?: string } } | undefined>((resolve) => (settle = resolve));
+    let settle: (made: CachedResponse | undefined) => void = () => undefined;
+    const promise = new Promise<CachedResponse | undefined>((resolve) => (settle = resolve));
     inFlight.set(key, promise);
-    const done = (made?: { body: string; data: { id?: string } }) => {
+    const done = (made?: CachedResponse) => {
       if (inFlight.get(key) === promise) inFlight.delete(key);
       settle(made);
     };
@@ -116,15 +131,19 @@ export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHa
     // category trees) send JSON text directly. Either way the text is what is kept.
     const send = res.send.bind(res);
     res.send = (body?: unknown) => {
-      if (res.statusCode === 200 && typeof body === 'string' && /^application\/json\b/.test(String(res.get('Content-Type')))) {
-        rememberResponse(key, body, ttl, data, since);
-        res.set('X-Cache', 'MISS');
-        // Waiters take it only when no catalog write was announced meanwhile (as the cache itself).
-        done(responseGeneration() === since ? { body, data } : undefined);
-      } else {
+      if (res.statusCode !== 200 || typeof body !== 'string' || !/^application\/json\b/.test(String(res.get('Content-Type')))) {
         done();
+        return send(body);
       }
-      return send(body);
+      // Encoded and hashed once, here: every hit sends these bytes with this ETag.
+      const bytes = Buffer.from(body, 'utf8');
+      const kept: CachedResponse = { body: bytes, etag: etagOf(res, bytes), data };
+      rememberResponse(key, kept, ttl, since);
+      if (kept.etag) res.set('ETag', kept.etag);
+      res.set('X-Cache', 'MISS');
+      // Waiters take it only when no catalog write was announced meanwhile (as the cache itself).
+      done(responseGeneration() === since ? kept : undefined);
+      return send(bytes);
     };
     return next();
   };

@@ -6,15 +6,15 @@ import { TtlCache } from './ttl-cache';
  */
 const MAX_BODY_BYTES = 256 * 1024;
 
-/**
- * What the whole cache may hold. Bodies are JavaScript strings (up to two bytes a character),
- * so a character counts two bytes; a few hundred more for the entry itself.
- */
+/** What the whole cache may hold: the bodies' bytes, the keys (two bytes a character) and a few hundred bytes per entry. */
 export const RESPONSE_CACHE_MAX_BYTES = 32 * 1024 * 1024;
 const ENTRY_OVERHEAD_BYTES = 200;
 
 export interface CachedResponse {
-  body: string;
+  /** The JSON answer as the bytes sent, so that a hit neither encodes nor hashes it again. */
+  body: Buffer;
+  /** The answer's ETag, computed once when it is kept (none when the application's `etag` setting is off). */
+  etag?: string;
   /** What a hit needs to know without parsing the body (the id of a product, to count its view). */
   data: { id?: string };
 }
@@ -22,7 +22,7 @@ export interface CachedResponse {
 const responses = new TtlCache<CachedResponse>({
   maxEntries: 2000,
   maxBytes: RESPONSE_CACHE_MAX_BYTES,
-  sizeOf: (key, value) => 2 * (key.length + value.body.length) + ENTRY_OVERHEAD_BYTES,
+  sizeOf: (key, value) => 2 * key.length + value.body.length + ENTRY_OVERHEAD_BYTES,
 });
 
 /**
@@ -39,9 +39,9 @@ export function cachedResponse(key: string): CachedResponse | undefined {
   return responses.get(key);
 }
 
-export function rememberResponse(key: string, body: string, ttlMs: number, data: CachedResponse['data'] = {}, since = generation): void {
-  if (body.length > MAX_BODY_BYTES || since !== generation) return;
-  responses.set(key, { body, data }, ttlMs);
+export function rememberResponse(key: string, response: CachedResponse, ttlMs: number, since = generation): void {
+  if (response.body.length > MAX_BODY_BYTES || since !== generation) return;
+  responses.set(key, response, ttlMs);
 }
 
 export function forgetResponses(): void {
