@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { QueryTypes } from 'sequelize';
@@ -177,6 +178,37 @@ describe('checkout under concurrency', () => {
     expect(await count(`SELECT count(*) AS n FROM orders WHERE id = ANY($ids::uuid[]) AND status = 'cancelled'`, { ids })).toBe(10);
     expect(await count(`SELECT count(*) AS n FROM order_status_history WHERE order_id = ANY($ids::uuid[]) AND to_status = 'cancelled'`, { ids })).toBe(10);
   }, 30_000);
+
+  it('places the order with another number when the one drawn is taken, taking the stock and the code once', async () => {
+    const product = await createProduct({ stockQuantity: 5 });
+    await ctx.db.sequelize.query(`INSERT INTO promotions (code, type, value, active, usage_limit) VALUES ('TAKEN1', 'fixed', 1, true, 10)`);
+    const [first, second] = await customersWithCarts(2, [{ productId: product.id, quantity: 1 }]);
+    await ctx.db.sequelize.query(`UPDATE carts SET promo_code = 'TAKEN1' WHERE id IN (SELECT cart_id FROM cart_items WHERE product_id = $id)`, { bind: { id: product.id } });
+    // Every character of a number drawn from the first index of the alphabet: the second order's
+    // first number is the first order's (its statement writes nothing), and its next draw is free.
+    const draws = jest.spyOn(crypto, 'randomInt');
+    draws.mockImplementation(() => 0);
+    try {
+      expect((await checkout(first)).status).toBe(201);
+      let left = 6;
+      draws.mockImplementation(((max: number) => (left-- > 0 ? 0 : Math.floor(Math.random() * max))) as never);
+      const answer = await checkout(second);
+      expect(answer.status).toBe(201);
+    } finally {
+      draws.mockRestore();
+    }
+    const numbers = await ctx.db.sequelize.query<{ order_number: string; used: number }>(
+      `SELECT o.order_number, (SELECT count(*)::int FROM promotion_uses u WHERE u.order_id = o.id) AS used
+         FROM orders o JOIN order_items i ON i.order_id = o.id WHERE i.product_id = $id ORDER BY o.created_at`,
+      { bind: { id: product.id }, type: QueryTypes.SELECT },
+    );
+    expect(numbers).toHaveLength(2);
+    expect(numbers[0].order_number).toMatch(/-222222$/);
+    expect(numbers[1].order_number).not.toBe(numbers[0].order_number);
+    expect(numbers.map((row) => row.used)).toEqual([1, 1]);
+    expect((await Product.findByPk(product.id))?.stockQuantity).toBe(3);
+    expect(await count(`SELECT used_count AS n FROM promotions WHERE code = 'TAKEN1'`, {})).toBe(2);
+  });
 
   it('leaves stock, cart and orders as they were when a checkout fails half-way', async () => {
     const product = await createProduct({ stockQuantity: 5 });
