@@ -210,6 +210,31 @@ describe('checkout under concurrency', () => {
     expect(await count(`SELECT used_count AS n FROM promotions WHERE code = 'TAKEN1'`, {})).toBe(2);
   });
 
+  it('answers an add that waited for a checkout of the same cart with the cart the checkout left', async () => {
+    const [ordered, added] = [await createProduct({ stockQuantity: 10 }), await createProduct({ stockQuantity: 10 })];
+    const user = await createUser();
+    const cart = await Cart.create({ userId: user.id, tokenHash: null, expiresAt: null });
+    await CartItem.create({ cartId: cart.id, productId: ordered.id, variantId: await defaultVariantId(ordered.id), quantity: 2 });
+    const bearer = `Bearer ${(await login(ctx.app, user.email)).accessToken}`;
+    // What a checkout does to the cart, held open: the cart's row lock, its lines taken out.
+    const checkoutUnderWay = await ctx.db.sequelize.transaction();
+    await ctx.db.sequelize.query('SELECT id FROM carts WHERE id = $id FOR UPDATE', { bind: { id: cart.id }, transaction: checkoutUnderWay });
+    await ctx.db.sequelize.query('DELETE FROM cart_items WHERE cart_id = $id', { bind: { id: cart.id }, transaction: checkoutUnderWay });
+    const adding = request(base).post('/api/cart/items').set('Authorization', bearer).send({ productId: added.id, quantity: 1 }).then((res) => res);
+    const waiting = () => count(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`, {});
+    for (let tries = 0; (await waiting()) === 0; tries += 1) {
+      if (tries > 200) throw new Error('the add never waited for the cart');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await checkoutUnderWay.commit();
+    const answer = await adding;
+    expect(answer.status).toBe(201);
+    expect(answer.body.data.cart.items.map((item: { product: { id: string }; quantity: number }) => [item.product.id, item.quantity])).toEqual([[added.id, 1]]);
+    expect(answer.body.data.cart.itemCount).toBe(1);
+    const after = await request(base).get('/api/cart').set('Authorization', bearer).expect(200);
+    expect(after.body.data.cart).toEqual(answer.body.data.cart);
+  });
+
   it('leaves stock, cart and orders as they were when a checkout fails half-way', async () => {
     const product = await createProduct({ stockQuantity: 5 });
     const [bearer] = await customersWithCarts(1, [{ productId: product.id, quantity: 2 }]);

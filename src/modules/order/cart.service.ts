@@ -46,10 +46,12 @@ WITH cart AS (${cart}), variant AS (
 )
 -- The cart as the client sees it, in the same round trip: the statement's own snapshot does not
 -- hold the line it wrote, so that line comes from RETURNING (flagged) and replaces its old copy.
-SELECT true AS written, (SELECT promo_code FROM cart) AS cart_promo_code, a.cart_id, a.id, a.quantity, a.created_at, ${CART_PRODUCT_COLUMNS}
+-- The cart's line count as its row was locked tells whether that snapshot is still the cart's.
+SELECT true AS written, (SELECT promo_code FROM cart) AS cart_promo_code, (SELECT line_count FROM cart) AS cart_line_count,
+       a.cart_id, a.id, a.quantity, a.created_at, ${CART_PRODUCT_COLUMNS}
   FROM added a JOIN products p ON p.id = a.product_id JOIN product_variants v ON v.id = a.variant_id
 UNION ALL
-SELECT false, (SELECT promo_code FROM cart), ci.cart_id, ci.id, ci.quantity, ci.created_at, ${CART_PRODUCT_COLUMNS}
+SELECT false, (SELECT promo_code FROM cart), (SELECT line_count FROM cart), ci.cart_id, ci.id, ci.quantity, ci.created_at, ${CART_PRODUCT_COLUMNS}
   FROM cart_items ci JOIN products p ON p.id = ci.product_id JOIN product_variants v ON v.id = ci.variant_id
  WHERE ci.cart_id = (SELECT id FROM cart)`;
 }
@@ -58,13 +60,13 @@ SELECT false, (SELECT promo_code FROM cart), ci.cart_id, ci.id, ci.quantity, ci.
 const ADD_TO_USER_CART = addItemStatement(`
   INSERT INTO carts AS c (user_id) VALUES ($userId)
   ON CONFLICT (user_id) DO UPDATE SET updated_at = now()
-  RETURNING c.id, c.promo_code`);
+  RETURNING c.id, c.promo_code, c.line_count`);
 
 /** A guest's cart, which an add keeps for another GUEST_CART_TTL_MS. */
 const ADD_TO_GUEST_CART = addItemStatement(`
   UPDATE carts SET updated_at = now(), expires_at = now() + make_interval(secs => $ttl)
    WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now()
-  RETURNING id, promo_code`);
+  RETURNING id, promo_code, line_count`);
 
 /** The CHECK that holds a cart to MAX_CART_LINES lines. */
 function isCartFull(error: unknown): boolean {
@@ -270,7 +272,7 @@ export class CartService {
     // A variant named alone is checked by the add itself (and a refusal explained after it): one round trip less.
     const variantId = target.productId === undefined && target.variantId !== undefined ? namedVariant(target.variantId) : await this.variantToAdd(target);
     const bind = { variantId, quantity, max: MAX_CART_ITEM_QUANTITY };
-    let rows: Array<CartItemRow & { written: boolean; cart_promo_code: string | null; cart_id: string; created_at: Date }>;
+    let rows: Array<CartItemRow & { written: boolean; cart_promo_code: string | null; cart_line_count: number; cart_id: string; created_at: Date }>;
     try {
       rows =
         'token' in owner
@@ -287,6 +289,11 @@ export class CartService {
       if (!cartId) throw new Error('A user cart was not created');
       return this.explainRefusedAdd(cartId, variantId, quantity);
     }
+    // An add that waited for the cart's lock (a checkout, another add) read the lines as they were
+    // before that wait: when the cart's count of lines, read once the lock was granted, says so,
+    // the cart is read again.
+    const seen = rows.filter((row) => !row.written);
+    if (seen.length !== written.cart_line_count) return this.view(written.cart_id);
     const lines = rows
       .filter((row) => row.written || row.id !== written.id)
       .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id));
