@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import Stripe from 'stripe';
 import { hashPassword } from '../../src/platform/utils/password';
 import { ADDRESS } from '../support/orders';
@@ -31,7 +31,8 @@ const members: Member[] = [];
 let apis: Member[] = [];
 let proxy: RoundRobinProxy;
 let base = '';
-let db: Client;
+// A pool: the tests' own statements run at once (node-postgres does not queue on a busy client past pg 8).
+let db: Pool;
 let passwordHash = '';
 let redisListening = false;
 
@@ -113,8 +114,9 @@ beforeAll(async () => {
   members.push(...(await Promise.all([startMember('worker1', 'worker', env, workDir), startMember('worker2', 'worker', env, workDir)])));
   proxy = new RoundRobinProxy(() => apis.filter((member) => member.process.exitCode === null).map((member) => member.port!));
   base = await proxy.start();
-  db = new Client({ connectionString: databaseUrl() });
-  await db.connect();
+  db = new Pool({ connectionString: databaseUrl(), max: 4 });
+  // The test that terminates the database's connections ends the pool's idle ones too: the pool drops them and connects again.
+  db.on('error', () => undefined);
 }, 180_000);
 
 afterAll(async () => {
