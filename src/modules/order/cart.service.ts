@@ -6,7 +6,7 @@ import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '
 import { fromMinor, toMinor } from '../../platform/utils/money';
 import { hashToken, randomToken } from '../../platform/utils/tokens';
 import { insufficientStock } from '../catalog';
-import { eligibleLines, type PricingLine } from './pricing';
+import { eligibleLines, type PricingLine, type PricingPromotion } from './pricing';
 import { loadPromotion, normalizeCode, priceLines, PROMOTION_OF_CODE, promotionOf, type PromotionRow } from './pricing-sources';
 
 /** A cart belongs to a signed-in user, or to whoever holds a guest cart's token. */
@@ -505,9 +505,12 @@ export class CartService {
   async applyPromo(owner: CartOwner, code: string): Promise<CartView> {
     // The cart's lines found by their owner, and the code's promotion, in one statement.
     const found = await this.linesWithPromotionOf(owner, code);
-    let rows: CartLineRow[] = found;
-    let promotion = found.length > 0 && found[0].promotion ? promotionOf(found[0].promotion) : null;
-    if (rows.length === 0) {
+    let rows: CartLineRow[];
+    let promotion: PricingPromotion | null;
+    if (found.length > 0) {
+      rows = found;
+      promotion = found[0].promotion ? promotionOf(found[0].promotion) : null;
+    } else {
       if ('token' in owner) throw cartNotFound();
       rows = await this.lines((await inTransaction((transaction) => this.lockCart(owner, transaction), { name: 'cart create' })).id);
       promotion = await loadPromotion(code, owner.userId);
