@@ -49,9 +49,11 @@ describe('orders by status per day', () => {
 
   const asAdmin = (method: 'post' | 'patch', path: string, body: object = {}) => request(ctx.app)[method](path).set('Authorization', adminBearer).send(body);
 
+  const checkout = (customer: SignedIn) => request(ctx.app).post('/api/orders').set('Authorization', customer.bearer).send({ shippingAddress: ADDRESS }).expect(201);
+
   async function placeOrder(customer: SignedIn, productId: string, quantity = 1): Promise<string> {
     await request(ctx.app).post('/api/cart/items').set('Authorization', customer.bearer).send({ productId, quantity }).expect(201);
-    return (await request(ctx.app).post('/api/orders').set('Authorization', customer.bearer).send({ shippingAddress: ADDRESS }).expect(201)).body.data.id;
+    return (await checkout(customer)).body.data.id;
   }
 
   const pay = (orderId: string) => asAdmin('post', `/api/admin/orders/${orderId}/mark-paid`).expect(200);
@@ -178,7 +180,7 @@ describe('orders by status per day', () => {
               ...confirmed.slice(0, 5).map((id) => move(id, 'delivered')),
               ...confirmed.slice(5).map((id) => refund(id)),
               ...pending.slice(0, 2).map((id) => move(id, 'shipped')),
-              ...customers.slice(0, 2).map((customer) => request(ctx.app).post('/api/orders').set('Authorization', customer.bearer).send({ shippingAddress: ADDRESS }).expect(201)),
+              ...customers.slice(0, 2).map((customer) => checkout(customer)),
             ];
       await Promise.all([...compactions, ...moves, compactByJob()]);
       expect(await kept()).toEqual(await raw());
@@ -233,7 +235,7 @@ describe('orders by status per day', () => {
        SELECT cart.id, v.product_id, v.id, 1 FROM cart, product_variants v WHERE v.product_id = $productId AND v.status = 'active' LIMIT 1`,
       { bind: { userId: customer.user.id, productId: products[1] } },
     );
-    await pay((await request(ctx.app).post('/api/orders').set('Authorization', customer.bearer).send({ shippingAddress: ADDRESS }).expect(201)).body.data.id);
+    await pay((await checkout(customer)).body.data.id);
     await migrator.up();
     expect(await deltas()).toBe(0);
     expect(await compacted()).toEqual(await raw());
