@@ -1,6 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { handler, validate } from '../../src/platform/http/validate.middleware';
 import * as paymentSchemas from '../../src/modules/payment/payment.schemas';
+import * as productSchemas from '../../src/modules/catalog/product.schemas';
+import { cachePublicResponse } from '../../src/platform/http/public-cache.middleware';
 import { ApiRouter, type RouteInputSchemas } from '../../src/platform/http/openapi';
 
 /** Runs a validate() middleware on a hand-made request; the error it throws, if any. */
@@ -66,9 +68,22 @@ describe('validate()', () => {
       res.json({ orderId: req.validated.body.orderId });
     });
     expect(() => router.post('/', { summary: 'Reads an orderId' }, validate(paymentSchemas.confirm), controller)).toThrow(
-      /POST \/api\/things validates other schemas than its controller reads/,
+      /POST \/api\/things validates other schemas than its controller \(or its cache's refresh\) reads/,
     );
     expect(() => router.post('/', { summary: 'Reads an orderId' }, validate(paymentSchemas.createIntent), controller)).not.toThrow();
+  });
+
+  it("is the one of the public cache's refresh: a cached route whose refresh reads other schemas is refused when the app is built", () => {
+    const router = new ApiRouter('/api/things', 'Things');
+    const controller = handler(productSchemas.list, (req, res) => {
+      res.json({ page: req.validated.query.page });
+    });
+    const refreshing = (schemas: typeof productSchemas.list | typeof productSchemas.search) =>
+      cachePublicResponse({ refresh: { schemas, data: () => Promise.resolve({}) } });
+    expect(() => router.get('/', { summary: 'Lists things' }, refreshing(productSchemas.search), validate(productSchemas.list), controller)).toThrow(
+      /GET \/api\/things validates other schemas than its controller \(or its cache's refresh\) reads/,
+    );
+    expect(() => router.get('/', { summary: 'Lists things' }, refreshing(productSchemas.list), validate(productSchemas.list), controller)).not.toThrow();
   });
 
   it('still refuses NUL characters in parsed bodies and query strings', () => {

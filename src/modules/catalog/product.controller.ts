@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { currentAuth } from '../accounts';
 import { handler } from '../../platform/http/validate.middleware';
+import { publicRead } from '../../platform/http/public-cache.middleware';
 import * as schemas from './product.schemas';
 import { productService, type Viewer } from './product.service';
 import { variantService } from './variant.service';
@@ -15,13 +16,25 @@ function signedInViewer(req: Request): Viewer {
   return { id: user.id, role: user.role };
 }
 
+/**
+ * The data of the public reads' answers to anonymous callers: what their handlers answer, and
+ * what the public cache makes again when it refreshes a kept answer in the background.
+ */
+export const publicProductReads = {
+  list: publicRead(schemas.list, (input) => productService.list(input.query)),
+  search: publicRead(schemas.search, (input) => productService.search(input.query)),
+  facets: publicRead(schemas.facets, (input) => productService.facets(input.query)),
+  get: publicRead(schemas.show, (input) => productService.get(input.params.idOrSlug, undefined)),
+  related: publicRead(schemas.related, async (input) => ({ products: await productService.related(input.params.id, input.query.limit) })),
+};
+
 export const productController = {
   list: handler(schemas.list, async (req, res) => {
-    res.json({ success: true, data: await productService.list(req.validated.query) });
+    res.json({ success: true, data: await publicProductReads.list.data(req.validated) });
   }),
 
   search: handler(schemas.search, async (req, res) => {
-    res.json({ success: true, data: await productService.search(req.validated.query) });
+    res.json({ success: true, data: await publicProductReads.search.data(req.validated) });
   }),
 
   /** A public read answered from the response cache: the view still counts. */
@@ -34,7 +47,7 @@ export const productController = {
   }),
 
   facets: handler(schemas.facets, async (req, res) => {
-    res.json({ success: true, data: await productService.facets(req.validated.query) });
+    res.json({ success: true, data: await publicProductReads.facets.data(req.validated) });
   }),
 
   addVariant: handler(schemas.addVariant, async (req, res) => {
@@ -54,8 +67,7 @@ export const productController = {
   }),
 
   related: handler(schemas.related, async (req, res) => {
-    const products = await productService.related(req.validated.params.id, req.validated.query.limit);
-    res.json({ success: true, data: { products } });
+    res.json({ success: true, data: await publicProductReads.related.data(req.validated) });
   }),
 
   create: handler(schemas.create, async (req, res) => {

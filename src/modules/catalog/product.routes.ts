@@ -1,6 +1,6 @@
-import { productController as controller } from './product.controller';
+import { productController as controller, publicProductReads as reads } from './product.controller';
 import { authenticate, authorize, optionalAuth } from '../accounts';
-import { cachePublicResponse, publicCache } from '../../platform/http/public-cache.middleware';
+import { cachePublicResponse } from '../../platform/http/public-cache.middleware';
 import { validate } from '../../platform/http/validate.middleware';
 import { objectSchema } from '../../platform/http/openapi';
 import { listOf, money, nullable, pageOf, ref } from '../../platform/http/response.schemas';
@@ -18,7 +18,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
       returns: 'products, pagination',
       response: pageOf('products', 'ProductSummary'),
     },
-    publicCache,
+    cachePublicResponse({ refresh: reads.list }),
     validate(schemas.list),
     controller.list,
   )
@@ -30,7 +30,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
       returns: 'products, query, pagination',
       response: { ...pageOf('products', 'ProductSummary'), query: { type: 'string' } },
     },
-    publicCache,
+    cachePublicResponse({ refresh: reads.search }),
     validate(schemas.search),
     controller.search,
   )
@@ -54,7 +54,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
         },
       },
     },
-    publicCache,
+    cachePublicResponse({ refresh: reads.facets }),
     validate(schemas.facets),
     controller.facets,
   )
@@ -68,7 +68,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
       errors: ['404 PRODUCT_NOT_FOUND'],
     },
     // Anonymous hits still count a view; signed-in callers skip the cache (owners see drafts).
-    cachePublicResponse({ onHit: (data) => controller.countView(data.id) }),
+    cachePublicResponse({ onHit: (data) => controller.countView(data.id), refresh: reads.get }),
     optionalAuth,
     validate(schemas.show),
     controller.get,
@@ -81,7 +81,7 @@ export const productRoutes = new ApiRouter('/api/products', 'Catalog: products')
       response: { products: listOf('ProductSummary') },
       errors: ['404 PRODUCT_NOT_FOUND'],
     },
-    publicCache,
+    cachePublicResponse({ refresh: reads.related }),
     validate(schemas.related),
     controller.related,
   )

@@ -1,6 +1,6 @@
-import { reviewController as controller } from './review.controller';
+import { reviewController as controller, publicReviewReads } from './review.controller';
 import { authenticate, authorize } from '../accounts';
-import { publicCache } from '../../platform/http/public-cache.middleware';
+import { cachePublicResponse } from '../../platform/http/public-cache.middleware';
 import { validate } from '../../platform/http/validate.middleware';
 import { pageOf, ref } from '../../platform/http/response.schemas';
 import { ApiRouter } from '../../platform/http/openapi';
@@ -11,7 +11,7 @@ export const reviewRoutes = new ApiRouter('', 'Catalog: reviews')
   .get(
     '/api/products/:id/reviews',
     { summary: 'Reviews of a product, newest first or best rated first', returns: 'reviews (each with user {id, name}), pagination', response: pageOf('reviews', 'Review'), errors: ['404 PRODUCT_NOT_FOUND'] },
-    publicCache,
+    cachePublicResponse({ refresh: publicReviewReads.listForProduct }),
     validate(schemas.listForProduct),
     controller.listForProduct,
   )

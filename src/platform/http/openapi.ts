@@ -70,10 +70,14 @@ interface RegisteredRoute {
 
 const routes: RegisteredRoute[] = [];
 
+function metaOf(handler: RequestHandler): MiddlewareMeta | undefined {
+  return (handler as unknown as Record<symbol, MiddlewareMeta | undefined>)[OPENAPI_META];
+}
+
 function collectMeta(handlers: RequestHandler[]): MiddlewareMeta {
   const meta: MiddlewareMeta = {};
   for (const handler of handlers) {
-    const own = (handler as unknown as Record<symbol, MiddlewareMeta | undefined>)[OPENAPI_META];
+    const own = metaOf(handler);
     if (!own) continue;
     if (own.schemas) meta.schemas = own.schemas;
     if (own.security) meta.security = [...(meta.security ?? []), ...own.security];
@@ -107,8 +111,8 @@ export class ApiRouter {
     const meta = collectMeta(handlers);
     // validate() is where a body or query a route does not read is refused: a route without it would take anything.
     if (!meta.schemas) throw new Error(`${method.toUpperCase()} ${fullPath} has no validate(): every route declares its input, validate({}) for none`);
-    if (meta.reads && meta.reads !== meta.schemas) {
-      throw new Error(`${method.toUpperCase()} ${fullPath} validates other schemas than its controller reads: validate() and handler() take the same object`);
+    if (handlers.some((handler) => metaOf(handler)?.reads && metaOf(handler)?.reads !== meta.schemas)) {
+      throw new Error(`${method.toUpperCase()} ${fullPath} validates other schemas than its controller (or its cache's refresh) reads: validate(), handler() and the refresh take the same object`);
     }
     routes.push({ method, path: fullPath, tag: this.tag, doc, meta });
     this.paths.push(fullPath);

@@ -1,12 +1,33 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { Application, Request, RequestHandler, Response } from 'express';
 import type Joi from 'joi';
 import { config } from '../config';
-import { registeredRoutes, type RouteInputSchemas } from './openapi';
-import { cachedResponse, rememberResponse, responseGeneration, type CachedResponse } from '../utils/response-cache';
+import { logger } from '../utils/logger';
+import { describeMiddleware, registeredRoutes, type RouteInputSchemas } from './openapi';
+import type { Validated } from './validate.middleware';
+import { forgetResponse, keptResponse, rememberResponse, responseGeneration, type CachedResponse } from '../utils/response-cache';
 
-export interface PublicCacheOptions {
+/** How to make a route's anonymous answer without a request: what lets the cache refresh it in the background. */
+export interface PublicRefresh<S extends RouteInputSchemas> {
+  /** The route's input schemas: the object its validate() takes (ApiRouter holds them equal). */
+  schemas: S;
+  /** The `data` of the route's answer to an anonymous caller with this input, as its handler makes it. */
+  data: (input: Validated<S>) => Promise<unknown>;
+}
+
+/** A route's refresh: its schemas and the data of its anonymous answer, typed by those schemas. */
+export function publicRead<S extends RouteInputSchemas>(schemas: S, data: (input: Validated<S>) => Promise<unknown>): PublicRefresh<S> {
+  return { schemas, data };
+}
+
+export interface PublicCacheOptions<S extends RouteInputSchemas = RouteInputSchemas> {
   /** Runs for every answer served from the cache, with the cached `data` (e.g. to count a view). */
   onHit?: (data: { id?: string }) => void;
+  /**
+   * With it, an answer past its TTL is still served for as long again (`X-Cache: STALE`) while one
+   * fresh answer is made in the background: no visitor waits for the refresh of a page asked for
+   * at least once every two TTLs.
+   */
+  refresh?: PublicRefresh<S>;
 }
 
 /** As validate() reads input (unknown keys refused, values converted), so both agree on what is valid. */
@@ -21,15 +42,21 @@ const inFlight = new Map<string, Promise<CachedResponse | undefined>>();
  * Sends a kept answer: its bytes and the ETag computed when it was kept (Express then neither
  * encodes nor hashes the body, and still answers a matching If-None-Match with 304).
  */
-function sendKept(res: Response, kept: CachedResponse): void {
+function sendKept(res: Response, kept: CachedResponse, state: 'HIT' | 'STALE'): void {
   if (kept.etag) res.set('ETag', kept.etag);
-  res.set('X-Cache', 'HIT').type('application/json').send(kept.body);
+  res.set('X-Cache', state).type('application/json').send(kept.body);
 }
 
-/** The ETag Express would give `body` (its `etag` setting), or none when that setting is off. */
-function etagOf(res: Response, body: Buffer): string | undefined {
-  const etagFn = res.app.get('etag fn') as ((body: Buffer, encoding?: string) => string | undefined) | undefined;
+/** The ETag Express would give `body` (the application's `etag` setting), or none when that setting is off. */
+function etagOf(app: Application, body: Buffer): string | undefined {
+  const etagFn = app.get('etag fn') as ((body: Buffer, encoding?: string) => string | undefined) | undefined;
   return typeof etagFn === 'function' ? etagFn(body) : undefined;
+}
+
+/** The id of a product answer, for onHit. */
+function idOf(data: unknown): string | undefined {
+  const id = (data as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** The schemas of the validate() of the route being served, found by its path template. */
@@ -62,8 +89,8 @@ function canonical(value: unknown): string {
  * as are parameters in another order. Undefined when the input would not validate (or the route
  * has no schemas): such a request goes to the handler, which answers it, and is never cached.
  */
-function cacheKey(req: Request): string | undefined {
-  const schemas = schemasOf(req);
+function cacheKey(req: Request, routeSchemas?: RouteInputSchemas): { key: string; input: Record<string, unknown> } | undefined {
+  const schemas = routeSchemas ?? schemasOf(req);
   if (!schemas) return undefined;
   const input: Record<string, unknown> = {};
   for (const part of ['params', 'query'] as const) {
@@ -77,7 +104,38 @@ function cacheKey(req: Request): string | undefined {
     if (error) return undefined;
     input[part] = value;
   }
-  return `${(req.route as { path: string }).path} ${canonical(input)}`;
+  return { key: `${(req.route as { path: string }).path} ${canonical(input)}`, input };
+}
+
+/**
+ * Makes a fresh answer for key in the background, from the input its stale one was made for, and
+ * keeps it. Requests that miss meanwhile wait for it, as for a miss being answered. When it cannot
+ * be made (the product is gone, the database does not answer), the stale answer is dropped: the
+ * next request goes to the handler, which answers whatever the case is.
+ */
+function refreshInBackground<S extends RouteInputSchemas>(key: string, input: Validated<S>, refresh: PublicRefresh<S>, app: Application, keepId: boolean): void {
+  if (inFlight.has(key)) return;
+  let settle: (made: CachedResponse | undefined) => void = () => undefined;
+  const promise = new Promise<CachedResponse | undefined>((resolve) => (settle = resolve));
+  inFlight.set(key, promise);
+  const since = responseGeneration();
+  const ttl = config.publicCacheTtlMs;
+  void (async () => {
+    let made: CachedResponse | undefined;
+    try {
+      const data = await refresh.data(input);
+      // res.json's text: the application sets no JSON replacer, spaces or escaping.
+      const body = Buffer.from(JSON.stringify({ success: true, data }), 'utf8');
+      made = { body, etag: etagOf(app, body), data: keepId ? { id: idOf(data) } : {} };
+      rememberResponse(key, made, ttl, since, ttl);
+    } catch (error) {
+      forgetResponse(key);
+      logger.warn('public cache refresh failed', { key, error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      if (inFlight.get(key) === promise) inFlight.delete(key);
+      settle(made && responseGeneration() === since ? made : undefined);
+    }
+  })();
 }
 
 /**
@@ -88,25 +146,30 @@ function cacheKey(req: Request): string | undefined {
  * the handler. Only 200 JSON answers are kept, whether sent with res.json or as JSON text.
  * Requests for a key that arrive while its answer is being made wait for that answer instead of
  * running the same statement again (when an entry expires under load, one request refills it).
+ * A route that says how to refresh its answer (`refresh`) has it refreshed in the background
+ * instead, its stale answer served meanwhile.
  */
-export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHandler {
-  return (req, res, next) => {
+export function cachePublicResponse<S extends RouteInputSchemas>(options: PublicCacheOptions<S> = {}): RequestHandler {
+  const { onHit, refresh } = options;
+  const middleware: RequestHandler = (req, res, next) => {
     const ttl = config.publicCacheTtlMs;
     if (ttl <= 0 || req.method !== 'GET' || req.get('authorization')) return next();
-    const key = cacheKey(req);
-    if (key === undefined) return next();
-    const hit = cachedResponse(key);
-    if (hit !== undefined) {
-      if (options.onHit) options.onHit(hit.data);
-      sendKept(res, hit);
+    const found = cacheKey(req, refresh?.schemas);
+    if (found === undefined) return next();
+    const { key, input } = found;
+    const kept = keptResponse(key);
+    if (kept && (kept.fresh || refresh)) {
+      if (!kept.fresh && refresh) refreshInBackground(key, input as Validated<S>, refresh, res.app, onHit !== undefined);
+      if (onHit) onHit(kept.response.data);
+      sendKept(res, kept.response, kept.fresh ? 'HIT' : 'STALE');
       return undefined;
     }
     const pending = inFlight.get(key);
     if (pending) {
       void pending.then((made) => {
         if (!made) return next();
-        if (options.onHit) options.onHit(made.data);
-        sendKept(res, made);
+        if (onHit) onHit(made.data);
+        sendKept(res, made, 'HIT');
       });
       return undefined;
     }
@@ -123,8 +186,8 @@ export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHa
     const since = responseGeneration();
     let data: { id?: string } = {};
     const json = res.json.bind(res);
-    res.json = (body: { data?: { id?: string } }) => {
-      if (options.onHit) data = { id: body?.data?.id };
+    res.json = (body: { data?: unknown }) => {
+      if (onHit) data = { id: idOf(body?.data) };
       return json(body);
     };
     // res.json ends in res.send with the JSON text; handlers that serialize themselves (deep
@@ -137,16 +200,18 @@ export function cachePublicResponse(options: PublicCacheOptions = {}): RequestHa
       }
       // Encoded and hashed once, here: every hit sends these bytes with this ETag.
       const bytes = Buffer.from(body, 'utf8');
-      const kept: CachedResponse = { body: bytes, etag: etagOf(res, bytes), data };
-      rememberResponse(key, kept, ttl, since);
-      if (kept.etag) res.set('ETag', kept.etag);
+      const made: CachedResponse = { body: bytes, etag: etagOf(res.app, bytes), data };
+      rememberResponse(key, made, ttl, since, refresh ? ttl : 0);
+      if (made.etag) res.set('ETag', made.etag);
       res.set('X-Cache', 'MISS');
       // Waiters take it only when no catalog write was announced meanwhile (as the cache itself).
-      done(responseGeneration() === since ? kept : undefined);
+      done(responseGeneration() === since ? made : undefined);
       return send(bytes);
     };
     return next();
   };
+  // ApiRouter then refuses the route unless its validate() takes these same schemas.
+  return refresh ? describeMiddleware(middleware, { reads: refresh.schemas }) : middleware;
 }
 
 export const publicCache = cachePublicResponse();

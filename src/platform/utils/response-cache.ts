@@ -19,10 +19,16 @@ export interface CachedResponse {
   data: { id?: string };
 }
 
-const responses = new TtlCache<CachedResponse>({
+interface Entry {
+  response: CachedResponse;
+  /** Until when the answer is fresh; the entry may outlive it (held while stale, see rememberResponse). */
+  freshUntil: number;
+}
+
+const responses = new TtlCache<Entry>({
   maxEntries: 2000,
   maxBytes: RESPONSE_CACHE_MAX_BYTES,
-  sizeOf: (key, value) => 2 * key.length + value.body.length + ENTRY_OVERHEAD_BYTES,
+  sizeOf: (key, entry) => 2 * key.length + entry.response.body.length + ENTRY_OVERHEAD_BYTES,
 });
 
 /**
@@ -35,13 +41,31 @@ export function responseGeneration(): number {
   return generation;
 }
 
+/** The answer kept for key while it is fresh. */
 export function cachedResponse(key: string): CachedResponse | undefined {
-  return responses.get(key);
+  const kept = keptResponse(key);
+  return kept?.fresh ? kept.response : undefined;
 }
 
-export function rememberResponse(key: string, response: CachedResponse, ttlMs: number, since = generation): void {
-  if (response.body.length > MAX_BODY_BYTES || since !== generation) return;
-  responses.set(key, response, ttlMs);
+/** The answer kept for key, fresh or (within the time it may be served stale) not. */
+export function keptResponse(key: string): { response: CachedResponse; fresh: boolean } | undefined {
+  const entry = responses.get(key);
+  return entry && { response: entry.response, fresh: entry.freshUntil > Date.now() };
+}
+
+/**
+ * Keeps an answer fresh for ttlMs, and held staleMs longer: what keptResponse returns stale,
+ * for a caller that serves it while it makes a fresh one. Not kept when a clear came since
+ * `since`, the generation noted before its data was read.
+ */
+export function rememberResponse(key: string, response: CachedResponse, ttlMs: number, since = generation, staleMs = 0): void {
+  if (response.body.length > MAX_BODY_BYTES || since !== generation || ttlMs <= 0) return;
+  responses.set(key, { response, freshUntil: Date.now() + ttlMs }, ttlMs + Math.max(0, staleMs));
+}
+
+/** Drops the answer kept for key (one whose fresh answer could not be made). */
+export function forgetResponse(key: string): void {
+  responses.delete(key);
 }
 
 export function forgetResponses(): void {

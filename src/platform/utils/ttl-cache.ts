@@ -81,6 +81,11 @@ export class TtlCache<T> {
     this.scheduleSweep(expiresAt);
   }
 
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry) this.remove(key, entry);
+  }
+
   clear(): void {
     this.entries.clear();
     this.heldBytes = 0;
