@@ -2,7 +2,8 @@ import '../support/catalog-cache-env';
 import request from 'supertest';
 import { config } from '../../src/platform/config';
 import { createRedisConnection } from '../../src/platform/redis';
-import { CATALOG_VERSION_POLL_MS, startCatalogCacheSync, stopCatalogCacheSync } from '../../src/modules/catalog/catalog-cache';
+import { CATALOG_VERSION_POLL_MS, forgetCatalogCaches, startCatalogCacheSync, stopCatalogCacheSync } from '../../src/modules/catalog/catalog-cache';
+import { MAX_STALENESS_MS } from '../../src/platform/db/replicas';
 import { rememberResponse, cachedResponse, forgetResponses, responseGeneration } from '../../src/platform/utils/response-cache';
 import { createProduct } from '../fixtures';
 import { useTestApp } from '../support/app';
@@ -17,6 +18,13 @@ describe('response cache generations', () => {
     expect(cachedResponse('GET /stale')).toBeUndefined();
     rememberResponse('GET /fresh', { body: Buffer.from('{"fresh":true}'), data: {} }, 60_000, responseGeneration());
     expect(cachedResponse('GET /fresh')?.body.toString()).toBe('{"fresh":true}');
+  });
+
+  it('clears once per catalog write without read replicas', async () => {
+    forgetCatalogCaches();
+    rememberResponse('GET /kept', { body: Buffer.from('{"kept":true}'), data: {} }, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, MAX_STALENESS_MS + 100));
+    expect(cachedResponse('GET /kept')?.body.toString()).toBe('{"kept":true}');
   });
 });
 

@@ -8,7 +8,9 @@ import { login } from '../support/auth';
 import { signedInSeller, type SignedInSeller } from '../support/catalog';
 import { databaseUrl } from '../support/database';
 import { TcpProxy } from '../support/tcp-proxy';
-import { acceptNonStandbysForTests, closeReadReplicas, PIN_WINDOW_MS } from '../../src/platform/db/replicas';
+import { acceptNonStandbysForTests, closeReadReplicas, MAX_STALENESS_MS, PIN_WINDOW_MS } from '../../src/platform/db/replicas';
+import { forgetCatalogCaches } from '../../src/modules/catalog/catalog-cache';
+import { cachedResponse, rememberResponse } from '../../src/platform/utils/response-cache';
 
 /**
  * DATABASE_REPLICA_URLS with two "replicas": a database of this file's own that is no replica at
@@ -160,6 +162,22 @@ describe('read replicas (DATABASE_REPLICA_URLS)', () => {
     const res = await request(ctx.app).get('/api/admin/stats/overview').set('Authorization', `Bearer ${accessToken}`);
     expect(res.status).toBe(200);
     expect(res.body.data.newCustomers).toBe(count);
+  });
+
+  it('clears the catalog caches again once a usable replica holds the write: an answer kept from a lagging replica just after a write does not outlive it', async () => {
+    const answer = () => ({ body: Buffer.from('{"success":true,"data":{}}'), data: {} });
+    forgetCatalogCaches();
+    // As if read from a replica that had not replayed the write yet, and kept for a minute.
+    rememberResponse('echo /api/products {}', answer(), 60_000);
+    await sleep(MAX_STALENESS_MS / 2);
+    expect(cachedResponse('echo /api/products {}')).toBeDefined();
+    await sleep(MAX_STALENESS_MS / 2 + 100);
+    expect(cachedResponse('echo /api/products {}')).toBeUndefined();
+
+    // Kept after the second clear: it stays, there is no third one.
+    rememberResponse('echo /api/products {}', answer(), 60_000);
+    await sleep(MAX_STALENESS_MS + 100);
+    expect(cachedResponse('echo /api/products {}')).toBeDefined();
   });
 
   it('moves reads to the primary at once when the replica goes away, with no failed request, and stays ready', async () => {

@@ -1,4 +1,5 @@
 import { config } from '../../platform/config';
+import { MAX_STALENESS_MS } from '../../platform/db/replicas';
 import { redisCommand, redisReady } from '../../platform/redis';
 import { logger } from '../../platform/utils/logger';
 import { forgetResponses } from '../../platform/utils/response-cache';
@@ -13,6 +14,11 @@ import { forgetListingTotals } from './listing-totals';
  * version is unknown, without waiting for Redis: every poll clears the caches, so no answer older
  * than a poll is served, however many writes other processes made meanwhile. Without Redis there
  * is one process, and clearing its caches is enough.
+ *
+ * With read replicas, an answer made just after a clear may come from a replica that has not yet
+ * replayed the write behind it. So every clear is followed by a second one once any usable
+ * replica holds that write (MAX_STALENESS_MS later): no answer read before then outlives it,
+ * and the answers kept after it include the write, whatever the caches' TTLs.
  */
 
 export const CATALOG_VERSION_POLL_MS = 250;
@@ -20,14 +26,27 @@ export const CATALOG_VERSION_POLL_MS = 250;
 let lastVersion: string | null | undefined;
 let timer: NodeJS.Timeout | undefined;
 let polling = false;
+let echo: NodeJS.Timeout | undefined;
 
 function versionKey(): string {
   return `${config.redisPrefix}:catalog:version`;
 }
 
-function clearLocal(): void {
+function clearNow(): void {
   forgetListingTotals();
   forgetResponses();
+}
+
+function clearLocal(): void {
+  clearNow();
+  if (config.db.replicaUrls.length === 0) return;
+  // One pending echo, due MAX_STALENESS_MS after the latest clear: writes in a row push it back.
+  clearTimeout(echo);
+  echo = setTimeout(() => {
+    echo = undefined;
+    clearNow();
+  }, MAX_STALENESS_MS);
+  echo.unref();
 }
 
 /** After any catalog or stock write (products, categories, reviews, orders): the next reads of every process see it. */
