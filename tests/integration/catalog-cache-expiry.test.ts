@@ -1,4 +1,4 @@
-// Before anything reads the configuration: the default TTL of one second (other tests turn the cache off).
+// Before anything reads the configuration: a TTL of one second, so that expiry shows within the test (other tests turn the cache off).
 process.env.PUBLIC_CACHE_TTL_MS = '1000';
 
 import request from 'supertest';

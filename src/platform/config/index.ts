@@ -136,7 +136,7 @@ const envSchema = Joi.object({
   WEBHOOK_ALLOW_PRIVATE_URLS: Joi.boolean().default(false),
   ORDER_PAYMENT_TIMEOUT_MINUTES: Joi.number().integer().min(1).default(30),
 
-  PUBLIC_CACHE_TTL_MS: Joi.number().integer().min(0).max(60_000).default(1000),
+  PUBLIC_CACHE_TTL_MS: Joi.number().integer().min(0).max(60_000).default(5000),
   LISTING_TOTALS_TTL_MS: Joi.number().integer().min(0).max(600_000).default(10_000),
   JOBS_IN_API: Joi.boolean().truthy('1').falsy('0'),
   SEED_DEMO_DATA: Joi.boolean().truthy('1').falsy('0').default(true),
