@@ -7,6 +7,7 @@ import { productService } from '../../src/modules/catalog/product.service';
 import { forgetResponses } from '../../src/platform/utils/response-cache';
 import { createCategory, createProduct, createReview } from '../fixtures';
 import { useTestApp } from '../support/app';
+import { productBody, signedInSeller } from '../support/catalog';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -91,6 +92,39 @@ describe('public response cache: stale answers refreshed in the background', () 
     } finally {
       runs.mockRestore();
     }
+  });
+
+  it('does not keep a fresh answer read before a catalog write made while it was read', async () => {
+    forgetResponses();
+    const seller = await signedInSeller(ctx.app);
+    const created = await request(ctx.app).post('/api/products').set('Authorization', seller.bearer).send(productBody({ name: 'Heron Teapot' }));
+    expect(created.status).toBe(201);
+    const url = `/api/products/${created.body.data.id}`;
+    expect((await get(url)).headers['x-cache']).toBe('MISS');
+    await sleep(config.publicCacheTtlMs + 100);
+
+    // The background refresh reads the product, then waits until the rename below has committed.
+    let release: () => void = () => undefined;
+    const renamed = new Promise<void>((resolve) => (release = resolve));
+    const read = productService.get.bind(productService);
+    const refresh = jest.spyOn(productService, 'get').mockImplementationOnce(async (...args) => {
+      const product = await read(...args);
+      await renamed;
+      return product;
+    });
+    try {
+      const stale = await get(url);
+      expect([stale.headers['x-cache'], stale.body.data.name]).toEqual(['STALE', 'Heron Teapot']);
+      const patched = await request(ctx.app).patch(url).set('Authorization', seller.bearer).send({ name: 'Heron Kettle' });
+      expect(patched.status).toBe(200);
+      release();
+      await sleep(50);
+      expect(refresh).toHaveBeenCalledTimes(1);
+    } finally {
+      refresh.mockRestore();
+    }
+    const after = await get(url);
+    expect([after.headers['x-cache'], after.body.data.name]).toEqual(['MISS', 'Heron Kettle']);
   });
 
   it('drops a stale answer it cannot make again: the next request gets what the handler answers', async () => {
