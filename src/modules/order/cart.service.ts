@@ -109,7 +109,7 @@ const CART_LINES = `SELECT c.id AS cart_id, c.promo_code, ci.id, ci.quantity, ${
 const CART_LINES_ORDER = 'ORDER BY ci.created_at, ci.id';
 const CART_LINES_WITH_PROMOTION = CART_LINES.replace(/^SELECT /, `SELECT ${PROMOTION_OF_CODE} AS promotion, `);
 
-/** Where `CART_LINES` finds the owner's cart (a guest's by its token, while it lasts), and its binds. */
+/** Where a statement over `carts c` finds the owner's cart (a guest's by its token, while it lasts); ownerBind gives its binds. */
 function ownerCondition(owner: CartOwner): string {
   return 'token' in owner ? 'WHERE c.token_hash = $hash AND c.user_id IS NULL AND c.expires_at > now()' : 'WHERE c.user_id = $userId';
 }
@@ -302,19 +302,11 @@ export class CartService {
 
   /** Takes the row lock of the owner's cart, making a user's cart on first need; the cart's id and code. */
   private async lockCart(owner: CartOwner, transaction: Transaction): Promise<{ id: string; promoCode: string | null }> {
-    if ('token' in owner) {
-      const [row] = await queryRows<{ id: string; promo_code: string | null }>(
-        'SELECT id, promo_code FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now() FOR UPDATE',
-        { hash: hashToken(owner.token) },
-        transaction,
-      );
-      if (!row) throw cartNotFound();
-      return { id: row.id, promoCode: row.promo_code };
-    }
     const lock = () =>
-      queryRows<{ id: string; promo_code: string | null }>('SELECT id, promo_code FROM carts WHERE user_id = $userId FOR UPDATE', { userId: owner.userId }, transaction);
+      queryRows<{ id: string; promo_code: string | null }>(`SELECT c.id, c.promo_code FROM carts c ${ownerCondition(owner)} FOR UPDATE`, ownerBind(owner), transaction);
     const [row] = await lock();
     if (row) return { id: row.id, promoCode: row.promo_code };
+    if ('token' in owner) throw cartNotFound();
     // Two first adds at once: the unique index makes the second insert wait for the first, then do nothing.
     await queryRows('INSERT INTO carts (user_id) VALUES ($userId) ON CONFLICT (user_id) DO NOTHING', { userId: owner.userId }, transaction);
     const [created] = await lock();
@@ -447,16 +439,8 @@ export class CartService {
 
   /** The owner's cart id (null: a user who has none yet; a user's cart is made by the first add). */
   private async findCartId(owner: CartOwner, options: { transaction?: Transaction } = {}): Promise<string | null> {
-    if ('token' in owner) {
-      const [row] = await queryRows<{ id: string }>(
-        'SELECT id FROM carts WHERE token_hash = $hash AND user_id IS NULL AND expires_at > now()',
-        { hash: hashToken(owner.token) },
-        options.transaction,
-      );
-      if (!row) throw cartNotFound();
-      return row.id;
-    }
-    const [row] = await queryRows<{ id: string }>('SELECT id FROM carts WHERE user_id = $userId', { userId: owner.userId }, options.transaction);
+    const [row] = await queryRows<{ id: string }>(`SELECT c.id FROM carts c ${ownerCondition(owner)}`, ownerBind(owner), options.transaction);
+    if (!row && 'token' in owner) throw cartNotFound();
     return row?.id ?? null;
   }
 
