@@ -146,7 +146,8 @@ function partialDays(at: string): string {
  * seller_discount, commission, refunds): the whole UTC days from sales_days, one row a day; the
  * partial days at its ends from their paid orders (over orders_paid_at_idx) and their refund
  * transactions (over transactions_type_status_created_at_idx), those outside the period with
- * their figures negated (see PERIOD_BOUNDS).
+ * their figures negated (see PERIOD_BOUNDS). Every money figure has two decimals, zeros included
+ * (0.00, never 0): their sums then print as money ("12.50", "0.00") without rounding each one.
  */
 const SALES_PARTS = `
 WITH ${PERIOD_BOUNDS}, parts AS (
@@ -156,15 +157,15 @@ WITH ${PERIOD_BOUNDS}, parts AS (
    WHERE d.day >= (b.days_from AT TIME ZONE 'UTC')::date AND d.day < (b.days_to AT TIME ZONE 'UTC')::date
   UNION ALL
   SELECT o.paid_at, sign, sign * o.amount_paid, sign * o.tax_amount,
-         sign * (SELECT coalesce(sum(s.seller_amount), 0) FROM order_shipping s WHERE s.order_id = o.id),
-         sign * CASE WHEN o.discount_funded_by = 'platform' THEN o.discount_amount ELSE 0 END,
-         sign * CASE WHEN o.discount_funded_by = 'seller' THEN o.discount_amount ELSE 0 END,
-         sign * (SELECT coalesce(sum(${COMMISSION}), 0) FROM order_items oi WHERE oi.order_id = o.id),
-         0
+         sign * (SELECT coalesce(sum(s.seller_amount), 0.00) FROM order_shipping s WHERE s.order_id = o.id),
+         sign * CASE WHEN o.discount_funded_by = 'platform' THEN o.discount_amount ELSE 0.00 END,
+         sign * CASE WHEN o.discount_funded_by = 'seller' THEN o.discount_amount ELSE 0.00 END,
+         sign * (SELECT coalesce(sum(${COMMISSION}), 0.00) FROM order_items oi WHERE oi.order_id = o.id),
+         0.00
     FROM orders o, bounds b, LATERAL (SELECT CASE WHEN o.paid_at < b.lo OR o.paid_at >= b.hi THEN -1 ELSE 1 END AS sign) x
    WHERE ${PAID_ORDER} AND ${partialDays('o.paid_at')}
   UNION ALL
-  SELECT t.created_at, 0, 0, 0, 0, 0, 0, 0, CASE WHEN t.created_at < b.lo OR t.created_at >= b.hi THEN -t.amount ELSE t.amount END
+  SELECT t.created_at, 0, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00, CASE WHEN t.created_at < b.lo OR t.created_at >= b.hi THEN -t.amount ELSE t.amount END
     FROM transactions t, bounds b
    WHERE ${REFUND_MADE} AND ${partialDays('t.created_at')}
 )`;
@@ -250,6 +251,10 @@ export const STATS_STATEMENTS = {
             FROM sold`,
     bind: { from: period.from, to: period.to, ...(sellerId ? { sellerId } : {}) },
   }),
+  /**
+   * The series as JSON text, one bucket a day, week or month: every bucket starts at a UTC
+   * midnight, and its money figures are SALES_PARTS' two-decimal sums as they print.
+   */
   sales: (period: Period, interval: Interval): Statement => ({
     sql: `${SALES_PARTS},
           series AS (
@@ -261,12 +266,12 @@ export const STATS_STATEMENTS = {
               FROM parts GROUP BY 1
           )
           SELECT '[' || coalesce(string_agg(
-                   '{"period":"' || to_char(series.b, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                   '{"period":"' || to_char(series.b, 'YYYY-MM-DD') || 'T00:00:00.000Z'
                    || '","orderCount":' || coalesce(s.orders, 0)::int
-                   || ',"grossSales":"' || round(coalesce(s.gross, 0), 2)
-                   || '","refunds":"' || round(coalesce(s.refunds, 0), 2)
-                   || '","netSales":"' || round(coalesce(s.gross, 0) - coalesce(s.refunds, 0), 2)
-                   || '","commission":"' || round(coalesce(s.commission, 0), 2) || '"}',
+                   || ',"grossSales":"' || coalesce(s.gross, 0.00)
+                   || '","refunds":"' || coalesce(s.refunds, 0.00)
+                   || '","netSales":"' || (coalesce(s.gross, 0.00) - coalesce(s.refunds, 0.00))
+                   || '","commission":"' || coalesce(s.commission, 0.00) || '"}',
                    ',' ORDER BY series.b), '') || ']' AS series
             FROM series LEFT JOIN sales s ON s.b = series.b`,
     bind: { from: period.from, to: period.to, unit: interval },
