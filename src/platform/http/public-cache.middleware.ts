@@ -108,6 +108,32 @@ function cacheKey(req: Request, routeSchemas?: RouteInputSchemas): { key: string
 }
 
 /**
+ * Marks key as being answered: requests for it wait for that answer instead of running the same
+ * statement. `done` ends it and hands the waiters what was kept, unless a catalog write was
+ * announced since `since` (what was read may predate it); without an answer they run their own.
+ */
+function answering(key: string): { since: number; done: (made?: CachedResponse) => void } {
+  let settle: (made: CachedResponse | undefined) => void = () => undefined;
+  const promise = new Promise<CachedResponse | undefined>((resolve) => (settle = resolve));
+  inFlight.set(key, promise);
+  const since = responseGeneration();
+  return {
+    since,
+    done: (made) => {
+      if (inFlight.get(key) === promise) inFlight.delete(key);
+      settle(made && responseGeneration() === since ? made : undefined);
+    },
+  };
+}
+
+/** Keeps the JSON answer `bytes` for key, encoded and hashed once here: every hit sends these bytes with this ETag. */
+function keep(key: string, bytes: Buffer, app: Application, data: CachedResponse['data'], since: number, ttl: number, staleMs: number): CachedResponse {
+  const made: CachedResponse = { body: bytes, etag: etagOf(app, bytes), data };
+  rememberResponse(key, made, ttl, since, staleMs);
+  return made;
+}
+
+/**
  * Makes a fresh answer for key in the background, from the input its stale one was made for, and
  * keeps it. Requests that miss meanwhile wait for it, as for a miss being answered. When it cannot
  * be made (the product is gone, the database does not answer), the stale answer is dropped: the
@@ -115,25 +141,19 @@ function cacheKey(req: Request, routeSchemas?: RouteInputSchemas): { key: string
  */
 function refreshInBackground<S extends RouteInputSchemas>(key: string, input: Validated<S>, refresh: PublicRefresh<S>, app: Application, keepId: boolean): void {
   if (inFlight.has(key)) return;
-  let settle: (made: CachedResponse | undefined) => void = () => undefined;
-  const promise = new Promise<CachedResponse | undefined>((resolve) => (settle = resolve));
-  inFlight.set(key, promise);
-  const since = responseGeneration();
+  const { since, done } = answering(key);
   const ttl = config.publicCacheTtlMs;
   void (async () => {
     let made: CachedResponse | undefined;
     try {
       const data = await refresh.data(input);
       // res.json's text: the application sets no JSON replacer, spaces or escaping.
-      const body = Buffer.from(JSON.stringify({ success: true, data }), 'utf8');
-      made = { body, etag: etagOf(app, body), data: keepId ? { id: idOf(data) } : {} };
-      rememberResponse(key, made, ttl, since, ttl);
+      made = keep(key, Buffer.from(JSON.stringify({ success: true, data }), 'utf8'), app, keepId ? { id: idOf(data) } : {}, since, ttl, ttl);
     } catch (error) {
       forgetResponse(key);
       logger.warn('public cache refresh failed', { key, error: error instanceof Error ? error.message : String(error) });
     } finally {
-      if (inFlight.get(key) === promise) inFlight.delete(key);
-      settle(made && responseGeneration() === since ? made : undefined);
+      done(made);
     }
   })();
 }
@@ -173,17 +193,10 @@ export function cachePublicResponse<S extends RouteInputSchemas>(options: Public
       });
       return undefined;
     }
-    let settle: (made: CachedResponse | undefined) => void = () => undefined;
-    const promise = new Promise<CachedResponse | undefined>((resolve) => (settle = resolve));
-    inFlight.set(key, promise);
-    const done = (made?: CachedResponse) => {
-      if (inFlight.get(key) === promise) inFlight.delete(key);
-      settle(made);
-    };
+    // What the handler reads may predate a catalog write announced while it runs: then it is not kept.
+    const { since, done } = answering(key);
     // An answer that is not kept (an error, a client gone) lets the waiters run their own.
     res.once('close', () => done());
-    // What the handler reads may predate a catalog write announced while it runs: then it is not kept.
-    const since = responseGeneration();
     let data: { id?: string } = {};
     const json = res.json.bind(res);
     res.json = (body: { data?: unknown }) => {
@@ -198,15 +211,11 @@ export function cachePublicResponse<S extends RouteInputSchemas>(options: Public
         done();
         return send(body);
       }
-      // Encoded and hashed once, here: every hit sends these bytes with this ETag.
-      const bytes = Buffer.from(body, 'utf8');
-      const made: CachedResponse = { body: bytes, etag: etagOf(res.app, bytes), data };
-      rememberResponse(key, made, ttl, since, refresh ? ttl : 0);
+      const made = keep(key, Buffer.from(body, 'utf8'), res.app, data, since, ttl, refresh ? ttl : 0);
       if (made.etag) res.set('ETag', made.etag);
       res.set('X-Cache', 'MISS');
-      // Waiters take it only when no catalog write was announced meanwhile (as the cache itself).
-      done(responseGeneration() === since ? made : undefined);
-      return send(bytes);
+      done(made);
+      return send(made.body);
     };
     return next();
   };
