@@ -26,7 +26,7 @@ export interface MiddlewareMeta {
   optionalSecurity?: boolean;
   roles?: string[];
   multipart?: { field: string; maxFiles: number };
-  /** The schemas a controller's types were written against (`handler()`); not documented. */
+  /** The schemas a controller's types (`handler()`) or a cache refresh were written against; checked, not documented. */
   reads?: RouteInputSchemas;
 }
 
@@ -84,7 +84,6 @@ function collectMeta(handlers: RequestHandler[]): MiddlewareMeta {
     if (own.optionalSecurity) meta.optionalSecurity = true;
     if (own.roles) meta.roles = own.roles;
     if (own.multipart) meta.multipart = own.multipart;
-    if (own.reads) meta.reads = own.reads;
   }
   return meta;
 }
@@ -111,7 +110,9 @@ export class ApiRouter {
     const meta = collectMeta(handlers);
     // validate() is where a body or query a route does not read is refused: a route without it would take anything.
     if (!meta.schemas) throw new Error(`${method.toUpperCase()} ${fullPath} has no validate(): every route declares its input, validate({}) for none`);
-    if (handlers.some((handler) => metaOf(handler)?.reads && metaOf(handler)?.reads !== meta.schemas)) {
+    // Each controller (handler()) and cache refresh names the schemas it was typed against.
+    const reads = handlers.map((handler) => metaOf(handler)?.reads).filter((schemas) => schemas !== undefined);
+    if (reads.some((schemas) => schemas !== meta.schemas)) {
       throw new Error(`${method.toUpperCase()} ${fullPath} validates other schemas than its controller (or its cache's refresh) reads: validate(), handler() and the refresh take the same object`);
     }
     routes.push({ method, path: fullPath, tag: this.tag, doc, meta });
