@@ -4,7 +4,7 @@ import { config } from '../../src/platform/config';
 import { createRedisConnection } from '../../src/platform/redis';
 import { CATALOG_VERSION_POLL_MS, forgetCatalogCaches, startCatalogCacheSync, stopCatalogCacheSync } from '../../src/modules/catalog/catalog-cache';
 import { MAX_STALENESS_MS } from '../../src/platform/db/replicas';
-import { rememberResponse, cachedResponse, forgetResponses, responseGeneration } from '../../src/platform/utils/response-cache';
+import { rememberResponse, keptResponse, forgetResponses, responseGeneration } from '../../src/platform/utils/response-cache';
 import { createProduct } from '../fixtures';
 import { useTestApp } from '../support/app';
 
@@ -15,16 +15,16 @@ describe('response cache generations', () => {
     const since = responseGeneration();
     forgetResponses();
     rememberResponse('GET /stale', { body: Buffer.from('{"stale":true}'), data: {} }, 60_000, since);
-    expect(cachedResponse('GET /stale')).toBeUndefined();
+    expect(keptResponse('GET /stale')?.response).toBeUndefined();
     rememberResponse('GET /fresh', { body: Buffer.from('{"fresh":true}'), data: {} }, 60_000, responseGeneration());
-    expect(cachedResponse('GET /fresh')?.body.toString()).toBe('{"fresh":true}');
+    expect(keptResponse('GET /fresh')?.response?.body.toString()).toBe('{"fresh":true}');
   });
 
   it('clears once per catalog write without read replicas', async () => {
     forgetCatalogCaches();
     rememberResponse('GET /kept', { body: Buffer.from('{"kept":true}'), data: {} }, 60_000);
     await new Promise((resolve) => setTimeout(resolve, MAX_STALENESS_MS + 100));
-    expect(cachedResponse('GET /kept')?.body.toString()).toBe('{"kept":true}');
+    expect(keptResponse('GET /kept')?.response?.body.toString()).toBe('{"kept":true}');
   });
 });
 

@@ -41,12 +41,6 @@ export function responseGeneration(): number {
   return generation;
 }
 
-/** The answer kept for key while it is fresh. */
-export function cachedResponse(key: string): CachedResponse | undefined {
-  const kept = keptResponse(key);
-  return kept?.fresh ? kept.response : undefined;
-}
-
 /** The answer kept for key, fresh or (within the time it may be served stale) not. */
 export function keptResponse(key: string): { response: CachedResponse; fresh: boolean } | undefined {
   const entry = responses.get(key);
