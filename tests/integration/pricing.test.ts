@@ -362,6 +362,14 @@ describe('pricing', () => {
     // Their cart is made, and an empty cart has nothing the code applies to.
     expect([first.status, first.body.error.code, first.body.error.details[0].reason]).toEqual([409, 'PROMO_NOT_APPLICABLE', 'no_eligible_line']);
     expect(await Cart.count({ where: { userId: newcomer.user.id } })).toBe(1);
+    // Two first requests at once of a customer with no cart: one cart is made, and both are answered.
+    const twice = await signedInUser(ctx.app);
+    const both = await Promise.all([1, 2].map(() => request(ctx.app).post('/api/cart/promo').set('Authorization', twice.bearer).send({ code: 'WELCOME10' })));
+    expect(both.map((res) => [res.status, res.body.error?.details?.[0]?.reason])).toEqual([
+      [409, 'no_eligible_line'],
+      [409, 'no_eligible_line'],
+    ]);
+    expect(await Cart.count({ where: { userId: twice.user.id } })).toBe(1);
 
     await admin('post', '/api/admin/promotions', { code: 'ONCEEACH', type: 'fixed', value: '1.00', usageLimitPerCustomer: 1 }).expect(201);
     const regular = await signedInUser(ctx.app);
