@@ -4,13 +4,14 @@ import { Pool, type PoolClient, type QueryConfig } from 'pg';
 import { toPositional, type Compiled } from '../src/platform/db/query';
 import { buildDetailStatement, buildFacetsStatement, buildListStatement, buildSearchStatement, type FacetQuery } from '../src/modules/catalog/product.service';
 import { TAKE_STOCK, takeStockWith } from '../src/modules/catalog/stock.service';
-import { PUBLIC_PRODUCT_STATUSES } from '../src/models';
+import { MAX_CART_ITEM_QUANTITY, PUBLIC_PRODUCT_STATUSES } from '../src/models';
 import { config } from '../src/platform/config';
 import { AppError } from '../src/platform/utils/errors';
 import { CART_LINES, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, promotionUseSteps, type CartLineRow } from '../src/modules/order/checkout.service';
 import { priceCart, type Pricing } from '../src/modules/order/pricing';
+import { ADD_TO_USER_CART, checkPromotionFits, linesWithPromotionStatement, SET_PROMO_CODE, type CartItemRow } from '../src/modules/order/cart.service';
 import { orderEventStatement } from '../src/modules/webhooks/events';
-import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, pricingSourcesOf, type PricingSourcesRow } from '../src/modules/order/pricing-sources';
+import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, pricingSourcesOf, promotionOf, type PricingSourcesRow, type PromotionRow } from '../src/modules/order/pricing-sources';
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page,
@@ -24,8 +25,10 @@ import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, p
  * row and emptied cart in one statement, the order.created webhook event (a delivery and its
  * outbox job per subscribed endpoint; the job is due in a day, as nothing here posts it), the
  * code's use, then the stock taken by one conditional UPDATE over the sorted variant ids that
- * moves their products' totals in the same statement. Its cart add takes a `variantId`; its code
- * route puts an active promotion's code on the cart in one statement. The customer is named by
+ * moves their products' totals in the same statement. Its cart add takes a `variantId` and runs
+ * the API's add statement (the line written, the cart's lines read back); its code route runs the
+ * API's read of the cart's lines with the code's promotion, the API's check that the code fits the
+ * cart, and the API's write. Both answer the rows as they come. The customer is named by
  * `Authorization: Bearer <user id>`: no token check and no session read.
  *
  * Every statement but BEGIN, COMMIT and ROLLBACK runs as a named prepared statement, as the API's do.
@@ -40,6 +43,9 @@ const cartLines = toPositional(CART_LINES);
 const placeOrder = toPositional(PLACE_ORDER);
 const pricingSources = toPositional(PRICING_SOURCES);
 const takeStock = toPositional(TAKE_STOCK);
+const addToUserCart = toPositional(ADD_TO_USER_CART);
+const linesWithPromotion = toPositional(linesWithPromotionStatement({ userId: 'customer' }));
+const setPromoCode = toPositional(SET_PROMO_CODE);
 // The API takes a code's use in its stock statement: the same statement, the same row locks.
 const takeStockAndLimitedUse = toPositional(takeStockWith(promotionUseSteps({ limited: true })));
 const takeStockAndUnlimitedUse = toPositional(takeStockWith(promotionUseSteps({ limited: false })));
@@ -74,16 +80,6 @@ const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 8;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const ADD_TO_CART = `WITH c AS (
-  INSERT INTO carts (user_id) VALUES ($1) ON CONFLICT (user_id) DO UPDATE SET updated_at = now() RETURNING id
-)
-INSERT INTO cart_items (cart_id, product_id, variant_id, quantity)
-SELECT c.id, v.product_id, v.id, $3
-  FROM c
-  JOIN product_variants v ON v.id = $2 AND v.status = 'active' AND v.deleted_at IS NULL AND v.stock_quantity >= $3
-  JOIN products p ON p.id = v.product_id AND p.status = 'active' AND p.deleted_at IS NULL
-ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity, updated_at = now()
-RETURNING id`;
 
 const CLEAR_CART = 'DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $1)';
 
@@ -94,11 +90,6 @@ const RECORD_DELIVERY_JOBS = `INSERT INTO outbox (type, payload, available_at)
 SELECT 'webhooks.deliver', json_build_object('deliveryId', id)::jsonb, now() + make_interval(secs => $2::double precision) FROM unnest($1::uuid[]) AS id`;
 const DELIVERY_JOBS_DUE_IN_SECONDS = 86_400;
 
-// The code of an active promotion on the customer's cart; checkout checks the rest when it prices.
-const APPLY_PROMO = `UPDATE carts c SET promo_code = p.code, updated_at = now()
-  FROM promotions p
- WHERE c.user_id = $1 AND p.code = $2 AND p.active
-RETURNING c.id, c.promo_code`;
 
 /** An answer decided inside the transaction: it is rolled back and this is sent. */
 class Refusal extends Error {
@@ -171,15 +162,16 @@ async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promi
   }
 }
 
-async function addToCart(req: http.IncomingMessage): Promise<{ id: string }> {
+async function addToCart(req: http.IncomingMessage): Promise<unknown[]> {
   const userId = customerOf(req);
   const body = await readJson(req);
   const variantId = String(body.variantId ?? '');
   const quantity = Number(body.quantity ?? 1);
   if (!UUID.test(variantId) || !Number.isInteger(quantity) || quantity < 1) throw new Refusal(400, 'VALIDATION_ERROR');
-  const { rows } = await pool.query<{ id: string }>(named(ADD_TO_CART, [userId, variantId, quantity]));
-  if (!rows[0]) throw new Refusal(409, 'INSUFFICIENT_STOCK');
-  return rows[0];
+  // The API's statement: the line written and the cart's lines read back, answered as they come.
+  const { rows } = await pool.query<{ written: boolean }>(named(addToUserCart.text, valuesOf(addToUserCart, { userId, variantId, quantity, max: MAX_CART_ITEM_QUANTITY })));
+  if (!rows.some((row) => row.written)) throw new Refusal(409, 'INSUFFICIENT_STOCK');
+  return rows;
 }
 
 async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderNumber: string; totalAmount: string }> {
@@ -260,13 +252,25 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
   });
 }
 
-async function applyPromo(req: http.IncomingMessage): Promise<{ cartId: string; promoCode: string }> {
+async function applyPromo(req: http.IncomingMessage): Promise<unknown[]> {
   const userId = customerOf(req);
   const body = await readJson(req);
   if (typeof body.code !== 'string' || body.code.trim() === '') throw new Refusal(400, 'VALIDATION_ERROR');
-  const { rows } = await pool.query<{ id: string; promo_code: string }>(named(APPLY_PROMO, [userId, normalizeCode(body.code)]));
-  if (!rows[0]) throw new Refusal(404, 'PROMO_NOT_FOUND');
-  return { cartId: rows[0].id, promoCode: rows[0].promo_code };
+  // The API's read (the cart's lines with the code's promotion), its check that the code fits, its write.
+  const { rows } = await pool.query<CartItemRow & { cart_id: string; promotion: PromotionRow | null }>(
+    named(linesWithPromotion.text, valuesOf(linesWithPromotion, { userId, code: normalizeCode(body.code) })),
+  );
+  const promotion = rows[0]?.promotion ? promotionOf(rows[0].promotion) : null;
+  if (!promotion || !promotion.active) throw new Refusal(404, 'PROMO_NOT_FOUND');
+  const lines = rows.filter((row) => row.id !== null);
+  try {
+    checkPromotionFits(promotion, lines);
+  } catch (error) {
+    if (error instanceof AppError) throw new Refusal(error.status, error.code);
+    throw error;
+  }
+  await pool.query(named(setPromoCode.text, valuesOf(setPromoCode, { id: rows[0].cart_id, code: promotion.code })));
+  return lines;
 }
 
 async function clearCart(req: http.IncomingMessage): Promise<Record<string, never>> {

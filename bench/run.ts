@@ -1425,16 +1425,17 @@ Reading the table:
   conditional \`UPDATE product_variants … WHERE stock_quantity >= w.n\` over the sorted variant
   ids that moves the products' totals by the same amounts in the same statement (variant rows,
   then product rows, each in id order; run again on a deadlock, as the API's is), the code's use
-  (the API's steps for a code without a limit: its \`promotion_uses\` row) in that statement too. Its cart add is
-  one statement (the cart and the variant's line upserted), so is its code route
-  (\`POST /cart/promo\`: the code of an active promotion written on the cart), and it takes
-  the customer's id from the \`Authorization\` header: no token check, no session read.
+  (the API's steps for a code without a limit: its \`promotion_uses\` row) in that statement too. Its cart add
+  and its code route do the API's SQL work too: the add runs the API's statement (it makes or locks
+  the cart's row, writes the line within the variant's stock and reads the cart back) and answers
+  its rows; the code route (\`POST /cart/promo\`) runs the API's read of the cart's lines with the
+  code's promotion, the API's check that the code fits them, and the API's write of the code, and
+  answers the lines it read. It takes the customer's id from the \`Authorization\` header: no token
+  check, no session read.
 - What the API does on top, read from its code: every request checks the JWT (its signature once
-  per token, its expiry every time) and the session (kept for a second) and validates its input; a cart add is one statement that makes or locks
-  the cart's row, writes the line (within the variant's stock; the database holds a cart to 100
-  lines) and reads the cart back; putting the code on the cart reads its lines and the
-  promotion in one statement, checks that the code fits them and writes it (no lock: checkout judges the
-  code again), answering from the lines it read; a checkout also checks what it read (withdrawn products
+  per token, its expiry every time) and the session (kept for a second) and validates its input;
+  its answers are the cart and the order as the API shows them (the bare server answers the rows
+  as they come); a checkout also checks what it read (withdrawn products
   or variants, shortfalls, the totals by the money rules), answers from the rows it wrote, and
   checks for low stock per variant while it holds the row locks of the stock it took.
 

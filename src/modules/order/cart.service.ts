@@ -57,7 +57,7 @@ SELECT false, (SELECT promo_code FROM cart), (SELECT line_count FROM cart), ci.c
 }
 
 /** A user's cart, made on the first add; its row locked either way (ON CONFLICT … DO UPDATE locks the row it finds). */
-const ADD_TO_USER_CART = addItemStatement(`
+export const ADD_TO_USER_CART = addItemStatement(`
   INSERT INTO carts AS c (user_id) VALUES ($userId)
   ON CONFLICT (user_id) DO UPDATE SET updated_at = now()
   RETURNING c.id, c.promo_code, c.line_count`);
@@ -178,7 +178,7 @@ export interface QuoteView {
   lines: Array<{ itemId: string; unitPrice: string; quantity: number; lineTotal: string; discountAmount: string; taxAmount: string }>;
 }
 
-interface CartItemRow {
+export interface CartItemRow {
   id: string;
   quantity: number;
   product_id: string;
@@ -473,11 +473,7 @@ export class CartService {
    * (PROMOTION_OF_CODE, the owner's uses of it counted), in one statement.
    */
   private async linesWithPromotionOf(owner: CartOwner, code: string): Promise<Array<CartLineRow & { promotion: PromotionRow | null }>> {
-    return queryRows(`${CART_LINES_WITH_PROMOTION} ${ownerCondition(owner)} ${CART_LINES_ORDER}`, {
-      userId: null,
-      ...ownerBind(owner),
-      code: normalizeCode(code),
-    });
+    return queryRows(linesWithPromotionStatement(owner), { userId: null, ...ownerBind(owner), code: normalizeCode(code) });
   }
 
   /**
@@ -502,8 +498,8 @@ export class CartService {
     if (!promotion || !promotion.active) throw new NotFoundError('Promo', 'No promotion has this code');
     const cartId = rows[0].cart_id;
     const lines = rows.filter((row) => row.id !== null);
-    eligibleLines(promotion, lines.filter(isAvailable).map(pricingLineOf), new Date());
-    await queryRows('UPDATE carts SET promo_code = $code, updated_at = now() WHERE id = $id', { id: cartId, code: promotion.code });
+    checkPromotionFits(promotion, lines);
+    await queryRows(SET_PROMO_CODE, { id: cartId, code: promotion.code });
     return viewOf(cartId, lines, promotion.code);
   }
 
@@ -565,6 +561,22 @@ export class CartService {
 /** A cart line as the pricing function takes it. */
 function pricingLineOf(row: CartItemRow): PricingLine {
   return { itemId: row.id, sellerId: row.seller_id, productId: row.product_id, categoryId: row.category_id, unitPrice: toMinor(row.price), quantity: row.quantity };
+}
+
+/**
+ * The code route's read: the owner's cart lines (`linesOf`'s) with the promotion of `$code` on each
+ * row (PROMOTION_OF_CODE, the user's uses of it counted), in one statement.
+ */
+export function linesWithPromotionStatement(owner: CartOwner): string {
+  return `${CART_LINES_WITH_PROMOTION} ${ownerCondition(owner)} ${CART_LINES_ORDER}`;
+}
+
+/** The code route's write, once the code fits the cart. */
+export const SET_PROMO_CODE = 'UPDATE carts SET promo_code = $code, updated_at = now() WHERE id = $id';
+
+/** Throws 409 PROMO_NOT_APPLICABLE (with the reason) unless the promotion applies to the cart's available lines now. */
+export function checkPromotionFits(promotion: PricingPromotion, lines: CartItemRow[]): void {
+  eligibleLines(promotion, lines.filter(isAvailable).map(pricingLineOf), new Date());
 }
 
 /** A line checkout would take: product and variant for sale, in stock for the quantity. */
