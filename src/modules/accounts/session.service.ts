@@ -55,8 +55,9 @@ function newRefreshToken(sessionId: string): string {
 
 /**
  * This process forgets a user's cached session checks once a revocation is committed (the
- * database's notification does the same in every process, a moment later). Sequelize runs
- * afterCommit hooks even when COMMIT fails: forgetting then costs a cache miss, nothing more.
+ * database's notification does the same in every process, a moment later). Sequelize's own
+ * transactions run afterCommit hooks even when COMMIT fails (inTransaction's do not): forgetting
+ * then costs a cache miss, nothing more.
  */
 function afterCommit(transaction: Transaction | undefined, forget: () => void): void {
   if (transaction) transaction.afterCommit(forget);

@@ -111,8 +111,11 @@ export async function queryRows<T>(sql: string, bind: Record<string, unknown>, t
   const log = sequelize.options.logging;
   if (typeof log === 'function') log(`Executing (${(transaction as { id?: string } | undefined)?.id ?? 'default'}): ${text}`);
   const manager = sequelize.connectionManager;
-  const own = (transaction as unknown as { connection?: PgConnection } | undefined)?.connection;
+  const held = transaction as unknown as { connection?: PgConnection; finished?: string } | undefined;
+  const own = held?.connection;
   if (transaction && !own) throw new Error('The transaction has no connection yet');
+  // Its connection may already serve another transaction: a statement after the end must not run there.
+  if (held?.finished) throw new Error(`The transaction has ended (${held.finished}); a statement cannot run in it`);
   const connection = own ?? ((await manager.getConnection({ type: 'write' })) as unknown as PgConnection);
   try {
     return (await runPrepared(connection, text, values, own !== undefined)) as T[];

@@ -96,8 +96,9 @@ export async function recordJob<T extends JobType>(type: T, payload: JobPayloads
     { type, payload: JSON.stringify(payload ?? {}), jobId: options.jobId ?? null, delaySeconds: Math.max(0, options.delayMs ?? 0) / 1000 },
     options.transaction ?? undefined,
   );
-  // The relay would find the row on its next poll; this only saves the wait. It may also run
-  // after a COMMIT that failed (Sequelize calls afterCommit hooks regardless): it then finds nothing.
+  // The relay would find the row on its next poll; this only saves the wait. In a transaction of
+  // Sequelize's own (not inTransaction's) it may also run after a COMMIT that failed, since
+  // Sequelize calls afterCommit hooks regardless: it then finds nothing.
   if (options.transaction) outermost(options.transaction).afterCommit(nudgeRelays);
   else nudgeRelays();
 }
