@@ -7,11 +7,11 @@ import { TAKE_STOCK, takeStockWith } from '../src/modules/catalog/stock.service'
 import { MAX_CART_ITEM_QUANTITY, PUBLIC_PRODUCT_STATUSES } from '../src/models';
 import { config } from '../src/platform/config';
 import { AppError } from '../src/platform/utils/errors';
-import { CART_LINES, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, promotionUseSteps, type CartLineRow } from '../src/modules/order/checkout.service';
+import { CART_LINES_AND_SOURCES, cartLinesAndSourcesBinds, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, promotionUseSteps, type CartLineRow } from '../src/modules/order/checkout.service';
 import { priceCart, type Pricing } from '../src/modules/order/pricing';
 import { ADD_TO_USER_CART, checkPromotionFits, linesWithPromotionStatement, SET_PROMO_CODE, type CartItemRow } from '../src/modules/order/cart.service';
 import { orderEventStatement } from '../src/modules/webhooks/events';
-import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, pricingSourcesOf, promotionOf, type PricingSourcesRow, type PromotionRow } from '../src/modules/order/pricing-sources';
+import { normalizeCode, pricingDefaults, pricingSourcesOf, promotionOf, type PricingSourcesRow, type PromotionRow } from '../src/modules/order/pricing-sources';
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page,
@@ -20,8 +20,8 @@ import { normalizeCode, PRICING_SOURCES, pricingDefaults, pricingSourcesBinds, p
  *
  * For the checkout rows it also has a cart and a checkout. The checkout runs the API's own
  * statements (imported, not copied) in the same order: the cart's row lock, the cart read with
- * prices, the pricing sources (the sellers' shipping rates, the destination's tax rate, the cart's
- * code) priced by the API's pricing function, the order with its lines, parcels, first history
+ * prices and the pricing sources in one statement (the sellers' shipping rates, the destination's
+ * tax rate, the cart's code), priced by the API's pricing function, the order with its lines, parcels, first history
  * row and emptied cart in one statement, the order.created webhook event (a delivery and its
  * outbox job per subscribed endpoint; the job is due in a day, as nothing here posts it), the
  * code's use, then the stock taken by one conditional UPDATE over the sorted variant ids that
@@ -39,9 +39,8 @@ const listShape = buildListStatement({ page: 1, limit: LIMIT, sortBy: 'createdAt
 const list = toPositional(listShape.sql);
 const detail = toPositional(buildDetailStatement({ slug: 'placeholder' }).sql);
 const lockCart = toPositional(LOCK_CART);
-const cartLines = toPositional(CART_LINES);
+const cartLinesAndSources = toPositional(CART_LINES_AND_SOURCES);
 const placeOrder = toPositional(PLACE_ORDER);
-const pricingSources = toPositional(PRICING_SOURCES);
 const takeStock = toPositional(TAKE_STOCK);
 const addToUserCart = toPositional(ADD_TO_USER_CART);
 const linesWithPromotion = toPositional(linesWithPromotionStatement({ userId: 'customer' }));
@@ -181,7 +180,13 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
   const shippingAddress = JSON.stringify(body.shippingAddress);
   return inTransaction(async (client) => {
     const { rows: carts } = await client.query<{ promo_code: string | null }>(named(lockCart.text, valuesOf(lockCart, { userId })));
-    const { rows: lines } = await client.query<CartLineRow>(named(cartLines.text, valuesOf(cartLines, { userId, defaultRate: DEFAULT_COMMISSION_RATE })));
+    const code = carts[0]?.promo_code ?? null;
+    const address = body.shippingAddress as { country: string; state?: string | null };
+    const destination = { country: String(address.country), state: address.state ?? null };
+    // The cart's lines and, on the first, the pricing sources: the API's one statement.
+    const { rows: lines } = await client.query<CartLineRow & PricingSourcesRow>(
+      named(cartLinesAndSources.text, valuesOf(cartLinesAndSources, { userId, ...cartLinesAndSourcesBinds(destination, code, DEFAULT_COMMISSION_RATE) })),
+    );
     if (lines.length === 0) throw new Refusal(400, 'CART_EMPTY');
     // The API's checks of what it read, in its order: withdrawn lines, then shortfalls.
     if (
@@ -192,13 +197,8 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
       throw new Refusal(409, 'PRODUCT_UNAVAILABLE');
     }
     if (lines.some((line) => line.status !== 'active' || line.stock_quantity < line.quantity)) throw new Refusal(409, 'INSUFFICIENT_STOCK');
-    // The same pricing as the API: its sources in one statement, then the same arithmetic.
-    const code = carts[0]?.promo_code ?? null;
-    const address = body.shippingAddress as { country: string; state?: string | null };
-    const destination = { country: String(address.country), state: address.state ?? null };
-    const sourcesQuery = { sellerIds: [...new Set(lines.map((line) => line.seller_id))], ...destination, code, userId };
-    const { rows: sourceRows } = await client.query<PricingSourcesRow>(named(pricingSources.text, valuesOf(pricingSources, pricingSourcesBinds(sourcesQuery))));
-    const sources = pricingSourcesOf(sourceRows[0], Boolean(code));
+    // The same pricing as the API: the same arithmetic over the sources the statement read.
+    const sources = pricingSourcesOf(lines[0], Boolean(code));
     // A code no promotion has any more refuses the order, as the API's does.
     if (code && !sources.promotion) throw new Refusal(409, 'PROMO_NOT_APPLICABLE');
     let pricing: Pricing;

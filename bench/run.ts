@@ -1417,9 +1417,9 @@ Reading the table:
   waits for that (up to ${DELIVERY_WAIT_MS / 1000} s after the loop) before the bare server's run starts, so no delivery
   of the API's orders is posted during it.
 - The bare server runs the API's own checkout statements and pricing, imported from its order and
-  catalog modules, in the same order: the cart's row lock, the cart read with prices, the pricing
-  sources in one statement (the sellers' shipping rates, the destination's tax rate, the cart's
-  code), the API's pricing function over them, the order with its lines, parcels, first history
+  catalog modules, in the same order: the cart's row lock, the cart read with prices and the
+  pricing sources in one statement (the sellers' shipping rates, the destination's tax rate, the
+  cart's code), the API's pricing function over them, the order with its lines, parcels, first history
   row and the emptied cart in one statement, the order.created event (the API's statement, and the
   outbox jobs of its deliveries), and last the stock, taken per variant by one
   conditional \`UPDATE product_variants … WHERE stock_quantity >= w.n\` over the sorted variant

@@ -12,7 +12,7 @@ import { serializePlacedOrder, type OrderView, type PlacedOrderRow } from './ord
 import { insufficientStock, takeStock, type StockShortfall } from '../catalog';
 import crypto from 'node:crypto';
 import { promoNotApplicable, type Pricing, type PricingLine } from './pricing';
-import { priceLines } from './pricing-sources';
+import { priceFromSources, pricingSourcesBinds, pricingSourcesColumns, pricingSourcesOf, type PricingSourcesRow } from './pricing-sources';
 
 /**
  * Checkout: a cart becomes an order in one transaction (prices re-read, lines snapshotted, totals
@@ -48,17 +48,38 @@ const IDEMPOTENCY_TTL_HOURS = 24;
 export const LOCK_CART = `SELECT id, promo_code, set_config('plan_cache_mode', 'force_generic_plan', true) AS plans
   FROM carts WHERE user_id = $userId FOR UPDATE`;
 
-export const CART_LINES = `SELECT ci.id AS item_id, ci.product_id, ci.variant_id, ci.quantity, p.name, v.title AS variant_title, v.sku,
-       coalesce(v.images->>0, p.images->>0) AS image, v.price, p.seller_id, p.category_id, p.status, p.deleted_at,
-       v.status AS variant_status, v.deleted_at AS variant_deleted_at, v.stock_quantity,
-       coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate
-  FROM carts c
-  JOIN cart_items ci ON ci.cart_id = c.id
-  JOIN products p ON p.id = ci.product_id
-  JOIN product_variants v ON v.id = ci.variant_id
-  LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
- WHERE c.user_id = $userId
- ORDER BY ci.variant_id`;
+/**
+ * The cart's lines with their current prices, sorted by variant id, and on the first line the
+ * pricing sources of those lines' sellers for the destination (`$country`, `$state`) and the cart's
+ * code (`$code`): PRICING_SOURCES' columns, null on the other lines. One round trip, and one
+ * snapshot for what the order is priced from.
+ */
+export const CART_LINES_AND_SOURCES = `
+WITH lines AS (
+  SELECT ci.id AS item_id, ci.product_id, ci.variant_id, ci.quantity, p.name, v.title AS variant_title, v.sku,
+         coalesce(v.images->>0, p.images->>0) AS image, v.price, p.seller_id, p.category_id, p.status, p.deleted_at,
+         v.status AS variant_status, v.deleted_at AS variant_deleted_at, v.stock_quantity,
+         coalesce(sp.commission_rate, $defaultRate::numeric(5,4)) AS commission_rate,
+         row_number() OVER (ORDER BY ci.variant_id) AS line_number
+    FROM carts c
+    JOIN cart_items ci ON ci.cart_id = c.id
+    JOIN products p ON p.id = ci.product_id
+    JOIN product_variants v ON v.id = ci.variant_id
+    LEFT JOIN seller_profiles sp ON sp.user_id = p.seller_id
+   WHERE c.user_id = $userId
+), sources AS (
+  SELECT ${pricingSourcesColumns('ARRAY(SELECT DISTINCT seller_id FROM lines)')}
+)
+SELECT l.*, CASE WHEN l.line_number = 1 THEN s.rates END AS rates, CASE WHEN l.line_number = 1 THEN s.tax END AS tax,
+       CASE WHEN l.line_number = 1 THEN s.promotion END AS promotion
+  FROM lines l CROSS JOIN sources s
+ ORDER BY l.line_number`;
+
+/** The binds of CART_LINES_AND_SOURCES besides the customer's `userId`. */
+export function cartLinesAndSourcesBinds(destination: { country: string; state?: string | null }, code: string | null, defaultRate: string) {
+  const { country, state, code: normalizedCode } = pricingSourcesBinds({ sellerIds: [], country: destination.country, state: destination.state, code });
+  return { country, state, code: normalizedCode, defaultRate };
+}
 
 export const PLACE_ORDER = `
 WITH placed AS (
@@ -290,9 +311,13 @@ export class CheckoutService {
         // The cart's row lock: a concurrent checkout of the same cart waits here and then finds it
         // empty; adds wait for this order to be placed (or not).
         const [cart] = await queryRows<{ id: string; promo_code: string | null }>(LOCK_CART, { userId: caller.id }, transaction);
-        const lines = await queryRows<CartLineRow>(
-          CART_LINES,
-          { userId: caller.id, defaultRate: config.commerce.commissionRate.toFixed(4) },
+        // A saved address is copied into the order: editing the address book later changes no order.
+        const shippingAddress = input.shippingAddressId ? await addressService.copyFor(caller.id, input.shippingAddressId, transaction) : input.shippingAddress!;
+        const destination = { country: shippingAddress.country, state: shippingAddress.state };
+        const code = cart?.promo_code ?? null;
+        const lines = await queryRows<CartLineRow & PricingSourcesRow>(
+          CART_LINES_AND_SOURCES,
+          { userId: caller.id, ...cartLinesAndSourcesBinds(destination, code, config.commerce.commissionRate.toFixed(4)) },
           transaction,
         );
         if (lines.length === 0) throw new BadRequestError('CART_EMPTY', 'The cart is empty');
@@ -310,19 +335,8 @@ export class CheckoutService {
           }));
         if (short.length > 0) throw insufficientStock(short);
 
-        // A saved address is copied into the order: editing the address book later changes no order.
-        const shippingAddress = input.shippingAddressId ? await addressService.copyFor(caller.id, input.shippingAddressId, transaction) : input.shippingAddress!;
-        // The same sources and function as the quote, read under the cart's lock.
-        const pricing = await priceLines(
-          {
-            lines: pricingLines(lines),
-            destination: { country: shippingAddress.country, state: shippingAddress.state },
-            chosenRates: input.shippingRates,
-            code: cart?.promo_code ?? null,
-            userId: caller.id,
-          },
-          transaction,
-        );
+        // The same sources and function as the quote, read under the cart's lock with the lines.
+        const pricing = priceFromSources({ lines: pricingLines(lines), destination, chosenRates: input.shippingRates, code }, pricingSourcesOf(lines[0], Boolean(code)));
         const order = await this.placeOrder(caller, { ...input, shippingAddress }, lines, pricing, transaction);
         await recordOrderEvent('order.created', order.id, transaction);
         if (idempotencyKey) {

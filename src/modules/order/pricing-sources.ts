@@ -66,15 +66,22 @@ export const PROMOTION_OF_CODE = `(SELECT json_build_object(
     'customer_uses', (SELECT count(*) FROM promotion_uses u WHERE u.promotion_id = p.id AND u.user_id = $userId::uuid AND u.released_at IS NULL))
   FROM promotions p WHERE p.code = $code::text)`;
 
-export const PRICING_SOURCES = `
-SELECT (SELECT coalesce(json_agg(json_build_object('id', r.id, 'seller_id', r.seller_id, 'name', r.name, 'countries', r.countries,
+/**
+ * The three sources as columns (rates, tax, promotion), for the sellers `sellerIds` (an SQL
+ * expression of a uuid array), the destination `$country`/`$state` and the code `$code`.
+ */
+export function pricingSourcesColumns(sellerIds: string): string {
+  return `(SELECT coalesce(json_agg(json_build_object('id', r.id, 'seller_id', r.seller_id, 'name', r.name, 'countries', r.countries,
                                                    'price', r.price::text, 'free_over', r.free_over::text, 'estimated_days', r.estimated_days)
                                  ORDER BY r.seller_id, r.price, r.id), '[]'::json)
-          FROM shipping_rates r WHERE r.seller_id = ANY($sellerIds::uuid[])) AS rates,
+          FROM shipping_rates r WHERE r.seller_id = ANY(${sellerIds})) AS rates,
        (SELECT json_build_object('rate', t.rate::text, 'applies_to_shipping', t.applies_to_shipping)
           FROM tax_rates t WHERE t.country = $country AND (t.state IS NULL OR t.state = $state::text)
          ORDER BY t.state IS NULL LIMIT 1) AS tax,
        ${PROMOTION_OF_CODE} AS promotion`;
+}
+
+export const PRICING_SOURCES = `SELECT ${pricingSourcesColumns('$sellerIds::uuid[]')}`;
 
 /** A code as stored: trimmed, upper case. */
 export function normalizeCode(code: string): string {
@@ -157,20 +164,31 @@ export function pricingDefaults(commerce = config.commerce): PricingDefaults {
   };
 }
 
+export interface PricingInput {
+  lines: PricingLine[];
+  destination: { country: string; state?: string | null };
+  chosenRates?: Record<string, string>;
+  code: string | null;
+  userId: string | null;
+}
+
 /**
  * Prices lines for a destination with a cart's code, from what the database holds now: the
- * quote and checkout both call it (checkout in its transaction). A code no promotion has (any
+ * quote calls it, checkout prices from the sources it reads with its lines. A code no promotion has (any
  * more) is 409 PROMO_NOT_APPLICABLE.
  */
-export async function priceLines(
-  input: { lines: PricingLine[]; destination: { country: string; state?: string | null }; chosenRates?: Record<string, string>; code: string | null; userId: string | null },
-  transaction?: Transaction,
-): Promise<Pricing> {
+export async function priceLines(input: PricingInput, transaction?: Transaction): Promise<Pricing> {
   const { lines, destination, code } = input;
   const sources = await loadPricingSources(
     { sellerIds: [...new Set(lines.map((line) => line.sellerId))], country: destination.country, state: destination.state, code, userId: input.userId },
     transaction,
   );
+  return priceFromSources(input, sources);
+}
+
+/** Prices lines from sources already read (by PRICING_SOURCES or a statement with its columns). */
+export function priceFromSources(input: Omit<PricingInput, 'userId'>, sources: PricingSources): Pricing {
+  const { lines, destination, code } = input;
   if (code && !sources.promotion) throw promoNotApplicable(code, 'inactive');
   return priceCart({
     lines,
