@@ -64,6 +64,23 @@ describe('priceCart', () => {
     expect(priced).toMatchObject({ subtotal: 13497, discount: 1350, shipping: 0, tax: 881, total: 13028 });
   });
 
+  it('prices each line alike whatever order the lines come in (the quote reads a cart by age, checkout by variant)', () => {
+    // Two equal lines and an odd cent off: the cent goes to the same line both ways.
+    const lines = [
+      { itemId: 'item-b', sellerId: A, productId: 'p1', categoryId: 'c1', unitPrice: 1000, quantity: 1 },
+      { itemId: 'item-a', sellerId: A, productId: 'p2', categoryId: 'c1', unitPrice: 1000, quantity: 1 },
+    ];
+    const figures = (ordered: typeof lines) =>
+      Object.fromEntries(
+        priceCart(input({ lines: ordered, promotion: promotion({ type: 'fixed', value: 5 }), taxRate: { rate: '0.2000', appliesToShipping: false } })).lines.map((line) => [
+          line.itemId,
+          [line.discount, line.tax, line.paidAmount],
+        ]),
+      );
+    expect(figures(lines)).toEqual(figures([...lines].reverse()));
+    expect(figures(lines)).toEqual({ 'item-a': [3, 199, 1196], 'item-b': [2, 200, 1198] });
+  });
+
   it('caps a fixed amount at the eligible lines and keeps a seller code to its own lines', () => {
     const priced = priceCart(input({ promotion: promotion({ type: 'fixed', value: 50_000, sellerId: B }) }));
     expect(priced.lines.map((line) => [line.discount, line.sellerAmount, line.paidAmount])).toEqual([

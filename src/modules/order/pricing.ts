@@ -216,7 +216,12 @@ export function priceCart(input: PricingInput): Pricing {
   const fundedBy: DiscountFunder | null = promotion ? (promotion.sellerId ? 'seller' : 'platform') : null;
   if (promotion) {
     const eligible = new Set(eligibleLines(promotion, lines, input.now).map((line) => line.itemId));
-    const indexes = lines.map((line, index) => (eligible.has(line.itemId) ? index : -1)).filter((index) => index >= 0);
+    // By item id: a cent the spread leaves over goes to the same line whatever order the lines
+    // came in (the quote reads a cart by age, checkout by variant), so both price alike.
+    const indexes = lines
+      .map((line, index) => (eligible.has(line.itemId) ? index : -1))
+      .filter((index) => index >= 0)
+      .sort((a, b) => (lines[a].itemId < lines[b].itemId ? -1 : lines[a].itemId > lines[b].itemId ? 1 : 0));
     const eligibleTotal = indexes.reduce((sum, index) => sum + lineTotals[index], 0);
     if (promotion.type === 'free_shipping') {
       shippingFree = new Set(indexes.map((index) => lines[index].sellerId));
