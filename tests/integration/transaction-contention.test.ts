@@ -2,7 +2,7 @@ import express from 'express';
 import { DatabaseError, type Transaction } from 'sequelize';
 import request from 'supertest';
 import { queryRows } from '../../src/platform/db/query';
-import { inTransaction, TransactionContentionError } from '../../src/platform/db/transaction';
+import { inTransaction, RetryTransactionError, RolledBackAtCommitError, TransactionContentionError } from '../../src/platform/db/transaction';
 import { errorHandler } from '../../src/platform/http/error-handler.middleware';
 import { requestId } from '../../src/platform/http/request-context.middleware';
 import { useTestDatabase } from '../support/database';
@@ -94,12 +94,81 @@ describe('the ends of a transaction', () => {
 
   it('rolls back the work that threw and keeps the connection for the next', async () => {
     await queryRows('TRUNCATE commit_probe', {});
+    let pid = 0;
     const outcome = inTransaction(async (transaction) => {
+      [{ pid }] = await queryRows<{ pid: number }>('SELECT pg_backend_pid() AS pid', {}, transaction);
       await queryRows('INSERT INTO commit_probe (id) VALUES (3)', {}, transaction);
       throw new Error('changed my mind');
     });
     await expect(outcome).rejects.toThrow('changed my mind');
+    // The pool hands out its most recently returned connection first: the same backend, out of any transaction.
+    const [after] = await queryRows<{ pid: number; ids: number }>('SELECT pg_backend_pid() AS pid, (SELECT count(*)::int FROM commit_probe) AS ids', {});
+    expect(after).toEqual({ pid, ids: 0 });
+  });
+
+  it('answers the committed work even when an afterCommit hook throws, and runs the hooks after it', async () => {
+    await queryRows('TRUNCATE commit_probe', {});
+    let tries = 0;
+    let later = 0;
+    const result = await inTransaction(async (transaction) => {
+      tries += 1;
+      await queryRows('INSERT INTO commit_probe (id) VALUES (7)', {}, transaction);
+      transaction.afterCommit(() => {
+        throw new RetryTransactionError('a hook that fails as if the work should run again');
+      });
+      transaction.afterCommit(() => {
+        later += 1;
+      });
+      return 'kept';
+    });
+    expect(result).toBe('kept');
+    expect(tries).toBe(1);
+    expect(later).toBe(1);
+    expect(await queryRows('SELECT id FROM commit_probe', {})).toEqual([{ id: 7 }]);
+  });
+
+  it('refuses a work that ends its own transaction, and rolls it back', async () => {
+    await queryRows('TRUNCATE commit_probe', {});
+    const outcome = inTransaction(async (transaction) => {
+      await queryRows('INSERT INTO commit_probe (id) VALUES (5)', {}, transaction);
+      await transaction.commit();
+    });
+    await expect(outcome).rejects.toThrow('A unit of work does not end its transaction');
     expect(await queryRows('SELECT id FROM commit_probe', {})).toEqual([]);
+  });
+
+  it('answers a COMMIT that PostgreSQL turned into a ROLLBACK (a failed statement the work went past) as an error, with no afterCommit hook', async () => {
+    await queryRows('TRUNCATE commit_probe', {});
+    let hooks = 0;
+    const outcome = inTransaction(async (transaction) => {
+      await queryRows('INSERT INTO commit_probe (id) VALUES (6)', {}, transaction);
+      await queryRows('SELECT 1 / 0 AS x', {}, transaction).catch(() => undefined);
+      transaction.afterCommit(() => {
+        hooks += 1;
+      });
+      return 'placed';
+    });
+    await expect(outcome).rejects.toBeInstanceOf(RolledBackAtCommitError);
+    expect(hooks).toBe(0);
+    expect(await queryRows('SELECT id FROM commit_probe', {})).toEqual([]);
+  });
+
+  it('runs the afterCommit hooks when the connection fails before COMMIT is answered (it may have committed), and still fails', async () => {
+    await queryRows('TRUNCATE commit_probe', {});
+    let hooks = 0;
+    const outcome = inTransaction(async (transaction) => {
+      const [{ pid }] = await queryRows<{ pid: number }>('SELECT pg_backend_pid() AS pid', {}, transaction);
+      transaction.afterCommit(() => {
+        hooks += 1;
+      });
+      // The connection dies between the work's last statement and its COMMIT.
+      await queryRows('SELECT pg_terminate_backend($pid)', { pid });
+      while ((await backendAlive(pid)) === true) await new Promise((resolve) => setTimeout(resolve, 10));
+    });
+    await expect(outcome).rejects.toBeInstanceOf(DatabaseError);
+    expect(hooks).toBe(1);
+    // The pool goes on with other connections.
+    expect(await queryRows('SELECT 1 AS one', {})).toEqual([{ one: 1 }]);
   });
 
   it('refuses a statement sent in a transaction that has ended, whose connection may serve another by then', async () => {
