@@ -19,13 +19,13 @@ import { formatSummary, summarize, type CpuProfile, type Summary } from './profi
 /**
  * CPU profiles of the API under load, one path at a time: the checkout loop of `npm run bench`
  * (add two variants to the cart, put the code on it, check out), an uncached product page by slug,
- * and uncached multi-word searches. Each path gets its own API process (built dist/, production
+ * uncached multi-word searches, and the uncached list's long tail (pages 2–91 in turn). Each path gets its own API process (built dist/, production
  * mode, as the bench starts it) run with `node --cpu-prof`; only the samples of the measured
  * seconds (after a warm-up) are summarized (bench/profile-summary.ts). During those seconds
  * pg_stat_activity is sampled (what the API's connections are doing) and pg_stat_statements
  * counts the statements run (the round trips per request).
  *
- *   tsx bench/profile.ts [checkout] [product] [search]
+ *   tsx bench/profile.ts [checkout] [product] [search] [list]
  *
  * PROFILE_DIR (/tmp/prof) receives the .cpuprofile files and a JSON report per path;
  * PROFILE_SECONDS (15) and PROFILE_WARMUP_SECONDS (3) time each load; BENCH_PRODUCTS,
@@ -58,8 +58,8 @@ const PIN = process.env.PROFILE_PIN === '1';
 /** The CPUs of everything but the API, when pinned. */
 const OTHER_CPUS = `1-${Math.max(1, os.cpus().length - 1)}`;
 
-type PathName = 'checkout' | 'product' | 'search';
-const PATHS: PathName[] = ['checkout', 'product', 'search'];
+type PathName = 'checkout' | 'product' | 'search' | 'list';
+const PATHS: PathName[] = ['checkout', 'product', 'search', 'list'];
 
 function log(message: string): void {
   process.stdout.write(`${message}\n`);
@@ -506,6 +506,10 @@ async function main(): Promise<void> {
           apiEnv,
           checkoutLoad(db, products),
         );
+      } else if (name === 'list') {
+        let page = 1;
+        const pick = () => `/api/products?page=${(page = (page % 90) + 2)}`;
+        measured = await measurePath(db, pg, name, `GET /api/products?page=2..91, caches off, ${CONNECTIONS} connections`, uncached, readLoad(pick));
       } else if (name === 'product') {
         const pathOf = `/api/products/${product.slug}`;
         measured = await measurePath(db, pg, name, `GET ${pathOf}, caches off, ${CONNECTIONS} connections`, uncached, readLoad(() => pathOf));
