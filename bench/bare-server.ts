@@ -7,11 +7,11 @@ import { TAKE_STOCK, takeStockWith } from '../src/modules/catalog/stock.service'
 import { MAX_CART_ITEM_QUANTITY, PUBLIC_PRODUCT_STATUSES } from '../src/models';
 import { config } from '../src/platform/config';
 import { AppError } from '../src/platform/utils/errors';
-import { CART_LINES_AND_SOURCES, cartLinesAndSourcesBinds, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, promotionUseSteps, type CartLineRow } from '../src/modules/order/checkout.service';
+import { CART_LINES_AND_SOURCES, LOCK_CART, newOrderNumber, PLACE_ORDER, placeOrderBinds, pricingLines, promotionUseSteps, type CartLineRow } from '../src/modules/order/checkout.service';
 import { priceCart, type Pricing } from '../src/modules/order/pricing';
 import { ADD_TO_USER_CART, checkPromotionFits, linesWithPromotionStatement, SET_PROMO_CODE, type CartItemRow } from '../src/modules/order/cart.service';
 import { orderEventStatement } from '../src/modules/webhooks/events';
-import { normalizeCode, pricingDefaults, pricingSourcesOf, promotionOf, type PricingSourcesRow, type PromotionRow } from '../src/modules/order/pricing-sources';
+import { normalizeCode, pricingDefaults, pricingSourcesColumnsBinds, pricingSourcesOf, promotionOf, type PricingSourcesRow, type PromotionRow } from '../src/modules/order/pricing-sources';
 
 /**
  * The floor of the benchmark: node:http and pg running the API's own SQL text for the list page,
@@ -79,7 +79,6 @@ const RETRYABLE = new Set(['40001', '40P01']);
 const ATTEMPTS = 8;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-
 const CLEAR_CART = 'DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts WHERE user_id = $1)';
 
 // The outbox jobs of an event's deliveries, as the API's recordJobs writes them with a delay: due
@@ -88,7 +87,6 @@ const CLEAR_CART = 'DELETE FROM cart_items WHERE cart_id = (SELECT id FROM carts
 const RECORD_DELIVERY_JOBS = `INSERT INTO outbox (type, payload, available_at)
 SELECT 'webhooks.deliver', json_build_object('deliveryId', id)::jsonb, now() + make_interval(secs => $2::double precision) FROM unnest($1::uuid[]) AS id`;
 const DELIVERY_JOBS_DUE_IN_SECONDS = 86_400;
-
 
 /** An answer decided inside the transaction: it is rolled back and this is sent. */
 class Refusal extends Error {
@@ -185,7 +183,7 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     const destination = { country: String(address.country), state: address.state ?? null };
     // The cart's lines and, on the first, the pricing sources: the API's one statement.
     const { rows: lines } = await client.query<CartLineRow & PricingSourcesRow>(
-      named(cartLinesAndSources.text, valuesOf(cartLinesAndSources, { userId, ...cartLinesAndSourcesBinds(destination, code, DEFAULT_COMMISSION_RATE) })),
+      named(cartLinesAndSources.text, valuesOf(cartLinesAndSources, { ...pricingSourcesColumnsBinds({ ...destination, code, userId }), defaultRate: DEFAULT_COMMISSION_RATE })),
     );
     if (lines.length === 0) throw new Refusal(400, 'CART_EMPTY');
     // The API's checks of what it read, in its order: withdrawn lines, then shortfalls.

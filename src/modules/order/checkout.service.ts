@@ -12,7 +12,7 @@ import { serializePlacedOrder, type OrderView, type PlacedOrderRow } from './ord
 import { insufficientStock, takeStock, type StockShortfall } from '../catalog';
 import crypto from 'node:crypto';
 import { promoNotApplicable, type Pricing, type PricingLine } from './pricing';
-import { priceFromSources, pricingSourcesBinds, pricingSourcesColumns, pricingSourcesOf, type PricingSourcesRow } from './pricing-sources';
+import { priceFromSources, pricingSourcesColumns, pricingSourcesColumnsBinds, pricingSourcesOf, type PricingSourcesRow } from './pricing-sources';
 
 /**
  * Checkout: a cart becomes an order in one transaction (prices re-read, lines snapshotted, totals
@@ -51,8 +51,9 @@ export const LOCK_CART = `SELECT id, promo_code, set_config('plan_cache_mode', '
 /**
  * The cart's lines with their current prices, sorted by variant id, and on the first line the
  * pricing sources of those lines' sellers for the destination (`$country`, `$state`) and the cart's
- * code (`$code`): PRICING_SOURCES' columns, null on the other lines. One round trip, and one
- * snapshot for what the order is priced from.
+ * code (`$code`): PRICING_SOURCES' columns, null on the other lines (their binds:
+ * `pricingSourcesColumnsBinds`, `$userId` the customer's). One round trip, and one snapshot for
+ * what the order is priced from.
  */
 export const CART_LINES_AND_SOURCES = `
 WITH lines AS (
@@ -74,12 +75,6 @@ SELECT l.*, CASE WHEN l.line_number = 1 THEN s.rates END AS rates, CASE WHEN l.l
        CASE WHEN l.line_number = 1 THEN s.promotion END AS promotion
   FROM lines l CROSS JOIN sources s
  ORDER BY l.line_number`;
-
-/** The binds of CART_LINES_AND_SOURCES besides the customer's `userId`. */
-export function cartLinesAndSourcesBinds(destination: { country: string; state?: string | null }, code: string | null, defaultRate: string) {
-  const { country, state, code: normalizedCode } = pricingSourcesBinds({ sellerIds: [], country: destination.country, state: destination.state, code });
-  return { country, state, code: normalizedCode, defaultRate };
-}
 
 export const PLACE_ORDER = `
 WITH placed AS (
@@ -317,7 +312,7 @@ export class CheckoutService {
         const code = cart?.promo_code ?? null;
         const lines = await queryRows<CartLineRow & PricingSourcesRow>(
           CART_LINES_AND_SOURCES,
-          { userId: caller.id, ...cartLinesAndSourcesBinds(destination, code, config.commerce.commissionRate.toFixed(4)) },
+          { ...pricingSourcesColumnsBinds({ ...destination, code, userId: caller.id }), defaultRate: config.commerce.commissionRate.toFixed(4) },
           transaction,
         );
         if (lines.length === 0) throw new BadRequestError('CART_EMPTY', 'The cart is empty');

@@ -115,15 +115,19 @@ export interface PricingSourcesRow {
   promotion: PromotionRow | null;
 }
 
-/** The binds of PRICING_SOURCES. */
-export function pricingSourcesBinds(query: PricingSourcesQuery) {
+/** The binds of `pricingSourcesColumns` (all but the sellers', which it takes as SQL): the destination and code as stored. */
+export function pricingSourcesColumnsBinds(query: Omit<PricingSourcesQuery, 'sellerIds'>) {
   return {
-    sellerIds: query.sellerIds,
     country: query.country.toUpperCase(),
     state: query.state ? query.state.trim().toUpperCase() : null,
     code: query.code ? normalizeCode(query.code) : null,
     userId: query.userId ?? null,
   };
+}
+
+/** The binds of PRICING_SOURCES. */
+export function pricingSourcesBinds(query: PricingSourcesQuery) {
+  return { sellerIds: query.sellerIds, ...pricingSourcesColumnsBinds(query) };
 }
 
 export async function loadPricingSources(query: PricingSourcesQuery, transaction?: Transaction): Promise<PricingSources> {
