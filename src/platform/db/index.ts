@@ -1,5 +1,5 @@
 import { Sequelize } from 'sequelize-typescript';
-import type { Options } from 'sequelize';
+import { DatabaseError, type Options } from 'sequelize';
 import { models } from '../../models';
 
 let instance: Sequelize | undefined;
@@ -38,6 +38,21 @@ export function initDatabase(url: string, options: DatabaseOptions = {}): Sequel
 export function getSequelize(): Sequelize {
   if (!instance) throw new Error('The database is not initialised: call initDatabase() first');
   return instance;
+}
+
+/** Shows a statement of ours in the SQL log like Sequelize's own, when the instance logs (off by default). */
+export function logStatement(sequelize: Sequelize, transactionId: string | undefined, text: string): void {
+  const log = sequelize.options.logging;
+  if (typeof log === 'function') log(`Executing (${transactionId ?? 'default'}): ${text}`);
+}
+
+/**
+ * A pg error of one of our statements as Sequelize's DatabaseError (the original, with its
+ * SQLSTATE, as `original`), so the error handler and the transaction retry read it as they read
+ * Sequelize's own.
+ */
+export function asDatabaseError(error: unknown, sql: string, parameters: unknown[]): DatabaseError {
+  return new DatabaseError(Object.assign(error as Error, { sql, parameters }) as never);
 }
 
 const beforeClose = new Set<() => Promise<void>>();

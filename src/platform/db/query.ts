@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DatabaseError, type Transaction } from 'sequelize';
-import { getSequelize } from './index';
+import type { Transaction } from 'sequelize';
+import { asDatabaseError, getSequelize, logStatement } from './index';
 import { RetryTransactionError } from './transaction';
 
 /**
@@ -107,9 +107,7 @@ export function toStatement(sql: string, bind: Record<string, unknown>): { text:
 export async function queryRows<T>(sql: string, bind: Record<string, unknown>, transaction?: Transaction): Promise<T[]> {
   const { text, values } = toStatement(sql, bind);
   const sequelize = getSequelize();
-  // Statements show in the SQL log like Sequelize's own when the instance logs (off by default).
-  const log = sequelize.options.logging;
-  if (typeof log === 'function') log(`Executing (${(transaction as { id?: string } | undefined)?.id ?? 'default'}): ${text}`);
+  logStatement(sequelize, (transaction as { id?: string } | undefined)?.id, text);
   const manager = sequelize.connectionManager;
   const held = transaction as unknown as { connection?: PgConnection; finished?: string } | undefined;
   const own = held?.connection;
@@ -121,8 +119,7 @@ export async function queryRows<T>(sql: string, bind: Record<string, unknown>, t
     return (await runPrepared(connection, text, values, own !== undefined)) as T[];
   } catch (error) {
     if (error instanceof RetryTransactionError) throw error;
-    // The same error class as Sequelize's own queries, so the error handler maps both alike.
-    throw new DatabaseError(Object.assign(error as Error, { sql: text, parameters: values }) as never);
+    throw asDatabaseError(error, text, values);
   } finally {
     if (!own) manager.releaseConnection(connection as never);
   }

@@ -1,10 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { DatabaseError } from 'sequelize';
 import { config } from '../config';
 import { logger } from '../utils/logger';
-import { getSequelize, SESSION_SETTINGS } from './index';
+import { asDatabaseError, getSequelize, logStatement, SESSION_SETTINGS } from './index';
 import { queryRows, runPrepared, toStatement, type PgConnection } from './query';
 
 /**
@@ -345,12 +344,11 @@ export async function queryReadRows<T>(sql: string, bind: Record<string, unknown
   const replica = router?.pick();
   if (!replica || (await context.pinned())) return queryRows<T>(sql, bind);
   const { text, values } = toStatement(sql, bind);
-  const log = getSequelize().options.logging;
-  if (typeof log === 'function') log(`Executing (replica ${replica.name}): ${text}`);
+  logStatement(getSequelize(), `replica ${replica.name}`, text);
   try {
     return (await replica.read(text, values)) as T[];
   } catch (error) {
-    if (isStatementError(error)) throw new DatabaseError(Object.assign(error as Error, { sql: text, parameters: values }) as never);
+    if (isStatementError(error)) throw asDatabaseError(error, text, values);
     if (isConnectionError(error)) replica.markDown((error as Error).message);
     return queryRows<T>(sql, bind);
   }

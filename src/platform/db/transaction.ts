@@ -1,6 +1,6 @@
-import { DatabaseError, Transaction } from 'sequelize';
+import { Transaction } from 'sequelize';
 import { logger } from '../utils/logger';
-import { getSequelize } from './index';
+import { asDatabaseError, getSequelize, logStatement } from './index';
 
 /** serialization_failure and deadlock_detected: PostgreSQL undid the work, and running it again is safe. */
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
@@ -83,8 +83,7 @@ export class RolledBackAtCommitError extends Error {
 
 /** An error PostgreSQL reported (it has a SQLSTATE): the server answered, so the statement's outcome is known. */
 function reportedByServer(error: unknown): boolean {
-  const code = (error as { original?: { code?: unknown } }).original?.code;
-  return typeof code === 'string' && code.length === 5;
+  return sqlStateOf(error)?.length === 5;
 }
 
 function refuseOwnEnd(): Promise<void> {
@@ -148,12 +147,11 @@ async function runOnce<T>(work: (transaction: Transaction) => Promise<T>): Promi
 
 /** A transaction-control statement on the transaction's connection, its failure as Sequelize's DatabaseError. */
 async function controlStatement(sequelize: Database, connection: PooledConnection, state: TransactionState, text: string): Promise<{ command?: string }> {
-  const log = sequelize.options.logging;
-  if (typeof log === 'function') log(`Executing (${state.id}): ${text}`);
+  logStatement(sequelize, state.id, text);
   try {
     return await connection.query(text);
   } catch (error) {
-    throw new DatabaseError(Object.assign(error as Error, { sql: text, parameters: [] }) as never);
+    throw asDatabaseError(error, text, []);
   }
 }
 
