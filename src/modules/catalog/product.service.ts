@@ -328,15 +328,7 @@ export function buildSearchStatement(query: ProductSearchQuery): CatalogStatemen
 
 /** The statement GET /api/products/:idOrSlug runs (exported for the benchmark's bare server). */
 export function buildDetailStatement(where: { id?: string; slug?: string }): CatalogStatement {
-  const joined = summaryJoins('p');
-  const condition = where.id ? 'p.id = $key::uuid' : 'p.slug = $key::text';
-  return {
-    sql: `SELECT ${DETAIL_COLUMNS}, ${joined.columns}, ${VARIANTS_COLUMN}
-       FROM products p
-       ${joined.joins}
-       WHERE ${condition} AND p.deleted_at IS NULL`,
-    bind: { key: where.id ?? where.slug },
-  };
+  return { sql: where.id ? DETAIL_BY_ID : DETAIL_BY_SLUG, bind: { key: where.id ?? where.slug } };
 }
 
 /**
@@ -415,6 +407,19 @@ const VARIANTS_COLUMN = `(SELECT coalesce(jsonb_agg(jsonb_build_object(
     'costPrice', v.cost_price::text, 'stockQuantity', v.stock_quantity, 'lowStockThreshold', v.low_stock_threshold, 'images', v.images,
     'status', v.status) ORDER BY v.position, v.created_at, v.id), '[]')
    FROM product_variants v WHERE v.product_id = p.id AND v.deleted_at IS NULL) AS variants`;
+
+function detailStatement(condition: string): string {
+  const joined = summaryJoins('p');
+  return `SELECT ${DETAIL_COLUMNS}, ${joined.columns}, ${VARIANTS_COLUMN}
+       FROM products p
+       ${joined.joins}
+       WHERE ${condition} AND p.deleted_at IS NULL`;
+}
+
+// Built once: the SQL gateway finds a statement's positional form by its text, and a text made
+// anew for each request is a new string to hash each time.
+const DETAIL_BY_ID = detailStatement('p.id = $key::uuid');
+const DETAIL_BY_SLUG = detailStatement('p.slug = $key::text');
 
 /** Maps the unique and foreign key violations of a product write to the contract's answers. */
 function productWriteError(error: unknown): unknown {

@@ -43,8 +43,25 @@ const textFormat = winston.format.printf((info) => {
   return `${level === 'info' ? '' : `${level}: `}${String(message)}${details ? `  ${details}` : ''}`;
 });
 
+const MESSAGE = Symbol.for('message');
+const safeJson = winston.format.json();
+
+/**
+ * One JSON object per line. JSON.stringify writes a line in about half the time of winston's json
+ * format (safe-stable-stringify, which sorts keys and looks for cycles), and a request writes one
+ * line; the rare value JSON.stringify refuses (a cycle, a BigInt) goes through winston's.
+ */
+export const jsonLine = winston.format((info) => {
+  try {
+    (info as unknown as Record<symbol, string>)[MESSAGE] = JSON.stringify(info);
+    return info;
+  } catch {
+    return safeJson.transform(info, safeJson.options);
+  }
+});
+
 function createLogger(): winston.Logger {
-  const format = config.env === 'development' ? textFormat : winston.format.json();
+  const format = config.env === 'development' ? textFormat : jsonLine();
   return winston.createLogger({
     level: config.logLevel,
     format: winston.format.combine(redactFormat(), winston.format.timestamp(), format),
