@@ -2,6 +2,7 @@ import { QueryTypes } from 'sequelize';
 import { generateCatalog } from '../../src/seed/catalog';
 import { Category } from '../../src/models';
 import { buildFacetsStatement, buildListStatement, buildSearchStatement, type CatalogStatement } from '../../src/modules/catalog/product.service';
+import { toStatement } from '../../src/platform/db/query';
 import { useTestDatabase } from '../support/database';
 
 interface PlanNode {
@@ -96,6 +97,49 @@ describe('the catalog hot paths use indexes on a 10,000 product catalog', () => 
     const plan = await explain(buildListStatement({ page: 1, limit: 20, sortBy, sortOrder }));
     expectNoSeqScanOnProducts(plan);
     expectPageInIndexOrder(plan, indexName);
+  });
+
+  /** A pg connection of the pool, for statements prepared by name as the SQL gateway prepares them. */
+  interface RawConnection {
+    query(text: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+  }
+
+  it.each([
+    ['createdAt', 'desc', 'products_listed_created_at_idx'],
+    ['price', 'asc', 'products_listed_price_idx'],
+    ['name', 'asc', 'products_listed_name_idx'],
+  ] as const)('keeps one plan for every page of the listing sorted by %s %s, reading it in the order of %s', async (sortBy, sortOrder, indexName) => {
+    const statement = buildListStatement({ page: 2, limit: 20, sortBy, sortOrder });
+    const { text, values } = toStatement(statement.sql, statement.bind);
+    // Only the offset is bound: the page size is in the text.
+    expect(values).toEqual([20]);
+    const manager = db.current.sequelize.connectionManager;
+    const connection = (await manager.getConnection({ type: 'write' })) as unknown as RawConnection;
+    try {
+      await connection.query(`PREPARE listing_page AS ${text}`);
+      for (let page = 1; page <= 12; page += 1) await connection.query(`EXECUTE listing_page(${(page * 397) % 9_980})`);
+      const [plans] = (await connection.query(`SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = 'listing_page'`))
+        .rows;
+      // PostgreSQL plans the first five executions for their values, then keeps the generic plan.
+      expect(plans).toEqual({ generic: 7, custom: 5 });
+      await connection.query('SET plan_cache_mode = force_generic_plan');
+      const [row] = (await connection.query('EXPLAIN (FORMAT JSON) EXECUTE listing_page(4980)')).rows as Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>;
+      const plan = row['QUERY PLAN'][0].Plan;
+      expectNoSeqScanOnProducts(plan);
+      expectPageInIndexOrder(plan, indexName);
+    } finally {
+      await connection.query('RESET plan_cache_mode').catch(() => undefined);
+      await connection.query('DEALLOCATE listing_page').catch(() => undefined);
+      manager.releaseConnection(connection as never);
+    }
+  });
+
+  it('binds the page size of a filtered listing or a search, so that each is planned for its values', () => {
+    const filtered = buildListStatement({ page: 1, limit: 20, sortBy: 'price', sortOrder: 'asc', category: 'electronics', minPrice: '10.00' });
+    expect(filtered.sql).toContain('LIMIT $limit::int');
+    expect(filtered.bind.limit).toBe(20);
+    const search = buildSearchStatement({ q: 'chair', page: 1, limit: 20, sortBy: 'relevance' });
+    expect(search.sql).toContain('LIMIT $limit::int');
   });
 
   it('reads a category (with its sub-categories) within a price range, sorted by price, through indexes', async () => {

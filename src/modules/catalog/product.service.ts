@@ -272,7 +272,17 @@ function pageStatement(
   bind: Record<string, unknown>,
   options: { private?: boolean; rank?: string } = {},
 ): CatalogStatement {
-  bind.limit = page.limit;
+  // The listing without filters has its page size written into the text. With LIMIT a parameter,
+  // PostgreSQL's generic plan assumes a tenth of the matching rows is wanted and costs more than
+  // any custom plan, so each execution was planned anew; with a known LIMIT the generic plan is
+  // the custom one (an index read in order, whatever the offset) and the prepared statement keeps
+  // it. Filtered pages keep the LIMIT bound, and so a plan made for their values: a generic plan
+  // would guess how many products a category or a price range holds, and guessed worse.
+  // Validation bounds the page size (1–100): at most 100 texts per sort.
+  const unfiltered = parts.ctes.length === 0 && parts.conditions.length === 1 && parts.conditions[0] === LISTED_PRODUCTS;
+  if (unfiltered && (!Number.isSafeInteger(page.limit) || page.limit < 1)) throw new Error(`A page size must be a positive integer, not ${page.limit}`);
+  const limit = unfiltered ? String(page.limit) : '$limit::int';
+  if (!unfiltered) bind.limit = page.limit;
   bind.offset = offsetOf(page);
   const where = parts.conditions.join('\n  AND ');
   // Deferred join: the page is chosen from the index alone (ids and sort keys), and only its rows
@@ -289,7 +299,7 @@ LEFT JOIN (
     FROM products p
     WHERE ${where}
     ORDER BY ${sort.map((key) => `${key.expression} ${key.direction}`).join(', ')}
-    LIMIT $limit::int OFFSET $offset::int
+    LIMIT ${limit} OFFSET $offset::int
   ) k
   JOIN products p ON p.id = k.id
 ) r ON true
