@@ -40,6 +40,17 @@ export function getSequelize(): Sequelize {
   return instance;
 }
 
+/**
+ * A pooled pg connection as Sequelize hands it out, as our SQL gateway and transactions use it:
+ * a statement with values (prepared by name when named), or a transaction-control statement
+ * whose command tag says how it ended. `uuid` marks the Sequelize transaction holding it.
+ */
+export interface PgConnection {
+  query(statement: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(text: string): Promise<{ command?: string }>;
+  uuid?: string;
+}
+
 /** Shows a statement of ours in the SQL log like Sequelize's own, when the instance logs (off by default). */
 export function logStatement(sequelize: Sequelize, transactionId: string | undefined, text: string): void {
   const log = sequelize.options.logging;

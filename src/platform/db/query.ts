@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'sequelize';
-import { asDatabaseError, getSequelize, logStatement } from './index';
+import { asDatabaseError, getSequelize, logStatement, type PgConnection } from './index';
 import { RetryTransactionError } from './transaction';
 
 /**
@@ -14,10 +14,6 @@ import { RetryTransactionError } from './transaction';
 export interface Compiled {
   text: string;
   names: string[];
-}
-
-export interface PgConnection {
-  query(statement: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
 /**

@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { config } from '../config';
 import { logger } from '../utils/logger';
-import { asDatabaseError, getSequelize, logStatement, SESSION_SETTINGS } from './index';
-import { queryRows, runPrepared, toStatement, type PgConnection } from './query';
+import { asDatabaseError, getSequelize, logStatement, SESSION_SETTINGS, type PgConnection } from './index';
+import { queryRows, runPrepared, toStatement } from './query';
 
 /**
  * Read replicas (DATABASE_REPLICA_URLS): the catalog's reads and the statistics go to a streaming

@@ -1,6 +1,6 @@
 import { Transaction } from 'sequelize';
 import { logger } from '../utils/logger';
-import { asDatabaseError, getSequelize, logStatement } from './index';
+import { asDatabaseError, getSequelize, logStatement, type PgConnection } from './index';
 
 /** serialization_failure and deadlock_detected: PostgreSQL undid the work, and running it again is safe. */
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
@@ -54,16 +54,10 @@ export interface TransactionOptions {
   name?: string;
 }
 
-/** A pooled pg connection as Sequelize hands it out: `uuid` marks the transaction holding it. */
-interface PooledConnection {
-  query(text: string): Promise<{ command?: string }>;
-  uuid?: string;
-}
-
 /** The Sequelize transaction's fields this module sets and reads (Sequelize's own, not in its typings). */
 interface TransactionState {
   id: string;
-  connection: PooledConnection;
+  connection: PgConnection;
   finished?: 'commit' | 'rollback';
   _afterCommitHooks: Array<(transaction: Transaction) => unknown>;
   commit: () => Promise<void>;
@@ -109,7 +103,7 @@ async function runOnce<T>(work: (transaction: Transaction) => Promise<T>): Promi
   const state = transaction as unknown as TransactionState;
   state.commit = refuseOwnEnd;
   state.rollback = refuseOwnEnd;
-  const connection = (await manager.getConnection({ type: 'write' })) as unknown as PooledConnection;
+  const connection = (await manager.getConnection({ type: 'write' })) as unknown as PgConnection;
   connection.uuid = state.id;
   state.connection = connection;
   const control = (text: string) => controlStatement(sequelize, connection, state, text);
@@ -146,7 +140,7 @@ async function runOnce<T>(work: (transaction: Transaction) => Promise<T>): Promi
 }
 
 /** A transaction-control statement on the transaction's connection, its failure as Sequelize's DatabaseError. */
-async function controlStatement(sequelize: Database, connection: PooledConnection, state: TransactionState, text: string): Promise<{ command?: string }> {
+async function controlStatement(sequelize: Database, connection: PgConnection, state: TransactionState, text: string): Promise<{ command?: string }> {
   logStatement(sequelize, state.id, text);
   try {
     return await connection.query(text);
@@ -169,12 +163,12 @@ async function runHooks(state: TransactionState, transaction: Transaction): Prom
   }
 }
 
-function release(manager: ConnectionManager, connection: PooledConnection): void {
+function release(manager: ConnectionManager, connection: PgConnection): void {
   connection.uuid = undefined;
   manager.releaseConnection(connection as never);
 }
 
-async function destroy(manager: ConnectionManager, connection: PooledConnection): Promise<void> {
+async function destroy(manager: ConnectionManager, connection: PgConnection): Promise<void> {
   connection.uuid = undefined;
   try {
     await manager.destroyConnection(connection as never);
