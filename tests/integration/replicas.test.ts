@@ -8,7 +8,9 @@ import { login } from '../support/auth';
 import { signedInSeller, type SignedInSeller } from '../support/catalog';
 import { databaseUrl } from '../support/database';
 import { TcpProxy } from '../support/tcp-proxy';
-import { acceptNonStandbysForTests, closeReadReplicas, MAX_STALENESS_MS, PIN_WINDOW_MS } from '../../src/platform/db/replicas';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { acceptNonStandbysForTests, closeReadReplicas, MAX_STALENESS_MS, PIN_WINDOW_MS, queryReadRows, runWithReadRouting } from '../../src/platform/db/replicas';
 import { forgetCatalogCaches } from '../../src/modules/catalog/catalog-cache';
 import { keptResponse, rememberResponse } from '../../src/platform/utils/response-cache';
 
@@ -121,6 +123,31 @@ describe('read replicas (DATABASE_REPLICA_URLS)', () => {
     const reviews = await request(ctx.app).get(`/api/products/${productId}/reviews`);
     expect(reviews.status).toBe(200);
     expect(reviews.body.data.reviews.map((review: { comment: string; user: { name: string } }) => [review.comment, review.user.name])).toEqual([['Only on the replica', 'Replica Reader']]);
+  });
+
+  it('keeps nothing of a read once it is answered: the rows a replica served can be collected', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const collectGarbage = vm.runInNewContext('gc') as () => void;
+    const anonymous = { primaryOnly: false, pinned: async () => false };
+    const read = () =>
+      runWithReadRouting(anonymous, () =>
+        queryReadRows<{ database: string; n: number }>('SELECT current_database() AS database, n FROM generate_series(1, $count::int) n', { count: 1000 }),
+      );
+    // The rows are held by nothing but the WeakRef once this function returns.
+    const firstRead = async () => {
+      const rows = await read();
+      expect(rows).toHaveLength(1000);
+      expect(rows[0].database).toBe(replicaEnv.database);
+      return new WeakRef(rows);
+    };
+    const served = await firstRead();
+    // Later reads, as a busy process makes: none of them may keep the first one's rows reachable.
+    for (let i = 0; i < 5; i += 1) expect((await read())[0].database).toBe(replicaEnv.database);
+    await sleep(10);
+    collectGarbage();
+    await sleep(10);
+    collectGarbage();
+    expect(served.deref()).toBeUndefined();
   });
 
   it("reads a client's own write from the primary, through every read, until the pin window is over", async () => {

@@ -117,7 +117,13 @@ class Replica {
   /** When the primary's WAL position it had replayed at the last check was read (performance.now()); -Infinity: never. */
   caughtUpAt = -Infinity;
   up = false;
-  private lostSignal!: { promise: Promise<typeof LOST>; resolve: (value: typeof LOST) => void };
+  /**
+   * How to abandon each statement in flight, removed when it ends. One settle function per
+   * statement rather than one shared promise that settles when the replica is lost: every
+   * Promise.race on a long-lived pending promise leaves a reaction on it that holds the race's
+   * outcome, so the rows of every read stayed in memory for as long as the replica stayed up.
+   */
+  private readonly inFlight = new Set<(value: typeof LOST) => void>();
   /** What was last logged of it, so a state is logged when it changes, not every tick. */
   private reported = 'starting';
 
@@ -140,13 +146,6 @@ class Replica {
     // An idle connection that breaks (the replica restarting) is an event, not a crash.
     this.pool.on('error', (error) => this.markDown(error.message));
     this.probe.on('error', (error) => this.markDown(error.message));
-    this.renewLostSignal();
-  }
-
-  private renewLostSignal(): void {
-    let resolve!: (value: typeof LOST) => void;
-    const promise = new Promise<typeof LOST>((done) => (resolve = done));
-    this.lostSignal = { promise, resolve };
   }
 
   /** Answered the last check, caught up to within MAX_STALENESS_MS, and has a free connection. */
@@ -160,9 +159,22 @@ class Replica {
     const running = this.run(text, values);
     // Abandoned when the replica is lost: its failure later is expected and handled here.
     running.catch(() => undefined);
-    const outcome = await Promise.race([running, this.lostSignal.promise]);
-    if (outcome === LOST) throw Object.assign(new Error(`replica ${this.name} was found down while the statement ran`), { code: 'REPLICA_LOST' });
-    return outcome;
+    let abandon!: (value: typeof LOST) => void;
+    const lost = new Promise<typeof LOST>((resolve) => (abandon = resolve));
+    this.inFlight.add(abandon);
+    try {
+      const outcome = await Promise.race([running, lost]);
+      if (outcome === LOST) throw Object.assign(new Error(`replica ${this.name} was found down while the statement ran`), { code: 'REPLICA_LOST' });
+      return outcome;
+    } finally {
+      this.inFlight.delete(abandon);
+    }
+  }
+
+  /** Moves every statement in flight to the primary (their own outcome is ignored when it comes). */
+  private abandonInFlight(): void {
+    for (const abandon of this.inFlight) abandon(LOST);
+    this.inFlight.clear();
   }
 
   private async run(text: string, values: unknown[]): Promise<unknown[]> {
@@ -188,7 +200,7 @@ class Replica {
   }
 
   markDown(reason: string): void {
-    if (this.up) this.lostSignal.resolve(LOST);
+    this.abandonInFlight();
     this.up = false;
     this.caughtUpAt = -Infinity;
     this.report('down', { reason });
@@ -209,7 +221,6 @@ class Replica {
       this.markDown('not a standby: pg_last_wal_replay_lsn() is NULL');
       return;
     }
-    if (!this.up) this.renewLostSignal();
     this.up = true;
     // Caught up to the newest moment whose primary position it has replayed.
     const replayed = lsn === null ? undefined : lsnValue(lsn);
@@ -228,7 +239,7 @@ class Replica {
   }
 
   async close(): Promise<void> {
-    this.lostSignal.resolve(LOST);
+    this.abandonInFlight();
     await Promise.all([this.pool.end(), this.probe.end()]);
   }
 }
