@@ -1538,7 +1538,7 @@ replica on a machine of its own would add.${replicaSummary(replicas) ? `\n${repl
 
 Target: with one replica, the list and the search without errors (with and without the replica),
 and the standby running at least ${Math.round(REPLICA_SHARE_TARGET * 100)} % of their statements (the router gives the primary the reads
-that find every connection of the replica's pool busy).
+that find every connection of the replica's pool busy), with the API's RSS under ${RSS_TARGET_MB} MB in each row with the replica.
 `;
     const target = path.join(root, 'docs', 'PERFORMANCE.md');
     fs.writeFileSync(target, document + profileSection(target));
