@@ -156,6 +156,8 @@ class Replica {
 
   /** Runs a statement, or throws (code REPLICA_LOST) as soon as a check finds the replica down meanwhile. */
   async read(text: string, values: unknown[]): Promise<unknown[]> {
+    // Found down since it was picked (the caller may have waited meanwhile): not waited on.
+    if (!this.up) throw this.lostError();
     const running = this.run(text, values);
     // Abandoned when the replica is lost: its failure later is expected and handled here.
     running.catch(() => undefined);
@@ -164,14 +166,18 @@ class Replica {
     this.inFlight.add(abandon);
     try {
       const outcome = await Promise.race([running, lost]);
-      if (outcome === LOST) throw Object.assign(new Error(`replica ${this.name} was found down while the statement ran`), { code: 'REPLICA_LOST' });
+      if (outcome === LOST) throw this.lostError();
       return outcome;
     } finally {
       this.inFlight.delete(abandon);
     }
   }
 
-  /** Moves every statement in flight to the primary (their own outcome is ignored when it comes). */
+  private lostError(): Error {
+    return Object.assign(new Error(`replica ${this.name} was found down while the statement ran`), { code: 'REPLICA_LOST' });
+  }
+
+  /** Ends the wait of every statement in flight (queryReadRows runs them on the primary); their own outcome is ignored when it comes. */
   private abandonInFlight(): void {
     for (const abandon of this.inFlight) abandon(LOST);
     this.inFlight.clear();
