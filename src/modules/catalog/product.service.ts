@@ -259,6 +259,9 @@ function filterParts(filters: CatalogFilters, bind: Record<string, unknown>): Wh
   return parts;
 }
 
+/** Page sizes whose unfiltered listing writes its LIMIT into the text (see pageStatement): the usual ones. */
+const KEPT_PLAN_PAGE_SIZES = new Set([10, 20, 25, 50, 100]);
+
 /**
  * One statement for a page and its total: the count and the page are two subqueries over the
  * same filters (each on its own index path; `count(*) OVER ()` would read and sort every
@@ -270,19 +273,21 @@ function pageStatement(
   sort: SortKey[],
   page: PageQuery,
   bind: Record<string, unknown>,
-  options: { private?: boolean; rank?: string } = {},
+  options: { private?: boolean; rank?: string; keptPlan?: boolean } = {},
 ): CatalogStatement {
-  // The listing without filters has its page size written into the text. With LIMIT a parameter,
-  // PostgreSQL's generic plan assumes a tenth of the matching rows is wanted and costs more than
-  // any custom plan, so each execution was planned anew; with a known LIMIT the generic plan is
-  // the custom one (an index read in order, whatever the offset) and the prepared statement keeps
-  // it. Filtered pages keep the LIMIT bound, and so a plan made for their values: a generic plan
-  // would guess how many products a category or a price range holds, and guessed worse.
-  // Validation bounds the page size (1–100): at most 100 texts per sort.
-  const unfiltered = parts.ctes.length === 0 && parts.conditions.length === 1 && parts.conditions[0] === LISTED_PRODUCTS;
-  if (unfiltered && (!Number.isSafeInteger(page.limit) || page.limit < 1)) throw new Error(`A page size must be a positive integer, not ${page.limit}`);
-  const limit = unfiltered ? String(page.limit) : '$limit::int';
-  if (!unfiltered) bind.limit = page.limit;
+  // The listing without filters, at a usual page size, has its page size written into the text.
+  // With LIMIT a parameter, PostgreSQL's generic plan assumes a tenth of the matching rows is
+  // wanted and costs more than any custom plan, so each execution was planned anew. With a known
+  // LIMIT the generic plan is the custom one (the page read in index order, whatever the offset),
+  // and PostgreSQL keeps it once the custom plans it made cost as much on average: when deep pages
+  // are asked for. A client paging from the first pages gets custom plans, as before.
+  // Filtered pages keep the LIMIT bound, and so a plan made for their values: a generic plan
+  // would guess how many products a category or a price range holds, and guessed worse. Other
+  // page sizes stay bound too: each text is one more prepared statement on every connection
+  // (query.ts keeps a bounded number), so at most KEPT_PLAN_PAGE_SIZES × 10 sorts × 2 texts.
+  const keptPlan = options.keptPlan === true && KEPT_PLAN_PAGE_SIZES.has(page.limit);
+  const limit = keptPlan ? String(page.limit) : '$limit::int';
+  if (!keptPlan) bind.limit = page.limit;
   bind.offset = offsetOf(page);
   const where = parts.conditions.join('\n  AND ');
   // Deferred join: the page is chosen from the index alone (ids and sort keys), and only its rows
@@ -318,7 +323,8 @@ ORDER BY ${sort.map((key) => `r.${key.column} ${key.direction}`).join(', ')}`;
 export function buildListStatement(query: ProductListQuery): CatalogStatement {
   const bind: Record<string, unknown> = {};
   const parts = filterParts(query, bind);
-  return pageStatement(parts, listSort(query.sortBy, query.sortOrder), query, bind);
+  const unfiltered = parts.ctes.length === 0 && parts.conditions.length === 1;
+  return pageStatement(parts, listSort(query.sortBy, query.sortOrder), query, bind, { keptPlan: unfiltered });
 }
 
 /** The statement GET /api/products/search runs (exported so that its plan can be checked). */
