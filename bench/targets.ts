@@ -105,8 +105,8 @@ function replicaTarget(target: string, run: ReplicaRun | undefined): Target {
   const errors = run.rows.reduce((sum, entry) => sum + entry.withReplica.errors + entry.without.errors, 0);
   const measured = run.rows.every((entry) => entry.withReplica.requests > 0 && entry.without.requests > 0);
   const served = run.rows.every((entry) => standbyShare(entry.withReplica) >= REPLICA_SHARE_TARGET);
-  // The API's memory with a replica is bounded as without one: reads served there must not be kept.
-  const bounded = run.rows.every((entry) => entry.withReplica.rssMb < RSS_TARGET_MB);
+  // The API's memory with a replica is bounded as without one: reads served there must not be kept (0: not sampled, not judged bounded).
+  const bounded = run.rows.every((entry) => entry.withReplica.rssMb > 0 && entry.withReplica.rssMb < RSS_TARGET_MB);
   const parts = run.rows.map(
     ({ name, withReplica: r, without: n }) =>
       `${name.split(',')[0]}: standby ran ${percent(standbyShare(r))} of the statements, ${r.requestsPerSecond} req/s (${n.requestsPerSecond} without), RSS ${r.rssMb} MB`,

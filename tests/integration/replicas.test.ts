@@ -1,5 +1,7 @@
 // Imported first: DATABASE_REPLICA_URLS is set before the configuration is read.
 import { replicaEnv } from '../support/replica-env';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createAdmin, createCategory, createProduct, createUser } from '../fixtures';
@@ -8,8 +10,6 @@ import { login } from '../support/auth';
 import { signedInSeller, type SignedInSeller } from '../support/catalog';
 import { databaseUrl } from '../support/database';
 import { TcpProxy } from '../support/tcp-proxy';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { acceptNonStandbysForTests, closeReadReplicas, MAX_STALENESS_MS, PIN_WINDOW_MS, queryReadRows, runWithReadRouting } from '../../src/platform/db/replicas';
 import { forgetCatalogCaches } from '../../src/modules/catalog/catalog-cache';
 import { keptResponse, rememberResponse } from '../../src/platform/utils/response-cache';

@@ -41,9 +41,10 @@ export function getSequelize(): Sequelize {
 }
 
 /**
- * A pooled pg connection as Sequelize hands it out, as our SQL gateway and transactions use it:
- * a statement with values (prepared by name when named), or a transaction-control statement
- * whose command tag says how it ended. `uuid` marks the Sequelize transaction holding it.
+ * A pg client connection (one of Sequelize's pool, or of a replica's), as our SQL gateway and
+ * transactions use it: a statement with values (prepared by name when named), or a
+ * transaction-control statement whose command tag says how it ended. `uuid` marks the Sequelize
+ * transaction holding one of Sequelize's.
  */
 export interface PgConnection {
   query(statement: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;

@@ -44,7 +44,7 @@ const textFormat = winston.format.printf((info) => {
 });
 
 const MESSAGE = Symbol.for('message');
-const safeJson = winston.format.json();
+const winstonJson = winston.format.json();
 
 /**
  * One JSON object per line. JSON.stringify writes a line in about half the time of winston's json
@@ -56,7 +56,7 @@ export const jsonLine = winston.format((info) => {
     (info as unknown as Record<symbol, string>)[MESSAGE] = JSON.stringify(info);
     return info;
   } catch {
-    return safeJson.transform(info, safeJson.options);
+    return winstonJson.transform(info, winstonJson.options);
   }
 });
 
