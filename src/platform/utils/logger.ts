@@ -5,7 +5,11 @@ const SECRET_KEYS = /pass(word)?|token|secret|authorization|cookie|hash|api[-_]?
 
 /** Masks any field whose name says it holds a secret, however deep; log lines never carry one. */
 export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than this is not looked through, so it is not written either: a secret could be there.
+  if (depth > 6) return '[truncated]';
+  if (value instanceof Date) return value;
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   const out: Record<string, unknown> = {};
