@@ -1,5 +1,6 @@
 import { LOCK_CART } from '../../src/modules/order/checkout.service';
-import { queryRows } from '../../src/platform/db/query';
+import { PREPARED_PER_CONNECTION, queryRows, runPrepared } from '../../src/platform/db/query';
+import type { PgConnection } from '../../src/platform/db';
 import { inTransaction } from '../../src/platform/db/transaction';
 import { useTestDatabase } from '../support/database';
 
@@ -32,6 +33,35 @@ describe('connections and prepared statements of the SQL gateway', () => {
     const rows = await Promise.all(Array.from({ length: 5 }, () => inTransaction((transaction) => queryRows('SELECT * FROM prepared_probe WHERE id = $id AND label IS NOT NULL', { id: 1 }, transaction))));
     expect(rows).toEqual(Array.from({ length: 5 }, () => [{ id: 1, label: 'one' }]));
     expect(await inside()).toEqual([{ id: 1, label: 'one' }]);
+  });
+  it('keep at most PREPARED_PER_CONNECTION on a connection, the least recently used deallocated, and run again what was deallocated', async () => {
+    const manager = db.current.sequelize.connectionManager;
+    const connection = (await manager.getConnection({ type: 'write' })) as unknown as PgConnection;
+    try {
+      // Texts as many as a client could cause by varying a statement (filters, sorts, page sizes).
+      const text = (n: number) => `SELECT ${n}::int AS n, $1::int AS v`;
+      const run = async (n: number, inTransaction = false) => (await runPrepared(connection, text(n), [n], inTransaction)) as Array<{ n: number; v: number }>;
+      const count = async () =>
+        Number(((await connection.query({ text: 'SELECT count(*)::int AS c FROM pg_prepared_statements', values: [] })).rows[0] as { c: number }).c);
+      for (let n = 0; n < PREPARED_PER_CONNECTION; n += 1) await run(n);
+      expect(await count()).toBe(PREPARED_PER_CONNECTION);
+      // Used again lately: kept when room is made.
+      await run(0);
+      for (let n = PREPARED_PER_CONNECTION; n < PREPARED_PER_CONNECTION + 10; n += 1) await run(n);
+      expect(await count()).toBe(PREPARED_PER_CONNECTION);
+      const kept = (await connection.query({ text: 'SELECT statement FROM pg_prepared_statements', values: [] })).rows as Array<{ statement: string }>;
+      const statements = kept.map((row) => row.statement);
+      expect(statements).toContain(text(0));
+      expect(statements).not.toContain(text(1));
+      // A text whose statement was deallocated is prepared again, not bound to a name the server forgot.
+      expect(await run(1)).toEqual([{ n: 1, v: 1 }]);
+      expect(await count()).toBe(PREPARED_PER_CONNECTION);
+      // In a transaction nothing is deallocated: a new text runs unnamed.
+      expect(await run(500, true)).toEqual([{ n: 500, v: 500 }]);
+      expect(await count()).toBe(PREPARED_PER_CONNECTION);
+    } finally {
+      manager.releaseConnection(connection as never);
+    }
   });
 });
 

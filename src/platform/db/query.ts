@@ -20,22 +20,76 @@ export interface Compiled {
  * Statements run as named prepared statements: each connection parses and plans a text once and
  * then only binds and executes it (PostgreSQL switches to a generic plan after five runs when it
  * costs no more than the custom ones), which saves the parse and plan of every call, most of a
- * short statement's time. Names are derived from the text, so a name always means one text. The
- * first MAX_PREPARED distinct texts are prepared (they come from a few builders; the bound holds
- * what each connection keeps prepared whatever builds them), later ones run unnamed.
+ * short statement's time. Names are derived from the text, so a name always means one text.
+ *
+ * Each connection keeps at most PREPARED_PER_CONNECTION of them, and deallocates the least
+ * recently used to make room, as asyncpg's statement cache does (an LRU of 100 per connection by
+ * default): a prepared catalog statement holds about 200 KB of its backend's memory, and the
+ * texts clients can cause vary with their filters, sorts and page sizes. A statement in a
+ * transaction never makes room (a DEALLOCATE that failed there would abort the unit of work): at
+ * the bound it runs unnamed.
  */
-const prepared = new Map<string, string>();
-const MAX_PREPARED = 1_000;
+export const PREPARED_PER_CONNECTION = 100;
+/** The names of the texts seen lately, so that a text is hashed once; a cache, emptied when full. */
+const names = new Map<string, string>();
+const MAX_NAMES = 2_000;
+/** Per connection, the names prepared on it, least recently used first. */
+const preparedOn = new WeakMap<PgConnection, Map<string, true>>();
 /** Texts whose prepared plan PostgreSQL refused after a schema change: they run unnamed from then on. */
 const unprepared = new Set<string>();
 
 function statementName(text: string): string | undefined {
-  let name = prepared.get(text);
-  if (name === undefined && prepared.size < MAX_PREPARED && !unprepared.has(text)) {
+  if (unprepared.has(text)) return undefined;
+  let name = names.get(text);
+  if (name === undefined) {
     name = `q${createHash('sha1').update(text).digest('base64url').slice(0, 24)}`;
-    prepared.set(text, name);
+    if (names.size >= MAX_NAMES) names.clear();
+    names.set(text, name);
   }
   return name;
+}
+
+/**
+ * The name to run `text` under on `connection` (undefined: run it unnamed), at once, or once room
+ * is made for it: only then does a statement wait for one more round trip.
+ */
+function nameOn(connection: PgConnection, text: string, inTransaction: boolean): string | undefined | Promise<string> {
+  const name = statementName(text);
+  if (name === undefined) return undefined;
+  let held = preparedOn.get(connection);
+  if (!held) {
+    held = new Map();
+    preparedOn.set(connection, held);
+  }
+  if (held.delete(name)) {
+    held.set(name, true);
+    return name;
+  }
+  if (held.size < PREPARED_PER_CONNECTION) {
+    held.set(name, true);
+    return name;
+  }
+  if (inTransaction) return undefined;
+  const [oldest] = held.keys();
+  held.delete(oldest);
+  held.set(name, true);
+  return deallocate(connection, oldest).then(() => name);
+}
+
+/** pg's record of the statements it has parsed on a connection (by name): it binds those without parsing them again. */
+interface ParsedStatements {
+  connection?: { parsedStatements?: Record<string, string> };
+}
+
+async function deallocate(connection: PgConnection, name: string): Promise<void> {
+  try {
+    await connection.query(`DEALLOCATE "${name}"`);
+  } catch (error) {
+    // 26000: it was never prepared there (its first run failed before PostgreSQL kept it).
+    if ((error as { code?: string }).code !== '26000') throw error;
+  }
+  // Else pg would bind the name again, as still prepared, if the text comes back.
+  delete (connection as unknown as ParsedStatements).connection?.parsedStatements?.[name];
 }
 
 /**
@@ -44,12 +98,12 @@ function statementName(text: string): string | undefined {
  * transaction (aborted by the failure) the whole unit does, by RetryTransactionError.
  */
 export async function runPrepared(connection: PgConnection, text: string, values: unknown[], inTransaction: boolean): Promise<unknown[]> {
-  const name = statementName(text);
+  const chosen = nameOn(connection, text, inTransaction);
+  const name = chosen instanceof Promise ? await chosen : chosen;
   try {
     return (await connection.query({ name, text, values })).rows;
   } catch (error) {
     if (name === undefined || !isStalePlan(error)) throw error;
-    prepared.delete(text);
     unprepared.add(text);
     if (inTransaction) throw new RetryTransactionError('a prepared statement went stale under a schema change');
     return (await connection.query({ text, values })).rows;
