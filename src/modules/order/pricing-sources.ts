@@ -168,7 +168,8 @@ export function pricingDefaults(commerce = config.commerce): PricingDefaults {
   };
 }
 
-export interface PricingInput {
+/** What priceLines prices (pricing.ts's PricingInput is what priceCart takes once the sources are read). */
+export interface PriceLinesInput {
   lines: PricingLine[];
   destination: { country: string; state?: string | null };
   chosenRates?: Record<string, string>;
@@ -181,7 +182,7 @@ export interface PricingInput {
  * quote calls it, checkout prices from the sources it reads with its lines. A code no promotion has (any
  * more) is 409 PROMO_NOT_APPLICABLE.
  */
-export async function priceLines(input: PricingInput, transaction?: Transaction): Promise<Pricing> {
+export async function priceLines(input: PriceLinesInput, transaction?: Transaction): Promise<Pricing> {
   const { lines, destination, code } = input;
   const sources = await loadPricingSources(
     { sellerIds: [...new Set(lines.map((line) => line.sellerId))], country: destination.country, state: destination.state, code, userId: input.userId },
@@ -191,7 +192,7 @@ export async function priceLines(input: PricingInput, transaction?: Transaction)
 }
 
 /** Prices lines from sources already read (by PRICING_SOURCES or a statement with its columns). */
-export function priceFromSources(input: Omit<PricingInput, 'userId'>, sources: PricingSources): Pricing {
+export function priceFromSources(input: Omit<PriceLinesInput, 'userId'>, sources: PricingSources): Pricing {
   const { lines, destination, code } = input;
   if (code && !sources.promotion) throw promoNotApplicable(code, 'inactive');
   return priceCart({
