@@ -174,7 +174,7 @@ class Replica {
   }
 
   private lostError(): Error {
-    return Object.assign(new Error(`replica ${this.name} was found down while the statement ran`), { code: 'REPLICA_LOST' });
+    return Object.assign(new Error(`replica ${this.name} was found down`), { code: 'REPLICA_LOST' });
   }
 
   /** Ends the wait of every statement in flight (queryReadRows runs them on the primary); their own outcome is ignored when it comes. */
