@@ -58,10 +58,15 @@ function nulPaths(value: unknown, path: string, found: string[], depth = 0): str
  * of `schemas.notFound`, as the contract says, not a 400.
  */
 export function validate(schemas: RouteInputSchemas): RequestHandler {
+  // The options set on the schemas once: joi merges options passed to validate() into its
+  // defaults on every call, and caches the merge of a schema's own preferences.
+  const params = schemas.params?.prefs(options);
+  const query = schemas.query?.prefs(options);
+  const body = schemas.body?.prefs(options);
   const handler: RequestHandler = (req, _res, next) => {
     const validated: { params?: unknown; query?: unknown; body?: unknown } = {};
-    if (schemas.params) {
-      const { value, error } = schemas.params.validate(req.params, options);
+    if (params) {
+      const { value, error } = params.validate(req.params);
       if (error) throw new NotFoundError(schemas.notFound ?? 'Resource');
       validated.params = value;
     }
@@ -70,15 +75,15 @@ export function validate(schemas: RouteInputSchemas): RequestHandler {
       message: `${field || 'body'} must not contain NUL characters`,
     }));
     if (details.length > 0) throw new ValidationError(details);
-    if (schemas.query) {
-      const { value, error } = schemas.query.validate({ ...req.query }, options);
+    if (query) {
+      const { value, error } = query.validate({ ...req.query });
       if (error) details.push(...joiDetails(error, 'query'));
       validated.query = value;
     } else if (Object.keys(req.query).length > 0) {
       details.push(...Object.keys(req.query).map((field) => ({ field, message: `${field} is not allowed` })));
     }
-    if (schemas.body) {
-      const { value, error } = schemas.body.validate(req.body ?? {}, options);
+    if (body) {
+      const { value, error } = body.validate(req.body ?? {});
       if (error) details.push(...joiDetails(error, 'body'));
       validated.body = value;
     } else if (!schemas.rawBody) {
