@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { Pool, type PoolClient, type QueryConfig } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { toPositional, type Compiled } from '../src/platform/db/query';
-import { buildDetailStatement, buildFacetsStatement, buildListStatement, buildSearchStatement, type FacetQuery } from '../src/modules/catalog/product.service';
+import { buildFacetsStatement, buildSearchStatement, type FacetQuery } from '../src/modules/catalog/product.service';
+import { LIST_LIMIT as LIMIT, listPage, named, productBySlug } from './catalog-reads';
 import { TAKE_STOCK, takeStockWith } from '../src/modules/catalog/stock.service';
 import { MAX_CART_ITEM_QUANTITY, PUBLIC_PRODUCT_STATUSES } from '../src/models';
 import { config } from '../src/platform/config';
@@ -34,10 +34,6 @@ import { normalizeCode, pricingDefaults, pricingSourcesColumnsBinds, pricingSour
  * Every statement but BEGIN, COMMIT and ROLLBACK runs as a named prepared statement, as the API's do.
  */
 
-const LIMIT = 20;
-const listShape = buildListStatement({ page: 1, limit: LIMIT, sortBy: 'createdAt', sortOrder: 'desc' });
-const list = toPositional(listShape.sql);
-const detail = toPositional(buildDetailStatement({ slug: 'placeholder' }).sql);
 const lockCart = toPositional(LOCK_CART);
 const cartLinesAndSources = toPositional(CART_LINES_AND_SOURCES);
 const placeOrder = toPositional(PLACE_ORDER);
@@ -56,20 +52,6 @@ function valuesOf(statement: Compiled, bind: Record<string, unknown>): unknown[]
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 
-const names = new Map<string, string>();
-
-/**
- * A statement as a named prepared statement, as the API's SQL gateway runs them: named by a hash of
- * its text, so each connection parses and plans a text once and then only binds and executes it.
- */
-function named(text: string, values: unknown[]): QueryConfig {
-  let name = names.get(text);
-  if (name === undefined) {
-    name = `b${createHash('sha1').update(text).digest('base64url').slice(0, 24)}`;
-    names.set(text, name);
-  }
-  return { name, text, values };
-}
 
 /** The API's configuration (the pricing defaults come from it too): the same environment gives the same figures. */
 const DEFAULT_COMMISSION_RATE = config.commerce.commissionRate.toFixed(4);
@@ -289,12 +271,8 @@ const server = http.createServer((req, res) => {
   if (url.pathname === '/health') return send(res, 200, { success: true });
   if (url.pathname === '/list') {
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
-    const bind = buildListStatement({ page, limit: LIMIT, sortBy: 'createdAt', sortOrder: 'desc' }).bind;
-    pool.query(named(list.text, list.names.map((name) => bind[name]))).then(
-      ({ rows }) => {
-        const total = Number(rows[0]?.total ?? 0);
-        send(res, 200, { success: true, data: { products: rows.filter((row) => row.id !== null), pagination: { page, limit: LIMIT, total, totalPages: Math.ceil(total / LIMIT) } } });
-      },
+    listPage(pool, page).then(
+      (data) => send(res, 200, { success: true, data }),
       (error: Error) => send(res, 500, { success: false, error: error.message }),
     );
     return undefined;
@@ -334,8 +312,8 @@ const server = http.createServer((req, res) => {
   }
   if (url.pathname.startsWith('/product/')) {
     const slug = decodeURIComponent(url.pathname.slice('/product/'.length));
-    pool.query(named(detail.text, [slug])).then(
-      ({ rows }) => (rows[0] ? send(res, 200, { success: true, data: rows[0] }) : send(res, 404, { success: false })),
+    productBySlug(pool, slug).then(
+      (row) => (row ? send(res, 200, { success: true, data: row }) : send(res, 404, { success: false })),
       (error: Error) => send(res, 500, { success: false, error: error.message }),
     );
     return undefined;

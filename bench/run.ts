@@ -147,6 +147,8 @@ interface Scenario {
   path: string | string[];
   /** Path(s) of the same requests on the bare server, when it has them, in the same order. */
   barePath?: string | string[];
+  /** Whether the Express floor (bench/express-floor.ts) serves these requests too, at the API's path(s). */
+  floor?: boolean;
   /** The row a ratio target of the issue is set on. */
   role?: CatalogRole;
 }
@@ -935,6 +937,7 @@ function rotations(inputs: CatalogInputs): { longTail: Scenario; search: Scenari
       name: `list, pages 2–${lastPage} in turn`,
       path: tailPages.map((page) => `/api/products?page=${page}&limit=${LIST_LIMIT}`),
       barePath: tailPages.map((page) => `/list?page=${page}`),
+      floor: true,
       role: 'longTail',
     },
     search: {
@@ -1108,12 +1111,12 @@ async function main(): Promise<void> {
     log(`search words: ${words.length} (${words.slice(0, 5).join(', ')}, …); long-tail list: pages 2 to ${lastPage}`);
 
     const scenarios: Scenario[] = [
-      { name: 'list, page 1', path: `/api/products?page=1&limit=${LIST_LIMIT}`, barePath: '/list?page=1' },
+      { name: 'list, page 1', path: `/api/products?page=1&limit=${LIST_LIMIT}`, barePath: '/list?page=1', floor: true },
       rotated.longTail,
       { name: 'list, category + price, by price', path: `/api/products?category=${category.slug}&minPrice=10&maxPrice=1000&sortBy=price&sortOrder=asc&limit=${LIST_LIMIT}` },
       { name: `search "${word.word}"`, path: `/api/products/search?q=${encodeURIComponent(word.word)}&limit=${LIST_LIMIT}` },
       rotated.search,
-      { name: 'product by slug', path: `/api/products/${product.slug}`, barePath: `/product/${product.slug}`, role: 'product' },
+      { name: 'product by slug', path: `/api/products/${product.slug}`, barePath: `/product/${product.slug}`, floor: true, role: 'product' },
       // Every listed product's option values, price range and categories: the facets' heaviest request.
       { name: 'facets, all products', path: '/api/products/facets', barePath: '/facets' },
     ];
@@ -1133,9 +1136,14 @@ async function main(): Promise<void> {
     children.push(bare);
     await waitFor(`http://127.0.0.1:${apiPort}/ready`, api);
     await waitFor(`http://127.0.0.1:${uncachedPort}/ready`, uncached);
+    // Express and the API's hardening alone, configured as the API is, from its environment.
+    const floorPort = await freePort();
+    const floor = startProcess('dist/bench/express-floor.js', { ...apiEnv, PORT: String(floorPort) });
+    children.push(floor);
     await waitFor(`http://127.0.0.1:${barePort}/health`, bare);
+    await waitFor(`http://127.0.0.1:${floorPort}/health`, floor);
 
-    const results: Array<{ scenario: Scenario; api: Measurement; uncached: Measurement; bare?: Measurement }> = [];
+    const results: Array<{ scenario: Scenario; api: Measurement; uncached: Measurement; bare?: Measurement; floor?: Measurement }> = [];
     for (const scenario of only ? [] : scenarios) {
       log(`running: ${scenario.name}`);
       const apiResult = await measure(`http://127.0.0.1:${apiPort}`, scenario.name, scenario.path, api.pid ?? 0);
@@ -1143,8 +1151,10 @@ async function main(): Promise<void> {
       const bareResult = scenario.barePath
         ? await measure(`http://127.0.0.1:${barePort}`, `bare ${scenario.name}`, scenario.barePath, bare.pid ?? 0)
         : undefined;
-      results.push({ scenario, api: apiResult, uncached: uncachedResult, bare: bareResult });
+      const floorResult = scenario.floor ? await measure(`http://127.0.0.1:${floorPort}`, `Express floor ${scenario.name}`, scenario.path, floor.pid ?? 0) : undefined;
+      results.push({ scenario, api: apiResult, uncached: uncachedResult, bare: bareResult, floor: floorResult });
     }
+    await stopChild(floor, children);
 
     const ratio = (a: Measurement, b?: Measurement) => (b ? `${Math.round((a.requestsPerSecond / Math.max(1, b.requestsPerSecond)) * 100)} %` : '—');
     const header = row([
@@ -1162,12 +1172,14 @@ async function main(): Promise<void> {
       'bare p99 ms',
       'ratio to bare',
       'uncached ratio to bare',
+      'Express floor req/s',
+      'Express floor ratio to bare',
       `p99 < ${READ_P99_TARGET_MS} ms (API / uncached)`,
     ]);
-    const separator = row(Array(15).fill('---'));
+    const separator = row(Array(17).fill('---'));
     // Under the target, without errors: the API as deployed, then with its caches off.
     const meets = (m: Measurement) => (m.requests > 0 && m.errors === 0 && m.p99 < READ_P99_TARGET_MS ? 'yes' : '**no**');
-    const lines = results.map(({ scenario, api: a, uncached: u, bare: b }) =>
+    const lines = results.map(({ scenario, api: a, uncached: u, bare: b, floor: f }) =>
       row([
         scenario.name,
         a.requestsPerSecond,
@@ -1183,6 +1195,8 @@ async function main(): Promise<void> {
         b ? b.p99 : '—',
         ratio(a, b),
         ratio(u, b),
+        f ? f.requestsPerSecond : '—',
+        f ? ratio(f, b) : '—',
         `${meets(a)} / ${meets(u)}`,
       ]),
     );
@@ -1250,7 +1264,7 @@ async function main(): Promise<void> {
       return found ? { api: figures(found.api), bare: figures(found.bare) } : undefined;
     };
     const targets = judgeTargets({
-      catalog: results.map(({ scenario, api: a, uncached: u, bare: b }) => ({ name: scenario.name, role: scenario.role, api: a, uncached: u, bare: b })),
+      catalog: results.map(({ scenario, api: a, uncached: u, bare: b, floor: f }) => ({ name: scenario.name, role: scenario.role, api: a, uncached: u, bare: b, floor: f })),
       checkout: checkoutNamed('checkout'),
       hotProduct: checkoutNamed('hot product'),
       stats: (stats?.rows ?? []).filter((entry) => entry.scenario.target).map((entry) => ({ name: entry.scenario.name, result: entry.result })),
@@ -1303,6 +1317,15 @@ every 250 ms). ${passed} of ${targets.length} targets pass.
 the API for the list page, the search, the product and the facets, with no framework, validation or logging: the floor of
 what Node can do here. Load generator, server and PostgreSQL share the machine's cores, and
 run-to-run variation on a shared machine can reach a third: compare rows of one run.
+
+"Express floor" (\`bench/express-floor.ts\`) is Express 5 with the API's hardening and none of the
+API's own work: the request id, then \`useHardening\` from \`src/app.ts\` (helmet's headers, CORS,
+the body parsers, the per-address rate limit, configured from the API's environment), and the
+bare server's statements for the list page and the product, answered with \`res.json\` (with an
+ETag, as the API's answers have). It serves the list rows and the product at the API's paths. The
+way from the bare server to it is what Express and the hardening cost by themselves; the way from
+it to the API with its caches off is the API's own work (the request log and metrics, validation,
+the route's middleware, the serialization to the contract's shapes).
 
 ${table}
 

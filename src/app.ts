@@ -44,22 +44,31 @@ function methodNotAllowed(): express.RequestHandler {
   };
 }
 
-/** The Express application: middleware in the order a request meets it. */
-export function createApp(): Express {
-  const app = express();
+/**
+ * What every request meets before any route, after its id: the security headers, CORS, the bodies'
+ * size limits and the per-address rate limit. Also the whole of the bench's Express floor
+ * (bench/express-floor.ts), which measures what Express and these cost without the API's own work.
+ */
+export function useHardening(app: Express): void {
   app.disable('x-powered-by');
+  // Which hop's address is the client's: what the rate limit counts by.
   app.set('trust proxy', config.trustProxy);
-
-  app.use(requestId);
-  app.use(requestLog);
   // Over plain http (development), upgrading subresources to https would break /api/docs.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.isProduction ? [] : null } } }));
   app.use(cors(corsOptions()));
   // Stripe signs the exact bytes it sends: that route gets them as a Buffer in req.body, every other one JSON.
   app.use('/api/webhooks/stripe', express.raw({ type: '*/*', limit: '1mb' }));
   app.use(express.json({ limit: config.jsonBodyLimit }));
-
   app.use('/api', configureRateLimits());
+}
+
+/** The Express application: middleware in the order a request meets it. */
+export function createApp(): Express {
+  const app = express();
+
+  app.use(requestId);
+  app.use(requestLog);
+  useHardening(app);
   const router = buildApiRouter();
 
   const openApiDocument = buildOpenApiDocument({ title: `${config.companyName} API`, version: packageJson.version, serverUrl: config.appUrl }, RESPONSE_SCHEMAS);
