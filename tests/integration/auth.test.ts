@@ -191,7 +191,8 @@ describe('auth', () => {
     it('refuses a token it accepted once it has expired, and one signed with a secret replaced since', async () => {
       const me = await signedInUser(ctx.app);
       const claims = jwt.decode(me.accessToken) as Record<string, unknown>;
-      const expiresAt = Math.floor(Date.now() / 1000) + 2;
+      // A minute ahead, so that the two reads below come before it on a slow machine; its end is then reached by moving the clock.
+      const expiresAt = Math.floor(Date.now() / 1000) + 60;
       const shortLived = forge({ sub: claims.sub, sid: claims.sid, role: claims.role, typ: 'access', exp: expiresAt }, config.jwt.secret);
       await request(ctx.app).get('/api/auth/me').set('Authorization', `Bearer ${shortLived}`).expect(200);
       await request(ctx.app).get('/api/auth/me').set('Authorization', `Bearer ${shortLived}`).expect(200);

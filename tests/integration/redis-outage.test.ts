@@ -13,10 +13,20 @@ import { useTestDatabase } from '../support/database';
 const describeRedis = process.env.REDIS_URL ? describe : describe.skip;
 
 const SAMPLES = 12;
-/** A request may take this long at most while Redis is away (the first ones find out that it stopped answering). */
-const MAX_REQUEST_MS = 1000;
-/** Added to twice the usual median: a median of a few milliseconds must not make the comparison flaky. */
-const FLOOR_MS = 50;
+/**
+ * A request may take this long at most while Redis is away: the first ones find out that it
+ * stopped answering (a command times out after 500 ms), and a loaded machine adds its share. A
+ * request that waited on the lost Redis would take ioredis' 10 s or forever.
+ */
+const MAX_REQUEST_MS = 3000;
+/**
+ * A median may reach this many times the usual one, plus FLOOR_MS, while Redis is away: the usual
+ * speed was measured in another test, under the machine's load of that moment, and a median of a
+ * few milliseconds must not make the comparison flaky. A wait on Redis in every request (500 ms at
+ * least) is far above it.
+ */
+const SLOWER_FACTOR = 3;
+const FLOOR_MS = 100;
 
 type Operation = 'catalog read' | 'registration' | 'login' | 'cart add + checkout';
 type Timings = Record<Operation, number[]>;
@@ -145,7 +155,7 @@ describeRedis('requests while Redis is lost', () => {
 
   function expectUsualSpeed(measured: { medians: Record<Operation, number>; slowest: number }): void {
     const slower = (Object.keys(usual) as Operation[])
-      .filter((operation) => measured.medians[operation] > 2 * usual[operation] + FLOOR_MS)
+      .filter((operation) => measured.medians[operation] > SLOWER_FACTOR * usual[operation] + FLOOR_MS)
       .map((operation) => `${operation}: median ${measured.medians[operation].toFixed(1)} ms, usually ${usual[operation].toFixed(1)} ms`);
     expect(slower).toEqual([]);
     expect(measured.slowest).toBeLessThan(MAX_REQUEST_MS);

@@ -67,6 +67,11 @@ export async function cachedSession<T extends ActiveSession>(sessionId: string, 
   return value;
 }
 
+/** Whether this process serves checks from the cache now: it is listening, and has been since its entries were kept. */
+export function sessionCacheLive(): boolean {
+  return live;
+}
+
 /** Drops this process's entries of a user at once (the notification does it for every process, the same a few milliseconds later). */
 export function forgetSessionsOf(userId: string): void {
   forgetUser(userId);
