@@ -87,8 +87,10 @@ import {
 
 /**
  * npm run bench: seeds 10,000 products of 5 variants each (sizes × colours) into a fresh embedded PostgreSQL, starts the API in
- * production mode and a bare node:http + pg server that runs the same SQL, drives both with
- * autocannon (50 connections, 10 s after a warm-up), then runs the checkout rows (50 customers in a
+ * production mode, a bare node:http + pg server that runs the same SQL and an Express floor
+ * (bench/express-floor.ts: Express with the API's hardening, the bare server's SQL), drives them
+ * with autocannon (50 connections, 10 s after a warm-up; the API with its caches off and the
+ * servers a row compares it with take turns, see measureInTurns), then runs the checkout rows (50 customers in a
  * closed loop: add to cart, put a promotion code on it, check out with a destination that has a
  * state tax, again; see bench/checkout.ts) against both, the checkout row once more with webhook
  * endpoints registered (bench/webhooks.ts: the API's workers post every order's deliveries to a
@@ -112,7 +114,7 @@ import {
  * uncached list's long tail and the many-words search against the API with the standby in
  * DATABASE_REPLICA_URLS and without it (skipped, with the reason logged, when there is no
  * /usr/lib/postgresql/<version>/bin/pg_basebackup; an error there fails those rows only).
- * `npm run bench -- --catalog-only` runs the catalog rows alone (API as deployed, uncached, bare),
+ * `npm run bench -- --catalog-only` runs the catalog rows alone (API as deployed, uncached, bare, floor),
  * `--checkout-only` the checkout rows alone, `--stats-only` the statistics
  * rows alone, `--processes-only` the two-process rows alone (on the same seeded catalog),
  * `--replicas-only` the read replica rows alone (on their own pair of servers); each prints its
@@ -202,6 +204,25 @@ async function drive(baseUrl: string, paths: string[], seconds: number, pid: num
   };
 }
 
+/** Probes every path of a row once (the first and last few of a long rotation), then drives the server for the warm-up's seconds. */
+async function warmUp(baseUrl: string, scenario: string, paths: string[], pid: number, headers: Record<string, string>): Promise<void> {
+  for (const probed of paths.length > 6 ? [...paths.slice(0, 3), ...paths.slice(-3)] : paths) {
+    const probe = await fetch(`${baseUrl}${probed}`, { headers });
+    if (!probe.ok) throw new Error(`${scenario}: ${baseUrl}${probed} answered ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
+    await probe.arrayBuffer();
+  }
+  await drive(baseUrl, paths, WARMUP_SECONDS, pid, headers);
+  await settle(baseUrl, paths, headers);
+}
+
+/**
+ * The server still works through the last requests of a load after autocannon lets go of them:
+ * one request queued behind them answers when they are done, so the next load starts clean.
+ */
+async function settle(baseUrl: string, paths: string[], headers: Record<string, string> = {}): Promise<void> {
+  await (await fetch(`${baseUrl}${paths[0]}`, { headers })).arrayBuffer();
+}
+
 /** `beforeMeasured` runs between the warm-up and the measured seconds (to read counters the row reports deltas of). */
 async function measure(
   baseUrl: string,
@@ -212,19 +233,48 @@ async function measure(
   beforeMeasured?: () => Promise<void>,
 ): Promise<Measurement> {
   const paths = Array.isArray(pathAndQuery) ? pathAndQuery : [pathAndQuery];
-  const url = `${baseUrl}${paths[0]}`;
-  // Every path of a rotation is probed once (the first and last few of a long one).
-  for (const probed of paths.length > 6 ? [...paths.slice(0, 3), ...paths.slice(-3)] : paths) {
-    const probe = await fetch(`${baseUrl}${probed}`, { headers });
-    if (!probe.ok) throw new Error(`${scenario}: ${baseUrl}${probed} answered ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
-    await probe.arrayBuffer();
-  }
-  await drive(baseUrl, paths, WARMUP_SECONDS, pid, headers);
-  // The server still works through the warm-up's last requests after autocannon lets go of them:
-  // one request queued behind them answers when they are done, so the measured run starts clean.
-  await (await fetch(url, { headers })).arrayBuffer();
+  await warmUp(baseUrl, scenario, paths, pid, headers);
   await beforeMeasured?.();
   return drive(baseUrl, paths, SECONDS, pid, headers);
+}
+
+/** How many turns the servers a ratio compares take, each of SECONDS / TURNS measured seconds. */
+const TURNS = 2;
+
+/** One server of a row's comparison: where it answers the row's requests. */
+interface Side {
+  baseUrl: string;
+  name: string;
+  path: string | string[];
+  pid: number;
+}
+
+/**
+ * The servers a ratio compares, measured in turns rather than one after the other: each is warmed
+ * up, then they take TURNS turns each of SECONDS / TURNS seconds, in the same order. The machine's
+ * speed drifts over a row's minute; measured one after the other, a drift fell on one server and
+ * moved the ratio by up to twenty points. A side's figures are its turns' together: requests/s and
+ * p50 their mean, p99 and RSS the largest, requests and errors the sums.
+ */
+async function measureInTurns(sides: Side[]): Promise<Measurement[]> {
+  const pathsOf = (side: Side) => (Array.isArray(side.path) ? side.path : [side.path]);
+  for (const side of sides) await warmUp(side.baseUrl, side.name, pathsOf(side), side.pid, {});
+  const turns: Measurement[][] = sides.map(() => []);
+  for (let turn = 0; turn < TURNS; turn += 1) {
+    for (const [index, side] of sides.entries()) {
+      await settle(side.baseUrl, pathsOf(side));
+      turns[index].push(await drive(side.baseUrl, pathsOf(side), SECONDS / TURNS, side.pid, {}));
+    }
+  }
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  return turns.map((measured) => ({
+    requestsPerSecond: Math.round(mean(measured.map((m) => m.requestsPerSecond))),
+    p50: Math.round(mean(measured.map((m) => m.p50))),
+    p99: Math.max(...measured.map((m) => m.p99)),
+    errors: measured.reduce((sum, m) => sum + m.errors, 0),
+    requests: measured.reduce((sum, m) => sum + m.requests, 0),
+    rssMb: Math.max(...measured.map((m) => m.rssMb)),
+  }));
 }
 
 function startProcess(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
@@ -1147,11 +1197,13 @@ async function main(): Promise<void> {
     for (const scenario of only ? [] : scenarios) {
       log(`running: ${scenario.name}`);
       const apiResult = await measure(`http://127.0.0.1:${apiPort}`, scenario.name, scenario.path, api.pid ?? 0);
-      const uncachedResult = await measure(`http://127.0.0.1:${uncachedPort}`, `${scenario.name} (uncached)`, scenario.path, uncached.pid ?? 0);
-      const bareResult = scenario.barePath
-        ? await measure(`http://127.0.0.1:${barePort}`, `bare ${scenario.name}`, scenario.barePath, bare.pid ?? 0)
-        : undefined;
-      const floorResult = scenario.floor ? await measure(`http://127.0.0.1:${floorPort}`, `Express floor ${scenario.name}`, scenario.path, floor.pid ?? 0) : undefined;
+      // The API with its caches off and the servers it is compared with, in turns.
+      const sides: Side[] = [{ baseUrl: `http://127.0.0.1:${uncachedPort}`, name: `${scenario.name} (uncached)`, path: scenario.path, pid: uncached.pid ?? 0 }];
+      if (scenario.barePath) sides.push({ baseUrl: `http://127.0.0.1:${barePort}`, name: `bare ${scenario.name}`, path: scenario.barePath, pid: bare.pid ?? 0 });
+      if (scenario.floor) sides.push({ baseUrl: `http://127.0.0.1:${floorPort}`, name: `Express floor ${scenario.name}`, path: scenario.path, pid: floor.pid ?? 0 });
+      const [uncachedResult, ...compared] = await measureInTurns(sides);
+      const bareResult = scenario.barePath ? compared.shift() : undefined;
+      const floorResult = scenario.floor ? compared.shift() : undefined;
       results.push({ scenario, api: apiResult, uncached: uncachedResult, bare: bareResult, floor: floorResult });
     }
     await stopChild(floor, children);
@@ -1316,7 +1368,11 @@ every 250 ms). ${passed} of ${targets.length} targets pass.
 "bare" is a plain \`node:http\` + \`pg\` server (\`bench/bare-server.ts\`) that runs the same SQL as
 the API for the list page, the search, the product and the facets, with no framework, validation or logging: the floor of
 what Node can do here. Load generator, server and PostgreSQL share the machine's cores, and
-run-to-run variation on a shared machine can reach a third: compare rows of one run.
+run-to-run variation on a shared machine can reach a third: compare rows of one run. Within a
+row, the API with its caches off and the servers it is compared with take turns: each is warmed
+up, then they run ${TURNS} turns of ${SECONDS / TURNS} s each in the same order, so that a drift of the machine's
+speed during the row weighs on all of them (their columns: requests/s the turns' mean, p99 the
+largest).
 
 "Express floor" (\`bench/express-floor.ts\`) is Express 5 with the API's hardening and none of the
 API's own work: the request id, then \`useHardening\` from \`src/app.ts\` (helmet's headers, CORS,
