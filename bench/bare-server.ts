@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { Pool, type PoolClient } from 'pg';
-import { toPositional, type Compiled } from '../src/platform/db/query';
+import { toPositional, toStatement, type Compiled } from '../src/platform/db/query';
 import { buildFacetsStatement, buildSearchStatement, type FacetQuery } from '../src/modules/catalog/product.service';
 import { LIST_LIMIT as LIMIT, listPage, named, productBySlug } from './catalog-reads';
 import { TAKE_STOCK, takeStockWith } from '../src/modules/catalog/stock.service';
@@ -282,8 +282,8 @@ const server = http.createServer((req, res) => {
     const q = (url.searchParams.get('q') ?? '').trim();
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
     const statement = buildSearchStatement({ q, page, limit: LIMIT, sortBy: 'relevance' });
-    const search = toPositional(statement.sql);
-    pool.query(named(search.text, valuesOf(search, statement.bind))).then(
+    const { text, values } = toStatement(statement.sql, statement.bind);
+    pool.query(named(text, values)).then(
       ({ rows }) => {
         const total = Number(rows[0]?.total ?? 0);
         send(res, 200, {
@@ -303,8 +303,8 @@ const server = http.createServer((req, res) => {
       if (value) filters[name] = value;
     }
     const statement = buildFacetsStatement(filters);
-    const facets = toPositional(statement.sql);
-    pool.query(named(facets.text, valuesOf(facets, statement.bind))).then(
+    const { text, values } = toStatement(statement.sql, statement.bind);
+    pool.query(named(text, values)).then(
       ({ rows }) => send(res, 200, { success: true, data: rows }),
       (error: Error) => send(res, 500, { success: false, error: error.message }),
     );

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pool, QueryConfig } from 'pg';
-import { toPositional } from '../src/platform/db/query';
+import { toStatement } from '../src/platform/db/query';
 import { buildDetailStatement, buildListStatement } from '../src/modules/catalog/product.service';
 
 /**
@@ -11,9 +11,6 @@ import { buildDetailStatement, buildListStatement } from '../src/modules/catalog
 
 /** The page size of the list rows. */
 export const LIST_LIMIT = 20;
-
-const list = toPositional(buildListStatement({ page: 1, limit: LIST_LIMIT, sortBy: 'createdAt', sortOrder: 'desc' }).sql);
-const detail = toPositional(buildDetailStatement({ slug: 'placeholder' }).sql);
 
 const names = new Map<string, string>();
 
@@ -32,14 +29,17 @@ export function named(text: string, values: unknown[]): QueryConfig {
 
 /** A page of the listed products, newest first, with the pagination the API's list answers with. */
 export async function listPage(pool: Pool, page: number): Promise<unknown> {
-  const bind = buildListStatement({ page, limit: LIST_LIMIT, sortBy: 'createdAt', sortOrder: 'desc' }).bind as Record<string, unknown>;
-  const { rows } = await pool.query<{ id: string | null; total: string | number }>(named(list.text, list.names.map((name) => bind[name])));
+  const statement = buildListStatement({ page, limit: LIST_LIMIT, sortBy: 'createdAt', sortOrder: 'desc' });
+  const { text, values } = toStatement(statement.sql, statement.bind);
+  const { rows } = await pool.query<{ id: string | null; total: string | number }>(named(text, values));
   const total = Number(rows[0]?.total ?? 0);
   return { products: rows.filter((row) => row.id !== null), pagination: { page, limit: LIST_LIMIT, total, totalPages: Math.ceil(total / LIST_LIMIT) } };
 }
 
 /** The product page's row, or undefined. */
 export async function productBySlug(pool: Pool, slug: string): Promise<unknown> {
-  const { rows } = await pool.query(named(detail.text, [slug]));
+  const statement = buildDetailStatement({ slug });
+  const { text, values } = toStatement(statement.sql, statement.bind);
+  const { rows } = await pool.query(named(text, values));
   return rows[0];
 }
