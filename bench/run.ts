@@ -87,8 +87,9 @@ import {
 
 /**
  * npm run bench: seeds 10,000 products of 5 variants each (sizes × colours) into a fresh embedded PostgreSQL, starts the API in
- * production mode, a bare node:http + pg server that runs the same SQL and an Express floor
- * (bench/express-floor.ts: Express with the API's hardening, the bare server's SQL), drives them
+ * production mode, a bare node:http + pg server that runs the same SQL, an Express floor
+ * (bench/express-floor.ts: Express with the API's hardening, the bare server's SQL) and Express
+ * alone (the floor without its request id and hardening), drives them
  * with autocannon (50 connections, 10 s after a warm-up; the API with its caches off and the
  * servers a row compares it with take turns, see measureInTurns), then runs the checkout rows (50 customers in a
  * closed loop: add to cart, put a promotion code on it, check out with a destination that has a
@@ -114,7 +115,7 @@ import {
  * uncached list's long tail and the many-words search against the API with the standby in
  * DATABASE_REPLICA_URLS and without it (skipped, with the reason logged, when there is no
  * /usr/lib/postgresql/<version>/bin/pg_basebackup; an error there fails those rows only).
- * `npm run bench -- --catalog-only` runs the catalog rows alone (API as deployed, uncached, bare, floor),
+ * `npm run bench -- --catalog-only` runs the catalog rows alone (API as deployed, uncached, bare, floor, Express alone),
  * `--checkout-only` the checkout rows alone, `--stats-only` the statistics
  * rows alone, `--processes-only` the two-process rows alone (on the same seeded catalog),
  * `--replicas-only` the read replica rows alone (on their own pair of servers); each prints its
@@ -149,7 +150,7 @@ interface Scenario {
   path: string | string[];
   /** Path(s) of the same requests on the bare server, when it has them, in the same order. */
   barePath?: string | string[];
-  /** Whether the Express floor (bench/express-floor.ts) serves these requests too, at the API's path(s). */
+  /** Whether the Express floor and Express alone (bench/express-floor.ts) serve these requests too, at the API's path(s). */
   floor?: boolean;
   /** The row a ratio target of the issue is set on. */
   role?: CatalogRole;
@@ -1190,23 +1191,33 @@ async function main(): Promise<void> {
     const floorPort = await freePort();
     const floor = startProcess('dist/bench/express-floor.js', { ...apiEnv, PORT: String(floorPort) });
     children.push(floor);
+    // Express alone: the floor's routes without the request id and the hardening.
+    const alonePort = await freePort();
+    const alone = startProcess('dist/bench/express-floor.js', { ...apiEnv, PORT: String(alonePort), EXPRESS_FLOOR_HARDENING: 'off' });
+    children.push(alone);
     await waitFor(`http://127.0.0.1:${barePort}/health`, bare);
     await waitFor(`http://127.0.0.1:${floorPort}/health`, floor);
+    await waitFor(`http://127.0.0.1:${alonePort}/health`, alone);
 
-    const results: Array<{ scenario: Scenario; api: Measurement; uncached: Measurement; bare?: Measurement; floor?: Measurement }> = [];
+    const results: Array<{ scenario: Scenario; api: Measurement; uncached: Measurement; bare?: Measurement; floor?: Measurement; alone?: Measurement }> = [];
     for (const scenario of only ? [] : scenarios) {
       log(`running: ${scenario.name}`);
       const apiResult = await measure(`http://127.0.0.1:${apiPort}`, scenario.name, scenario.path, api.pid ?? 0);
       // The API with its caches off and the servers it is compared with, in turns.
       const sides: Side[] = [{ baseUrl: `http://127.0.0.1:${uncachedPort}`, name: `${scenario.name} (uncached)`, path: scenario.path, pid: uncached.pid ?? 0 }];
       if (scenario.barePath) sides.push({ baseUrl: `http://127.0.0.1:${barePort}`, name: `bare ${scenario.name}`, path: scenario.barePath, pid: bare.pid ?? 0 });
-      if (scenario.floor) sides.push({ baseUrl: `http://127.0.0.1:${floorPort}`, name: `Express floor ${scenario.name}`, path: scenario.path, pid: floor.pid ?? 0 });
+      if (scenario.floor) {
+        sides.push({ baseUrl: `http://127.0.0.1:${floorPort}`, name: `Express floor ${scenario.name}`, path: scenario.path, pid: floor.pid ?? 0 });
+        sides.push({ baseUrl: `http://127.0.0.1:${alonePort}`, name: `Express alone ${scenario.name}`, path: scenario.path, pid: alone.pid ?? 0 });
+      }
       const [uncachedResult, ...compared] = await measureInTurns(sides);
       const bareResult = scenario.barePath ? compared.shift() : undefined;
       const floorResult = scenario.floor ? compared.shift() : undefined;
-      results.push({ scenario, api: apiResult, uncached: uncachedResult, bare: bareResult, floor: floorResult });
+      const aloneResult = scenario.floor ? compared.shift() : undefined;
+      results.push({ scenario, api: apiResult, uncached: uncachedResult, bare: bareResult, floor: floorResult, alone: aloneResult });
     }
     await stopChild(floor, children);
+    await stopChild(alone, children);
 
     const ratio = (a: Measurement, b?: Measurement) => (b ? `${Math.round((a.requestsPerSecond / Math.max(1, b.requestsPerSecond)) * 100)} %` : '—');
     const header = row([
@@ -1226,12 +1237,13 @@ async function main(): Promise<void> {
       'uncached ratio to bare',
       'Express floor req/s',
       'Express floor ratio to bare',
+      'Express alone ratio to bare',
       `p99 < ${READ_P99_TARGET_MS} ms (API / uncached)`,
     ]);
-    const separator = row(Array(17).fill('---'));
+    const separator = row(Array(18).fill('---'));
     // Under the target, without errors: the API as deployed, then with its caches off.
     const meets = (m: Measurement) => (m.requests > 0 && m.errors === 0 && m.p99 < READ_P99_TARGET_MS ? 'yes' : '**no**');
-    const lines = results.map(({ scenario, api: a, uncached: u, bare: b, floor: f }) =>
+    const lines = results.map(({ scenario, api: a, uncached: u, bare: b, floor: f, alone: e }) =>
       row([
         scenario.name,
         a.requestsPerSecond,
@@ -1249,6 +1261,7 @@ async function main(): Promise<void> {
         ratio(u, b),
         f ? f.requestsPerSecond : '—',
         f ? ratio(f, b) : '—',
+        e ? ratio(e, b) : '—',
         `${meets(a)} / ${meets(u)}`,
       ]),
     );
@@ -1316,7 +1329,7 @@ async function main(): Promise<void> {
       return found ? { api: figures(found.api), bare: figures(found.bare) } : undefined;
     };
     const targets = judgeTargets({
-      catalog: results.map(({ scenario, api: a, uncached: u, bare: b, floor: f }) => ({ name: scenario.name, role: scenario.role, api: a, uncached: u, bare: b, floor: f })),
+      catalog: results.map(({ scenario, api: a, uncached: u, bare: b, floor: f, alone: e }) => ({ name: scenario.name, role: scenario.role, api: a, uncached: u, bare: b, floor: f, alone: e })),
       checkout: checkoutNamed('checkout'),
       hotProduct: checkoutNamed('hot product'),
       stats: (stats?.rows ?? []).filter((entry) => entry.scenario.target).map((entry) => ({ name: entry.scenario.name, result: entry.result })),
@@ -1381,7 +1394,9 @@ bare server's statements for the list page and the product, answered with \`res.
 ETag, as the API's answers have). It serves the list rows and the product at the API's paths. The
 way from the bare server to it is what Express and the hardening cost by themselves; the way from
 it to the API with its caches off is the API's own work (the request log and metrics, validation,
-the route's middleware, the serialization to the contract's shapes).
+the route's middleware, the serialization to the contract's shapes). "Express alone" is the same
+process without the request id and the hardening: Express 5's routing and \`res.json\` (with the
+ETag) and the statements, the most any Express application reaches on these requests.
 
 ${table}
 

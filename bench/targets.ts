@@ -40,8 +40,8 @@ export interface CheckoutFigures {
 }
 
 export interface TargetInputs {
-  /** `floor`: the Express floor (bench/express-floor.ts) on the same requests, for the rows it serves. */
-  catalog: Array<{ name: string; role?: CatalogRole; api: ReadFigures; uncached: ReadFigures; bare?: ReadFigures; floor?: ReadFigures }>;
+  /** `floor` and `alone`: the Express floor and Express alone (bench/express-floor.ts) on the same requests, for the rows they serve. */
+  catalog: Array<{ name: string; role?: CatalogRole; api: ReadFigures; uncached: ReadFigures; bare?: ReadFigures; floor?: ReadFigures; alone?: ReadFigures }>;
   /** The checkout row and the hot product row, when the run had them. */
   checkout?: { api: CheckoutFigures; bare: CheckoutFigures };
   hotProduct?: { api: CheckoutFigures; bare: CheckoutFigures };
@@ -70,14 +70,15 @@ function notMeasured(target: string): Target {
 
 function readRatio(target: string, share: number, row: TargetInputs['catalog'][number] | undefined): Target {
   if (!row?.bare) return notMeasured(target);
-  const { uncached: u, bare: b, floor: f } = row;
+  const { uncached: u, bare: b, floor: f, alone: e } = row;
   const ratio = u.requestsPerSecond / Math.max(1, b.requestsPerSecond);
   const ok = ratio >= share && u.requests > 0 && u.errors === 0 && b.errors === 0;
-  // Not judged: where Express with the hardening alone stands on the same requests.
+  // Not judged: where Express with the hardening, and Express by itself, stand on the same requests.
   const floorNote = f ? `; Express floor ${percent(f.requestsPerSecond / Math.max(1, b.requestsPerSecond))}${errorsNote(f.errors, 'floor ')}` : '';
+  const aloneNote = e ? `, Express alone ${percent(e.requestsPerSecond / Math.max(1, b.requestsPerSecond))}${errorsNote(e.errors, 'Express alone ')}` : '';
   return {
     target,
-    measured: `${percent(ratio)}: ${u.requestsPerSecond} / ${b.requestsPerSecond} req/s (${row.name})${floorNote}${errorsNote(u.errors, 'API ')}${errorsNote(b.errors, 'bare ')}`,
+    measured: `${percent(ratio)}: ${u.requestsPerSecond} / ${b.requestsPerSecond} req/s (${row.name})${floorNote}${aloneNote}${errorsNote(u.errors, 'API ')}${errorsNote(b.errors, 'bare ')}`,
     verdict: ok ? 'PASS' : 'FAIL',
   };
 }
