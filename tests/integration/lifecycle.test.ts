@@ -7,35 +7,54 @@ function startServer(env: Record<string, string>): ServerProcess {
   return spawnServer({ ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', REDIS_URL: '', ...env });
 }
 
-async function waitForHealth(port: number, timeoutMs = 30_000): Promise<void> {
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('the server did not answer /health in time');
 }
 
-/** Sends the head and part of a body, so a request is in flight until `finish` is called. */
-function slowRequest(port: number): { finish: () => void; response: Promise<string> } {
+/** Whether /health answers 200 on a new request; a refused or dropped connection is a no. */
+async function healthy(port: number): Promise<boolean> {
+  return fetch(`http://127.0.0.1:${port}/health`).then(
+    (res) => res.ok,
+    () => false,
+  );
+}
+
+/** Whether a new connection to the port is refused (or dropped) rather than answered. */
+async function refusesConnections(port: number): Promise<boolean> {
+  return fetch(`http://127.0.0.1:${port}/health`).then(
+    () => false,
+    () => true,
+  );
+}
+
+/**
+ * Sends the head and part of a body, so a request is in flight until `finish` is called.
+ * `Expect: 100-continue` makes Node answer "100 Continue" as it hands the request to the app:
+ * `dispatched` resolves then, when the server has the request for certain.
+ */
+function slowRequest(port: number): { dispatched: Promise<void>; finish: () => void; response: Promise<string> } {
   const body = JSON.stringify({ email: 'slow@example.com', password: 'not-the-password' });
   const socket = net.connect(port, '127.0.0.1');
   socket.write(
-    `POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
+    `POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n${body.slice(0, 10)}`,
   );
   let received = '';
+  let onContinue: () => void;
+  const dispatched = new Promise<void>((resolve) => (onContinue = resolve));
   const response = new Promise<string>((resolve) => {
-    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.on('data', (chunk) => {
+      received += chunk.toString();
+      if (received.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) onContinue();
+    });
     socket.on('close', () => resolve(received));
     socket.on('error', () => resolve(received));
   });
-    // The rest of the body without a FIN: a half-closed client would be dropped by Node's server.
-  return { finish: () => socket.write(body.slice(10)), response };
+  // The rest of the body without a FIN: a half-closed client would be dropped by Node's server.
+  return { dispatched, finish: () => socket.write(body.slice(10)), response };
 }
 
 describe('process lifecycle', () => {
@@ -53,20 +72,19 @@ describe('process lifecycle', () => {
     const port = await freePort();
     const server = startServer({ DATABASE_URL: databaseUrl(name), PORT: String(port), APP_URL: `http://localhost:${port}` });
     try {
-      await waitForHealth(port);
+      await waitFor('the server to answer /health', () => healthy(port));
       expect(server.output()).toContain(`API ready at http://localhost:${port}/api, docs at http://localhost:${port}/api/docs`);
 
       const inFlight = slowRequest(port);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await inFlight.dispatched;
       server.child.kill('SIGTERM');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      // New connections are refused while the in-flight request is finishing, and the process waits for it.
+      await waitFor('the server to refuse new connections', () => refusesConnections(port), 20_000);
       expect(server.child.exitCode).toBeNull();
 
-      // New connections are refused while the in-flight request is finishing.
-      await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
-
       inFlight.finish();
-      const response = await inFlight.response;
+      const response = (await inFlight.response).replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
       expect(response).toMatch(/^HTTP\/1\.1 401/);
       expect(response).toContain('INVALID_CREDENTIALS');
       expect(await server.exited).toBe(0);

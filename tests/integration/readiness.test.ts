@@ -44,13 +44,15 @@ describe('/ready and /health', () => {
     expect((await request(app).get('/health')).status).toBe(200);
 
     await proxy.start(port);
+    // How soon is not the point: a check that timed out or a pool reconnecting can take seconds on a loaded machine.
+    const deadline = Date.now() + 20_000;
     let status = 0;
-    for (let attempt = 0; attempt < 40 && status !== 200; attempt += 1) {
+    while (status !== 200 && Date.now() < deadline) {
       status = (await request(app).get('/ready')).status;
       if (status !== 200) await sleep(100);
     }
     expect(status).toBe(200);
-  }, 30_000);
+  }, 60_000);
 
   it('answers a flood of /ready with at most one database round trip a second, and /health with none', async () => {
     const app = createApp();
@@ -58,15 +60,16 @@ describe('/ready and /health', () => {
     statements.length = 0;
     const started = Date.now();
     let answered = 0;
-    // Waves of 25 concurrent probes for about 1.5 s: some hundreds of requests.
-    while (Date.now() - started < 1500) {
+    // Waves of 25 concurrent probes: 200 requests at least, however slow the machine, and at least
+    // 1.5 s, so that the shared answer expires during the flood. The allowance of checks grows with
+    // the time taken; one check per request would still be far above it.
+    while (answered < 200 || Date.now() - started < 1500) {
       const wave = await Promise.all(Array.from({ length: 25 }, () => request(app).get('/ready')));
       expect(wave.map((res) => res.status)).toEqual(wave.map(() => 200));
       answered += wave.length;
     }
     const seconds = (Date.now() - started) / 1000;
     const checks = statements.filter((sql) => sql.includes('SELECT 1')).length;
-    expect(answered).toBeGreaterThan(100);
     expect(checks).toBeGreaterThanOrEqual(1);
     expect(checks).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
 
@@ -74,5 +77,5 @@ describe('/ready and /health', () => {
     const health = await Promise.all(Array.from({ length: 50 }, () => request(app).get('/health')));
     expect(health.every((res) => res.status === 200)).toBe(true);
     expect(statements).toEqual([]);
-  }, 30_000);
+  }, 60_000);
 });

@@ -58,6 +58,8 @@ class BlackHole {
 interface Spawned {
   kill: (signal: NodeJS.Signals) => void;
   output: () => string;
+  /** Resolves with the time the output first matched `pattern`, as soon as it arrives. */
+  printed: (pattern: RegExp) => Promise<number>;
   /** Resolves with the exit code, and how long after `since` the process ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
@@ -66,12 +68,30 @@ interface Spawned {
 function spawnScript(script: string, env: NodeJS.ProcessEnv): Spawned {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const waiters = new Map<RegExp, (at: number) => void>();
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+    const at = Date.now();
+    for (const [pattern, resolve] of waiters) {
+      if (!pattern.test(output)) continue;
+      waiters.delete(pattern);
+      resolve(at);
+    }
+  };
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
-  return { kill: (signal) => child.kill(signal), output: () => output, exited };
+  const printed = (pattern: RegExp) => {
+    if (pattern.test(output)) return Promise.reject(new Error(`${pattern} was printed before it was waited for`));
+    const seen = new Promise<number>((resolve) => waiters.set(pattern, resolve));
+    const died = exited.then(({ code, signal }) => {
+      throw new Error(`the process ended (${signal ?? code}) without printing ${pattern}:\n${output.slice(-4000)}`);
+    });
+    return Promise.race([seen, died]);
+  };
+  return { kill: (signal) => child.kill(signal), output: () => output, printed, exited };
 }
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 40_000): Promise<void> {
@@ -98,8 +118,14 @@ async function exitWithin(process: Spawned, ms: number) {
 
 describeRedis('shutdown with Redis hanging', () => {
   const SHUTDOWN_TIMEOUT_MS = 2000;
-  // Starting the clock at the signal: the process ends its closers at the timeout, then exits.
+  // The clock starts when the process says it is shutting down, which is when its own deadline
+  // starts: a loaded machine may take a while to run the handler of a signal, which no timeout
+  // of the app can bound. The process ends its closers at the timeout, then exits.
   const MARGIN_MS = 2500;
+  // "At once" against a first shutdown that waits for a minute: a loaded machine may need seconds
+  // to run the handler and end the process, never a minute.
+  const AT_ONCE_MS = 10_000;
+  const SHUTTING_DOWN = /shutting down/;
   const prefix = `${process.env.REDIS_PREFIX ?? 't'}sd`;
   let name: string;
   const spawned: Spawned[] = [];
@@ -149,8 +175,9 @@ describeRedis('shutdown with Redis hanging', () => {
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
     hole.swallow();
 
-    const signalled = Date.now();
+    const shuttingDown = server.printed(SHUTTING_DOWN);
     server.kill('SIGTERM');
+    const signalled = await shuttingDown;
     const exit = await exitWithin(server, SHUTDOWN_TIMEOUT_MS + MARGIN_MS);
     expect(exit).not.toBe('still running');
     if (exit === 'still running') return;
@@ -162,15 +189,17 @@ describeRedis('shutdown with Redis hanging', () => {
     const { process: server, hole } = await start('src/server.ts', { SHUTDOWN_TIMEOUT_MS: '60000' });
     hole.swallow();
 
+    const shuttingDown = server.printed(SHUTTING_DOWN);
     server.kill('SIGTERM');
+    await shuttingDown;
     // The first signal waits on Redis, for up to a minute.
     expect(await exitWithin(server, 1000)).toBe('still running');
     const signalled = Date.now();
     server.kill('SIGTERM');
-    const exit = await exitWithin(server, 1500);
+    const exit = await exitWithin(server, AT_ONCE_MS);
     expect(exit).not.toBe('still running');
     if (exit === 'still running') return;
-    expect(exit.at - signalled).toBeLessThan(1500);
+    expect(exit.at - signalled).toBeLessThan(AT_ONCE_MS);
     expect(exit.code).not.toBe(0);
   }, 60_000);
 
@@ -178,8 +207,9 @@ describeRedis('shutdown with Redis hanging', () => {
     const { process: worker, hole } = await start('src/cli/worker.ts');
     hole.swallow();
 
-    const signalled = Date.now();
+    const shuttingDown = worker.printed(SHUTTING_DOWN);
     worker.kill('SIGTERM');
+    const signalled = await shuttingDown;
     const exit = await exitWithin(worker, SHUTDOWN_TIMEOUT_MS + MARGIN_MS);
     expect(exit).not.toBe('still running');
     if (exit === 'still running') return;
@@ -190,10 +220,12 @@ describeRedis('shutdown with Redis hanging', () => {
     const { process: worker, hole } = await start('src/cli/worker.ts', { SHUTDOWN_TIMEOUT_MS: '60000' });
     hole.swallow();
 
+    const shuttingDown = worker.printed(SHUTTING_DOWN);
     worker.kill('SIGTERM');
+    await shuttingDown;
     expect(await exitWithin(worker, 1000)).toBe('still running');
     worker.kill('SIGINT');
-    const exit = await exitWithin(worker, 1500);
+    const exit = await exitWithin(worker, AT_ONCE_MS);
     expect(exit).not.toBe('still running');
     if (exit !== 'still running') expect(exit.code).not.toBe(0);
   }, 60_000);
