@@ -1,8 +1,7 @@
 import http from 'node:http';
 import { Pool, type PoolClient } from 'pg';
-import { toPositional, toStatement, type Compiled } from '../src/platform/db/query';
 import { buildFacetsStatement, buildSearchStatement, type FacetQuery } from '../src/modules/catalog/product.service';
-import { LIST_LIMIT as LIMIT, listPage, named, productBySlug } from './catalog-reads';
+import { LIST_LIMIT as LIMIT, listPage, named, prepared, productBySlug } from './catalog-reads';
 import { TAKE_STOCK, takeStockWith } from '../src/modules/catalog/stock.service';
 import { MAX_CART_ITEM_QUANTITY, PUBLIC_PRODUCT_STATUSES } from '../src/models';
 import { config } from '../src/platform/config';
@@ -34,24 +33,12 @@ import { normalizeCode, pricingDefaults, pricingSourcesColumnsBinds, pricingSour
  * Every statement but BEGIN, COMMIT and ROLLBACK runs as a named prepared statement, as the API's do.
  */
 
-const lockCart = toPositional(LOCK_CART);
-const cartLinesAndSources = toPositional(CART_LINES_AND_SOURCES);
-const placeOrder = toPositional(PLACE_ORDER);
-const takeStock = toPositional(TAKE_STOCK);
-const addToUserCart = toPositional(ADD_TO_USER_CART);
-const linesWithPromotion = toPositional(linesWithPromotionStatement({ userId: 'customer' }));
-const setPromoCode = toPositional(SET_PROMO_CODE);
+const LINES_WITH_PROMOTION = linesWithPromotionStatement({ userId: 'customer' });
 // The API takes a code's use in its stock statement: the same statement, the same row locks.
-const takeStockAndLimitedUse = toPositional(takeStockWith(promotionUseSteps({ limited: true })));
-const takeStockAndUnlimitedUse = toPositional(takeStockWith(promotionUseSteps({ limited: false })));
-
-/** The values of a statement's named binds, in its positional order. */
-function valuesOf(statement: Compiled, bind: Record<string, unknown>): unknown[] {
-  return statement.names.map((name) => bind[name]);
-}
+const TAKE_STOCK_AND_LIMITED_USE = takeStockWith(promotionUseSteps({ limited: true }));
+const TAKE_STOCK_AND_UNLIMITED_USE = takeStockWith(promotionUseSteps({ limited: false }));
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
-
 
 /** The API's configuration (the pricing defaults come from it too): the same environment gives the same figures. */
 const DEFAULT_COMMISSION_RATE = config.commerce.commissionRate.toFixed(4);
@@ -148,7 +135,7 @@ async function addToCart(req: http.IncomingMessage): Promise<unknown[]> {
   const quantity = Number(body.quantity ?? 1);
   if (!UUID.test(variantId) || !Number.isInteger(quantity) || quantity < 1) throw new Refusal(400, 'VALIDATION_ERROR');
   // The API's statement: the line written and the cart's lines read back, answered as they come.
-  const { rows } = await pool.query<{ written: boolean }>(named(addToUserCart.text, valuesOf(addToUserCart, { userId, variantId, quantity, max: MAX_CART_ITEM_QUANTITY })));
+  const { rows } = await pool.query<{ written: boolean }>(prepared(ADD_TO_USER_CART, { userId, variantId, quantity, max: MAX_CART_ITEM_QUANTITY }));
   if (!rows.some((row) => row.written)) throw new Refusal(409, 'INSUFFICIENT_STOCK');
   return rows;
 }
@@ -159,13 +146,13 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
   if (!body.shippingAddress || typeof body.shippingAddress !== 'object') throw new Refusal(400, 'VALIDATION_ERROR');
   const shippingAddress = JSON.stringify(body.shippingAddress);
   return inTransaction(async (client) => {
-    const { rows: carts } = await client.query<{ promo_code: string | null }>(named(lockCart.text, valuesOf(lockCart, { userId })));
+    const { rows: carts } = await client.query<{ promo_code: string | null }>(prepared(LOCK_CART, { userId }));
     const code = carts[0]?.promo_code ?? null;
     const address = body.shippingAddress as { country: string; state?: string | null };
     const destination = { country: String(address.country), state: address.state ?? null };
     // The cart's lines and, on the first, the pricing sources: the API's one statement.
     const { rows: lines } = await client.query<CartLineRow & PricingSourcesRow>(
-      named(cartLinesAndSources.text, valuesOf(cartLinesAndSources, { ...pricingSourcesColumnsBinds({ ...destination, code, userId }), defaultRate: DEFAULT_COMMISSION_RATE })),
+      prepared(CART_LINES_AND_SOURCES, { ...pricingSourcesColumnsBinds({ ...destination, code, userId }), defaultRate: DEFAULT_COMMISSION_RATE }),
     );
     if (lines.length === 0) throw new Refusal(400, 'CART_EMPTY');
     // The API's checks of what it read, in its order: withdrawn lines, then shortfalls.
@@ -211,20 +198,19 @@ async function checkout(req: http.IncomingMessage): Promise<{ id: string; orderN
     // A number taken by another order leaves the statement without a row: draw again (as the API does).
     let order: { id: string; order_number: string } | undefined;
     for (let attempt = 0; attempt < 10 && !order; attempt += 1) {
-      const placed = await client.query<{ id: string; order_number: string }>(named(placeOrder.text, valuesOf(placeOrder, { ...bind, orderNumber: newOrderNumber() })));
+      const placed = await client.query<{ id: string; order_number: string }>(prepared(PLACE_ORDER, { ...bind, orderNumber: newOrderNumber() }));
       order = placed.rows[0];
     }
     if (!order) throw new Error('Could not draw a free order number in 10 tries');
     // The order.created webhook event, by the API's own statement: a delivery and its outbox job per subscribed endpoint.
     const event = orderEventStatement('order.created', order.id);
-    const eventStatement = toPositional(event.sql);
-    const deliveries = await client.query<{ id: string }>(named(eventStatement.text, valuesOf(eventStatement, event.bind)));
+    const deliveries = await client.query<{ id: string }>(prepared(event.sql, event.bind));
     if (deliveries.rows.length > 0) await client.query(named(RECORD_DELIVERY_JOBS, [deliveries.rows.map((row) => row.id), DELIVERY_JOBS_DUE_IN_SECONDS]));
     // Lines come sorted by variant id (ORDER BY ci.variant_id), so the arrays are too.
     const stockBind = { ids: bind.variantIds, quantities: bind.quantities, prices: bind.prices };
-    const statement = pricing.promotion ? (pricing.promotion.limited ? takeStockAndLimitedUse : takeStockAndUnlimitedUse) : takeStock;
+    const statement = pricing.promotion ? (pricing.promotion.limited ? TAKE_STOCK_AND_LIMITED_USE : TAKE_STOCK_AND_UNLIMITED_USE) : TAKE_STOCK;
     const taken = await client.query<{ alongside_rows: number | null }>(
-      named(statement.text, valuesOf(statement, pricing.promotion ? { ...stockBind, promotionId: pricing.promotion.id, orderId: order.id, userId } : stockBind)),
+      prepared(statement, pricing.promotion ? { ...stockBind, promotionId: pricing.promotion.id, orderId: order.id, userId } : stockBind),
     );
     if (taken.rowCount !== lines.length) throw new Refusal(409, 'INSUFFICIENT_STOCK');
     if (pricing.promotion && taken.rows[0]?.alongside_rows === 0) throw new Refusal(409, 'PROMO_NOT_APPLICABLE');
@@ -238,7 +224,7 @@ async function applyPromo(req: http.IncomingMessage): Promise<unknown[]> {
   if (typeof body.code !== 'string' || body.code.trim() === '') throw new Refusal(400, 'VALIDATION_ERROR');
   // The API's read (the cart's lines with the code's promotion), its check that the code fits, its write.
   const { rows } = await pool.query<CartItemRow & { cart_id: string; promotion: PromotionRow | null }>(
-    named(linesWithPromotion.text, valuesOf(linesWithPromotion, { userId, code: normalizeCode(body.code) })),
+    prepared(LINES_WITH_PROMOTION, { userId, code: normalizeCode(body.code) }),
   );
   const promotion = rows[0]?.promotion ? promotionOf(rows[0].promotion) : null;
   if (!promotion || !promotion.active) throw new Refusal(404, 'PROMO_NOT_FOUND');
@@ -249,7 +235,7 @@ async function applyPromo(req: http.IncomingMessage): Promise<unknown[]> {
     if (error instanceof AppError) throw new Refusal(error.status, error.code);
     throw error;
   }
-  await pool.query(named(setPromoCode.text, valuesOf(setPromoCode, { id: rows[0].cart_id, code: promotion.code })));
+  await pool.query(prepared(SET_PROMO_CODE, { id: rows[0].cart_id, code: promotion.code }));
   return lines;
 }
 
@@ -282,8 +268,7 @@ const server = http.createServer((req, res) => {
     const q = (url.searchParams.get('q') ?? '').trim();
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
     const statement = buildSearchStatement({ q, page, limit: LIMIT, sortBy: 'relevance' });
-    const { text, values } = toStatement(statement.sql, statement.bind);
-    pool.query(named(text, values)).then(
+    pool.query(prepared(statement.sql, statement.bind)).then(
       ({ rows }) => {
         const total = Number(rows[0]?.total ?? 0);
         send(res, 200, {
@@ -303,8 +288,7 @@ const server = http.createServer((req, res) => {
       if (value) filters[name] = value;
     }
     const statement = buildFacetsStatement(filters);
-    const { text, values } = toStatement(statement.sql, statement.bind);
-    pool.query(named(text, values)).then(
+    pool.query(prepared(statement.sql, statement.bind)).then(
       ({ rows }) => send(res, 200, { success: true, data: rows }),
       (error: Error) => send(res, 500, { success: false, error: error.message }),
     );

@@ -71,11 +71,12 @@ function notMeasured(target: string): Target {
 function readRatio(target: string, share: number, row: TargetInputs['catalog'][number] | undefined): Target {
   if (!row?.bare) return notMeasured(target);
   const { uncached: u, bare: b, floor: f, alone: e } = row;
-  const ratio = u.requestsPerSecond / Math.max(1, b.requestsPerSecond);
+  const ofBare = (figures: ReadFigures) => figures.requestsPerSecond / Math.max(1, b.requestsPerSecond);
+  const ratio = ofBare(u);
   const ok = ratio >= share && u.requests > 0 && u.errors === 0 && b.errors === 0;
   // Not judged: where Express with the hardening, and Express by itself, stand on the same requests.
-  const floorNote = f ? `; Express floor ${percent(f.requestsPerSecond / Math.max(1, b.requestsPerSecond))}${errorsNote(f.errors, 'floor ')}` : '';
-  const aloneNote = e ? `, Express alone ${percent(e.requestsPerSecond / Math.max(1, b.requestsPerSecond))}${errorsNote(e.errors, 'Express alone ')}` : '';
+  const floorNote = f ? `; Express floor ${percent(ofBare(f))}${errorsNote(f.errors, 'floor ')}` : '';
+  const aloneNote = e ? `, Express alone ${percent(ofBare(e))}${errorsNote(e.errors, 'Express alone ')}` : '';
   return {
     target,
     measured: `${percent(ratio)}: ${u.requestsPerSecond} / ${b.requestsPerSecond} req/s (${row.name})${floorNote}${aloneNote}${errorsNote(u.errors, 'API ')}${errorsNote(b.errors, 'bare ')}`,

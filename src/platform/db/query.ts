@@ -38,7 +38,11 @@ const preparedOn = new WeakMap<PgConnection, Map<string, true>>();
 /** Texts whose prepared plan PostgreSQL refused after a schema change: they run unnamed from then on. */
 const unprepared = new Set<string>();
 
-function statementName(text: string): string | undefined {
+/**
+ * The name `text` is prepared under, a hash of it (undefined: it runs unnamed): each connection
+ * then parses and plans a text once and afterwards only binds and executes it.
+ */
+export function statementName(text: string): string | undefined {
   if (unprepared.has(text)) return undefined;
   let name = names.get(text);
   if (name === undefined) {
